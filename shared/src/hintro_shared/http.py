@@ -1,0 +1,95 @@
+"""The base of every service's aiohttp application and the way every service runs.
+
+``create_base_app`` wires the middlewares (request id, metrics, problem+json), the operational
+routes (``/healthz``, ``/readyz``, ``/metrics``) and the body limit; ``run_service`` serves it and
+drains on SIGTERM: readiness turns false first, then in-flight requests finish within a bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+import uuid
+from typing import Any
+
+from aiohttp import web
+
+from hintro_shared.config import ServiceSettings
+from hintro_shared.health import HEALTH, Health, healthz, readyz
+from hintro_shared.logging import configure_logging, request_id_var
+from hintro_shared.metrics import metrics_handler, metrics_middleware
+from hintro_shared.problems import problem_middleware
+
+SETTINGS = web.AppKey("hintro.settings", ServiceSettings)
+REQUEST_ID_HEADER = "X-Request-Id"
+USER_ID_HEADER = "X-User-Id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Adopt the caller's request id (or make one) for logs, events and the response header."""
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    token = request_id_var.set(request_id)
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        raise
+    finally:
+        request_id_var.reset(token)
+    response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
+def create_base_app(
+    settings: ServiceSettings, *, extra_middlewares: tuple[Any, ...] = ()
+) -> web.Application:
+    """An application with the shared middlewares and operational routes of every service."""
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            request_context_middleware,
+            metrics_middleware(settings.service_name),
+            problem_middleware,
+            *extra_middlewares,
+        ],
+    )
+    app[SETTINGS] = settings
+    app[HEALTH] = Health()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_handler)
+    return app
+
+
+async def serve(app: web.Application, settings: ServiceSettings) -> None:
+    """Serve until SIGTERM/SIGINT, then drain: not ready, stop accepting, finish in-flight."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    await site.start()
+    _log.info("listening", extra={"host": settings.host, "port": settings.port})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        app[HEALTH].draining = True
+        _log.info("draining")
+        with contextlib.suppress(Exception):
+            await runner.cleanup()
+        _log.info("stopped")
+
+
+def run_service(app: web.Application, settings: ServiceSettings) -> None:
+    """Entry point used by every service's ``__main__``."""
+    configure_logging(settings.service_name, settings.log_level)
+    asyncio.run(serve(app, settings))

@@ -1,0 +1,66 @@
+"""Helpers for the suite's tests: where the real infrastructure is, unique names, and waiting
+for a condition instead of sleeping."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+DEFAULT_TEST_MONGO_URL = "mongodb://127.0.0.1:27117"
+
+
+def mongo_url() -> str:
+    """The MongoDB wire server the tests use (``make test`` starts nx-27017 there)."""
+    return os.environ.get("MONGO_URL", DEFAULT_TEST_MONGO_URL)
+
+
+def rabbitmq_url() -> str:
+    """The broker the tests use."""
+    return os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def redis_url() -> str:
+    """The Redis the tests use."""
+    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (or run) uses, so tests can run in parallel and be rerun."""
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def wait_for(
+    condition: Callable[[], Awaitable[T | None]],
+    *,
+    within: float = 10.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
+    """Poll ``condition`` until it returns a truthy value, failing after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    last_error: BaseException | None = None
+    while True:
+        try:
+            value = await condition()
+            if value:
+                return value
+        except Exception as exc:
+            last_error = exc
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}") from last_error
+        await asyncio.sleep(interval)
