@@ -1,0 +1,62 @@
+"""Who may do what on a board: one capability table (role x action) that the board and task
+services both use, so a rule is written once.
+
+Non-members get 404 (they may not learn the board exists); members without the capability get
+403.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from hintro_shared.problems import Problem, forbidden, not_found
+
+
+class Role(StrEnum):
+    """A member's role on a board."""
+
+    OWNER = "owner"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class Action(StrEnum):
+    """Everything a caller can do to a board and what it contains."""
+
+    READ = "read"  # board, lists, tasks, members, activity
+    EDIT_BOARD = "edit_board"  # title, description
+    DELETE_BOARD = "delete_board"
+    MANAGE_MEMBERS = "manage_members"  # add, change role, remove others
+    EDIT_LISTS = "edit_lists"
+    EDIT_TASKS = "edit_tasks"  # create, update, move, assign, delete
+
+
+CAPABILITIES: dict[Role, frozenset[Action]] = {
+    Role.OWNER: frozenset(Action),
+    Role.EDITOR: frozenset({Action.READ, Action.EDIT_BOARD, Action.EDIT_LISTS, Action.EDIT_TASKS}),
+    Role.VIEWER: frozenset({Action.READ}),
+}
+
+
+def can(role: Role | str | None, action: Action) -> bool:
+    """Whether a caller with ``role`` (``None`` = not a member) may perform ``action``."""
+    if role is None:
+        return False
+    return action in CAPABILITIES.get(Role(role), frozenset())
+
+
+def authorize(role: Role | str | None, action: Action, *, what: str = "board") -> Role:
+    """Return the caller's role if allowed; raise 404 for non-members and 403 otherwise."""
+    if role is None:
+        raise not_found(what)
+    if not can(role, action):
+        raise forbidden()
+    return Role(role)
+
+
+def require_member(role: Role | str | None, *, what: str = "board") -> Role:
+    """Shorthand for reads: members pass, everyone else gets 404."""
+    return authorize(role, Action.READ, what=what)
+
+
+__all__ = ["CAPABILITIES", "Action", "Problem", "Role", "authorize", "can", "require_member"]
