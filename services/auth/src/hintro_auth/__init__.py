@@ -1,0 +1,1 @@
+"""The auth service: accounts, passwords, access and refresh tokens, the JWKS."""

@@ -1,0 +1,59 @@
+# Hintro: the one entry point, for developers and CI alike (docs/development.md).
+#   make run    MongoDB (embedded), Redis, RabbitMQ and every service; Ctrl-C stops all of it
+#   make test   every test, against fresh test infrastructure
+#   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
+# Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv from PATH, else the one pip installed (pip does not always put it on PATH).
+UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+# `install` has synced already; do not let `uv run` sync (or touch uv.lock) again.
+RUN = $(UV) run --no-sync
+# Every package's sources, including services added later.
+SRC_DIRS = $(wildcard shared/src gateway/src services/*/src tools/src)
+empty :=
+space := $(empty) $(empty)
+
+PYTEST_ARGS ?=
+RUN_ARGS ?=
+
+.PHONY: help install run test lint fmt
+
+help:
+	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
+	@echo "            RUN_ARGS='--replicas realtime=2 --only gateway,auth' to vary it"
+	@echo "make test   run every test on fresh test infrastructure (PYTEST_ARGS='-k ...')"
+	@echo "make lint   ruff check, ruff format --check, mypy --strict"
+	@echo "make fmt    ruff --fix and ruff format"
+	@echo "make install  uv (with pip when missing) and the locked environment in .venv"
+
+install:
+	@if ! command -v uv >/dev/null 2>&1 && ! $(PYTHON) -m uv --version >/dev/null 2>&1; then \
+		echo "uv is missing: installing it with pip"; \
+		$(PYTHON) -m pip install --quiet uv \
+		|| $(PYTHON) -m pip install --quiet --break-system-packages uv \
+		|| { echo "error: could not install uv with pip. Install it" \
+			"(https://docs.astral.sh/uv/getting-started/installation/) and rerun." >&2; exit 1; }; \
+	fi
+	$(UV) sync --frozen
+
+run: install
+	$(RUN) python -m hintro_devtools.stack $(RUN_ARGS)
+
+# `infra exec` starts the test MongoDB (nx-27017 on 27117, fresh data), checks or starts Redis and
+# RabbitMQ, exports MONGO_URL/RABBITMQ_URL/REDIS_URL to pytest, always stops the MongoDB it
+# started, and exits with pytest's exit code.
+test: install
+	$(RUN) python -m hintro_devtools.infra exec --for test -- python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	MYPYPATH=$(subst $(space),:,$(SRC_DIRS)) $(RUN) mypy $(SRC_DIRS)
+
+fmt: install
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .

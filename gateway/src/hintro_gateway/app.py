@@ -1,0 +1,94 @@
+"""The gateway's composition root: middlewares, routes from the routing table, and the
+resources (Redis, token verifier, upstream connection pool) opened in a fixed order."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from hintro_gateway.apidoc import OPENAPI_PATH, handle_openapi
+from hintro_gateway.config import GatewaySettings
+from hintro_gateway.cors import Cors
+from hintro_gateway.gateway import (
+    GATEWAY,
+    RATE_DECISION,
+    Gateway,
+    handle_socketio,
+    rate_limit_headers,
+    route_handler,
+)
+from hintro_gateway.proxy import Proxy, make_session
+from hintro_gateway.ratelimit import RateLimiter
+from hintro_gateway.routing import ROUTES, SOCKETIO_PATH
+from hintro_gateway.upstreams import make_pools
+from hintro_gateway.websocket import OPEN_WEBSOCKETS, close_websockets
+from hintro_shared.health import HEALTH
+from hintro_shared.http import REQUEST_ID_HEADER, create_base_app
+from hintro_shared.logging import request_id_var
+from hintro_shared.redis_conn import REDIS, redis_ctx
+from hintro_shared.tokens import token_verifier_ctx
+
+
+def _gateway_ctx(
+    settings: GatewaySettings,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        session = make_session(settings)
+        limiter = RateLimiter(
+            app[REDIS],
+            prefix=settings.rate_limit_prefix,
+            retry_seconds=settings.rate_limit_redis_retry_seconds,
+            local_max_keys=settings.rate_limit_local_max_keys,
+        )
+        app[HEALTH].add("ratelimit", limiter.readiness, required=False)
+        proxy = Proxy(session, make_pools(settings), settings)
+        app[GATEWAY] = Gateway(settings, proxy, limiter)
+        yield
+        await limiter.close()
+        await session.close()
+
+    return ctx
+
+
+async def _openapi(request: web.Request) -> web.StreamResponse:
+    await request.app[GATEWAY].anonymous(request)
+    return await handle_openapi(request)
+
+
+def create_app(settings: GatewaySettings | None = None) -> web.Application:
+    """The gateway application."""
+    settings = settings or GatewaySettings()
+    cors = Cors(
+        settings.cors_origins,
+        credentials=settings.cors_allow_credentials,
+        max_age=settings.cors_max_age_seconds,
+    )
+    app = create_base_app(settings, extra_middlewares=(cors.preflight_middleware,))
+    app[OPEN_WEBSOCKETS] = weakref.WeakSet()
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        # Streamed and websocket responses are sent before the middlewares see them, so the
+        # headers every answer carries are added here, at the moment the status line goes out.
+        request_id = request_id_var.get()
+        if request_id and REQUEST_ID_HEADER not in response.headers:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        decision = request.get(RATE_DECISION)
+        if decision is not None:
+            response.headers.update(rate_limit_headers(decision))
+        cors.decorate(request, response)
+
+    app.on_response_prepare.append(on_prepare)
+    # Redis is optional: without it the limiter runs in process and readiness says "degraded".
+    app.cleanup_ctx.append(redis_ctx(settings, required=False))
+    app.cleanup_ctx.append(token_verifier_ctx(settings))
+    app.cleanup_ctx.append(_gateway_ctx(settings))
+    app.on_shutdown.append(close_websockets)
+
+    for route in ROUTES:
+        app.router.add_route(route.method, route.pattern, route_handler(route))
+    app.router.add_get(OPENAPI_PATH, _openapi)
+    # Engine.IO uses GET (polling, websocket upgrade) and POST (polling sends).
+    app.router.add_route("*", SOCKETIO_PATH, handle_socketio)
+    return app

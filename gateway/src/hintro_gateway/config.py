@@ -1,0 +1,168 @@
+"""The gateway's settings: where each service lives, how the proxy pools and times out, the
+rate limits, CORS and the trusted proxies. Every field maps to an upper-case environment
+variable (``BOARD_URL``, ``RATE_LIMIT_DEFAULT``, ...)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from hintro_shared.config import ServiceSettings
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class RatePolicy:
+    """A quota of ``quota`` requests per ``window`` seconds (GCRA: bursts up to the quota)."""
+
+    name: str
+    quota: int
+    window: float
+
+    @classmethod
+    def parse(cls, name: str, text: str) -> RatePolicy:
+        """Read ``"600/60"`` (600 requests per 60 seconds)."""
+        quota_text, sep, window_text = text.partition("/")
+        try:
+            quota, window = int(quota_text), float(window_text)
+        except ValueError:
+            raise ValueError(f"rate limit {text!r} is not '<requests>/<seconds>'") from None
+        if not sep or quota < 1 or window <= 0:
+            raise ValueError(f"rate limit {text!r} needs a positive quota and window")
+        return cls(name, quota, window)
+
+    @property
+    def header_item(self) -> str:
+        """This policy as an item of the ``RateLimit-Policy`` header (IETF draft)."""
+        window = int(self.window) if self.window.is_integer() else self.window
+        return f'"{self.name}";q={self.quota};w={window}'
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class GatewaySettings(ServiceSettings):
+    """Settings of the gateway (the only public entry of the suite)."""
+
+    service_name: str = "gateway"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+    # Upstreams (auth_url comes from ServiceSettings: the gateway also reads auth's JWKS there).
+    board_url: str = "http://127.0.0.1:8002"
+    task_url: str = "http://127.0.0.1:8003"
+    activity_url: str = "http://127.0.0.1:8004"
+    realtime_url: str = "http://127.0.0.1:8005"
+    # Several replicas of a service (comma lists); when set they replace the single URL.
+    auth_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    board_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    task_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    activity_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    realtime_urls: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # The pooled keep-alive connections to the services (one aiohttp connector for all).
+    upstream_pool_size: int = Field(default=256, ge=1)
+    upstream_keepalive_seconds: float = Field(default=30.0, gt=0)
+    upstream_connect_timeout: float = Field(default=2.0, gt=0)
+    upstream_timeout: float = Field(default=30.0, gt=0)
+    # Upstream responses at most this long (with a Content-Length) are read whole, which is
+    # faster for the many small JSON answers; longer or unsized ones are streamed.
+    buffer_response_bytes: int = Field(default=64 * 1024, ge=0)
+    # Circuit breaker per service: this many consecutive transport failures open it for
+    # circuit_reset_seconds, during which the gateway answers 503 at once.
+    circuit_failure_threshold: int = Field(default=5, ge=1)
+    circuit_reset_seconds: float = Field(default=5.0, gt=0)
+
+    # Rate limits, "<requests>/<seconds>" (GCRA in Redis; an in-process fallback without it).
+    rate_limit_enabled: bool = True
+    rate_limit_default: str = "600/60"
+    rate_limit_auth_ip: str = "20/60"
+    rate_limit_auth_email: str = "5/60"
+    rate_limit_socketio: str = "300/60"
+    rate_limit_prefix: str = "hintro:rl:"
+    rate_limit_redis_retry_seconds: float = Field(default=2.0, gt=0)
+    rate_limit_local_max_keys: int = Field(default=100_000, ge=100)
+
+    # Client address: X-Forwarded-For is believed only from these peers (comma list of CIDRs).
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # CORS: allowed origins (comma list; "*" for any, which forbids credentials).
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    cors_allow_credentials: bool = False
+    cors_max_age_seconds: int = Field(default=600, ge=0)
+
+    gzip_min_bytes: int = Field(default=1024, ge=0)
+    ws_max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator(
+        "trusted_proxies",
+        "cors_origins",
+        "auth_urls",
+        "board_urls",
+        "task_urls",
+        "activity_urls",
+        "realtime_urls",
+        mode="before",
+    )
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)
+        return value
+
+    @field_validator(
+        "rate_limit_default", "rate_limit_auth_ip", "rate_limit_auth_email", "rate_limit_socketio"
+    )
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        RatePolicy.parse("check", value)
+        return value
+
+    @model_validator(mode="after")
+    def _no_credentials_with_wildcard(self) -> GatewaySettings:
+        if self.cors_allow_credentials and "*" in self.cors_origins:
+            raise ValueError("CORS_ALLOW_CREDENTIALS cannot be used with CORS_ORIGINS='*'")
+        return self
+
+    @property
+    def upstream_urls(self) -> dict[str, tuple[str, ...]]:
+        """Base URLs of each service's replicas, by service name."""
+        single = {
+            "auth": (self.auth_url, self.auth_urls),
+            "board": (self.board_url, self.board_urls),
+            "task": (self.task_url, self.task_urls),
+            "activity": (self.activity_url, self.activity_urls),
+            "realtime": (self.realtime_url, self.realtime_urls),
+        }
+        return {
+            name: tuple(url.rstrip("/") for url in (many or (one,)))
+            for name, (one, many) in single.items()
+        }
+
+    @property
+    def trusted_networks(self) -> tuple[IPNetwork, ...]:
+        """``trusted_proxies`` parsed."""
+        return tuple(ipaddress.ip_network(net, strict=False) for net in self.trusted_proxies)
+
+    @property
+    def rate_policies(self) -> dict[str, RatePolicy]:
+        """Every rate policy by name: ``default`` (per user, or per IP when anonymous),
+        ``auth-ip`` and ``auth-email`` (login and register), ``socketio`` (per IP)."""
+        return {
+            "default": RatePolicy.parse("default", self.rate_limit_default),
+            "auth-ip": RatePolicy.parse("auth-ip", self.rate_limit_auth_ip),
+            "auth-email": RatePolicy.parse("auth-email", self.rate_limit_auth_email),
+            "socketio": RatePolicy.parse("socketio", self.rate_limit_socketio),
+        }

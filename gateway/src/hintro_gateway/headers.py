@@ -1,0 +1,139 @@
+"""Which headers cross the gateway, both ways, and when a response is worth gzipping.
+
+Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message, so they are
+dropped in both directions together with any header the ``Connection`` header names. Headers
+that carry identity (``X-User-Id``) or tracing (``X-Request-Id``, ``X-Forwarded-*``) are always
+set by the gateway, never taken from the client.
+"""
+
+from __future__ import annotations
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from hintro_shared.http import REQUEST_ID_HEADER, USER_ID_HEADER
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Set by the gateway itself (or by aiohttp for the new connection), never copied from the client.
+_REQUEST_REPLACED = frozenset(
+    {
+        "host",
+        "content-length",
+        "accept-encoding",
+        "expect",
+        USER_ID_HEADER.lower(),
+        REQUEST_ID_HEADER.lower(),
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+    }
+)
+# aiohttp writes its own framing and these for the client connection.
+_RESPONSE_REPLACED = frozenset({"content-length", "server", "date"})
+
+_WEBSOCKET_HANDSHAKE = frozenset(
+    {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"}
+)
+
+
+def _connection_listed(headers: CIMultiDictProxy[str]) -> set[str]:
+    listed: set[str] = set()
+    for value in headers.getall("Connection", []):
+        listed.update(token.strip().lower() for token in value.split(",") if token.strip())
+    return listed
+
+
+def upstream_request_headers(
+    incoming: CIMultiDictProxy[str],
+    *,
+    user_id: str | None,
+    request_id: str,
+    forwarded_for: str,
+    proto: str,
+    host: str | None,
+    content_length: int | None,
+    websocket: bool = False,
+) -> CIMultiDict[str]:
+    """The headers sent to a service for one client request."""
+    drop = HOP_BY_HOP | _REQUEST_REPLACED | _connection_listed(incoming)
+    if websocket:
+        # aiohttp's websocket client writes its own handshake.
+        drop = drop | _WEBSOCKET_HANDSHAKE | {"sec-websocket-protocol"}
+    headers: CIMultiDict[str] = CIMultiDict(
+        (name, value) for name, value in incoming.items() if name.lower() not in drop
+    )
+    if user_id is not None:
+        headers[USER_ID_HEADER] = user_id
+    headers[REQUEST_ID_HEADER] = request_id
+    headers["X-Forwarded-For"] = forwarded_for
+    headers["X-Forwarded-Proto"] = proto
+    if host:
+        headers["X-Forwarded-Host"] = host
+    # The gateway compresses for the client once; services need not spend CPU on it.
+    headers["Accept-Encoding"] = "identity"
+    if content_length is not None:
+        headers["Content-Length"] = str(content_length)
+    return headers
+
+
+def client_response_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]:
+    """The headers of a service's response that reach the client."""
+    drop = HOP_BY_HOP | _RESPONSE_REPLACED | _connection_listed(upstream)
+    return CIMultiDict(
+        (name, value) for name, value in upstream.items() if name.lower() not in drop
+    )
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when ``Accept-Encoding`` allows gzip (explicitly or by ``*``) with a q above 0."""
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() not in ("gzip", "*"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            return True
+    return False
+
+
+def is_json(content_type: str) -> bool:
+    """``application/json``, ``application/problem+json`` and other ``+json`` types."""
+    media = content_type.partition(";")[0].strip().lower()
+    if media == "application/json":
+        return True
+    return media.startswith("application/") and media.endswith("+json")
+
+
+def should_gzip(
+    *,
+    accept_encoding: str,
+    content_type: str,
+    content_encoding: str | None,
+    size: int | None,
+    min_bytes: int,
+) -> bool:
+    """Compress a JSON body over ``min_bytes`` (or of unknown size) for a client that accepts
+    gzip, unless it is already encoded."""
+    if content_encoding or not is_json(content_type):
+        return False
+    if size is not None and size <= min_bytes:
+        return False
+    return accepts_gzip(accept_encoding)

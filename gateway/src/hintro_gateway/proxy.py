@@ -1,0 +1,226 @@
+"""Forwarding one HTTP request to a service over pooled keep-alive connections.
+
+Bodies are streamed both ways: a request body with a ``Content-Length`` goes upstream as it
+arrives, and a response body that is large or of unknown length goes to the client chunk by
+chunk; small responses (the common JSON answer) are read whole, which is cheaper. Every failure
+of the service becomes a problem+json answer within the bounded timeouts: 502 when it refuses
+or breaks, 503 while its circuit is open, 504 when it is too slow.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from hintro_gateway.clientip import is_trusted, peer_address
+from hintro_gateway.config import GatewaySettings, IPNetwork
+from hintro_gateway.headers import client_response_headers, should_gzip, upstream_request_headers
+from hintro_gateway.metrics import UPSTREAM_LATENCY, UPSTREAM_REQUESTS
+from hintro_gateway.upstreams import Upstream, UpstreamPool, transport_problem
+from hintro_shared.logging import request_id_var
+from hintro_shared.problems import Problem
+
+_log = logging.getLogger(__name__)
+_CHUNK = 64 * 1024
+_NO_BODY_STATUSES = frozenset({204, 304})
+
+
+def make_session(settings: GatewaySettings) -> aiohttp.ClientSession:
+    """The one client session every proxied request shares: a pooled keep-alive connector,
+    no cookie jar (a proxy must not keep its clients' cookies), no automatic decompression
+    (bodies pass through untouched) and the bounded timeouts of the settings."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.upstream_pool_size,
+        # Shorter than aiohttp servers' 75 s, so the gateway, not the service, closes an idle
+        # connection and a request never races a connection being closed under it.
+        keepalive_timeout=settings.upstream_keepalive_seconds,
+        ttl_dns_cache=60,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent", "Accept-Encoding"),
+        timeout=aiohttp.ClientTimeout(
+            total=settings.upstream_timeout,
+            connect=settings.upstream_connect_timeout,
+            sock_connect=settings.upstream_connect_timeout,
+        ),
+    )
+
+
+async def _body_chunks(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    async for chunk in content.iter_chunked(_CHUNK):
+        yield chunk
+
+
+class Proxy:
+    """Forwards requests to the services."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        pools: Mapping[str, UpstreamPool],
+        settings: GatewaySettings,
+    ) -> None:
+        self.session = session
+        self.pools = pools
+        self._trusted: tuple[IPNetwork, ...] = settings.trusted_networks
+        self._max_body = settings.max_body_bytes
+        self._buffer_limit = settings.buffer_response_bytes
+        self._gzip_min = settings.gzip_min_bytes
+
+    def forward_headers(
+        self,
+        request: web.Request,
+        *,
+        user_id: str | None,
+        content_length: int | None,
+        websocket: bool = False,
+    ) -> CIMultiDict[str]:
+        """The headers a service receives for ``request``."""
+        peer = peer_address(request)
+        forwarded_for = peer
+        proto = request.scheme
+        if self._trusted and is_trusted(peer, self._trusted):
+            earlier = ", ".join(request.headers.getall("X-Forwarded-For", []))
+            forwarded_for = f"{earlier}, {peer}" if earlier else peer
+            proto = request.headers.get("X-Forwarded-Proto", proto)
+        return upstream_request_headers(
+            request.headers,
+            user_id=user_id,
+            request_id=request_id_var.get() or "",
+            forwarded_for=forwarded_for,
+            proto=proto,
+            host=request.headers.get("Host"),
+            content_length=content_length,
+            websocket=websocket,
+        )
+
+    async def forward(
+        self,
+        request: web.Request,
+        service: str,
+        *,
+        user_id: str | None,
+        body: bytes | None = None,
+        affinity: str | None = None,
+    ) -> web.StreamResponse:
+        """Send ``request`` to ``service`` and relay its answer (``body``: already read;
+        ``affinity``: keep requests with the same value on the same replica)."""
+        data: bytes | AsyncIterator[bytes] | None = body
+        content_length = len(body) if body is not None else None
+        if body is None and request.body_exists:
+            if request.content_length is not None:
+                if request.content_length > self._max_body:
+                    raise Problem(413, "The request body is larger than the 1 MiB limit.")
+                content_length = request.content_length
+                data = _body_chunks(request.content)
+            else:
+                # Chunked upload: read it (bounded by client_max_size: 413 past the limit).
+                data = await request.read()
+                content_length = len(data)
+        headers = self.forward_headers(request, user_id=user_id, content_length=content_length)
+        pool = self.pools[service]
+        refused: list[Upstream] = []
+        while True:
+            upstream = pool.pick(affinity, refused)
+            url = URL(upstream.base_url + request.raw_path, encoded=True)
+            started = time.perf_counter()
+            try:
+                response = await self.session.request(
+                    request.method, url, headers=headers, data=data, allow_redirects=False
+                )
+                break
+            except aiohttp.ClientConnectorError as exc:
+                # Refused before a byte of the request was sent: another replica may take it,
+                # even a POST, since this one never saw it.
+                problem = transport_problem(upstream, exc)
+                refused.append(upstream)
+                if len(refused) >= len(pool.replicas):
+                    raise problem from None
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise transport_problem(upstream, exc) from None
+        UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
+        UPSTREAM_REQUESTS.labels(service, str(response.status)).inc()
+        upstream.breaker.success()
+        try:
+            return await self._relay(request, upstream, response)
+        finally:
+            response.release()
+
+    async def _relay(
+        self, request: web.Request, upstream: Upstream, response: aiohttp.ClientResponse
+    ) -> web.StreamResponse:
+        headers = client_response_headers(response.headers)
+        size = response.content_length
+        no_body = request.method == "HEAD" or response.status in _NO_BODY_STATUSES
+        gzip = not no_body and should_gzip(
+            accept_encoding=request.headers.get("Accept-Encoding", ""),
+            content_type=response.headers.get("Content-Type", ""),
+            content_encoding=response.headers.get("Content-Encoding"),
+            size=size,
+            min_bytes=self._gzip_min,
+        )
+        if no_body or (size is not None and size <= self._buffer_limit):
+            try:
+                payload = b"" if no_body else await response.read()
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                raise transport_problem(upstream, exc) from None
+            answer = web.Response(
+                body=payload or None,
+                status=response.status,
+                reason=response.reason,
+                headers=headers,
+            )
+            if gzip and len(payload) > self._gzip_min:
+                answer.enable_compression(web.ContentCoding.gzip)
+                answer.headers.add("Vary", "Accept-Encoding")
+            return answer
+        return await self._stream(request, upstream, response, headers, gzip=gzip)
+
+    async def _stream(
+        self,
+        request: web.Request,
+        upstream: Upstream,
+        response: aiohttp.ClientResponse,
+        headers: CIMultiDict[str],
+        *,
+        gzip: bool,
+    ) -> web.StreamResponse:
+        answer = web.StreamResponse(status=response.status, reason=response.reason, headers=headers)
+        if gzip:
+            answer.enable_compression(web.ContentCoding.gzip)
+            answer.headers.add("Vary", "Accept-Encoding")
+        elif response.content_length is not None:
+            answer.content_length = response.content_length
+        # Read the first chunk before committing to a status, so a service that breaks at once
+        # still gets a clean 502.
+        try:
+            first = await response.content.readany()
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            raise transport_problem(upstream, exc) from None
+        await answer.prepare(request)
+        chunk = first
+        while chunk:
+            try:
+                await answer.write(chunk)
+            except ConnectionError:
+                return answer  # the client went away; releasing the upstream is all that's left
+            try:
+                chunk = await response.content.readany()
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                # The status line is gone already: cut the connection so the client sees a
+                # truncated body rather than a complete-looking one.
+                _log.warning("upstream %s broke mid-body: %s", upstream.name, type(exc).__name__)
+                if request.transport is not None:
+                    request.transport.close()
+                return answer
+        await answer.write_eof()
+        return answer

@@ -1,0 +1,243 @@
+"""Rate limiting with GCRA (generic cell rate algorithm), in Redis with an in-process fallback.
+
+GCRA keeps one number per key, the theoretical arrival time (TAT): each request pushes it one
+emission interval (``window / quota``) forward, and a request is refused when the TAT would run
+more than one window ahead of now. That allows bursts up to the quota and a steady rate of
+``quota / window``, with O(1) state and no clean-up job. All the limits that apply to one request
+(e.g. per IP, per email) are checked and taken in one Lua script: one round trip, and either all
+of them are charged or none.
+
+When Redis cannot be reached the limiter switches to the same algorithm in memory (limits then
+hold per gateway replica), says so once in the logs and in readiness, probes Redis in the
+background and switches back when it answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from hintro_gateway.config import RatePolicy
+from hintro_gateway.metrics import RATE_LIMIT_LOCAL
+
+_log = logging.getLogger(__name__)
+_US = 1_000_000
+
+# KEYS[i]: a limit's key. ARGV[2i-1], ARGV[2i]: its emission interval and burst tolerance (us).
+# Returns {allowed, retry_after_us, remaining_1, reset_us_1, remaining_2, reset_us_2, ...}.
+GCRA_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local allowed = 1
+local retry = 0
+local tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tau = tonumber(ARGV[2 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  tats[i] = tat
+  local wait = tat + interval - tau - now
+  if wait > 0 then
+    allowed = 0
+    if wait > retry then retry = wait end
+  end
+end
+local out = {allowed, retry}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local tau = tonumber(ARGV[2 * i])
+  local tat = tats[i]
+  if allowed == 1 then
+    tat = tat + interval
+    local ttl_ms = math.max(1, math.ceil((tat - now) / 1000))
+    redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', ttl_ms)
+  end
+  out[#out + 1] = math.max(0, math.floor((tau - (tat - now)) / interval))
+  out[#out + 1] = tat - now
+end
+return out
+"""
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One limit to charge: a policy applied to one key (a user, an IP, an email hash)."""
+
+    policy: RatePolicy
+    key: str
+
+    @property
+    def interval_us(self) -> int:
+        """Microseconds between two requests at the steady rate."""
+        return max(1, round(self.policy.window * _US / self.policy.quota))
+
+    @property
+    def tau_us(self) -> int:
+        """Burst tolerance: one window."""
+        return round(self.policy.window * _US)
+
+
+@dataclass(frozen=True)
+class PolicyState:
+    """What the ``RateLimit`` header says about one policy after this request."""
+
+    policy: RatePolicy
+    remaining: int
+    reset_seconds: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one request."""
+
+    allowed: bool
+    retry_after_seconds: int
+    states: tuple[PolicyState, ...]
+
+    @property
+    def denied_by(self) -> str:
+        """The first policy with no quota left (for the 429 metric and detail)."""
+        for state in self.states:
+            if state.remaining == 0:
+                return state.policy.name
+        return self.states[0].policy.name if self.states else "default"
+
+
+def _decision(
+    limits: Sequence[Limit], allowed: bool, retry_us: int, raw: Sequence[int]
+) -> Decision:
+    states = tuple(
+        PolicyState(limit.policy, int(raw[2 * i]), math.ceil(int(raw[2 * i + 1]) / _US))
+        for i, limit in enumerate(limits)
+    )
+    return Decision(allowed, math.ceil(retry_us / _US) if not allowed else 0, states)
+
+
+class LocalLimiter:
+    """The same GCRA in memory: the fallback while Redis is away."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self._tats: dict[str, int] = {}
+        self._max_keys = max_keys
+
+    def check(self, limits: Sequence[Limit], now_us: int | None = None) -> Decision:
+        """Charge every limit, or none when one of them is exhausted."""
+        now = time.time_ns() // 1000 if now_us is None else now_us
+        tats = [max(self._tats.get(limit.key, now), now) for limit in limits]
+        retry = max(
+            (
+                tat + limit.interval_us - limit.tau_us - now
+                for tat, limit in zip(tats, limits, strict=True)
+            ),
+            default=0,
+        )
+        allowed = retry <= 0
+        raw: list[int] = []
+        for i, limit in enumerate(limits):
+            if allowed:
+                tats[i] += limit.interval_us
+                self._tats[limit.key] = tats[i]
+            raw += [max(0, (limit.tau_us - (tats[i] - now)) // limit.interval_us), tats[i] - now]
+        if len(self._tats) > self._max_keys:
+            self._prune(now)
+        return _decision(limits, allowed, max(retry, 0), raw)
+
+    def _prune(self, now: int) -> None:
+        # A key whose TAT has passed is indistinguishable from a fresh one: forget it.
+        self._tats = {key: tat for key, tat in self._tats.items() if tat > now}
+        if len(self._tats) > self._max_keys:
+            # Still too many live keys (an attack spraying keys): keep the newest half.
+            keep = list(self._tats.items())[len(self._tats) // 2 :]
+            self._tats = dict(keep)
+
+    def clear(self) -> None:
+        """Forget every key (Redis is authoritative again)."""
+        self._tats.clear()
+
+
+class RateLimiterDegraded(Exception):
+    """Readiness detail: the in-process fallback is in use."""
+
+
+class RateLimiter:
+    """GCRA in Redis (one ``EVALSHA`` per request), falling back to :class:`LocalLimiter`."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str,
+        retry_seconds: float = 2.0,
+        local_max_keys: int = 100_000,
+    ) -> None:
+        self._client = client
+        self._script = client.register_script(GCRA_LUA)
+        self._prefix = prefix
+        self._retry_seconds = retry_seconds
+        self._local = LocalLimiter(local_max_keys)
+        self._probe: asyncio.Task[None] | None = None
+        self.local_mode = False
+
+    async def check(self, limits: Sequence[Limit]) -> Decision:
+        """Charge ``limits`` for one request and say whether it may pass."""
+        if not limits:
+            return Decision(True, 0, ())
+        if not self.local_mode:
+            keys = [self._prefix + limit.key for limit in limits]
+            args: list[int] = []
+            for limit in limits:
+                args += [limit.interval_us, limit.tau_us]
+            try:
+                raw = await self._script(keys=keys, args=args)
+            except (redis.exceptions.RedisError, OSError) as exc:
+                self._enter_local_mode(exc)
+            else:
+                return _decision(limits, bool(raw[0]), int(raw[1]), [int(x) for x in raw[2:]])
+        return self._local.check(limits)
+
+    def _enter_local_mode(self, exc: BaseException) -> None:
+        if self.local_mode:
+            return
+        self.local_mode = True
+        RATE_LIMIT_LOCAL.set(1)
+        _log.warning(
+            "Redis unreachable (%s): rate limiting in process, limits now hold per gateway "
+            "replica, until Redis answers again",
+            type(exc).__name__,
+        )
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self._probe_until_back())
+
+    async def _probe_until_back(self) -> None:
+        while True:
+            await asyncio.sleep(self._retry_seconds)
+            try:
+                await self._client.ping()
+            except (redis.exceptions.RedisError, OSError):
+                continue
+            self.local_mode = False
+            self._local.clear()
+            RATE_LIMIT_LOCAL.set(0)
+            _log.info("Redis reachable again: rate limiting in Redis")
+            return
+
+    async def readiness(self) -> None:
+        """Optional readiness check: fails (``degraded``) while the fallback is in use."""
+        if self.local_mode:
+            raise RateLimiterDegraded("the in-process fallback limiter is in use")
+
+    async def close(self) -> None:
+        """Stop the background probe."""
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe

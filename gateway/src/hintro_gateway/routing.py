@@ -1,0 +1,94 @@
+"""The routing table: which service answers each public route, as data.
+
+Patterns use aiohttp's (and OpenAPI's) ``{name}`` syntax and are registered one by one, so a
+path the table does not name is a 404 at the gateway and a wrong method a 405, without a trip
+to a service. Paths are forwarded unchanged (the services serve the same public paths).
+
+``public`` routes need no bearer token. Logout is public on purpose: it takes the refresh token
+in its body and that token is the credential (a client whose access token has expired must
+still be able to log out); auth checks it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+AUTH, BOARD, TASK, ACTIVITY, REALTIME = "auth", "board", "task", "activity", "realtime"
+SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One public route and the service that serves it."""
+
+    method: str
+    pattern: str
+    service: str
+    public: bool = False
+    read_email: bool = False
+    """Login and register: the gateway reads the body's email for the per-email rate limit."""
+
+
+ROUTES: tuple[Route, ...] = (
+    # auth
+    Route("POST", "/api/auth/register", AUTH, public=True, read_email=True),
+    Route("POST", "/api/auth/login", AUTH, public=True, read_email=True),
+    Route("POST", "/api/auth/refresh", AUTH, public=True),
+    Route("POST", "/api/auth/logout", AUTH, public=True),
+    Route("GET", "/api/auth/me", AUTH),
+    Route("GET", "/api/auth/.well-known/jwks.json", AUTH, public=True),
+    Route("GET", "/api/users", AUTH),
+    # board: boards, members, lists
+    Route("GET", "/api/boards", BOARD),
+    Route("POST", "/api/boards", BOARD),
+    Route("GET", "/api/boards/{boardId}", BOARD),
+    Route("PATCH", "/api/boards/{boardId}", BOARD),
+    Route("DELETE", "/api/boards/{boardId}", BOARD),
+    Route("POST", "/api/boards/{boardId}/members", BOARD),
+    Route("PATCH", "/api/boards/{boardId}/members/{userId}", BOARD),
+    Route("DELETE", "/api/boards/{boardId}/members/{userId}", BOARD),
+    Route("GET", "/api/boards/{boardId}/lists", BOARD),
+    Route("POST", "/api/boards/{boardId}/lists", BOARD),
+    Route("PATCH", "/api/lists/{listId}", BOARD),
+    Route("DELETE", "/api/lists/{listId}", BOARD),
+    # task
+    Route("GET", "/api/boards/{boardId}/tasks", TASK),
+    Route("POST", "/api/boards/{boardId}/tasks", TASK),
+    Route("GET", "/api/tasks/{taskId}", TASK),
+    Route("PATCH", "/api/tasks/{taskId}", TASK),
+    Route("DELETE", "/api/tasks/{taskId}", TASK),
+    Route("POST", "/api/tasks/{taskId}/move", TASK),
+    Route("PUT", "/api/tasks/{taskId}/assignees/{userId}", TASK),
+    Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
+    # activity
+    Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
+)
+
+SOCKETIO_PATH = "/socket.io/"
+"""Engine.IO endpoint (websocket and long-polling), proxied to the realtime service. Its token
+travels inside the Socket.IO handshake, so realtime checks it; the gateway rate-limits per IP."""
+SOCKETIO_SERVICE = REALTIME
+
+_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    parts = _PARAM.split(pattern)
+    # split() alternates literal text and parameter names.
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")
+
+
+_COMPILED = tuple((_compile(route.pattern), route) for route in ROUTES)
+
+
+def resolve(method: str, path: str) -> Route | None:
+    """The route that serves ``method path`` (the app uses aiohttp's router built from the same
+    table; this is for tools and tests)."""
+    for regex, route in _COMPILED:
+        if route.method == method.upper() and regex.match(path):
+            return route
+    return None

@@ -1,0 +1,105 @@
+"""The OpenAPI document: generated from the services' declared operations, committed, complete,
+and in step with the gateway's routing table."""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import inspect
+import json
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from gateway.tests.conftest import Harness
+from hintro_gateway.apidoc import GATEWAY_OPERATIONS
+from hintro_gateway.openapi_gen import OUTPUT, generate, render, service_operations
+from hintro_gateway.routing import ROUTES, resolve
+from hintro_shared.config import ServiceSettings
+
+OPERATIONAL = {"/healthz", "/readyz", "/metrics"}
+
+
+def _committed() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(OUTPUT.read_bytes())
+    return doc
+
+
+def _documented(doc: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, ops in doc["paths"].items() for method in ops}
+
+
+def _service_app(service: str) -> web.Application:
+    """The service's app, built (not started) with its own settings class."""
+    app_module = importlib.import_module(f"hintro_{service}.app")
+    config = importlib.import_module(f"hintro_{service}.config")
+    settings_classes = [
+        obj
+        for obj in vars(config).values()
+        if inspect.isclass(obj) and issubclass(obj, ServiceSettings) and obj is not ServiceSettings
+    ]
+    app: web.Application = app_module.create_app(settings_classes[0](environment="test"))
+    return app
+
+
+def test_committed_document_is_fresh() -> None:
+    assert OUTPUT.read_bytes() == render(generate()), "run python -m hintro_gateway.openapi_gen"
+
+
+def test_document_is_openapi_3_1_with_the_gateway_routes() -> None:
+    doc = _committed()
+    assert doc["openapi"] == "3.1.0"
+    for op in GATEWAY_OPERATIONS:
+        assert (op.method, op.path) in _documented(doc)
+    assert doc["paths"]["/api/openapi.json"]["get"]["security"] == []
+
+
+@pytest.mark.parametrize("service", sorted(service_operations()))
+def test_every_route_a_service_serves_is_documented(service: str) -> None:
+    documented = _documented(_committed())
+    app = _service_app(service)
+    served = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None and route.method not in ("HEAD", "*")
+    }
+    served = {
+        (method, path)
+        for method, path in served
+        if path not in OPERATIONAL and not path.startswith("/socket.io")
+    }
+    assert served, f"{service} serves no routes?"
+    assert served <= documented, served - documented
+
+
+def test_every_documented_route_is_routed_to_its_service() -> None:
+    for service, operations in service_operations().items():
+        for op in operations:
+            route = resolve(op.method, op.path)
+            assert route is not None, f"{op.method} {op.path} is not in the routing table"
+            assert route.service == service, (op.path, route.service)
+            # The gateway's idea of public must match the service's, or clients get a 401
+            # from one and not the other.
+            assert route.public == op.public, (op.method, op.path)
+
+
+def test_every_routed_path_of_an_existing_service_is_documented() -> None:
+    documented = _documented(_committed())
+    installed = set(service_operations())
+    for route in ROUTES:
+        if route.service in installed:
+            assert (route.method, route.pattern) in documented, route
+
+
+@pytest.mark.integration
+async def test_gateway_serves_the_document(gw: Harness) -> None:
+    plain = await gw.client.get("/api/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert plain.status == 200
+    assert plain.content_type == "application/json"
+    assert await plain.json() == _committed()
+    zipped = await gw.client.get(
+        "/api/openapi.json", headers={"Accept-Encoding": "gzip"}, auto_decompress=False
+    )
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(await zipped.read())) == _committed()

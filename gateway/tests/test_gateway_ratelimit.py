@@ -1,0 +1,253 @@
+"""Rate limits: 429 with the IETF headers, per user / per IP / per email, and an in-process
+fallback while Redis is away that hands back to Redis when it returns."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+
+import pytest
+import redis.asyncio as aioredis
+
+from gateway.tests.conftest import Harness, HarnessFactory
+from hintro_gateway.config import RatePolicy
+from hintro_gateway.gateway import GATEWAY
+from hintro_gateway.ratelimit import Limit, LocalLimiter, RateLimiter
+from hintro_shared.testing import free_port, redis_url, unique, wait_for
+
+pytestmark = pytest.mark.integration
+
+PROBLEM = "application/problem+json"
+
+
+def _remaining(header: str, policy: str) -> int:
+    match = re.search(rf'"{policy}";r=(\d+);t=(\d+)', header)
+    assert match, header
+    return int(match.group(1))
+
+
+async def test_over_the_limit_is_429_with_retry_after_and_ratelimit_headers(
+    make_gateway: HarnessFactory,
+) -> None:
+    harness = await make_gateway(rate_limit_default="3/60")
+    remaining = []
+    for _ in range(3):
+        response = await harness.client.get("/api/boards", headers=harness.auth("ada"))
+        assert response.status == 200
+        assert response.headers["RateLimit-Policy"] == '"default";q=3;w=60'
+        remaining.append(_remaining(response.headers["RateLimit"], "default"))
+    assert remaining == [2, 1, 0]
+    refused = await harness.client.get("/api/boards", headers=harness.auth("ada"))
+    assert refused.status == 429
+    assert refused.content_type == PROBLEM
+    assert 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert refused.headers["RateLimit-Policy"] == '"default";q=3;w=60'
+    assert _remaining(refused.headers["RateLimit"], "default") == 0
+    assert (await refused.json())["status"] == 429
+    assert len(harness.services["board"].seen) == 3
+    metrics = await (await harness.client.get("/metrics")).text()
+    assert 'hintro_gateway_ratelimit_rejections_total{policy="default"}' in metrics
+
+
+async def test_each_user_has_their_own_budget(make_gateway: HarnessFactory) -> None:
+    harness = await make_gateway(rate_limit_default="2/60")
+    for _ in range(2):
+        assert (await harness.client.get("/api/boards", headers=harness.auth("ada"))).status == 200
+    assert (await harness.client.get("/api/boards", headers=harness.auth("ada"))).status == 429
+    assert (await harness.client.get("/api/boards", headers=harness.auth("bob"))).status == 200
+
+
+async def test_login_is_limited_tightly_per_email_and_per_ip(make_gateway: HarnessFactory) -> None:
+    harness = await make_gateway(
+        rate_limit_auth_email="2/60", rate_limit_auth_ip="3/60", trusted_proxies="127.0.0.1/32"
+    )
+
+    async def login(ip: str, email: str) -> int:
+        body = json.dumps({"email": email, "password": "pw-123456"}).encode()
+        response = await harness.client.post(
+            "/api/auth/login",
+            data=body,
+            headers={"Content-Type": "application/json", "X-Forwarded-For": ip},
+        )
+        if response.status == 200:
+            # The body the gateway read for the email still reached auth whole.
+            assert harness.services["auth"].seen[-1].body == body
+        return response.status
+
+    assert await login("198.51.100.1", "x@hintro.dev") == 200
+    assert await login("198.51.100.1", "X@Hintro.dev ") == 200  # same address, normalised
+    assert await login("198.51.100.1", "x@hintro.dev") == 429  # per email
+    assert await login("198.51.100.1", "y@hintro.dev") == 200  # the refusal cost nothing
+    assert await login("198.51.100.1", "z@hintro.dev") == 429  # per IP (3 spent)
+    assert await login("198.51.100.2", "z@hintro.dev") == 200  # another IP
+    assert await login("198.51.100.3", "x@hintro.dev") == 429  # the email, from anywhere
+    # Register shares the budgets.
+    response = await harness.client.post(
+        "/api/auth/register",
+        json={"email": "x@hintro.dev", "password": "pw-123456", "name": "X"},
+        headers={"X-Forwarded-For": "198.51.100.9"},
+    )
+    assert response.status == 429
+    assert '"auth-email";q=2;w=60' in response.headers["RateLimit-Policy"]
+    assert "Retry-After" in response.headers
+
+
+async def test_anonymous_callers_are_limited_per_ip(make_gateway: HarnessFactory) -> None:
+    harness = await make_gateway(rate_limit_default="2/60", trusted_proxies="127.0.0.1/32")
+    for _ in range(2):
+        response = await harness.client.post(
+            "/api/auth/refresh",
+            json={"refreshToken": "r"},
+            headers={"X-Forwarded-For": "192.0.2.1"},
+        )
+        assert response.status == 200
+    third = await harness.client.post(
+        "/api/auth/refresh", json={"refreshToken": "r"}, headers={"X-Forwarded-For": "192.0.2.1"}
+    )
+    assert third.status == 429
+    other = await harness.client.post(
+        "/api/auth/refresh", json={"refreshToken": "r"}, headers={"X-Forwarded-For": "192.0.2.2"}
+    )
+    assert other.status == 200
+
+
+async def test_redis_and_local_limiters_agree() -> None:
+    client = aioredis.Redis.from_url(redis_url())
+    limiter = RateLimiter(client, prefix=unique("rl") + ":")
+    local = LocalLimiter()
+    limits = [Limit(RatePolicy("p", 3, 60), "k1"), Limit(RatePolicy("q", 5, 10), "k2")]
+    try:
+        for _ in range(4):
+            remote = await limiter.check(limits)
+            here = local.check(limits)
+            assert remote.allowed == here.allowed
+            assert [s.remaining for s in remote.states] == [s.remaining for s in here.states]
+        assert not remote.allowed
+        assert 19 <= remote.retry_after_seconds <= 20  # one emission interval of 60/3 s
+        assert not limiter.local_mode
+    finally:
+        await limiter.close()
+        await client.aclose()
+
+
+def test_local_limiter_refills_at_the_steady_rate() -> None:
+    local = LocalLimiter()
+    limits = [Limit(RatePolicy("p", 2, 1), "k")]
+    now = 1_000_000_000
+    assert local.check(limits, now).allowed
+    assert local.check(limits, now).allowed
+    denied = local.check(limits, now)
+    assert not denied.allowed
+    assert denied.retry_after_seconds == 1
+    assert local.check(limits, now + 500_000).allowed  # half a second: one more request
+    assert not local.check(limits, now + 500_000).allowed
+
+
+def test_local_limiter_charges_all_limits_or_none() -> None:
+    local = LocalLimiter()
+    tight = Limit(RatePolicy("tight", 1, 60), "a")
+    loose = Limit(RatePolicy("loose", 10, 60), "b")
+    assert local.check([tight, loose], 0).allowed
+    assert not local.check([tight, loose], 0).allowed
+    # The refused request did not spend the loose budget.
+    assert local.check([loose], 0).states[0].remaining == 8
+
+
+def test_local_limiter_memory_is_bounded() -> None:
+    local = LocalLimiter(max_keys=100)
+    policy = RatePolicy("p", 10, 60)
+    for i in range(1000):
+        local.check([Limit(policy, f"k{i}")], 0)
+    assert len(local._tats) <= 100
+
+
+@pytest.fixture
+def own_redis_port() -> int:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    return free_port()
+
+
+def _start_redis(port: int) -> subprocess.Popen[bytes]:
+    # A Redis of this test's own, so stopping it cannot disturb anything else.
+    return subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+async def _ping(url: str) -> bool:
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
+    try:
+        return bool(await client.ping())
+    finally:
+        await client.aclose()
+
+
+async def test_redis_outage_falls_back_to_the_local_limiter_and_back(
+    make_gateway: HarnessFactory, own_redis_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"redis://127.0.0.1:{own_redis_port}/0"
+    server = _start_redis(own_redis_port)
+    try:
+        await wait_for(lambda: _ping(url), what="test redis up")
+        harness: Harness = await make_gateway(
+            redis_url=url, rate_limit_default="4/60", rate_limit_redis_retry_seconds=0.1
+        )
+        limiter = harness.app[GATEWAY].limiter
+        first = await harness.client.get("/api/boards", headers=harness.auth("ada"))
+        assert first.status == 200
+        assert _remaining(first.headers["RateLimit"], "default") == 3
+
+        caplog.set_level(logging.INFO, logger="hintro_gateway.ratelimit")
+        server.terminate()
+        server.wait(10)
+        # Still serving, still limiting: the in-process limiter starts a fresh budget of 4.
+        statuses = [
+            (await harness.client.get("/api/boards", headers=harness.auth("ada"))).status
+            for _ in range(5)
+        ]
+        assert statuses == [200, 200, 200, 200, 429]
+        assert limiter.local_mode
+        warnings = [r for r in caplog.records if "Redis unreachable" in r.getMessage()]
+        assert len(warnings) == 1  # once per transition, not per request
+        ready = await (await harness.client.get("/readyz")).json()
+        assert ready["status"] == "ready"
+        assert ready["checks"]["ratelimit"].startswith("degraded")
+        assert ready["checks"]["redis"].startswith("degraded")
+
+        server = _start_redis(own_redis_port)
+        await wait_for(lambda: _ping(url), what="test redis back")
+        await wait_for(lambda: _async_true(not limiter.local_mode), what="limiter back on redis")
+        assert sum("Redis reachable again" in r.getMessage() for r in caplog.records) == 1
+        again = await harness.client.get("/api/boards", headers=harness.auth("ada"))
+        assert again.status == 200
+        assert _remaining(again.headers["RateLimit"], "default") == 3  # new Redis, new state
+        client = aioredis.Redis.from_url(url)
+        try:
+            assert await client.keys(f"{harness.settings.rate_limit_prefix}*")
+        finally:
+            await client.aclose()
+        ready = await (await harness.client.get("/readyz")).json()
+        assert ready["checks"]["ratelimit"] == "ok"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+async def _async_true(value: bool) -> bool:
+    return value

@@ -1,0 +1,1 @@
+"""Hintro activity service: the per-board activity log."""

@@ -1,0 +1,34 @@
+"""Who may read a board's activity: its members, decided by the shared board view
+(:mod:`hintro_shared.boardview`): the projection first and, when it says no, the board service
+asked with the caller's own token (read-your-writes: a member added a moment ago may not be in
+the projection yet). Everyone else gets 404, never 403."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hintro_shared.authz import Action, Role
+from hintro_shared.boardview import BoardAccess, BoardDirectory, ProjectionReader
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated caller of one request."""
+
+    user_id: str
+    authorization: str
+    """The caller's ``Authorization`` header, forwarded to the board service on a fallback."""
+    request_id: str | None = None
+
+
+class BoardReaders:
+    """Decides whether a caller may read a board."""
+
+    def __init__(self, projection: ProjectionReader, directory: BoardDirectory) -> None:
+        self._projection = projection
+        self._directory = directory
+
+    async def require_member(self, board_id: str, caller: Caller) -> Role:
+        """The caller's role on the board, or a 404 problem."""
+        access = BoardAccess(board_id, caller, self._projection, self._directory)
+        return await access.authorize(Action.READ)

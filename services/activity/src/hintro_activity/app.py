@@ -1,0 +1,98 @@
+"""The activity service's composition root: the only place that wires adapters to use cases.
+
+Resources open in this order and close in reverse: MongoDB, RabbitMQ, the token verifier, the
+board service client, then the log (indexes), the outbox relay with its publisher, the claim
+healer, the use cases and the event consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from hintro_activity.access import BoardReaders
+from hintro_activity.config import Settings
+from hintro_activity.consumers import ROUTING_KEYS, ActivityEvents
+from hintro_activity.healer import ClaimHealer
+from hintro_activity.names import NameDirectory
+from hintro_activity.repository import ActivityLog
+from hintro_activity.routes import ACTIVITY_SERVICE, OPERATIONS
+from hintro_activity.service import ActivityService
+from hintro_shared.boardview import BOARD_CLIENT, BoardClient, BoardProjection, board_client_ctx
+from hintro_shared.events.consumer import EventConsumer
+from hintro_shared.events.publisher import EventPublisher
+from hintro_shared.events.relay import OutboxRelay
+from hintro_shared.http import create_base_app
+from hintro_shared.mongo import MONGO_DB, mongo_ctx
+from hintro_shared.openapi import add_operations
+from hintro_shared.rabbit import RABBIT, rabbit_ctx
+from hintro_shared.tokens import KeySource, token_verifier_ctx
+
+Ctx = Callable[[web.Application], AsyncIterator[None]]
+
+ACTIVITY_LOG = web.AppKey("hintro.activity.log", ActivityLog)
+EVENT_CONSUMER = web.AppKey("hintro.activity.consumer", EventConsumer)
+
+
+def _activity_ctx(settings: Settings) -> Ctx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        db = app[MONGO_DB]
+        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
+        await publisher.start()
+        relay = OutboxRelay(publisher)
+        # Fast path: an entry's activity.recorded leaves right after its insert; the sweeper
+        # publishes whatever a crash left behind.
+        log = ActivityLog(db, on_recorded=relay.flush_soon)
+        names, board_view = NameDirectory(db), BoardProjection(db)
+        for store in (log, names, board_view):
+            await store.create_indexes()
+        relay.watch(log.entries)
+        relay.start()
+        healer = ClaimHealer(
+            log, interval=settings.claim_sweep_seconds, grace=settings.claim_grace_seconds
+        )
+        healer.start()
+        service = ActivityService(log, names, BoardReaders(board_view, app[BOARD_CLIENT]))
+        app[ACTIVITY_LOG] = log
+        app[ACTIVITY_SERVICE] = service
+        consumer = EventConsumer(
+            app[RABBIT],
+            queue=settings.activity_queue,
+            routing_keys=ROUTING_KEYS,
+            handler=ActivityEvents(service, log, board_view, names),
+            exchange=settings.events_exchange,
+            prefetch=settings.consumer_prefetch,
+        )
+        await consumer.start()
+        app[EVENT_CONSUMER] = consumer
+        yield
+        await consumer.stop(settings.shutdown_timeout_seconds)
+        await healer.stop()
+        await relay.stop(settings.shutdown_timeout_seconds)
+        await publisher.close()
+
+    return ctx
+
+
+def create_app(
+    settings: Settings,
+    *,
+    token_keys: KeySource | None = None,
+    board_client: BoardClient | None = None,
+) -> web.Application:
+    """The activity service's application; ``token_keys`` replaces auth's JWKS and
+    ``board_client`` the client of the board service (tests)."""
+    app = create_base_app(settings)
+    client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
+    app.cleanup_ctx.extend(
+        [
+            mongo_ctx(settings),
+            rabbit_ctx(settings),
+            token_verifier_ctx(settings, token_keys),
+            board_client_ctx(client),
+            _activity_ctx(settings),
+        ]
+    )
+    add_operations(app, OPERATIONS)
+    return app

@@ -1,0 +1,258 @@
+"""The activity log in MongoDB: entries and the per-board seq counters.
+
+Documents::
+
+    entries:  {_id: eventId, boardId, seq, type, actor: {id}, subject: {kind, id}, summary,
+               names: [{k, id, name}], unresolved, data, createdAt: "<RFC 3339>",
+               outbox: {...activity.recorded...}, outboxPending}
+              unique (boardId, seq): the log's order and its no-duplicates guarantee
+    counters: {_id: boardId, seq: N, claims: {<eventId>: {seq, doc: "<entry JSON>", at}},
+               claimsPending: <number of claims>}
+              or, once the board is deleted, the tombstone {_id: boardId, deleted: true}
+
+Recording (single-document atomicity only; nx-27017's transactions are not atomic):
+
+1. an entry with this ``_id`` (the event id) exists → already recorded;
+2. claim a seq: read the counter ``{seq: N, claims}``; if ``claims.<eventId>`` exists, that
+   claim is ours (an earlier delivery's); else, if the entry exists now → recorded; else
+   compare-and-set ``{_id, seq: N, claims.<eventId> absent}`` → ``{seq: N+1, claims.<eventId>:
+   {seq: N+1, doc}}``; on a miss, read again. Reading the counter *before* checking for the
+   entry is what makes a duplicate safe: any claim between that read and the CAS moves ``seq``
+   and fails the CAS, and an entry can only exist after its claim;
+3. insert the entry stored in the claim (a duplicate key means another delivery did: fine);
+4. ``$unset`` the claim (guarded, with ``claimsPending - 1``).
+
+A crash between 2 and 3 is healed by the redelivery (it finds the claim and reuses its seq) or,
+if the event never comes back (dead-lettered), by :meth:`ActivityLog.heal_stale_claims`, which
+inserts the entry kept in the claim. Every seq that was claimed therefore gets its entry: no gap,
+and no entry twice. The activity.recorded event rides in the entry's own outbox, so it is
+published if and only if the entry exists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hintro_shared import jsonutil
+from hintro_shared.events.outbox import OUTBOX, PENDING
+from hintro_shared.events.relay import Collection, ensure_outbox_index
+
+_log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+BuildEntry = Callable[[int], Document]
+"""Builds the entry document for a given seq (the seq is only known once claimed)."""
+OnRecorded = Callable[[Collection, Any], None]
+
+CLAIMS = "claims"
+CLAIMS_PENDING = "claimsPending"
+NOT_DELETED: Document = {"deleted": {"$nin": [True]}}
+# What a reader never sees of an entry.
+_HIDDEN: Document = {OUTBOX: 0, PENDING: 0}
+
+
+class SeqContention(Exception):
+    """A seq could not be claimed within the attempt budget (the event is retried later)."""
+
+
+def _claim(doc: Document) -> Document:
+    # The entry travels as JSON inside the claim: a dotted $set of nested documents would hit
+    # nx-27017's quirks (datetimes and arrays of documents), a string round-trips everywhere.
+    return {"seq": doc["seq"], "doc": jsonutil.dumps(doc), "at": time.time_ns()}
+
+
+def _unclaimed(claim: Mapping[str, Any]) -> Document:
+    doc: Document = jsonutil.loads(claim["doc"])
+    return doc
+
+
+def head_of(counter: Mapping[str, Any] | None) -> int:
+    """The board's current seq: the highest S such that every entry 1..S is recorded."""
+    if counter is None or counter.get("deleted"):
+        return 0
+    seq = int(counter.get("seq", 0))
+    claims = counter.get(CLAIMS) or {}
+    claimed = [int(claim["seq"]) for claim in claims.values() if isinstance(claim, Mapping)]
+    return min([seq, *(c - 1 for c in claimed)])
+
+
+class ActivityLog:
+    """Entries and counters, and the gapless seq protocol above."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        on_recorded: OnRecorded | None = None,
+        max_attempts: int = 500,
+    ) -> None:
+        self.entries: Collection = db["entries"]
+        self.counters: Collection = db["counters"]
+        self._on_recorded = on_recorded
+        self._max_attempts = max_attempts
+
+    async def create_indexes(self) -> None:
+        """The log's order (and uniqueness) and the indexes the sweepers use."""
+        await self.entries.create_index(
+            [("boardId", ASCENDING), ("seq", ASCENDING)], name="board_seq", unique=True
+        )
+        await ensure_outbox_index(self.entries)
+        await self.counters.create_index(CLAIMS_PENDING, name="claims_pending")
+
+    # --- recording -----------------------------------------------------------------------------
+
+    async def recorded(self, event_id: str) -> bool:
+        """Whether the event already has its entry."""
+        return await self.entries.find_one({"_id": event_id}, {"_id": 1}) is not None
+
+    async def record(self, board_id: str, event_id: str, build: BuildEntry) -> int | None:
+        """Record the event as the board's next entry; returns its seq, or ``None`` when it was
+        already recorded or the board is deleted. Raises :class:`SeqContention` if no seq
+        could be claimed within the attempt budget."""
+        if await self.recorded(event_id):
+            return None
+        doc = await self._claim_seq(board_id, event_id, build)
+        if doc is None:
+            return None
+        await self._complete(board_id, event_id, doc)
+        return int(doc["seq"])
+
+    async def _claim_seq(self, board_id: str, event_id: str, build: BuildEntry) -> Document | None:
+        claim_path = f"{CLAIMS}.{event_id}"
+        for attempt in range(self._max_attempts):
+            counter = await self.counters.find_one({"_id": board_id})
+            if counter is not None and counter.get("deleted"):
+                return None
+            claim = ((counter or {}).get(CLAIMS) or {}).get(event_id)
+            if claim is not None:
+                return _unclaimed(claim)  # an earlier delivery claimed; reuse its seq
+            if await self.recorded(event_id):
+                return None
+            if counter is None:
+                doc = build(1)
+                try:
+                    await self.counters.insert_one(
+                        {
+                            "_id": board_id,
+                            "seq": 1,
+                            CLAIMS: {event_id: _claim(doc)},
+                            CLAIMS_PENDING: 1,
+                        }
+                    )
+                except DuplicateKeyError:
+                    continue  # another event of this board created it first
+                return doc
+            current = int(counter.get("seq", 0))
+            doc = build(current + 1)
+            result = await self.counters.update_one(
+                {"_id": board_id, "seq": current, claim_path: {"$exists": False}, **NOT_DELETED},
+                {
+                    "$set": {"seq": current + 1, claim_path: _claim(doc)},
+                    "$inc": {CLAIMS_PENDING: 1},
+                },
+            )
+            if result.matched_count:
+                return doc
+            # Lost the race: back off a little (jittered) so contenders spread out.
+            await asyncio.sleep(random.uniform(0, min(0.02, 0.0005 * 2 ** min(attempt, 6))))  # noqa: S311
+        raise SeqContention(f"no seq claimed for board {board_id} in {self._max_attempts} tries")
+
+    async def _complete(self, board_id: str, event_id: str, doc: Document) -> None:
+        # A duplicate key: another delivery (or the healer) inserted this very entry.
+        with contextlib.suppress(DuplicateKeyError):
+            await self.entries.insert_one(dict(doc))
+        await self.counters.update_one(
+            {"_id": board_id, f"{CLAIMS}.{event_id}": {"$exists": True}},
+            {"$unset": {f"{CLAIMS}.{event_id}": ""}, "$inc": {CLAIMS_PENDING: -1}},
+        )
+        # The board's deletion may have purged the log between our claim and our insert: the
+        # purge tombstones the counter before deleting entries, so checking after the insert
+        # catches every such straggler.
+        counter = await self.counters.find_one({"_id": board_id}, {"deleted": 1})
+        if counter is not None and counter.get("deleted"):
+            await self.entries.delete_many({"boardId": board_id})
+            return
+        if self._on_recorded is not None:
+            self._on_recorded(self.entries, event_id)
+
+    async def heal_stale_claims(self, older_than_seconds: float, batch_size: int = 100) -> int:
+        """Complete claims older than ``older_than_seconds`` from the entry kept in them
+        (their delivery died or was dead-lettered); returns how many were completed."""
+        cutoff = time.time_ns() - int(older_than_seconds * 1e9)
+        healed = 0
+        cursor = self.counters.find({CLAIMS_PENDING: {"$gt": 0}}).limit(batch_size)
+        async for counter in cursor:
+            if counter.get("deleted"):
+                continue
+            for event_id, claim in list((counter.get(CLAIMS) or {}).items()):
+                if isinstance(claim, Mapping) and int(claim.get("at", 0)) < cutoff:
+                    _log.warning(
+                        "completing an abandoned seq claim",
+                        extra={"boardId": counter["_id"], "eventId": event_id},
+                    )
+                    await self._complete(counter["_id"], event_id, _unclaimed(claim))
+                    healed += 1
+        return healed
+
+    # --- reading -------------------------------------------------------------------------------
+
+    async def head(self, board_id: str) -> int:
+        """The board's current seq (see :func:`head_of`)."""
+        return head_of(await self.counters.find_one({"_id": board_id}))
+
+    async def newest(self, board_id: str, limit: int, before: int | None) -> list[Document]:
+        """Up to ``limit`` entries with ``seq < before`` (all when ``None``), newest first."""
+        query: Document = {"boardId": board_id}
+        if before is not None:
+            query["seq"] = {"$lt": before}
+        cursor = self.entries.find(query, _HIDDEN).sort("seq", DESCENDING).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def after(self, board_id: str, after_seq: int, limit: int) -> list[Document]:
+        """Up to ``limit`` entries with ``seq > after_seq``, ascending."""
+        if limit <= 0:
+            return []
+        cursor = (
+            self.entries.find({"boardId": board_id, "seq": {"$gt": after_seq}}, _HIDDEN)
+            .sort("seq", ASCENDING)
+            .limit(limit)
+        )
+        return [doc async for doc in cursor]
+
+    async def save_names(
+        self, event_id: str, names: list[dict[str, str]], summary: str, unresolved: bool
+    ) -> None:
+        """Store names learnt after the entry was written (and the summary they give)."""
+        await self.entries.update_one(
+            {"_id": event_id},
+            {"$set": {"names": names, "summary": summary, "unresolved": unresolved}},
+        )
+
+    # --- deleting ------------------------------------------------------------------------------
+
+    async def purge_board(self, board_id: str) -> int:
+        """Delete the board's log: tombstone its counter first (no seq can be claimed after
+        that), then the entries. Idempotent; returns how many entries went."""
+        await self.counters.replace_one(
+            {"_id": board_id},
+            {"_id": board_id, "deleted": True, "deletedAt": datetime.now(UTC)},
+            upsert=True,
+        )
+        result = await self.entries.delete_many({"boardId": board_id})
+        return int(result.deleted_count)
+
+    async def board_deleted(self, board_id: str) -> bool:
+        """Whether the board's log was deleted (its events are ignored from then on)."""
+        counter = await self.counters.find_one({"_id": board_id}, {"deleted": 1})
+        return bool(counter and counter.get("deleted"))

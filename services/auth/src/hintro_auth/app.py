@@ -1,0 +1,127 @@
+"""The auth service's composition root: the only place that wires adapters to use cases.
+
+Resources open in this order and close in reverse: signing keys (and the token verifier over
+them), MongoDB, RabbitMQ, the event outbox relay, the password hasher's pool, the use cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+from aiohttp import web
+
+from hintro_auth.config import AuthSettings
+from hintro_auth.domain import utc_now
+from hintro_auth.keys import AccessTokenIssuer, KeyRing, load_key_ring
+from hintro_auth.passwords import Argon2Passwords
+from hintro_auth.repository import USERS, MongoRefreshTokens, MongoUsers
+from hintro_auth.routes import AUTH_SERVICE, JWKS_BODY, JWKS_CACHE_CONTROL, OPERATIONS
+from hintro_auth.service import AuthService
+from hintro_shared import jsonutil
+from hintro_shared.events.publisher import EventPublisher
+from hintro_shared.events.relay import OutboxRelay
+from hintro_shared.http import create_base_app
+from hintro_shared.mongo import MONGO_DB, mongo_ctx
+from hintro_shared.openapi import add_operations
+from hintro_shared.rabbit import RABBIT, rabbit_ctx
+from hintro_shared.tokens import TOKEN_VERIFIER, StaticKeySource, TokenVerifier
+
+Ctx = Callable[[web.Application], AsyncIterator[None]]
+
+AUTH_SETTINGS = web.AppKey("hintro.auth.settings", AuthSettings)
+KEY_RING = web.AppKey("hintro.auth.key_ring", KeyRing)
+OUTBOX_RELAY = web.AppKey("hintro.auth.outbox_relay", OutboxRelay)
+PASSWORDS = web.AppKey("hintro.auth.passwords", Argon2Passwords)
+"""Replaceable before start-up (tests put a spy here)."""
+
+
+def _keys_ctx(settings: AuthSettings) -> Ctx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        # Raises KeyConfigError (the process does not start) in production without a key.
+        ring = load_key_ring(settings)
+        jwks = ring.jwks()
+        app[KEY_RING] = ring
+        app[JWKS_BODY] = jsonutil.dumps_bytes(jwks)
+        app[JWKS_CACHE_CONTROL] = f"public, max-age={settings.jwks_max_age_seconds}"
+        # Auth checks its own bearer tokens with its own public keys: no HTTP round trip.
+        app[TOKEN_VERIFIER] = TokenVerifier(
+            StaticKeySource(jwks), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+        yield
+
+    return ctx
+
+
+def _passwords_ctx(app: web.Application) -> AsyncIterator[None]:
+    async def ctx() -> AsyncIterator[None]:
+        passwords = app[PASSWORDS]
+        await passwords.start()
+        yield
+        passwords.close()
+
+    return ctx()
+
+
+def _events_ctx(settings: AuthSettings) -> Ctx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
+        await publisher.start()
+        relay = OutboxRelay(publisher)
+        relay.watch(app[MONGO_DB][USERS])
+        await relay.ensure_indexes()
+        relay.start()
+        app[OUTBOX_RELAY] = relay
+        yield
+        await relay.stop(settings.shutdown_timeout_seconds)
+        await publisher.close()
+
+    return ctx
+
+
+def _service_ctx(settings: AuthSettings) -> Ctx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        db = app[MONGO_DB]
+        users = MongoUsers(db, app[OUTBOX_RELAY])
+        refresh_tokens = MongoRefreshTokens(
+            db, family_retention=timedelta(seconds=settings.refresh_token_ttl_seconds, days=1)
+        )
+        await users.ensure_indexes()
+        await refresh_tokens.ensure_indexes()
+        app[AUTH_SERVICE] = AuthService(
+            users=users,
+            refresh_tokens=refresh_tokens,
+            passwords=app[PASSWORDS],
+            access_tokens=AccessTokenIssuer(
+                app[KEY_RING],
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+                ttl_seconds=settings.access_token_ttl_seconds,
+            ),
+            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+            clock=utc_now,
+        )
+        yield
+
+    return ctx
+
+
+def create_app(settings: AuthSettings) -> web.Application:
+    """The auth service's application."""
+    app = create_base_app(settings)
+    app[AUTH_SETTINGS] = settings
+    app[PASSWORDS] = Argon2Passwords(
+        settings.password_hash_profile, settings.password_hash_concurrency
+    )
+    app.cleanup_ctx.extend(
+        [
+            _keys_ctx(settings),
+            mongo_ctx(settings),
+            rabbit_ctx(settings),
+            _events_ctx(settings),
+            _passwords_ctx,
+            _service_ctx(settings),
+        ]
+    )
+    add_operations(app, OPERATIONS)
+    return app

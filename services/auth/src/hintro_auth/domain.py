@@ -1,0 +1,167 @@
+"""Accounts and sessions in the product's words: users, their e-mail addresses, refresh tokens
+and the families a chain of rotated refresh tokens forms. No I/O here."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+NAME_MIN_LENGTH = 1
+NAME_MAX_LENGTH = 100
+REFRESH_TOKEN_BYTES = 32
+TOKEN_TYPE = "Bearer"  # noqa: S105 (an OAuth token type, not a secret)
+
+# Deliberately permissive: one "@", no spaces, a dot in the domain. Deliverability is the mail
+# server's business; this only keeps obvious garbage out of the unique index.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+class AuthError(Exception):
+    """Base of the auth domain's errors."""
+
+
+class EmailTaken(AuthError):
+    """Another account already uses this e-mail address (compared case-insensitively)."""
+
+
+class InvalidCredentials(AuthError):
+    """Unknown e-mail or wrong password; callers must not learn which."""
+
+
+class InvalidRefreshToken(AuthError):
+    """The refresh token is unknown, expired, spent or its family was revoked."""
+
+
+class UserNotFound(AuthError):
+    """No user has this id or e-mail address."""
+
+
+def normalise_email(raw: str) -> str:
+    """The canonical form an address is stored and looked up by: trimmed and lower-cased, so
+    ``Ada@Example.com`` and ``ada@example.com `` are the same account."""
+    return raw.strip().lower()
+
+
+def parse_email(raw: str) -> str:
+    """The normalised address, or ``ValueError`` when it is not plausibly an e-mail address."""
+    email = normalise_email(raw)
+    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL.match(email):
+        raise ValueError("not a valid e-mail address")
+    return email
+
+
+def truncate_to_millis(moment: datetime) -> datetime:
+    """MongoDB keeps milliseconds; truncating first makes what we return equal what we read."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def utc_now() -> datetime:
+    """The current time, UTC, at the precision the database keeps."""
+    return truncate_to_millis(datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class User:
+    """An account. ``password_hash`` never leaves the service (responses have their own
+    schemas)."""
+
+    id: str
+    email: str
+    name: str
+    password_hash: str
+    created_at: datetime
+
+    def __repr__(self) -> str:
+        # Keep the hash out of logs and tracebacks that print the object.
+        return f"User(id={self.id!r}, email={self.email!r})"
+
+
+def new_user(email: str, name: str, password_hash: str, now: datetime) -> User:
+    """A user about to be registered, with a fresh opaque id."""
+    return User(
+        id=uuid.uuid4().hex,
+        email=normalise_email(email),
+        name=name,
+        password_hash=password_hash,
+        created_at=truncate_to_millis(now),
+    )
+
+
+def new_refresh_token() -> str:
+    """An opaque refresh token: 256 bits from the OS's CSPRNG, URL-safe."""
+    return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def hash_refresh_token(token: str) -> str:
+    """What is stored instead of the token: SHA-256 (the token has full entropy, so a fast hash
+    is enough; a database leak does not yield usable tokens)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_family_id() -> str:
+    """The id shared by every refresh token rotated from one login."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """A stored refresh token (by hash). It is ``spent`` once exchanged for a new pair;
+    presenting it again after that is reuse and revokes its family."""
+
+    token_hash: str
+    family_id: str
+    user_id: str
+    issued_at: datetime
+    expires_at: datetime
+    spent: bool = False
+
+    def __repr__(self) -> str:
+        return f"RefreshToken(family_id={self.family_id!r}, user_id={self.user_id!r})"
+
+    def is_expired(self, now: datetime) -> bool:
+        """Past its lifetime."""
+        return now >= self.expires_at
+
+
+def issue_refresh_token(
+    user_id: str, family_id: str, now: datetime, ttl: timedelta
+) -> tuple[str, RefreshToken]:
+    """A new refresh token (given to the client once) and the record stored for it."""
+    token = new_refresh_token()
+    issued_at = truncate_to_millis(now)
+    record = RefreshToken(
+        token_hash=hash_refresh_token(token),
+        family_id=family_id,
+        user_id=user_id,
+        issued_at=issued_at,
+        expires_at=issued_at + ttl,
+    )
+    return token, record
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A signed access token and its lifetime in seconds."""
+
+    token: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """What login and refresh answer with."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = TOKEN_TYPE
+
+    def __repr__(self) -> str:
+        return f"TokenPair(expires_in={self.expires_in})"

@@ -1,0 +1,114 @@
+"""Request and response bodies of the auth API (camelCase on the wire).
+
+Requests forbid unknown fields; responses are explicit models, so a password hash can never
+reach a client by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from hintro_auth.domain import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    NAME_MIN_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    parse_email,
+)
+
+Email = Annotated[
+    str,
+    StringConstraints(max_length=EMAIL_MAX_LENGTH + 32),  # room for surrounding whitespace
+    AfterValidator(parse_email),
+]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
+# Login accepts any length up to the maximum: a too-short password is simply wrong, and a
+# different status would tell an attacker something about the policy-violating input.
+LoginPassword = Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)]
+Name = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=NAME_MIN_LENGTH, max_length=NAME_MAX_LENGTH
+    ),
+]
+RefreshTokenText = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class Request(BaseModel):
+    """A request body: camelCase, unknown fields rejected, strict types."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True
+    )
+
+
+class Response(BaseModel):
+    """A response body: camelCase on the wire."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class RegisterRequest(Request):
+    """``POST /api/auth/register``."""
+
+    email: Email
+    password: Password
+    name: Name
+
+
+class LoginRequest(Request):
+    """``POST /api/auth/login``."""
+
+    email: Email
+    password: LoginPassword
+
+
+class RefreshRequest(Request):
+    """``POST /api/auth/refresh`` and ``POST /api/auth/logout``."""
+
+    refresh_token: RefreshTokenText
+
+
+class UserQuery(BaseModel):
+    """``GET /api/users?email=``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email: Email
+
+
+class UserOut(Response):
+    """The caller's own account."""
+
+    id: str
+    email: str
+    name: str
+    created_at: datetime
+
+
+class UserSummary(Response):
+    """Another user, as needed to invite them to a board."""
+
+    id: str
+    email: str
+    name: str
+
+
+class TokenPairOut(Response):
+    """A new session: a short-lived access token and the refresh token to renew it."""
+
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class Jwks(BaseModel):
+    """A JSON Web Key Set (RFC 7517)."""
+
+    keys: list[dict[str, Any]]

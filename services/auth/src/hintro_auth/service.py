@@ -1,0 +1,213 @@
+"""The auth use cases (register, login, refresh, logout, look users up) over small interfaces,
+so the rules can be tested with fakes and the adapters swapped.
+
+Refresh-token rotation rests on one atomic step, the repository's ``spend``: a conditional
+update that marks a live token spent and succeeds for exactly one caller. A token that exists
+but cannot be spent was spent before, so presenting it is reuse (a stolen token or a replay)
+and its whole family is revoked: the thief's and the victim's current tokens stop working.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hintro_auth.domain import (
+    AccessToken,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshToken,
+    TokenPair,
+    User,
+    UserNotFound,
+    hash_refresh_token,
+    issue_refresh_token,
+    new_family_id,
+    new_user,
+    normalise_email,
+)
+from hintro_shared.events.catalogue import UserRegistered
+from hintro_shared.events.envelope import EventEnvelope, new_event
+
+EVENT_SOURCE = "hintro/auth"
+_log = logging.getLogger(__name__)
+
+
+class Users(Protocol):
+    """Where accounts live."""
+
+    async def add(self, user: User, event: EventEnvelope) -> None:
+        """Store a new user and its ``user.registered`` event in one write (the outbox);
+        ``EmailTaken`` if the address is in use."""
+        ...
+
+    async def by_id(self, user_id: str) -> User | None:
+        """The user with this id."""
+        ...
+
+    async def by_email(self, email: str) -> User | None:
+        """The user with this (normalised) address."""
+        ...
+
+    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> None:
+        """Swap the hash, only if it is still ``old_hash``."""
+        ...
+
+
+class RefreshTokens(Protocol):
+    """Where refresh tokens (by hash) and revoked families live."""
+
+    async def add(self, record: RefreshToken) -> None:
+        """Store a newly issued token."""
+        ...
+
+    async def spend(self, token_hash: str) -> RefreshToken | None:
+        """Atomically mark the token spent if it is not yet; the record, or ``None`` if there is
+        no such token or it was already spent."""
+        ...
+
+    async def find(self, token_hash: str) -> RefreshToken | None:
+        """The token's record, spent or not."""
+        ...
+
+    async def revoke_family(self, family_id: str, now: datetime) -> None:
+        """Revoke every token of the family, present and future (idempotent)."""
+        ...
+
+    async def is_family_revoked(self, family_id: str) -> bool:
+        """Whether the family was revoked."""
+        ...
+
+
+class Passwords(Protocol):
+    """Password hashing (slow by design, so asynchronous)."""
+
+    async def hash(self, password: str) -> str:
+        """A salted hash of ``password``."""
+        ...
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches."""
+        ...
+
+    async def verify_dummy(self, password: str) -> None:
+        """Cost the same as :meth:`verify`, matching nothing."""
+        ...
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash predates the current parameters."""
+        ...
+
+
+class AccessTokens(Protocol):
+    """Signs access tokens."""
+
+    def issue(self, user_id: str, now: datetime) -> AccessToken:
+        """A signed access token for ``user_id``."""
+        ...
+
+
+class AuthService:
+    """The auth service's use cases."""
+
+    def __init__(
+        self,
+        *,
+        users: Users,
+        refresh_tokens: RefreshTokens,
+        passwords: Passwords,
+        access_tokens: AccessTokens,
+        refresh_ttl: timedelta,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._users = users
+        self._refresh_tokens = refresh_tokens
+        self._passwords = passwords
+        self._access_tokens = access_tokens
+        self._refresh_ttl = refresh_ttl
+        self._clock = clock
+
+    async def register(self, email: str, password: str, name: str) -> User:
+        """Create an account; ``EmailTaken`` if the address is in use (the unique index decides,
+        so two concurrent registrations cannot both win)."""
+        password_hash = await self._passwords.hash(password)
+        user = new_user(email, name, password_hash, self._clock())
+        event = new_event(
+            "user.registered",
+            source=EVENT_SOURCE,
+            data=UserRegistered(user_id=user.id, email=user.email, name=user.name),
+            actor_id=user.id,
+            time=user.created_at,
+        )
+        await self._users.add(user, event)
+        _log.info("user registered", extra={"userId": user.id})
+        return user
+
+    async def login(self, email: str, password: str) -> TokenPair:
+        """A new session for valid credentials; ``InvalidCredentials`` otherwise, after the same
+        amount of hashing work whether or not the address exists."""
+        user = await self._users.by_email(normalise_email(email))
+        if user is None:
+            await self._passwords.verify_dummy(password)
+            raise InvalidCredentials
+        if not await self._passwords.verify(user.password_hash, password):
+            raise InvalidCredentials
+        if self._passwords.needs_rehash(user.password_hash):
+            # The parameters were raised since this hash was made; upgrade while we hold the
+            # plain password. Losing a race to another login's upgrade is harmless.
+            new_hash = await self._passwords.hash(password)
+            await self._users.replace_password_hash(user.id, user.password_hash, new_hash)
+        return await self._issue(user.id, new_family_id())
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Exchange a live refresh token for a new pair in the same family; the presented one is
+        spent. Presenting a spent token revokes its family. ``InvalidRefreshToken`` on failure."""
+        now = self._clock()
+        token_hash = hash_refresh_token(refresh_token)
+        record = await self._refresh_tokens.spend(token_hash)
+        if record is None:
+            known = await self._refresh_tokens.find(token_hash)
+            if known is not None:
+                await self._refresh_tokens.revoke_family(known.family_id, now)
+                _log.warning(
+                    "spent refresh token presented again; family revoked",
+                    extra={"familyId": known.family_id, "userId": known.user_id},
+                )
+            raise InvalidRefreshToken
+        # Checked after spending, so a revocation racing with this rotation still catches the
+        # token issued here the next time it is presented.
+        if record.is_expired(now) or await self._refresh_tokens.is_family_revoked(record.family_id):
+            raise InvalidRefreshToken
+        return await self._issue(record.user_id, record.family_id)
+
+    async def logout(self, refresh_token: str) -> None:
+        """End the session the token belongs to (its whole family). Unknown tokens are ignored,
+        so logout is idempotent and says nothing about which tokens exist."""
+        record = await self._refresh_tokens.find(hash_refresh_token(refresh_token))
+        if record is not None:
+            await self._refresh_tokens.revoke_family(record.family_id, self._clock())
+
+    async def user(self, user_id: str) -> User:
+        """The user with this id, or ``UserNotFound``."""
+        user = await self._users.by_id(user_id)
+        if user is None:
+            raise UserNotFound
+        return user
+
+    async def user_by_email(self, email: str) -> User:
+        """The user with this address (any case), or ``UserNotFound``."""
+        user = await self._users.by_email(normalise_email(email))
+        if user is None:
+            raise UserNotFound
+        return user
+
+    async def _issue(self, user_id: str, family_id: str) -> TokenPair:
+        now = self._clock()
+        token, record = issue_refresh_token(user_id, family_id, now, self._refresh_ttl)
+        await self._refresh_tokens.add(record)
+        access = self._access_tokens.issue(user_id, now)
+        return TokenPair(
+            access_token=access.token, refresh_token=token, expires_in=access.expires_in
+        )

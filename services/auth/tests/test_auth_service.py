@@ -1,0 +1,251 @@
+"""The auth use cases over in-memory fakes: registration, login (including the equal-cost path
+for unknown e-mails and rehashing), refresh-token rotation and reuse detection, logout."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hintro_auth.domain import (
+    AccessToken,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidRefreshToken,
+    RefreshToken,
+    User,
+    UserNotFound,
+)
+from hintro_auth.service import AuthService
+from hintro_shared.events.envelope import EventEnvelope
+
+START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class FakeUsers:
+    by_key: dict[str, User] = field(default_factory=dict)
+    events: list[EventEnvelope] = field(default_factory=list)
+
+    async def add(self, user: User, event: EventEnvelope) -> None:
+        if any(existing.email == user.email for existing in self.by_key.values()):
+            raise EmailTaken
+        self.by_key[user.id] = user
+        self.events.append(event)
+
+    async def by_id(self, user_id: str) -> User | None:
+        return self.by_key.get(user_id)
+
+    async def by_email(self, email: str) -> User | None:
+        return next((u for u in self.by_key.values() if u.email == email), None)
+
+    async def replace_password_hash(self, user_id: str, old_hash: str, new_hash: str) -> None:
+        user = self.by_key[user_id]
+        if user.password_hash == old_hash:
+            self.by_key[user_id] = replace(user, password_hash=new_hash)
+
+
+@dataclass
+class FakeRefreshTokens:
+    tokens: dict[str, RefreshToken] = field(default_factory=dict)
+    revoked: set[str] = field(default_factory=set)
+
+    async def add(self, record: RefreshToken) -> None:
+        self.tokens[record.token_hash] = record
+
+    async def spend(self, token_hash: str) -> RefreshToken | None:
+        # Atomic in the real repository (a conditional find_one_and_update); a dict update with
+        # no await in between is atomic here too.
+        record = self.tokens.get(token_hash)
+        if record is None or record.spent:
+            return None
+        self.tokens[token_hash] = replace(record, spent=True)
+        return self.tokens[token_hash]
+
+    async def find(self, token_hash: str) -> RefreshToken | None:
+        return self.tokens.get(token_hash)
+
+    async def revoke_family(self, family_id: str, now: datetime) -> None:
+        self.revoked.add(family_id)
+
+    async def is_family_revoked(self, family_id: str) -> bool:
+        return family_id in self.revoked
+
+
+@dataclass
+class FakePasswords:
+    version: int = 1
+    verified: list[str] = field(default_factory=list)
+    dummy_checks: int = 0
+
+    async def hash(self, password: str) -> str:
+        return f"v{self.version}:{password[::-1]}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
+        return password_hash.split(":", 1)[1] == password[::-1]
+
+    async def verify_dummy(self, password: str) -> None:
+        self.dummy_checks += 1
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"v{self.version}:")
+
+
+class FakeAccessTokens:
+    def issue(self, user_id: str, now: datetime) -> AccessToken:
+        return AccessToken(token=f"access:{user_id}:{now.isoformat()}", expires_in=900)
+
+
+@dataclass
+class World:
+    service: AuthService
+    users: FakeUsers
+    tokens: FakeRefreshTokens
+    passwords: FakePasswords
+    clock: list[datetime]
+
+
+@pytest.fixture
+def world() -> World:
+    users, tokens, passwords = FakeUsers(), FakeRefreshTokens(), FakePasswords()
+    clock = [START]
+    service = AuthService(
+        users=users,
+        refresh_tokens=tokens,
+        passwords=passwords,
+        access_tokens=FakeAccessTokens(),
+        refresh_ttl=timedelta(days=30),
+        clock=lambda: clock[0],
+    )
+    return World(service, users, tokens, passwords, clock)
+
+
+PASSWORD = "correct horse battery"
+
+
+async def test_register_normalises_email_and_records_user_registered(world: World) -> None:
+    user = await world.service.register(" Ada@Example.COM ", PASSWORD, "Ada")
+    assert user.email == "ada@example.com"
+    assert user.password_hash != PASSWORD
+    (event,) = world.users.events
+    assert event.type == "user.registered"
+    assert event.data == {"userId": user.id, "email": "ada@example.com", "name": "Ada"}
+    assert PASSWORD not in event.to_json().decode()
+    assert user.password_hash not in event.to_json().decode()
+
+
+async def test_register_same_email_in_another_case_is_taken(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    with pytest.raises(EmailTaken):
+        await world.service.register("ADA@example.com", PASSWORD, "Ada again")
+    assert len(world.users.events) == 1
+
+
+async def test_login_with_any_case_of_the_email_gives_a_token_pair(world: World) -> None:
+    user = await world.service.register("ada@example.com", PASSWORD, "Ada")
+    pair = await world.service.login("ADA@Example.com", PASSWORD)
+    assert pair.access_token.startswith(f"access:{user.id}:")
+    assert pair.refresh_token
+    assert pair.expires_in == 900
+    assert pair.token_type == "Bearer"
+    stored = world.tokens.tokens.values()
+    assert all(pair.refresh_token not in record.token_hash for record in stored)
+
+
+async def test_wrong_password_and_unknown_email_are_the_same_error(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    with pytest.raises(InvalidCredentials):
+        await world.service.login("ada@example.com", "wrong password")
+    with pytest.raises(InvalidCredentials):
+        await world.service.login("nobody@example.com", PASSWORD)
+
+
+async def test_unknown_email_still_costs_a_password_verification(world: World) -> None:
+    with pytest.raises(InvalidCredentials):
+        await world.service.login("nobody@example.com", PASSWORD)
+    assert world.passwords.dummy_checks == 1
+
+
+async def test_login_rehashes_a_password_hashed_with_old_parameters(world: World) -> None:
+    user = await world.service.register("ada@example.com", PASSWORD, "Ada")
+    world.passwords.version = 2
+    await world.service.login("ada@example.com", PASSWORD)
+    assert world.users.by_key[user.id].password_hash.startswith("v2:")
+    await world.service.login("ada@example.com", PASSWORD)  # still logs in with the new hash
+
+
+async def test_refresh_rotates_and_spends_the_presented_token(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    first = await world.service.login("ada@example.com", PASSWORD)
+    second = await world.service.refresh(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    third = await world.service.refresh(second.refresh_token)
+    assert third.refresh_token not in {first.refresh_token, second.refresh_token}
+
+
+async def test_reusing_a_spent_token_revokes_the_whole_family(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    stolen = await world.service.login("ada@example.com", PASSWORD)
+    legit = await world.service.refresh(stolen.refresh_token)
+    with pytest.raises(InvalidRefreshToken):
+        await world.service.refresh(stolen.refresh_token)
+    # The family's live token stops working too.
+    with pytest.raises(InvalidRefreshToken):
+        await world.service.refresh(legit.refresh_token)
+
+
+async def test_reuse_revokes_only_its_own_family(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    laptop = await world.service.login("ada@example.com", PASSWORD)
+    phone = await world.service.login("ada@example.com", PASSWORD)
+    await world.service.refresh(laptop.refresh_token)
+    with pytest.raises(InvalidRefreshToken):
+        await world.service.refresh(laptop.refresh_token)
+    assert (await world.service.refresh(phone.refresh_token)).refresh_token
+
+
+async def test_concurrent_refreshes_of_one_token_let_exactly_one_win(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    pair = await world.service.login("ada@example.com", PASSWORD)
+    results = await asyncio.gather(
+        *(world.service.refresh(pair.refresh_token) for _ in range(5)), return_exceptions=True
+    )
+    assert sum(not isinstance(result, BaseException) for result in results) == 1
+
+
+async def test_unknown_refresh_token_is_refused_without_revoking_anything(world: World) -> None:
+    with pytest.raises(InvalidRefreshToken):
+        await world.service.refresh("made-up")
+    assert world.tokens.revoked == set()
+
+
+async def test_expired_refresh_token_is_refused(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    pair = await world.service.login("ada@example.com", PASSWORD)
+    world.clock[0] = START + timedelta(days=30)
+    with pytest.raises(InvalidRefreshToken):
+        await world.service.refresh(pair.refresh_token)
+
+
+async def test_logout_revokes_the_family_and_is_idempotent(world: World) -> None:
+    await world.service.register("ada@example.com", PASSWORD, "Ada")
+    pair = await world.service.login("ada@example.com", PASSWORD)
+    rotated = await world.service.refresh(pair.refresh_token)
+    await world.service.logout(pair.refresh_token)  # an earlier token of the family is enough
+    await world.service.logout(pair.refresh_token)
+    await world.service.logout("never-issued")
+    with pytest.raises(InvalidRefreshToken):
+        await world.service.refresh(rotated.refresh_token)
+
+
+async def test_users_are_found_by_id_and_by_email_in_any_case(world: World) -> None:
+    user = await world.service.register("ada@example.com", PASSWORD, "Ada")
+    assert (await world.service.user(user.id)).email == "ada@example.com"
+    assert (await world.service.user_by_email(" ADA@example.com")).id == user.id
+    with pytest.raises(UserNotFound):
+        await world.service.user("nobody")
+    with pytest.raises(UserNotFound):
+        await world.service.user_by_email("nobody@example.com")

@@ -1,0 +1,1 @@
+"""Hintro board service: boards, their members and their ordered lists."""

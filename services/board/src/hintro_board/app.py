@@ -1,0 +1,129 @@
+"""The board service's composition root: the only place that wires adapters to use cases.
+
+Resources open in this order and close in reverse: MongoDB, Redis (optional: the read cache
+degrades to MongoDB without it), RabbitMQ, the token verifier, the event publisher and outbox
+relay, the repositories (indexes created here) and use cases, then the event consumer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from hintro_board.cache import BoardCache
+from hintro_board.config import Settings
+from hintro_board.consumers import ROUTING_KEYS, BoardEvents
+from hintro_board.list_repository import MongoLists
+from hintro_board.lists import ListService
+from hintro_board.repository import MongoBoards, MongoUsers
+from hintro_board.routes import (
+    BOARD_SERVICE,
+    LIST_SERVICE,
+    OPERATIONS,
+    domain_error_middleware,
+)
+from hintro_board.service import BoardService
+from hintro_shared.events.consumer import EventConsumer
+from hintro_shared.events.publisher import EventPublisher
+from hintro_shared.events.relay import Collection, OutboxRelay
+from hintro_shared.http import create_base_app
+from hintro_shared.mongo import MONGO_DB, mongo_ctx
+from hintro_shared.openapi import add_operations
+from hintro_shared.rabbit import RABBIT, rabbit_ctx
+from hintro_shared.redis_conn import REDIS, redis_ctx
+from hintro_shared.tokens import KeySource, token_verifier_ctx
+
+Ctx = Callable[[web.Application], AsyncIterator[None]]
+
+BOARD_SETTINGS = web.AppKey("hintro.board.settings", Settings)
+OUTBOX_RELAY = web.AppKey("hintro.board.outbox_relay", OutboxRelay)
+EVENT_CONSUMER = web.AppKey("hintro.board.consumer", EventConsumer)
+BOARD_CACHE = web.AppKey("hintro.board.cache", BoardCache)
+
+
+class RelayOutbox:
+    """The use cases' ``Outbox``: the relay's fast path, in the background so a response
+    never waits for the broker (the sweeper covers a flush that fails)."""
+
+    def __init__(self, relay: OutboxRelay, boards: Collection, lists: Collection) -> None:
+        self._relay = relay
+        self._boards = boards
+        self._lists = lists
+
+    def board_written(self, board_id: str) -> None:
+        """Publish the board's pending events now."""
+        self._relay.flush_soon(self._boards, board_id)
+
+    def list_written(self, list_id: str) -> None:
+        """Publish the list's pending events now."""
+        self._relay.flush_soon(self._lists, list_id)
+
+
+def _events_ctx(settings: Settings) -> Ctx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
+        await publisher.start()
+        relay = OutboxRelay(publisher)
+        app[OUTBOX_RELAY] = relay
+        yield
+        await relay.stop(settings.shutdown_timeout_seconds)
+        await publisher.close()
+
+    return ctx
+
+
+def _service_ctx(settings: Settings) -> Ctx:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        db = app[MONGO_DB]
+        boards, lists, users = MongoBoards(db), MongoLists(db), MongoUsers(db)
+        for repository in (boards, lists, users):
+            await repository.create_indexes()
+        relay = app[OUTBOX_RELAY]
+        relay.watch(boards.collection)
+        relay.watch(lists.collection)
+        relay.start()
+        cache = BoardCache(
+            app[REDIS],
+            prefix=settings.board_cache_prefix,
+            ttl_seconds=settings.board_cache_ttl_seconds,
+            generation_ttl_seconds=settings.board_cache_generation_ttl_seconds,
+            retry_seconds=settings.board_cache_retry_seconds,
+        )
+        outbox = RelayOutbox(relay, boards.collection, lists.collection)
+        app[BOARD_CACHE] = cache
+        app[BOARD_SERVICE] = BoardService(boards, lists, users, outbox, cache)
+        app[LIST_SERVICE] = ListService(
+            boards, lists, outbox, cache, position_retries=settings.position_retries
+        )
+        consumer = EventConsumer(
+            app[RABBIT],
+            queue=settings.consumer_queue,
+            routing_keys=ROUTING_KEYS,
+            handler=BoardEvents(users, lists),
+            exchange=settings.events_exchange,
+        )
+        await consumer.start()
+        app[EVENT_CONSUMER] = consumer
+        yield
+        await consumer.stop(settings.shutdown_timeout_seconds)
+
+    return ctx
+
+
+def create_app(settings: Settings, *, token_keys: KeySource | None = None) -> web.Application:
+    """The board service's application; ``token_keys`` replaces auth's JWKS (tests)."""
+    app = create_base_app(settings, extra_middlewares=(domain_error_middleware,))
+    app[BOARD_SETTINGS] = settings
+    app.cleanup_ctx.extend(
+        [
+            mongo_ctx(settings),
+            redis_ctx(settings, required=False),
+            rabbit_ctx(settings),
+            token_verifier_ctx(settings, token_keys),
+            _events_ctx(settings),
+            _service_ctx(settings),
+        ]
+    )
+    add_operations(app, OPERATIONS)
+    return app

@@ -1,0 +1,168 @@
+"""The board service's rules and entities: boards, their members, their ordered lists.
+
+Nothing here does I/O. Membership is one role per user, with exactly one owner who can neither
+be removed nor demoted (ownership is not transferable through the member routes), and lists
+are ordered by fractional-index positions computed from the neighbours a client names.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from hintro_shared.authz import Role
+from hintro_shared.ordering import jittered_key_between
+
+MAX_TITLE_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 10_000
+# Roles the member routes may grant; the single owner is fixed when the board is created.
+GRANTABLE_ROLES: frozenset[Role] = frozenset({Role.EDITOR, Role.VIEWER})
+# User ids become keys of the ``roles`` map (a dotted path in updates), so they must never
+# contain "." or "$"; auth issues hex ids, this admits any reasonable opaque id.
+_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+
+class DomainError(Exception):
+    """A rule of the board domain refused the request."""
+
+
+class AlreadyMember(DomainError):
+    """The user is already a member of the board."""
+
+
+class NotAMember(DomainError):
+    """The user named in the path is not a member of the board."""
+
+
+class OwnerIsFixed(DomainError):
+    """The owner can be neither removed from the board nor given another role."""
+
+
+class UnknownUser(DomainError):
+    """No registered user has that id or email."""
+
+
+class InvalidAnchor(DomainError):
+    """``afterId`` / ``beforeId`` name no list of this board, the list itself, or are reversed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StaleVersion(DomainError):
+    """``If-Match`` named a version the resource no longer has."""
+
+
+class Contention(DomainError):
+    """Concurrent writers kept changing the resource (or taking the computed position) while
+    this write retried; nothing was written and the client may retry."""
+
+
+def new_id() -> str:
+    """A fresh opaque id (32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+def now() -> datetime:
+    """The current UTC time at millisecond precision, as MongoDB stores it, so the value a
+    write returns equals the value a later read returns."""
+    current = datetime.now(UTC)
+    return current.replace(microsecond=current.microsecond // 1000 * 1000)
+
+
+def is_valid_user_id(user_id: str) -> bool:
+    """Whether ``user_id`` may be stored as a member key."""
+    return bool(_USER_ID.match(user_id))
+
+
+def normalise_email(email: str) -> str:
+    """Emails are matched case-insensitively (as auth registers them)."""
+    return email.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A user's role on a board."""
+
+    user_id: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """A board and its members (the owner first, then in the order they joined)."""
+
+    id: str
+    title: str
+    description: str
+    owner_id: str
+    members: tuple[Member, ...]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    def role_of(self, user_id: str) -> Role | None:
+        """The user's role, ``None`` for a non-member."""
+        for member in self.members:
+            if member.user_id == user_id:
+                return member.role
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardList:
+    """A list (column) of a board; ``position`` orders the lists of one board."""
+
+    id: str
+    board_id: str
+    title: str
+    position: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+def members_from(
+    owner_id: str, member_ids: Sequence[str], roles: Mapping[str, str]
+) -> tuple[Member, ...]:
+    """Members in display order from the stored id array and role map (ids without a role are
+    skipped: the map is authoritative)."""
+    ordered = [owner_id, *(uid for uid in member_ids if uid != owner_id)]
+    return tuple(Member(uid, Role(roles[uid])) for uid in ordered if uid in roles)
+
+
+def check_grantable(role: Role) -> Role:
+    """The member routes may grant editor or viewer only (the owner is fixed)."""
+    if role not in GRANTABLE_ROLES:
+        raise OwnerIsFixed("the owner role cannot be granted")
+    return role
+
+
+def position_between(lower: str | None, upper: str | None) -> str:
+    """A fresh position strictly between two neighbours (``None`` = open end), jittered so that
+    concurrent writers aiming at the same gap pick distinct keys."""
+    return jittered_key_between(lower, upper)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where a client asked a list to go: after one list and/or before another."""
+
+    after_id: str | None = None
+    before_id: str | None = None
+
+    @property
+    def anchored(self) -> bool:
+        """Whether any anchor was named."""
+        return self.after_id is not None or self.before_id is not None
+
+    def check_not_self(self, list_id: str) -> None:
+        """A list cannot be placed relative to itself."""
+        if self.after_id == list_id:
+            raise InvalidAnchor("afterId", "a list cannot be placed after itself")
+        if self.before_id == list_id:
+            raise InvalidAnchor("beforeId", "a list cannot be placed before itself")

@@ -1,0 +1,101 @@
+"""The small interfaces the use cases depend on (MongoDB, the outbox relay, the read cache),
+so the service can be exercised with fakes and each adapter swapped alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from hintro_board.cache import Lookup
+from hintro_board.domain import Board, BoardList
+from hintro_shared.authz import Role
+from hintro_shared.events.envelope import EventEnvelope
+
+
+class PositionTaken(Exception):
+    """Another list of the board already has the computed position (unique index)."""
+
+
+class Boards(Protocol):
+    """Board documents; every write is a compare-and-set on ``version`` carrying its event."""
+
+    async def insert(self, board: Board, event: EventEnvelope) -> None: ...
+    async def get(self, board_id: str) -> Board | None: ...
+    async def page_for_member(
+        self, user_id: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Board]: ...
+    async def update_fields(
+        self,
+        board_id: str,
+        version: int,
+        fields: Mapping[str, Any],
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
+    async def add_member(
+        self,
+        board_id: str,
+        version: int,
+        user_id: str,
+        role: Role,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
+    async def change_role(
+        self,
+        board_id: str,
+        version: int,
+        user_id: str,
+        role: Role,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
+    async def remove_member(
+        self, board_id: str, version: int, user_id: str, updated_at: datetime, event: EventEnvelope
+    ) -> bool: ...
+    async def tombstone(self, board_id: str, version: int, event: EventEnvelope) -> bool: ...
+
+
+class Lists(Protocol):
+    """List documents; positions are unique per board (``PositionTaken`` on a tie)."""
+
+    async def insert(self, board_list: BoardList, event: EventEnvelope) -> None: ...
+    async def get(self, list_id: str) -> BoardList | None: ...
+    async def of_board(self, board_id: str) -> list[BoardList]: ...
+    async def position_of(self, board_id: str, list_id: str) -> str | None: ...
+    async def neighbour(
+        self, board_id: str, position: str | None, *, above: bool, exclude: str | None
+    ) -> str | None: ...
+    async def update(
+        self,
+        list_id: str,
+        version: int,
+        fields: Mapping[str, Any],
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
+    async def tombstone(self, list_id: str, version: int, event: EventEnvelope) -> bool: ...
+    async def delete_of_board(self, board_id: str) -> int: ...
+
+
+class Users(Protocol):
+    """The users this service learnt of from ``user.registered``."""
+
+    async def exists(self, user_id: str) -> bool: ...
+    async def id_by_email(self, email: str) -> str | None: ...
+
+
+class Outbox(Protocol):
+    """Gets a written document's pending events out now (the relay's fast path)."""
+
+    def board_written(self, board_id: str) -> None: ...
+    def list_written(self, list_id: str) -> None: ...
+
+
+class Cache(Protocol):
+    """The board read cache (see :mod:`hintro_board.cache`)."""
+
+    async def get(self, board_id: str) -> Lookup: ...
+    async def put(self, board_id: str, generation: str | None, entry: bytes) -> None: ...
+    async def invalidate(self, board_id: str) -> None: ...

@@ -1,0 +1,260 @@
+"""MongoDB persistence of boards and the users projection (lists: ``list_repository``).
+
+Every write is a single-document insert or compare-and-set update (``version`` in the filter)
+that carries the change's events in the same document (the shared outbox), so a change and
+its event commit together on MongoDB and on nx-27017 alike. Members live in the board document
+as a ``memberIds`` array (``$addToSet``/``$pull``; the multikey index behind "boards I am in")
+and a ``roles`` map (dotted ``$set``/``$unset``); never ``$push``.
+
+nx-27017 quirks this module works around (each is pinned by the conformance test):
+- ``{array: {$ne: x}}`` matches even when ``x`` is in the array, so "not yet a member" is
+  ``roles.<id>: {$exists: false}``;
+- an index containing ``_id`` makes inserts fail and a single-field index on an array field
+  makes equality queries on it return nothing, so "boards I am in" is indexed as
+  ``{memberIds: 1, createdAt: -1}`` and paginated by ``(createdAt, _id)``;
+- dotted projections come back flat, so reads project whole fields only;
+- a datetime written by ``$set`` reads back as a naive "YYYY-MM-DD HH:MM:SS.ffffff" string (an
+  inserted one reads back as a datetime), so :func:`as_datetime` reads both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from hintro_board.domain import Board, BoardList, members_from
+from hintro_shared.authz import Role
+from hintro_shared.events.envelope import EventEnvelope
+from hintro_shared.events.outbox import LIVE, outbox_fields, tombstone_update, with_outbox
+from hintro_shared.events.relay import ensure_outbox_index
+
+Document = dict[str, Any]
+Collection = AsyncCollection[Document]
+
+BOARD_FIELDS: dict[str, int] = {
+    "title": 1,
+    "description": 1,
+    "ownerId": 1,
+    "memberIds": 1,
+    "roles": 1,
+    "createdAt": 1,
+    "updatedAt": 1,
+    "version": 1,
+}
+LIST_FIELDS: dict[str, int] = {
+    "boardId": 1,
+    "title": 1,
+    "position": 1,
+    "createdAt": 1,
+    "updatedAt": 1,
+    "version": 1,
+}
+
+
+def as_datetime(value: Any) -> datetime:
+    """A stored UTC time, whichever form it came back in (see the module docstring)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def board_from(doc: Mapping[str, Any]) -> Board:
+    """A :class:`Board` from its stored document."""
+    return Board(
+        id=doc["_id"],
+        title=doc["title"],
+        description=doc.get("description", ""),
+        owner_id=doc["ownerId"],
+        members=members_from(doc["ownerId"], doc.get("memberIds", []), doc.get("roles", {})),
+        created_at=as_datetime(doc["createdAt"]),
+        updated_at=as_datetime(doc["updatedAt"]),
+        version=doc["version"],
+    )
+
+
+def list_from(doc: Mapping[str, Any]) -> BoardList:
+    """A :class:`BoardList` from its stored document."""
+    return BoardList(
+        id=doc["_id"],
+        board_id=doc["boardId"],
+        title=doc["title"],
+        position=doc["position"],
+        created_at=as_datetime(doc["createdAt"]),
+        updated_at=as_datetime(doc["updatedAt"]),
+        version=doc["version"],
+    )
+
+
+class MongoBoards:
+    """Boards (with their members) in the ``boards`` collection."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection: Collection = db["boards"]
+
+    async def create_indexes(self) -> None:
+        """Indexes of the board read paths and of the outbox sweeper."""
+        await self.collection.create_index([("ownerId", ASCENDING)], name="owner")
+        await self.collection.create_index(
+            [("memberIds", ASCENDING), ("createdAt", DESCENDING)], name="member_boards"
+        )
+        await ensure_outbox_index(self.collection)
+
+    async def insert(self, board: Board, event: EventEnvelope) -> None:
+        """Store a new board together with its ``board.created`` event."""
+        doc: Document = {
+            "_id": board.id,
+            "title": board.title,
+            "description": board.description,
+            "ownerId": board.owner_id,
+            "memberIds": [m.user_id for m in board.members],
+            "roles": {m.user_id: m.role.value for m in board.members},
+            "createdAt": board.created_at,
+            "updatedAt": board.updated_at,
+            "version": board.version,
+            **outbox_fields(event, order=board.version),
+        }
+        await self.collection.insert_one(doc)
+
+    async def get(self, board_id: str) -> Board | None:
+        """The live board, or ``None``."""
+        doc = await self.collection.find_one(live_id(board_id), BOARD_FIELDS)
+        return None if doc is None else board_from(doc)
+
+    async def page_for_member(
+        self, user_id: str, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Board]:
+        """Boards the user is a member of, newest first, after the cursor's (createdAt, id)."""
+        query: Document = {"memberIds": user_id, **LIVE}
+        if after is not None:
+            created_at, board_id = after
+            query["$or"] = [
+                {"createdAt": {"$lt": created_at}},
+                {"createdAt": created_at, "_id": {"$lt": board_id}},
+            ]
+        cursor = (
+            self.collection.find(query, BOARD_FIELDS)
+            .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
+        )
+        return [board_from(doc) async for doc in cursor]
+
+    async def _cas(
+        self, board_id: str, version: int, update: Document, extra: Document | None = None
+    ) -> bool:
+        query = {**live_id(board_id), "version": version, **(extra or {})}
+        result = await self.collection.update_one(query, update)
+        return result.matched_count == 1
+
+    async def update_fields(
+        self,
+        board_id: str,
+        version: int,
+        fields: Mapping[str, Any],
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool:
+        """Set title/description if the board is still at ``version``."""
+        update = {"$set": {**fields, "updatedAt": updated_at}, "$inc": {"version": 1}}
+        return await self._cas(board_id, version, with_outbox(update, event, order=version + 1))
+
+    async def add_member(
+        self,
+        board_id: str,
+        version: int,
+        user_id: str,
+        role: Role,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool:
+        """Add a member if the board is still at ``version`` and they are not one yet."""
+        update = {
+            "$addToSet": {"memberIds": user_id},
+            "$set": {f"roles.{user_id}": role.value, "updatedAt": updated_at},
+            "$inc": {"version": 1},
+        }
+        return await self._cas(
+            board_id,
+            version,
+            with_outbox(update, event, order=version + 1),
+            {f"roles.{user_id}": {"$exists": False}},
+        )
+
+    async def change_role(
+        self,
+        board_id: str,
+        version: int,
+        user_id: str,
+        role: Role,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool:
+        """Give a (non-owner) member another role if the board is still at ``version``."""
+        update = {
+            "$set": {f"roles.{user_id}": role.value, "updatedAt": updated_at},
+            "$inc": {"version": 1},
+        }
+        return await self._cas(
+            board_id,
+            version,
+            with_outbox(update, event, order=version + 1),
+            {f"roles.{user_id}": {"$exists": True}, "ownerId": {"$ne": user_id}},
+        )
+
+    async def remove_member(
+        self, board_id: str, version: int, user_id: str, updated_at: datetime, event: EventEnvelope
+    ) -> bool:
+        """Remove a (non-owner) member if the board is still at ``version``."""
+        update = {
+            "$pull": {"memberIds": user_id},
+            "$unset": {f"roles.{user_id}": ""},
+            "$set": {"updatedAt": updated_at},
+            "$inc": {"version": 1},
+        }
+        return await self._cas(
+            board_id,
+            version,
+            with_outbox(update, event, order=version + 1),
+            {f"roles.{user_id}": {"$exists": True}, "ownerId": {"$ne": user_id}},
+        )
+
+    async def tombstone(self, board_id: str, version: int, event: EventEnvelope) -> bool:
+        """Delete the board (a tombstone until ``board.deleted`` is out)."""
+        update = tombstone_update(event, order=version + 1, extra_set={"version": version + 1})
+        return await self._cas(board_id, version, update)
+
+
+def live_id(doc_id: str) -> Document:
+    """Filter for a document by id that is not a tombstone."""
+    return {"_id": doc_id, **LIVE}
+
+
+class MongoUsers:
+    """The users projection, built only from ``user.registered`` events."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection: Collection = db["users"]
+
+    async def create_indexes(self) -> None:
+        """Member invitations look users up by email."""
+        await self.collection.create_index([("email", ASCENDING)], unique=True, name="email")
+
+    async def upsert(self, user_id: str, email: str, name: str) -> None:
+        """Record a registered user; replaying the same event changes nothing."""
+        await self.collection.update_one(
+            {"_id": user_id}, {"$set": {"email": email, "name": name}}, upsert=True
+        )
+
+    async def exists(self, user_id: str) -> bool:
+        """Whether a user with this id registered."""
+        return await self.collection.find_one({"_id": user_id}, {"_id": 1}) is not None
+
+    async def id_by_email(self, email: str) -> str | None:
+        """The id of the user registered with this (normalised) email."""
+        doc = await self.collection.find_one({"email": email}, {"_id": 1})
+        return None if doc is None else str(doc["_id"])

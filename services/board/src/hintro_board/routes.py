@@ -1,0 +1,293 @@
+"""The board service's HTTP surface, declared once as :data:`OPERATIONS`.
+
+Every handler verifies the bearer token itself (defence in depth; the gateway checks too),
+then validates the body, then calls a use case; domain refusals become problem+json here.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from hintro_board.domain import (
+    AlreadyMember,
+    Contention,
+    DomainError,
+    InvalidAnchor,
+    NotAMember,
+    OwnerIsFixed,
+    Placement,
+    StaleVersion,
+    UnknownUser,
+    is_valid_user_id,
+)
+from hintro_board.lists import ListService
+from hintro_board.schemas import (
+    BoardCreate,
+    BoardOut,
+    BoardPage,
+    BoardPageQuery,
+    BoardPatch,
+    BoardWithListsOut,
+    ListCreate,
+    ListOut,
+    ListPatch,
+    MemberAdd,
+    MemberOut,
+    MemberPatch,
+    board_json,
+    list_json,
+    member_json,
+)
+from hintro_board.service import Actor, BoardService
+from hintro_shared import jsonutil
+from hintro_shared.authz import Role
+from hintro_shared.openapi import Operation
+from hintro_shared.pagination import decode_cursor, encode_cursor
+from hintro_shared.problems import Problem, not_found, read_json, unauthorized, validate
+from hintro_shared.tokens import authenticate
+from hintro_shared.versioning import etag, expected_version, stale_version
+
+BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
+LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
+
+SOCKET_ID_HEADER = "X-Socket-Id"
+_SOCKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_JSON = "application/json"
+
+
+def _problem_for(exc: DomainError) -> Problem:
+    if isinstance(exc, InvalidAnchor):
+        return Problem(
+            422,
+            str(exc),
+            errors=[{"loc": ["body", exc.field], "msg": str(exc), "type": "invalid_anchor"}],
+        )
+    if isinstance(exc, StaleVersion):
+        return stale_version()
+    if isinstance(exc, AlreadyMember):
+        return Problem(409, "The user is already a member of this board.")
+    if isinstance(exc, OwnerIsFixed):
+        return Problem(
+            409, "The owner cannot be removed or given another role; delete the board instead."
+        )
+    if isinstance(exc, NotAMember):
+        return not_found("member")
+    if isinstance(exc, UnknownUser):
+        return not_found("user")
+    if isinstance(exc, Contention):
+        return Problem(
+            409, "The resource is being changed concurrently; retry.", headers={"Retry-After": "1"}
+        )
+    return Problem(422, str(exc))
+
+
+@web.middleware
+async def domain_error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Turn a domain refusal into its problem (inside the shared problem middleware)."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except DomainError as exc:
+        raise _problem_for(exc) from None
+
+
+async def _actor(request: web.Request) -> Actor:
+    claims = await authenticate(request)
+    if not is_valid_user_id(claims.user_id):
+        raise unauthorized("The token's subject is not a valid user id.")
+    socket_id = request.headers.get(SOCKET_ID_HEADER)
+    if socket_id is not None and not _SOCKET_ID.match(socket_id):
+        socket_id = None  # a malformed sid only loses the echo suppression
+    return Actor(claims.user_id, socket_id)
+
+
+def _json(data: Any, *, status: int = 200, version: int | None = None) -> web.Response:
+    headers = {"ETag": etag(version)} if version is not None else None
+    return web.Response(
+        body=jsonutil.dumps_bytes(data), status=status, content_type=_JSON, headers=headers
+    )
+
+
+def _cursor_after(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    key = decode_cursor(cursor)
+    millis, board_id = key.get("t"), key.get("id")
+    if not isinstance(millis, int) or not isinstance(board_id, str):
+        raise Problem(
+            422,
+            "The cursor is not valid.",
+            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}],
+        )
+    return datetime.fromtimestamp(millis / 1000, tz=UTC), board_id
+
+
+def _cursor_for(after: tuple[datetime, str] | None) -> str | None:
+    if after is None:
+        return None
+    created_at, board_id = after
+    return encode_cursor({"t": round(created_at.timestamp() * 1000), "id": board_id})
+
+
+# --- boards ------------------------------------------------------------------------------------
+
+
+async def handle_list_boards(request: web.Request) -> web.Response:
+    """The boards the caller is a member of, newest first."""
+    actor = await _actor(request)
+    query = validate(BoardPageQuery, dict(request.query))
+    boards, after = await request.app[BOARD_SERVICE].list_boards(
+        actor, query.limit, _cursor_after(query.cursor)
+    )
+    return _json({"items": [board_json(board) for board in boards], "next": _cursor_for(after)})
+
+
+async def handle_create_board(request: web.Request) -> web.Response:
+    """Create a board; the caller becomes its owner."""
+    actor = await _actor(request)
+    body = await read_json(request, BoardCreate)
+    board = await request.app[BOARD_SERVICE].create_board(actor, body.title, body.description)
+    return _json(board_json(board), status=201, version=board.version)
+
+
+async def handle_get_board(request: web.Request) -> web.Response:
+    """A board with its lists in order (served from the read cache when current)."""
+    actor = await _actor(request)
+    read = await request.app[BOARD_SERVICE].read_board(actor, request.match_info["boardId"])
+    return web.Response(body=read.body, content_type=_JSON, headers={"ETag": etag(read.version)})
+
+
+async def handle_update_board(request: web.Request) -> web.Response:
+    """Change a board's title and/or description (``If-Match`` makes it conditional)."""
+    actor = await _actor(request)
+    expected = expected_version(request)
+    body = await read_json(request, BoardPatch)
+    board = await request.app[BOARD_SERVICE].update_board(
+        actor, request.match_info["boardId"], body.model_dump(exclude_unset=True), expected
+    )
+    return _json(board_json(board), version=board.version)
+
+
+async def handle_delete_board(request: web.Request) -> web.Response:
+    """Delete a board (owner only); its lists, tasks and activity go too."""
+    actor = await _actor(request)
+    await request.app[BOARD_SERVICE].delete_board(actor, request.match_info["boardId"])
+    return web.Response(status=204)
+
+
+# --- members -----------------------------------------------------------------------------------
+
+
+async def handle_add_member(request: web.Request) -> web.Response:
+    """Add a registered user (by id or e-mail) as editor (default) or viewer."""
+    actor = await _actor(request)
+    body = await read_json(request, MemberAdd)
+    member = await request.app[BOARD_SERVICE].add_member(
+        actor, request.match_info["boardId"], body.user_id, body.email, Role(body.role)
+    )
+    return _json(member_json(member.user_id, member.role.value), status=201)
+
+
+async def handle_change_member_role(request: web.Request) -> web.Response:
+    """Make a member an editor or a viewer (owner only)."""
+    actor = await _actor(request)
+    body = await read_json(request, MemberPatch)
+    member = await request.app[BOARD_SERVICE].change_member_role(
+        actor, request.match_info["boardId"], request.match_info["userId"], Role(body.role)
+    )
+    return _json(member_json(member.user_id, member.role.value))
+
+
+async def handle_remove_member(request: web.Request) -> web.Response:
+    """Remove a member (owner), or leave the board (any member, their own id)."""
+    actor = await _actor(request)
+    await request.app[BOARD_SERVICE].remove_member(
+        actor, request.match_info["boardId"], request.match_info["userId"]
+    )
+    return web.Response(status=204)
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+async def handle_board_lists(request: web.Request) -> web.Response:
+    """A board's lists in order."""
+    actor = await _actor(request)
+    lists = await request.app[LIST_SERVICE].lists_of(actor, request.match_info["boardId"])
+    return _json([list_json(item) for item in lists])
+
+
+async def handle_create_list(request: web.Request) -> web.Response:
+    """Create a list after/before an anchor, or at the end."""
+    actor = await _actor(request)
+    body = await read_json(request, ListCreate)
+    board_list = await request.app[LIST_SERVICE].create_list(
+        actor,
+        request.match_info["boardId"],
+        body.title,
+        Placement(after_id=body.after_id, before_id=body.before_id),
+    )
+    return _json(list_json(board_list), status=201, version=board_list.version)
+
+
+async def handle_update_list(request: web.Request) -> web.Response:
+    """Rename and/or move a list (``If-Match`` makes it conditional)."""
+    actor = await _actor(request)
+    expected = expected_version(request)
+    body = await read_json(request, ListPatch)
+    board_list = await request.app[LIST_SERVICE].update_list(
+        actor,
+        request.match_info["listId"],
+        body.title,
+        Placement(after_id=body.after_id, before_id=body.before_id),
+        expected,
+    )
+    return _json(list_json(board_list), version=board_list.version)
+
+
+async def handle_delete_list(request: web.Request) -> web.Response:
+    """Delete a list; its tasks go too."""
+    actor = await _actor(request)
+    await request.app[LIST_SERVICE].delete_list(actor, request.match_info["listId"])
+    return web.Response(status=204)
+
+
+TAG = "boards"
+_BOARD = "/api/boards/{boardId}"
+OPERATIONS: list[Operation] = [
+    Operation("GET", "/api/boards", handle_list_boards, "List my boards", TAG,
+              response=BoardPage, query=BoardPageQuery, errors=(422,)),
+    Operation("POST", "/api/boards", handle_create_board, "Create a board", TAG,
+              status=201, request=BoardCreate, response=BoardOut, errors=(400, 413),
+              headers=(SOCKET_ID_HEADER,)),
+    Operation("GET", _BOARD, handle_get_board, "Get a board with its lists", TAG,
+              response=BoardWithListsOut, errors=(404,)),
+    Operation("PATCH", _BOARD, handle_update_board, "Update a board", TAG,
+              request=BoardPatch, response=BoardOut, errors=(400, 403, 404, 409, 412, 413),
+              headers=("If-Match", SOCKET_ID_HEADER)),
+    Operation("DELETE", _BOARD, handle_delete_board, "Delete a board", TAG,
+              status=204, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
+    Operation("POST", f"{_BOARD}/members", handle_add_member, "Add a member", TAG,
+              status=201, request=MemberAdd, response=MemberOut,
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,)),
+    Operation("PATCH", f"{_BOARD}/members/{{userId}}", handle_change_member_role,
+              "Change a member's role", TAG, request=MemberPatch, response=MemberOut,
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,)),
+    Operation("DELETE", f"{_BOARD}/members/{{userId}}", handle_remove_member,
+              "Remove a member or leave a board", TAG, status=204,
+              errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
+    Operation("GET", f"{_BOARD}/lists", handle_board_lists, "List a board's lists", "lists",
+              response=list[ListOut], errors=(404,)),
+    Operation("POST", f"{_BOARD}/lists", handle_create_list, "Create a list", "lists",
+              status=201, request=ListCreate, response=ListOut,
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,)),
+    Operation("PATCH", "/api/lists/{listId}", handle_update_list, "Rename and/or move a list",
+              "lists", request=ListPatch, response=ListOut,
+              errors=(400, 403, 404, 409, 412, 413), headers=("If-Match", SOCKET_ID_HEADER)),
+    Operation("DELETE", "/api/lists/{listId}", handle_delete_list, "Delete a list", "lists",
+              status=204, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
+]  # fmt: skip

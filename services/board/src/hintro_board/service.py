@@ -1,0 +1,308 @@
+"""Use cases of boards and members, over the small interfaces of :mod:`hintro_board.ports`.
+
+Every write reads the board, authorizes with the shared capability table, applies the domain
+rule, and writes with a compare-and-set on ``version`` whose document also carries the event
+(the outbox); a lost race re-reads and retries, or is 412 when the client sent ``If-Match``.
+After the write the board's cache generation is bumped before the response goes out, and the
+relay is asked to publish the event right away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hintro_board.cache import encode_entry
+from hintro_board.domain import (
+    AlreadyMember,
+    Board,
+    Contention,
+    Member,
+    NotAMember,
+    OwnerIsFixed,
+    StaleVersion,
+    UnknownUser,
+    check_grantable,
+    is_valid_user_id,
+    new_id,
+    normalise_email,
+    now,
+)
+from hintro_board.ports import Boards, Cache, Lists, Outbox, Users
+from hintro_board.schemas import board_with_lists_json
+from hintro_shared import jsonutil
+from hintro_shared.authz import Action, Role, authorize, require_member
+from hintro_shared.events import catalogue as ev
+from hintro_shared.events.envelope import EventEnvelope, new_event
+from hintro_shared.problems import not_found
+
+SOURCE = "hintro/board"
+# Compare-and-set attempts before a write gives up with 409 (only under heavy contention).
+MAX_WRITE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: the token's subject and, optionally, their Socket.IO sid."""
+
+    user_id: str
+    socket_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRead:
+    """``GET /api/boards/{boardId}``: the JSON body and the version for the ETag."""
+
+    body: bytes
+    version: int
+
+
+def make_event(event_type: str, actor: Actor, board_id: str, data: ev.EventData) -> EventEnvelope:
+    """A catalogue event caused by ``actor`` on ``board_id`` (correlation id: the request's)."""
+    return new_event(
+        event_type,
+        source=SOURCE,
+        data=data,
+        board_id=board_id,
+        actor_id=actor.user_id,
+        origin_socket_id=actor.socket_id,
+    )
+
+
+class BoardService:
+    """Boards and their members."""
+
+    def __init__(
+        self, boards: Boards, lists: Lists, users: Users, outbox: Outbox, cache: Cache
+    ) -> None:
+        self._boards = boards
+        self._lists = lists
+        self._users = users
+        self._outbox = outbox
+        self._cache = cache
+
+    async def _written(self, board_id: str) -> None:
+        await self._cache.invalidate(board_id)
+        self._outbox.board_written(board_id)
+
+    async def _board_for(self, actor: Actor, board_id: str, action: Action) -> Board:
+        board = await self._boards.get(board_id)
+        authorize(None if board is None else board.role_of(actor.user_id), action)
+        assert board is not None  # authorize raised 404 otherwise
+        return board
+
+    async def _write(
+        self,
+        actor: Actor,
+        board_id: str,
+        action: Action,
+        attempt: Callable[[Board], Awaitable[bool]],
+        expected_version: int | None = None,
+    ) -> Board:
+        """Read, authorize and try ``attempt`` until its compare-and-set lands."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            board = await self._board_for(actor, board_id, action)
+            if expected_version is not None and board.version != expected_version:
+                raise StaleVersion(board_id)
+            if await attempt(board):
+                await self._written(board_id)
+                return board
+            if expected_version is not None:
+                raise StaleVersion(board_id)
+        raise Contention(board_id)
+
+    # --- boards ------------------------------------------------------------------------------
+
+    async def create_board(self, actor: Actor, title: str, description: str) -> Board:
+        """A new board whose owner (and only member) is the caller."""
+        created = now()
+        board = Board(
+            id=new_id(),
+            title=title,
+            description=description,
+            owner_id=actor.user_id,
+            members=(Member(actor.user_id, Role.OWNER),),
+            created_at=created,
+            updated_at=created,
+            version=1,
+        )
+        data = ev.BoardCreated(
+            board_id=board.id,
+            title=title,
+            description=description,
+            owner_id=actor.user_id,
+            members=[ev.Member(user_id=actor.user_id, role=Role.OWNER.value)],
+            created_at=created,
+            version=1,
+        )
+        await self._boards.insert(board, make_event("board.created", actor, board.id, data))
+        self._outbox.board_written(board.id)
+        return board
+
+    async def list_boards(
+        self, actor: Actor, limit: int, after: tuple[datetime, str] | None
+    ) -> tuple[list[Board], tuple[datetime, str] | None]:
+        """A page of the caller's boards, newest first, and the key the next page starts
+        after (``None`` on the last page)."""
+        boards = await self._boards.page_for_member(actor.user_id, limit + 1, after)
+        if len(boards) <= limit:
+            return boards, None
+        page = boards[:limit]
+        return page, (page[-1].created_at, page[-1].id)
+
+    async def read_board(self, actor: Actor, board_id: str) -> BoardRead:
+        """The board with its lists, from the cache when it holds the current generation."""
+        lookup = await self._cache.get(board_id)
+        if lookup.hit is not None:
+            require_member(lookup.hit.roles.get(actor.user_id))
+            return BoardRead(lookup.hit.body, lookup.hit.version)
+        board, lists = await asyncio.gather(
+            self._boards.get(board_id), self._lists.of_board(board_id)
+        )
+        if board is None:
+            raise not_found("board")
+        body = jsonutil.dumps_bytes(board_with_lists_json(board, lists))
+        roles = {m.user_id: m.role.value for m in board.members}
+        # Stored under the generation seen before the reads: a write that landed meanwhile
+        # has bumped it, so this body can never be served after that write.
+        await self._cache.put(board_id, lookup.generation, encode_entry(roles, board.version, body))
+        require_member(board.role_of(actor.user_id))
+        return BoardRead(body, board.version)
+
+    async def update_board(
+        self,
+        actor: Actor,
+        board_id: str,
+        changes: Mapping[str, Any],
+        expected_version: int | None,
+    ) -> Board:
+        """Change title and/or description (editors and the owner)."""
+        updated_at = now()
+
+        async def attempt(board: Board) -> bool:
+            data = ev.BoardUpdated(
+                board_id=board_id, version=board.version + 1, updated_at=updated_at, **changes
+            )
+            event = make_event("board.updated", actor, board_id, data)
+            return await self._boards.update_fields(
+                board_id, board.version, changes, updated_at, event
+            )
+
+        board = await self._write(actor, board_id, Action.EDIT_BOARD, attempt, expected_version)
+        return Board(
+            id=board.id,
+            title=changes.get("title", board.title),
+            description=changes.get("description", board.description),
+            owner_id=board.owner_id,
+            members=board.members,
+            created_at=board.created_at,
+            updated_at=updated_at,
+            version=board.version + 1,
+        )
+
+    async def delete_board(self, actor: Actor, board_id: str) -> None:
+        """Delete the board (owner only); its lists go now, tasks and activity on the event."""
+
+        async def attempt(board: Board) -> bool:
+            data = ev.BoardDeleted(board_id=board_id, version=board.version + 1, title=board.title)
+            event = make_event("board.deleted", actor, board_id, data)
+            return await self._boards.tombstone(board_id, board.version, event)
+
+        await self._write(actor, board_id, Action.DELETE_BOARD, attempt)
+        # The board.deleted consumer does this too, should this process die right here.
+        await self._lists.delete_of_board(board_id)
+
+    # --- members -----------------------------------------------------------------------------
+
+    async def _resolve_user(self, user_id: str | None, email: str | None) -> str:
+        if email is not None:
+            found = await self._users.id_by_email(normalise_email(email))
+            if found is None:
+                raise UnknownUser(email)
+            return found
+        assert user_id is not None
+        if not is_valid_user_id(user_id) or not await self._users.exists(user_id):
+            raise UnknownUser(user_id)
+        return user_id
+
+    async def add_member(
+        self, actor: Actor, board_id: str, user_id: str | None, email: str | None, role: Role
+    ) -> Member:
+        """Add a registered user as editor or viewer (owner only)."""
+        check_grantable(role)
+        # Authorize before resolving, so non-owners learn nothing about who is registered.
+        board = await self._board_for(actor, board_id, Action.MANAGE_MEMBERS)
+        if user_id is not None and board.role_of(user_id) is not None:
+            raise AlreadyMember(user_id)  # a member needs no lookup (the owner, for one)
+        target = await self._resolve_user(user_id, email)
+        updated_at = now()
+
+        async def attempt(board: Board) -> bool:
+            if board.role_of(target) is not None:
+                raise AlreadyMember(target)
+            data = ev.MemberAdded(
+                board_id=board_id, user_id=target, role=role.value, version=board.version + 1
+            )
+            event = make_event("board.member_added", actor, board_id, data)
+            return await self._boards.add_member(
+                board_id, board.version, target, role, updated_at, event
+            )
+
+        await self._write(actor, board_id, Action.MANAGE_MEMBERS, attempt)
+        return Member(target, role)
+
+    async def change_member_role(
+        self, actor: Actor, board_id: str, user_id: str, role: Role
+    ) -> Member:
+        """Make a member an editor or a viewer (owner only; the owner's role is fixed)."""
+        check_grantable(role)
+        updated_at = now()
+
+        async def attempt(board: Board) -> bool:
+            previous = board.role_of(user_id)
+            if previous is None:
+                raise NotAMember(user_id)
+            if previous is Role.OWNER:
+                raise OwnerIsFixed(user_id)
+            if previous is role:
+                return True  # nothing changes: no new version, no event
+            data = ev.MemberRoleChanged(
+                board_id=board_id,
+                user_id=user_id,
+                role=role.value,
+                previous_role=previous.value,
+                version=board.version + 1,
+            )
+            event = make_event("board.member_role_changed", actor, board_id, data)
+            return await self._boards.change_role(
+                board_id, board.version, user_id, role, updated_at, event
+            )
+
+        await self._write(actor, board_id, Action.MANAGE_MEMBERS, attempt)
+        return Member(user_id, role)
+
+    async def remove_member(self, actor: Actor, board_id: str, user_id: str) -> None:
+        """Remove a member (owner), or leave (any member removing themselves); the owner
+        cannot be removed."""
+        # Leaving needs only membership; removing someone else needs the owner's capability.
+        action = Action.READ if user_id == actor.user_id else Action.MANAGE_MEMBERS
+        updated_at = now()
+
+        async def attempt(board: Board) -> bool:
+            role = board.role_of(user_id)
+            if role is None:
+                raise NotAMember(user_id)
+            if role is Role.OWNER:
+                raise OwnerIsFixed(user_id)
+            data = ev.MemberRemoved(
+                board_id=board_id, user_id=user_id, role=role.value, version=board.version + 1
+            )
+            event = make_event("board.member_removed", actor, board_id, data)
+            return await self._boards.remove_member(
+                board_id, board.version, user_id, updated_at, event
+            )
+
+        await self._write(actor, board_id, action, attempt)

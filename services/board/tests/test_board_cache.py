@@ -1,0 +1,180 @@
+"""The board read cache: a hit is used, a client never reads stale data after its own write,
+the generation scheme defeats slow readers, Redis trouble degrades to uncached reads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from hintro_board.cache import BoardCache, encode_entry
+from hintro_shared.testing import free_port, redis_url, unique
+
+pytestmark = pytest.mark.integration
+
+
+def new_user() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.fixture
+async def redis_client() -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url())
+    yield client
+    await client.aclose()
+
+
+def make_cache(client: aioredis.Redis | None, prefix: str) -> BoardCache:
+    return BoardCache(
+        client, prefix=prefix, ttl_seconds=30, generation_ttl_seconds=3600, retry_seconds=0
+    )
+
+
+async def test_second_read_is_served_from_the_cache(board: Any) -> None:
+    owner = new_user()
+    created = await board.create_board(owner, "Cached")
+    first = await board.get_board(created["id"], owner)
+    # Change the database behind the cache's back: a hit still shows the cached body.
+    await board.db["boards"].update_one({"_id": created["id"]}, {"$set": {"title": "Sneaky"}})
+    second = await board.get_board(created["id"], owner)
+    assert second == first
+    assert second["title"] == "Cached"
+
+
+async def test_read_after_own_write_never_stale(board: Any) -> None:
+    owner = new_user()
+    created = await board.create_board(owner)
+    path = f"/api/boards/{created['id']}"
+    for round_ in range(40):
+        response = await board.client.patch(
+            path, json={"title": f"T{round_}"}, headers=board.auth(owner)
+        )
+        assert response.status == 200
+        fetched = await board.get_board(created["id"], owner)
+        assert (fetched["title"], fetched["version"]) == (f"T{round_}", round_ + 2)
+        again = await board.get_board(created["id"], owner)  # now from the cache
+        assert again == fetched
+
+
+async def test_list_and_member_writes_invalidate_the_board(board: Any) -> None:
+    owner, member = new_user(), new_user()
+    created = await board.create_board(owner)
+    b = created["id"]
+    await board.get_board(b, owner)
+    first = await board.create_list(b, owner, "One")
+    assert [item["title"] for item in (await board.get_board(b, owner))["lists"]] == ["One"]
+    second = await board.create_list(b, owner, "Two", beforeId=first["id"])
+    assert [item["title"] for item in (await board.get_board(b, owner))["lists"]] == [
+        "Two",
+        "One",
+    ]
+    await board.client.patch(
+        f"/api/lists/{second['id']}", json={"afterId": first["id"]}, headers=board.auth(owner)
+    )
+    assert [item["title"] for item in (await board.get_board(b, owner))["lists"]] == [
+        "One",
+        "Two",
+    ]
+    await board.client.delete(f"/api/lists/{first['id']}", headers=board.auth(owner))
+    assert [item["title"] for item in (await board.get_board(b, owner))["lists"]] == ["Two"]
+
+    # Membership is checked against the cached members, which a member change refreshes.
+    assert (await board.client.get(f"/api/boards/{b}", headers=board.auth(member))).status == 404
+    await board.add_member(b, owner, member, "viewer")
+    assert (await board.get_board(b, member))["members"][1] == {"userId": member, "role": "viewer"}
+    await board.client.delete(f"/api/boards/{b}/members/{member}", headers=board.auth(owner))
+    assert (await board.client.get(f"/api/boards/{b}", headers=board.auth(member))).status == 404
+    await board.client.delete(f"/api/boards/{b}", headers=board.auth(owner))
+    assert (await board.client.get(f"/api/boards/{b}", headers=board.auth(owner))).status == 404
+
+
+async def test_slow_reader_cannot_cache_a_body_older_than_a_write(
+    redis_client: aioredis.Redis,
+) -> None:
+    cache = make_cache(redis_client, unique("cache_race") + ":")
+    seen_before_write = await cache.get("b1")  # reader: generation first ...
+    await cache.invalidate("b1")  # ... a write lands and bumps it ...
+    stale = encode_entry({"u": "owner"}, 1, b'{"title":"old"}')
+    await cache.put("b1", seen_before_write.generation, stale)  # ... reader stores old body
+    after = await cache.get("b1")
+    assert after.hit is None
+    fresh = encode_entry({"u": "owner"}, 2, b'{"title":"new"}')
+    await cache.put("b1", after.generation, fresh)
+    hit = (await cache.get("b1")).hit
+    assert hit is not None
+    assert hit.body == b'{"title":"new"}'
+    assert hit.version == 2
+    assert hit.roles == {"u": "owner"}
+
+
+async def test_entries_expire(redis_client: aioredis.Redis) -> None:
+    prefix = unique("cache_ttl") + ":"
+    cache = make_cache(redis_client, prefix)
+    lookup = await cache.get("b1")
+    await cache.put("b1", lookup.generation, encode_entry({}, 1, b"{}"))
+    keys = [key async for key in redis_client.scan_iter(match=f"{prefix}*")]
+    assert keys
+    for key in keys:
+        assert 0 < await redis_client.ttl(key) <= 30
+
+
+class FlakyBumps(BoardCache):
+    """A cache whose next ``failures`` invalidations cannot reach Redis."""
+
+    failures = 0
+
+    async def _bump(self, board_ids: set[str]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise redis.exceptions.ConnectionError("down")
+        await super()._bump(board_ids)
+
+
+async def test_failed_invalidation_is_retried_before_the_cache_is_trusted(
+    redis_client: aioredis.Redis,
+) -> None:
+    cache = FlakyBumps(
+        redis_client,
+        prefix=unique("cache_flaky") + ":",
+        ttl_seconds=30,
+        generation_ttl_seconds=3600,
+        retry_seconds=0,
+    )
+    lookup = await cache.get("b1")
+    await cache.put("b1", lookup.generation, encode_entry({}, 1, b'"old"'))
+    cache.failures = 2
+    await cache.invalidate("b1")  # the write's bump fails; the old entry is still in Redis
+    assert (await cache.get("b1")).hit is None  # the retry fails too: read MongoDB instead
+    assert (await cache.get("b1")).hit is None  # the retry lands: generation moved on
+    assert cache.failures == 0
+
+
+async def test_cache_without_redis_always_misses() -> None:
+    cache = make_cache(None, "x:")
+    assert (await cache.get("b1")).generation is None
+    await cache.put("b1", "0", b"{}\n{}")
+    await cache.invalidate("b1")
+    assert (await cache.get("b1")).hit is None
+
+
+async def test_redis_down_reads_and_writes_still_work(start_board: Any) -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    async with start_board(redis_url=dead) as harness:
+        owner = new_user()
+        created = await harness.create_board(owner, "No cache")
+        for round_ in range(5):
+            response = await harness.client.patch(
+                f"/api/boards/{created['id']}",
+                json={"title": f"T{round_}"},
+                headers=harness.auth(owner),
+            )
+            assert response.status == 200
+            fetched = await harness.get_board(created["id"], owner)
+            assert fetched["title"] == f"T{round_}"
+        ready = await harness.client.get("/readyz")
+        assert ready.status == 200
+        assert (await ready.json())["checks"]["redis"].startswith("degraded")

@@ -1,0 +1,1 @@
+"""Hintro realtime service: live board events over Socket.IO."""

@@ -1,0 +1,211 @@
+"""The realtime service's rules, free of any I/O: what a push is, which room a board's sockets
+share, what one socket has been sent of a board's stream (:class:`Gate`), and how the pusher
+puts a board's events back in ``seq`` order (:class:`Reorder`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+PUSH_EVENT = "event"
+"""The Socket.IO event every board event is pushed as (API.md, "Realtime")."""
+ROOM_PREFIX = "board:"
+MEMBER_REMOVED = "board.member_removed"
+BOARD_DELETED = "board.deleted"
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+class JoinRefused(Exception):
+    """A ``board:join`` that is answered ``{ok: false, error: code}``."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+def is_valid_id(value: object) -> bool:
+    """Board and user ids are opaque, but only URL-safe ones are ever issued; anything else
+    cannot name a board and must not be pasted into an upstream URL."""
+    return isinstance(value, str) and _ID.match(value) is not None
+
+
+def board_room(board_id: str) -> str:
+    """The Socket.IO room of a board's sockets."""
+    return f"{ROOM_PREFIX}{board_id}"
+
+
+def board_of_room(room: object) -> str | None:
+    """The board a room belongs to, or ``None`` for any other room (a sid's own room)."""
+    if isinstance(room, str) and room.startswith(ROOM_PREFIX):
+        return room[len(ROOM_PREFIX) :]
+    return None
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-28T13:00:29.558Z``: UTC, milliseconds, the one format every push uses."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+@dataclass(frozen=True)
+class Push:
+    """One board event as clients receive it; ``seq`` is the activity log's (``None`` only for
+    ``board.deleted``, which ends the board's log instead of adding to it)."""
+
+    id: str
+    type: str
+    board_id: str
+    seq: int | None
+    actor_id: str | None
+    occurred_at: str
+    data: Mapping[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        """The Socket.IO ``event`` payload ``{id, type, boardId, seq, actorId, occurredAt,
+        data}``."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "boardId": self.board_id,
+            "seq": self.seq,
+            "actorId": self.actor_id,
+            "occurredAt": self.occurred_at,
+            "data": dict(self.data),
+        }
+
+    @property
+    def removed_user(self) -> str | None:
+        """The member a ``board.member_removed`` push takes off the board."""
+        if self.type != MEMBER_REMOVED:
+            return None
+        user = self.data.get("userId")
+        return user if isinstance(user, str) else None
+
+
+@dataclass
+class Gate(Generic[T]):
+    """What one socket has been sent of one board's pushes: each ``seq`` at most once and in
+    increasing order.
+
+    A gate starts *syncing*: live pushes are buffered while the join replays what the socket
+    missed; :meth:`drain` then hands over the buffered ones beyond the replay, and
+    :meth:`go_live` ends the syncing once the buffer is empty. Live, a push is sent only if its
+    seq is above the ``floor`` (the highest seq sent), which also absorbs duplicates.
+    """
+
+    user_id: str
+    floor: int = 0
+    syncing: bool = True
+    revoked: bool = False
+    admitted: bool = False
+    """Whether the socket was put in the board's room (so leaving it is needed)."""
+    _buffer: list[tuple[int, T]] = field(default_factory=list)
+
+    def offer(self, seq: int | None, item: T) -> bool:
+        """A live push reached this socket: ``True`` when it is to be sent now."""
+        if self.revoked:
+            return False
+        if seq is None:
+            return True  # board.deleted has no seq and ends the stream: never held back
+        if self.syncing:
+            self._buffer.append((seq, item))
+            return False
+        if seq <= self.floor:
+            return False
+        self.floor = seq
+        return True
+
+    def raise_floor(self, seq: int) -> None:
+        """Everything up to ``seq`` has been sent (by the replay) or is known to the client."""
+        self.floor = max(self.floor, seq)
+
+    def drain(self) -> list[T]:
+        """The buffered pushes above the floor, in seq order and each seq once; the floor
+        moves past them and the buffer empties."""
+        buffered, self._buffer = sorted(self._buffer, key=lambda entry: entry[0]), []
+        out: list[T] = []
+        for seq, item in buffered:
+            if seq > self.floor:
+                out.append(item)
+                self.floor = seq
+        return out
+
+    def go_live(self) -> bool:
+        """End the syncing, unless pushes arrived since the last :meth:`drain` (then drain
+        again first)."""
+        if self._buffer:
+            return False
+        self.syncing = False
+        return True
+
+
+class Reorder(Generic[T]):
+    """The pusher's waiting room: per board, the events that arrived before an earlier seq,
+    held until it comes or until the board has waited ``wait`` seconds for it."""
+
+    def __init__(self, wait: float) -> None:
+        self._wait = wait
+        self._held: dict[str, dict[int, T]] = {}
+        self._waiting_since: dict[str, float] = {}
+
+    def hold(self, board_id: str, seq: int, item: T, now: float) -> T | None:
+        """Keep ``item`` until its turn; returns the item it replaces (a redelivery) if any."""
+        held = self._held.setdefault(board_id, {})
+        replaced = held.get(seq)
+        held[seq] = item
+        self._waiting_since.setdefault(board_id, now)
+        return replaced
+
+    def take_next(self, board_id: str, last: int) -> T | None:
+        """The held item with seq ``last + 1``, removed, or ``None``."""
+        held = self._held.get(board_id)
+        if not held or last + 1 not in held:
+            return None
+        return held.pop(last + 1)
+
+    def settle(self, board_id: str, now: float) -> None:
+        """After a board advanced: forget it when nothing is held, else restart its wait (the
+        next missing seq gets the full time)."""
+        if self._held.get(board_id):
+            self._waiting_since[board_id] = now
+        else:
+            self._held.pop(board_id, None)
+            self._waiting_since.pop(board_id, None)
+
+    def drop_upto(self, board_id: str, last: int) -> list[T]:
+        """Remove and return the held items with seq <= ``last`` (already pushed)."""
+        held = self._held.get(board_id)
+        if not held:
+            return []
+        stale = sorted(seq for seq in held if seq <= last)
+        return [held.pop(seq) for seq in stale]
+
+    def first_held(self, board_id: str) -> int | None:
+        """The lowest seq held for a board."""
+        held = self._held.get(board_id)
+        return min(held) if held else None
+
+    def expired(self, now: float) -> list[str]:
+        """Boards that have waited too long for a missing seq."""
+        return [board for board, since in self._waiting_since.items() if now - since >= self._wait]
+
+    def next_deadline(self) -> float | None:
+        """When the earliest wait ends (monotonic time), or ``None`` when nothing is held."""
+        if not self._waiting_since:
+            return None
+        return min(self._waiting_since.values()) + self._wait
+
+    def drop(self, board_id: str) -> list[T]:
+        """Forget a board (it was deleted); returns what was held for it."""
+        self._waiting_since.pop(board_id, None)
+        return list(self._held.pop(board_id, {}).values())
+
+    def __len__(self) -> int:
+        return sum(len(held) for held in self._held.values())

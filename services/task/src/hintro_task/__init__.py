@@ -1,0 +1,1 @@
+"""The Hintro task service: tasks inside a board's ordered lists."""

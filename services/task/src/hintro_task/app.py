@@ -1,0 +1,83 @@
+"""The task service's composition root: the only place that wires adapters to use cases."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+from hintro_shared.boardview import (
+    BOARD_CLIENT,
+    BoardClient,
+    BoardProjection,
+    board_client_ctx,
+)
+from hintro_shared.events.consumer import EventConsumer
+from hintro_shared.events.publisher import EventPublisher
+from hintro_shared.events.relay import OutboxRelay
+from hintro_shared.http import create_base_app
+from hintro_shared.mongo import MONGO_DB, mongo_ctx
+from hintro_shared.openapi import add_operations
+from hintro_shared.rabbit import RABBIT, rabbit_ctx
+from hintro_shared.tokens import KeySource, token_verifier_ctx
+from hintro_task.config import Settings
+from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
+from hintro_task.repository import TaskRepository
+from hintro_task.routes import OPERATIONS, TASK_SERVICE, rule_error_middleware
+from hintro_task.service import TaskService
+
+
+def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Repository and projection (indexes first), the outbox relay with its publisher, the
+    projection's consumer, and the use cases; stopped in reverse order."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        db = app[MONGO_DB]
+        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
+        await publisher.start()
+        relay = OutboxRelay(publisher)
+        # Fast path: each write's events leave right after it commits, without making the
+        # request wait for the broker; the sweeper catches whatever a crash left behind.
+        tasks = TaskRepository(db, on_written=relay.flush_soon)
+        relay.watch(tasks.collection)
+        projection = BoardProjection(db)
+        await tasks.create_indexes()
+        await projection.create_indexes()
+        await relay.ensure_indexes()
+        relay.start()
+        consumer = EventConsumer(
+            app[RABBIT],
+            queue=settings.projection_queue,
+            routing_keys=ROUTING_KEYS,
+            handler=BoardEventHandler(projection, tasks),
+            exchange=settings.events_exchange,
+        )
+        await consumer.start()
+        app[TASK_SERVICE] = TaskService(tasks, projection, app[BOARD_CLIENT])
+        yield
+        await consumer.stop(settings.shutdown_timeout_seconds)
+        await relay.stop(settings.shutdown_timeout_seconds)
+        await publisher.close()
+
+    return ctx
+
+
+def create_app(
+    settings: Settings,
+    *,
+    token_keys: KeySource | None = None,
+    board_client: BoardClient | None = None,
+) -> web.Application:
+    """The task service application.
+
+    ``token_keys`` replaces auth's JWKS as the source of verification keys (tests);
+    ``board_client`` replaces the client of the board service."""
+    app = create_base_app(settings, extra_middlewares=(rule_error_middleware,))
+    client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
+    app.cleanup_ctx.append(mongo_ctx(settings))
+    app.cleanup_ctx.append(rabbit_ctx(settings))
+    app.cleanup_ctx.append(token_verifier_ctx(settings, token_keys))
+    app.cleanup_ctx.append(board_client_ctx(client))
+    app.cleanup_ctx.append(_tasks_ctx(settings))
+    add_operations(app, OPERATIONS)
+    return app

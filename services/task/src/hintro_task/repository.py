@@ -1,0 +1,260 @@
+"""Tasks in MongoDB, with their events in the same document (the shared outbox).
+
+Every change is one single-document write that carries its event(s), guarded by the task's
+``version`` (compare-and-set), so the change and its event commit together and a concurrent
+writer never overwrites a newer state. Deletion turns the task into a tombstone that the relay
+removes once its ``task.deleted`` is out; readers skip tombstones.
+
+The unique index on (listId, position) makes two tasks at the same place impossible: a write
+that collides raises :class:`PositionTaken` and the use case picks another key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hintro_shared.events.envelope import EventEnvelope, new_event
+from hintro_shared.events.outbox import (
+    DELETED,
+    DELETED_AT,
+    LIVE,
+    PENDING,
+    outbox_fields,
+    tombstone_update,
+    with_outbox,
+)
+from hintro_task.domain import EventContext, PositionTaken, Task, TaskEvent
+
+Document = dict[str, Any]
+SOURCE = "hintro/task"
+# Only what a Task needs: never the outbox entries.
+TASK_FIELDS: Document = {
+    "boardId": 1,
+    "listId": 1,
+    "title": 1,
+    "description": 1,
+    "position": 1,
+    "assigneeIds": 1,
+    "labels": 1,
+    "dueDate": 1,
+    "createdBy": 1,
+    "createdAt": 1,
+    "updatedAt": 1,
+    "version": 1,
+}
+_POSITION_ONLY: Document = {"position": 1, "_id": 0}
+
+
+def _time_out(value: datetime) -> str:
+    # Times are stored as fixed-width RFC 3339 strings (millisecond precision, "Z"): they sort
+    # like the instants they name, and nx-27017 0.8.1 would turn a top-level datetime written
+    # by $set into a zone-less string.
+    return (
+        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    )
+
+
+def _time_in(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _to_document(task: Task) -> Document:
+    return {
+        "boardId": task.board_id,
+        "listId": task.list_id,
+        "title": task.title,
+        "description": task.description,
+        "position": task.position,
+        # Arrays of strings are $set whole (nx-27017 mangles $push).
+        "assigneeIds": list(task.assignee_ids),
+        "labels": list(task.labels),
+        "dueDate": None if task.due_date is None else _time_out(task.due_date),
+        "createdBy": task.created_by,
+        "createdAt": _time_out(task.created_at),
+        "updatedAt": _time_out(task.updated_at),
+        "version": task.version,
+    }
+
+
+def _to_task(doc: Document) -> Task:
+    return Task(
+        id=doc["_id"],
+        board_id=doc["boardId"],
+        list_id=doc["listId"],
+        title=doc["title"],
+        description=doc.get("description", ""),
+        position=doc["position"],
+        assignee_ids=tuple(doc.get("assigneeIds") or ()),
+        labels=tuple(doc.get("labels") or ()),
+        due_date=None if doc.get("dueDate") is None else _time_in(doc["dueDate"]),
+        created_by=doc["createdBy"],
+        created_at=_time_in(doc["createdAt"]),
+        updated_at=_time_in(doc["updatedAt"]),
+        version=doc["version"],
+    )
+
+
+class TaskRepository:
+    """The ``tasks`` collection."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        on_written: Callable[[AsyncCollection[Document], str], None] | None = None,
+    ) -> None:
+        self.collection: AsyncCollection[Document] = db["tasks"]
+        # Called after each committed write with events: the relay's fast path.
+        self._on_written = on_written
+
+    async def create_indexes(self) -> None:
+        """Indexes for uniqueness of places, the ordered listing, and the cascades."""
+        await self.collection.create_index(
+            [("listId", ASCENDING), ("position", ASCENDING)], unique=True, name="list_position"
+        )
+        await self.collection.create_index(
+            [("boardId", ASCENDING), ("listId", ASCENDING), ("position", ASCENDING)],
+            name="board_list_position",
+        )
+        await self.collection.create_index([("boardId", ASCENDING)], name="board")
+
+    def _envelope(self, task: Task, event: TaskEvent, ctx: EventContext) -> EventEnvelope:
+        return new_event(
+            event.type,
+            source=SOURCE,
+            data=event.data,
+            board_id=task.board_id,
+            actor_id=ctx.actor_id,
+            correlation_id=ctx.correlation_id,
+            origin_socket_id=ctx.origin_socket_id,
+        )
+
+    def _written(self, task_id: str) -> None:
+        if self._on_written is not None:
+            self._on_written(self.collection, task_id)
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def get(self, task_id: str) -> Task | None:
+        """The live task, or ``None``."""
+        doc = await self.collection.find_one({"_id": task_id, **LIVE}, TASK_FIELDS)
+        return None if doc is None else _to_task(doc)
+
+    async def _position(self, query: Document, direction: int) -> str | None:
+        doc = await self.collection.find_one(
+            {**query, **LIVE}, _POSITION_ONLY, sort=[("position", direction)]
+        )
+        return None if doc is None else str(doc["position"])
+
+    async def last_position(self, list_id: str, *, exclude: str | None = None) -> str | None:
+        """The position of the list's last task (ignoring ``exclude``)."""
+        query: Document = {"listId": list_id}
+        if exclude is not None:
+            query["_id"] = {"$ne": exclude}
+        return await self._position(query, DESCENDING)
+
+    async def position_after(
+        self, list_id: str, position: str, *, exclude: str | None = None
+    ) -> str | None:
+        """The position of the task right after ``position`` in the list, if any."""
+        query: Document = {"listId": list_id, "position": {"$gt": position}}
+        if exclude is not None:
+            query["_id"] = {"$ne": exclude}
+        return await self._position(query, ASCENDING)
+
+    async def position_before(
+        self, list_id: str, position: str, *, exclude: str | None = None
+    ) -> str | None:
+        """The position of the task right before ``position`` in the list, if any."""
+        query: Document = {"listId": list_id, "position": {"$lt": position}}
+        if exclude is not None:
+            query["_id"] = {"$ne": exclude}
+        return await self._position(query, DESCENDING)
+
+    async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]:
+        """Up to ``limit`` tasks of the list in order, after ``after_position`` (an index
+        range scan on (listId, position); no skip)."""
+        query: Document = {"listId": list_id, **LIVE}
+        if after_position is not None:
+            query["position"] = {"$gt": after_position}
+        cursor = (
+            self.collection.find(query, TASK_FIELDS).sort([("position", ASCENDING)]).limit(limit)
+        )
+        return [_to_task(doc) async for doc in cursor]
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None:
+        """Store a new task with its event; :class:`PositionTaken` if its place is held."""
+        envelope = self._envelope(task, event, ctx)
+        doc = {"_id": task.id, **_to_document(task), **outbox_fields(envelope, order=task.version)}
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise PositionTaken(task.position) from exc
+        self._written(task.id)
+
+    async def save(
+        self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
+    ) -> bool:
+        """Write ``task``'s state and its event if the stored version is still
+        ``expected_version``; ``False`` when it is not (or the task is gone).
+        :class:`PositionTaken` if its new place is held."""
+        envelope = self._envelope(task, event, ctx)
+        state = _to_document(task)
+        del state["createdBy"], state["createdAt"], state["boardId"]
+        update = with_outbox({"$set": state}, envelope, order=task.version)
+        try:
+            result = await self.collection.update_one(
+                {"_id": task.id, "version": expected_version, **LIVE}, update
+            )
+        except DuplicateKeyError as exc:
+            raise PositionTaken(task.position) from exc
+        if result.matched_count == 0:
+            return False
+        self._written(task.id)
+        return True
+
+    async def delete(
+        self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
+    ) -> bool:
+        """Tombstone the task with its ``task.deleted`` if still at ``expected_version``."""
+        envelope = self._envelope(task, event, ctx)
+        update = tombstone_update(
+            envelope,
+            order=task.version,
+            extra_set={"version": task.version, "updatedAt": _time_out(task.updated_at)},
+        )
+        result = await self.collection.update_one(
+            {"_id": task.id, "version": expected_version, **LIVE}, update
+        )
+        if result.matched_count == 0:
+            return False
+        self._written(task.id)
+        return True
+
+    async def _purge(self, query: Document) -> int:
+        # Hide every task at once, then drop those with no event waiting; the rest stay as
+        # tombstones until the relay has published their events (and then removes them).
+        hidden = await self.collection.update_many(
+            {**query, **LIVE}, {"$set": {DELETED: True, DELETED_AT: _time_out(datetime.now(UTC))}}
+        )
+        await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
+        return hidden.modified_count
+
+    async def purge_list(self, list_id: str) -> int:
+        """Remove every task of a deleted list (idempotent); returns how many were live."""
+        return await self._purge({"listId": list_id})
+
+    async def purge_board(self, board_id: str) -> int:
+        """Remove every task of a deleted board (idempotent); returns how many were live."""
+        return await self._purge({"boardId": board_id})

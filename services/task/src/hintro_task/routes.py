@@ -1,0 +1,250 @@
+"""HTTP surface of the task service (API.md "Tasks"): thin handlers that authenticate, parse,
+call a use case and render; ``OPERATIONS`` declares them for routing and for OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from hintro_shared import jsonutil
+from hintro_shared.http import REQUEST_ID_HEADER
+from hintro_shared.logging import request_id_var
+from hintro_shared.openapi import Operation
+from hintro_shared.problems import Problem, not_found, read_json, validate
+from hintro_shared.tokens import authenticate
+from hintro_shared.versioning import etag, expected_version
+from hintro_task.access import Caller
+from hintro_task.domain import Task, TaskRuleError, is_safe_id
+from hintro_task.schemas import (
+    CreateTaskBody,
+    ListTasksQuery,
+    MoveTaskBody,
+    TaskOut,
+    TaskPage,
+    UpdateTaskBody,
+)
+from hintro_task.service import TaskService
+
+TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
+SOCKET_ID_HEADER = "X-Socket-Id"
+_VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+TAG = "tasks"
+
+
+@web.middleware
+async def rule_error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A broken rule (:class:`TaskRuleError`) is a 422 problem like a schema failure."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except TaskRuleError as exc:
+        raise Problem(
+            422,
+            "The request failed validation.",
+            errors=[{"loc": list(exc.loc), "msg": exc.message}],
+        ) from None
+
+
+async def _caller(request: web.Request) -> Caller:
+    claims = await authenticate(request)
+    socket_id = request.headers.get(SOCKET_ID_HEADER, "")
+    return Caller(
+        user_id=claims.sub,
+        authorization=request.headers["Authorization"],
+        request_id=request_id_var.get() or request.headers.get(REQUEST_ID_HEADER),
+        socket_id=socket_id if _VALID_SOCKET_ID.match(socket_id) else None,
+    )
+
+
+def _path_id(request: web.Request, name: str, what: str) -> str:
+    value = request.match_info[name]
+    if not is_safe_id(value):
+        raise not_found(what)
+    return value
+
+
+def _json(body: Any, *, status: int = 200, version: int | None = None) -> web.Response:
+    headers = {"ETag": etag(version)} if version is not None else None
+    return web.Response(
+        status=status,
+        body=jsonutil.dumps_bytes(body),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _task(task: Task, *, status: int = 200) -> web.Response:
+    return _json(task.to_json(), status=status, version=task.version)
+
+
+def _service(request: web.Request) -> TaskService:
+    return request.app[TASK_SERVICE]
+
+
+async def handle_list_tasks(request: web.Request) -> web.Response:
+    """GET /api/boards/{boardId}/tasks"""
+    caller = await _caller(request)
+    board_id = _path_id(request, "boardId", "board")
+    query = validate(ListTasksQuery, dict(request.query))
+    items, next_cursor = await _service(request).list_tasks(
+        caller, board_id, query.list_id, query.limit, query.cursor
+    )
+    return _json({"items": [task.to_json() for task in items], "next": next_cursor})
+
+
+async def handle_create_task(request: web.Request) -> web.Response:
+    """POST /api/boards/{boardId}/tasks"""
+    caller = await _caller(request)
+    board_id = _path_id(request, "boardId", "board")
+    body = await read_json(request, CreateTaskBody)
+    fields = body.model_dump(by_alias=True, exclude_none=True)
+    task = await _service(request).create_task(caller, board_id, fields)
+    return _task(task, status=201)
+
+
+async def handle_get_task(request: web.Request) -> web.Response:
+    """GET /api/tasks/{taskId}"""
+    caller = await _caller(request)
+    task = await _service(request).get_task(caller, _path_id(request, "taskId", "task"))
+    return _task(task)
+
+
+async def handle_update_task(request: web.Request) -> web.Response:
+    """PATCH /api/tasks/{taskId}"""
+    caller = await _caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    body = await read_json(request, UpdateTaskBody)
+    task = await _service(request).update_task(
+        caller, task_id, body.requested(), expected_version(request)
+    )
+    return _task(task)
+
+
+async def handle_move_task(request: web.Request) -> web.Response:
+    """POST /api/tasks/{taskId}/move"""
+    caller = await _caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    body = await read_json(request, MoveTaskBody)
+    task = await _service(request).move_task(
+        caller, task_id, body.list_id, body.after_id, body.before_id
+    )
+    return _task(task)
+
+
+async def handle_assign_task(request: web.Request) -> web.Response:
+    """PUT /api/tasks/{taskId}/assignees/{userId}"""
+    caller = await _caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    task = await _service(request).set_assignee(
+        caller, task_id, request.match_info["userId"], on=True
+    )
+    return _task(task)
+
+
+async def handle_unassign_task(request: web.Request) -> web.Response:
+    """DELETE /api/tasks/{taskId}/assignees/{userId}"""
+    caller = await _caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    task = await _service(request).set_assignee(
+        caller, task_id, request.match_info["userId"], on=False
+    )
+    return _task(task)
+
+
+async def handle_delete_task(request: web.Request) -> web.Response:
+    """DELETE /api/tasks/{taskId}"""
+    caller = await _caller(request)
+    await _service(request).delete_task(caller, _path_id(request, "taskId", "task"))
+    return web.Response(status=204)
+
+
+_READ_ERRORS = (404, 503)
+_WRITE_ERRORS = (403, 404, 409, 422, 503)
+
+OPERATIONS: list[Operation] = [
+    Operation(
+        "GET",
+        "/api/boards/{boardId}/tasks",
+        handle_list_tasks,
+        "The board's tasks, ordered by list then position (cursor-paginated)",
+        TAG,
+        query=ListTasksQuery,
+        response=TaskPage,
+        errors=(*_READ_ERRORS, 422),
+    ),
+    Operation(
+        "POST",
+        "/api/boards/{boardId}/tasks",
+        handle_create_task,
+        "Create a task in one of the board's lists (at the end unless anchored)",
+        TAG,
+        status=201,
+        request=CreateTaskBody,
+        response=TaskOut,
+        errors=(400, 413, *_WRITE_ERRORS),
+        headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "GET",
+        "/api/tasks/{taskId}",
+        handle_get_task,
+        "One task (ETag = version)",
+        TAG,
+        response=TaskOut,
+        errors=_READ_ERRORS,
+    ),
+    Operation(
+        "PATCH",
+        "/api/tasks/{taskId}",
+        handle_update_task,
+        "Edit a task's title, description, labels or due date",
+        TAG,
+        request=UpdateTaskBody,
+        response=TaskOut,
+        errors=(400, 412, 413, *_WRITE_ERRORS),
+        headers=("If-Match", SOCKET_ID_HEADER),
+    ),
+    Operation(
+        "POST",
+        "/api/tasks/{taskId}/move",
+        handle_move_task,
+        "Move a task to a place in a list of the same board",
+        TAG,
+        request=MoveTaskBody,
+        response=TaskOut,
+        errors=(400, 413, *_WRITE_ERRORS),
+        headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "PUT",
+        "/api/tasks/{taskId}/assignees/{userId}",
+        handle_assign_task,
+        "Assign a board member to a task (idempotent)",
+        TAG,
+        response=TaskOut,
+        errors=_WRITE_ERRORS,
+        headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "DELETE",
+        "/api/tasks/{taskId}/assignees/{userId}",
+        handle_unassign_task,
+        "Unassign a user from a task (idempotent)",
+        TAG,
+        response=TaskOut,
+        errors=_WRITE_ERRORS,
+        headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "DELETE",
+        "/api/tasks/{taskId}",
+        handle_delete_task,
+        "Delete a task",
+        TAG,
+        status=204,
+        errors=_WRITE_ERRORS,
+        headers=(SOCKET_ID_HEADER,),
+    ),
+]

@@ -1,0 +1,116 @@
+"""Request and response schemas of the task routes (camelCase on the wire; unknown request
+fields are rejected). Responses are documented here and rendered by ``Task.to_json``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+from hintro_shared.pagination import PageQuery
+from hintro_task.domain import (
+    ASSIGNEES_MAX,
+    DESCRIPTION_MAX,
+    ID_MAX,
+    LABEL_MAX,
+    LABELS_MAX,
+    TITLE_MAX,
+)
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_-]+$")]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
+Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX)]
+Labels = Annotated[list[Label], Field(max_length=LABELS_MAX)]
+AssigneeIds = Annotated[list[Id], Field(max_length=ASSIGNEES_MAX)]
+
+_REQUEST = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
+_RESPONSE = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class CreateTaskBody(BaseModel):
+    """``POST /api/boards/{boardId}/tasks``; without anchors the task goes to the list's end."""
+
+    model_config = _REQUEST
+
+    list_id: Id
+    title: Title
+    description: Description = ""
+    assignee_ids: AssigneeIds = Field(default_factory=list)
+    labels: Labels = Field(default_factory=list)
+    due_date: datetime | None = None
+    after_id: Id | None = None
+    before_id: Id | None = None
+
+
+class UpdateTaskBody(BaseModel):
+    """``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it."""
+
+    model_config = _REQUEST
+
+    title: Title | None = None
+    description: Description | None = None
+    labels: Labels | None = None
+    due_date: datetime | None = None
+
+    @model_validator(mode="after")
+    def _only_due_date_may_be_null(self) -> UpdateTaskBody:
+        for name in ("title", "description", "labels"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def requested(self) -> dict[str, Any]:
+        """The fields the client sent, by their public (camelCase) names."""
+        return {
+            to_camel(name): getattr(self, name)
+            for name in type(self).model_fields
+            if name in self.model_fields_set
+        }
+
+
+class MoveTaskBody(BaseModel):
+    """``POST /api/tasks/{taskId}/move``: the target list and, optionally, anchors in it."""
+
+    model_config = _REQUEST
+
+    list_id: Id
+    after_id: Id | None = None
+    before_id: Id | None = None
+
+
+class ListTasksQuery(PageQuery):
+    """``?listId=&limit=&cursor=`` of the task listing."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel)
+
+    list_id: Id | None = None
+
+
+class TaskOut(BaseModel):
+    """A task as the API returns it."""
+
+    model_config = _RESPONSE
+
+    id: str
+    board_id: str
+    list_id: str
+    title: str
+    description: str
+    position: str
+    assignee_ids: list[str]
+    labels: list[str]
+    due_date: datetime | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class TaskPage(BaseModel):
+    """One page of tasks; ``next`` is the cursor of the following page (``None`` at the end)."""
+
+    items: list[TaskOut]
+    next: str | None

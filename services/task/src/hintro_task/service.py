@@ -1,0 +1,308 @@
+"""The task use cases, over small interfaces (a task store, the projection, the board service).
+
+Each use case authorizes first (non-members 404, viewers 403 on writes, via the shared
+capability table), checks the rules (422, nothing written), then makes exactly one
+single-document write that carries its event. Writes are compare-and-set on the task's version
+and placements retry on a position collision, so concurrent requests never lose an update or
+end up at the same place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from hintro_shared.authz import Action
+from hintro_shared.problems import Problem, not_found
+from hintro_shared.versioning import stale_version
+from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
+from hintro_task.domain import (
+    ASSIGNEES_MAX,
+    EventContext,
+    ListRef,
+    Placement,
+    PositionTaken,
+    Task,
+    TaskEvent,
+    TaskRuleError,
+    assignment_event,
+    changed_fields,
+    created_event,
+    deleted_event,
+    is_safe_id,
+    moved_event,
+    now,
+    to_millis,
+    unique_in_order,
+    updated_event,
+)
+from hintro_task.listing import list_page
+
+# Attempts at a contended write (version race or position collision) before giving up with 409.
+MAX_ATTEMPTS = 16
+
+
+class TaskStore(Protocol):
+    """Where tasks live (see ``TaskRepository``)."""
+
+    async def get(self, task_id: str) -> Task | None: ...
+
+    async def last_position(self, list_id: str, *, exclude: str | None = None) -> str | None: ...
+
+    async def position_after(
+        self, list_id: str, position: str, *, exclude: str | None = None
+    ) -> str | None: ...
+
+    async def position_before(
+        self, list_id: str, position: str, *, exclude: str | None = None
+    ) -> str | None: ...
+
+    async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]: ...
+
+    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None: ...
+
+    async def save(
+        self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
+    ) -> bool: ...
+
+    async def delete(
+        self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
+    ) -> bool: ...
+
+    async def purge_list(self, list_id: str) -> int: ...
+
+
+def _contended() -> Problem:
+    return Problem(409, "The task is being changed concurrently; retry.")
+
+
+def _unknown_list(loc: tuple[str, ...]) -> TaskRuleError:
+    return TaskRuleError(loc, "no such list on this board")
+
+
+class TaskService:
+    """Create, read, edit, move, assign and delete tasks."""
+
+    def __init__(
+        self,
+        tasks: TaskStore,
+        projection: ProjectionReader,
+        directory: BoardDirectory,
+        *,
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        clock: Callable[[], datetime] = now,
+    ) -> None:
+        self._tasks = tasks
+        self._projection = projection
+        self._directory = directory
+        self._new_id = new_id
+        self._clock = clock
+
+    def access(self, board_id: str, caller: Caller) -> BoardAccess:
+        """The caller's access to a board for this request."""
+        return BoardAccess(board_id, caller, self._projection, self._directory)
+
+    async def _load(self, caller: Caller, task_id: str, action: Action) -> tuple[Task, BoardAccess]:
+        task = await self._tasks.get(task_id) if is_safe_id(task_id) else None
+        if task is None:
+            raise not_found("task")
+        access = self.access(task.board_id, caller)
+        await access.authorize(action, what="task")
+        return task, access
+
+    async def _placement(
+        self,
+        list_id: str,
+        after_id: str | None,
+        before_id: str | None,
+        moving: str | None = None,
+    ) -> Placement:
+        """Where a task goes in ``list_id``: after ``after_id`` / before ``before_id`` (tasks of
+        that list), at the end without anchors. ``moving`` is the task being placed."""
+        if moving is not None and moving in (after_id, before_id):
+            raise TaskRuleError(
+                ("body", "afterId" if moving == after_id else "beforeId"),
+                "a task cannot be placed next to itself",
+            )
+        after = await self._anchor(list_id, after_id, "afterId")
+        before = await self._anchor(list_id, before_id, "beforeId")
+        if after is not None:
+            if before is not None and not after.position < before.position:
+                raise TaskRuleError(("body", "beforeId"), "beforeId must come after afterId")
+            upper = await self._tasks.position_after(list_id, after.position, exclude=moving)
+            return Placement(after.position, upper)
+        if before is not None:
+            lower = await self._tasks.position_before(list_id, before.position, exclude=moving)
+            return Placement(lower, before.position)
+        return Placement(await self._tasks.last_position(list_id, exclude=moving), None)
+
+    async def _anchor(self, list_id: str, anchor_id: str | None, name: str) -> Task | None:
+        if anchor_id is None:
+            return None
+        anchor = await self._tasks.get(anchor_id)
+        if anchor is None or anchor.list_id != list_id:
+            raise TaskRuleError(("body", name), "the anchor must be a task in the target list")
+        return anchor
+
+    async def _target_list(self, access: BoardAccess, list_id: str) -> ListRef:
+        ref = await access.list_on_board(list_id)
+        if ref is None:
+            raise _unknown_list(("body", "listId"))
+        return ref
+
+    async def _ensure_list_alive(self, list_id: str) -> None:
+        # A list.deleted may have been consumed between our check and our write; its cascade
+        # then missed this task, so repeat the (idempotent) cascade now.
+        ref = await self._projection.get_list(list_id)
+        if ref is not None and ref.deleted:
+            await self._tasks.purge_list(list_id)
+            raise _unknown_list(("body", "listId"))
+
+    # --- use cases -----------------------------------------------------------------------------
+
+    async def create_task(self, caller: Caller, board_id: str, fields: dict[str, Any]) -> Task:
+        """A new task in one of the board's lists (at the end unless anchored)."""
+        access = self.access(board_id, caller)
+        await access.authorize(Action.EDIT_TASKS)
+        ref = await self._target_list(access, fields["listId"])
+        requested_assignees: list[str] = fields.get("assigneeIds", [])
+        for index, user_id in enumerate(requested_assignees):
+            if not await access.is_member(user_id):
+                raise TaskRuleError(("body", "assigneeIds", str(index)), "not a board member")
+        assignees = unique_in_order(requested_assignees)
+        at = self._clock()
+        due = fields.get("dueDate")
+        for _ in range(MAX_ATTEMPTS):
+            placement = await self._placement(ref.id, fields.get("afterId"), fields.get("beforeId"))
+            task = Task(
+                id=self._new_id(),
+                board_id=board_id,
+                list_id=ref.id,
+                title=fields["title"],
+                description=fields.get("description", ""),
+                position=placement.new_position(),
+                assignee_ids=assignees,
+                labels=unique_in_order(fields.get("labels", [])),
+                due_date=None if due is None else to_millis(due),
+                created_by=caller.user_id,
+                created_at=at,
+                updated_at=at,
+                version=1,
+            )
+            try:
+                await self._tasks.insert(task, created_event(task), caller.event_context())
+            except PositionTaken:
+                continue
+            await self._ensure_list_alive(ref.id)
+            return task
+        raise _contended()
+
+    async def get_task(self, caller: Caller, task_id: str) -> Task:
+        """One task (members only)."""
+        task, _ = await self._load(caller, task_id, Action.READ)
+        return task
+
+    async def update_task(
+        self,
+        caller: Caller,
+        task_id: str,
+        requested: dict[str, Any],
+        expected_version: int | None,
+    ) -> Task:
+        """Edit title, description, labels or due date; 412 if ``expected_version`` is stale.
+
+        A request that changes nothing answers the task as it is, without a write or event."""
+        if "dueDate" in requested and requested["dueDate"] is not None:
+            requested = {**requested, "dueDate": to_millis(requested["dueDate"])}
+        if "labels" in requested:
+            requested = {**requested, "labels": list(unique_in_order(requested["labels"]))}
+        for _ in range(MAX_ATTEMPTS):
+            task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if expected_version is not None and task.version != expected_version:
+                raise stale_version()
+            changes = changed_fields(task, requested)
+            if not changes:
+                return task
+            updated = task.with_changes(changes, self._clock())
+            event = updated_event(updated, changes)
+            if await self._tasks.save(updated, task.version, event, caller.event_context()):
+                return updated
+        raise _contended()
+
+    async def move_task(
+        self,
+        caller: Caller,
+        task_id: str,
+        list_id: str,
+        after_id: str | None,
+        before_id: str | None,
+    ) -> Task:
+        """Move a task to a place in a list of the same board; only that task is rewritten."""
+        for _ in range(MAX_ATTEMPTS):
+            task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            ref = await self._target_list(access, list_id)
+            placement = await self._placement(ref.id, after_id, before_id, moving=task.id)
+            moved = replace(
+                task,
+                list_id=ref.id,
+                position=placement.new_position(),
+                updated_at=self._clock(),
+                version=task.version + 1,
+            )
+            try:
+                saved = await self._tasks.save(
+                    moved, task.version, moved_event(moved, task.list_id), caller.event_context()
+                )
+            except PositionTaken:
+                continue
+            if saved:
+                await self._ensure_list_alive(ref.id)
+                return moved
+        raise _contended()
+
+    async def set_assignee(self, caller: Caller, task_id: str, user_id: str, *, on: bool) -> Task:
+        """Assign (``on``) or unassign a user; idempotent (no write when nothing changes).
+
+        Only a current board member may be assigned (422 otherwise)."""
+        for _ in range(MAX_ATTEMPTS):
+            task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            present = user_id in task.assignee_ids
+            if present == on:
+                return task
+            if on:
+                if not is_safe_id(user_id) or not await access.is_member(user_id):
+                    raise TaskRuleError(("path", "userId"), "not a board member")
+                if len(task.assignee_ids) >= ASSIGNEES_MAX:
+                    raise TaskRuleError(("path", "userId"), "a task has at most 50 assignees")
+                assignees = (*task.assignee_ids, user_id)
+            else:
+                assignees = tuple(a for a in task.assignee_ids if a != user_id)
+            changed = replace(
+                task, assignee_ids=assignees, updated_at=self._clock(), version=task.version + 1
+            )
+            event = assignment_event(changed, user_id, assigned=on)
+            if await self._tasks.save(changed, task.version, event, caller.event_context()):
+                return changed
+        raise _contended()
+
+    async def delete_task(self, caller: Caller, task_id: str) -> None:
+        """Delete a task (its ``task.deleted`` goes out through the tombstone)."""
+        for _ in range(MAX_ATTEMPTS):
+            task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            gone = replace(task, updated_at=self._clock(), version=task.version + 1)
+            if await self._tasks.delete(
+                gone, task.version, deleted_event(gone), caller.event_context()
+            ):
+                return
+        raise _contended()
+
+    async def list_tasks(
+        self, caller: Caller, board_id: str, list_id: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[Task], str | None]:
+        """A page of the board's tasks ordered by list (board order), then position."""
+        access = self.access(board_id, caller)
+        await access.authorize(Action.READ)
+        return await list_page(access, self._tasks, list_id, limit, cursor)

@@ -1,0 +1,276 @@
+"""Test support for the task service (used by services/task/tests): the service running on
+real nx-27017 and RabbitMQ with its own exchange, tokens signed with a test key, a stand-in
+board service (an aiohttp server answering ``GET /api/boards/{id}``), and helpers that create
+boards the way the board service does, by publishing its events."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jwt
+from aio_pika.abc import AbstractRobustConnection
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from hintro_shared.authz import Role
+from hintro_shared.boardview import BoardProjection
+from hintro_shared.events.envelope import EventEnvelope, new_event
+from hintro_shared.events.publisher import EventPublisher
+from hintro_shared.events.testing import Probe, delete_event_objects, open_probe
+from hintro_shared.mongo import MONGO_DB
+from hintro_shared.ordering import key_between
+from hintro_shared.testing import mongo_url, rabbitmq_url, unique, wait_for
+from hintro_shared.tokens import StaticKeySource
+from hintro_task.app import create_app
+from hintro_task.config import Settings
+from hintro_task.fake_board_service import FakeBoard, FakeBoardService, FakeList
+
+ISSUER = "hintro-auth"
+AUDIENCE = "hintro"
+KID = "task-test-key"
+RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
+
+
+class Harness:
+    """The running task service plus the means to drive it."""
+
+    def __init__(
+        self,
+        client: TestClient[web.Request, web.Application],
+        board_service: FakeBoardService,
+        publisher: EventPublisher,
+        probe: Probe,
+        key: ec.EllipticCurvePrivateKey,
+        exchange: str,
+    ) -> None:
+        self.client = client
+        self.board_service = board_service
+        self.publisher = publisher
+        self.probe = probe
+        self._key = key
+        self.exchange = exchange
+
+    @property
+    def app(self) -> web.Application:
+        return self.client.app
+
+    @property
+    def projection(self) -> BoardProjection:
+        return BoardProjection(self.app[MONGO_DB])
+
+    @property
+    def tasks(self) -> Any:
+        return self.app[MONGO_DB]["tasks"]
+
+    def token(self, user_id: str) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": user_id,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "exp": now + 900,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+        }
+        return jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": KID})
+
+    def auth(self, user_id: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(user_id)}", **extra}
+
+    async def request(
+        self, method: str, path: str, user: str, json: Any = None, **headers: str
+    ) -> tuple[int, Any]:
+        """One call as ``user``; returns (status, parsed JSON body or None)."""
+        kwargs: dict[str, Any] = {"headers": self.auth(user, **headers)}
+        if json is not None:
+            kwargs["json"] = json
+        async with self.client.request(method, path, **kwargs) as response:
+            body = await response.json(content_type=None) if response.status != 204 else None
+            return response.status, body
+
+    async def assert_unchanged(self, task: dict[str, Any], user: str) -> None:
+        """The task reads back exactly as ``task`` (a failed request changed nothing)."""
+        status, now = await self.request("GET", f"/api/tasks/{task['id']}", user)
+        assert status == 200
+        assert now == task
+
+    # --- the board side -----------------------------------------------------------------------
+
+    async def publish(self, event_type: str, board_id: str, **data: Any) -> EventEnvelope:
+        event = new_event(
+            event_type, source="hintro/board", data=data, board_id=board_id, actor_id="someone"
+        )
+        await self.publisher.publish(event)
+        return event
+
+    async def board(
+        self,
+        owner: str | None = None,
+        *,
+        members: dict[str, Role] | None = None,
+        lists: int = 2,
+        via_events: bool = True,
+    ) -> FakeBoard:
+        """A board with ``members`` and ``lists`` known to the stand-in board service and, with
+        ``via_events``, announced by events and awaited in the projection."""
+        owner = owner or unique("owner")
+        board = FakeBoard(id=uuid.uuid4().hex, owner=owner, members={owner: Role.OWNER})
+        self.board_service.boards[board.id] = board
+        if via_events:
+            await self.publish(
+                "board.created",
+                board.id,
+                boardId=board.id,
+                title="Board",
+                ownerId=owner,
+                members=[{"userId": owner, "role": "owner"}],
+                createdAt="2026-01-01T00:00:00Z",
+                version=1,
+            )
+        for user_id, role in (members or {}).items():
+            await self.add_member(board, user_id, role, via_events=via_events)
+        for _ in range(lists):
+            await self.add_list(board, via_events=via_events)
+        if via_events:
+            await self.settled(board)
+        return board
+
+    async def add_member(
+        self, board: FakeBoard, user_id: str, role: Role, *, via_events: bool = True
+    ) -> None:
+        board.version += 1
+        board.members[user_id] = role
+        if via_events:
+            await self.publish(
+                "board.member_added",
+                board.id,
+                boardId=board.id,
+                userId=user_id,
+                role=role.value,
+                version=board.version,
+            )
+
+    async def remove_member(self, board: FakeBoard, user_id: str) -> None:
+        board.version += 1
+        role = board.members.pop(user_id)
+        await self.publish(
+            "board.member_removed",
+            board.id,
+            boardId=board.id,
+            userId=user_id,
+            role=role.value,
+            version=board.version,
+        )
+
+    async def add_list(self, board: FakeBoard, *, via_events: bool = True) -> FakeList:
+        last = board.lists[-1].position if board.lists else None
+        item = FakeList(id=uuid.uuid4().hex, position=key_between(last, None))
+        board.lists.append(item)
+        if via_events:
+            await self.publish(
+                "list.created",
+                board.id,
+                listId=item.id,
+                boardId=board.id,
+                title="List",
+                position=item.position,
+                createdAt="2026-01-01T00:00:00Z",
+                version=1,
+            )
+        return item
+
+    async def settled(self, board: FakeBoard) -> None:
+        """Wait until the projection holds the board's members and lists."""
+        projection = self.projection
+
+        async def caught_up() -> bool:
+            for user_id, role in board.members.items():
+                if await projection.role_of(board.id, user_id) != role:
+                    return False
+            known = {ref.id for ref in await projection.board_lists(board.id)}
+            return known >= set(board.list_ids)
+
+        await wait_for(caught_up, within=10, what=f"projection of board {board.id}")
+
+    async def create_task(
+        self, board: FakeBoard, user: str, list_index: int = 0, **body: Any
+    ) -> Any:
+        status, task = await self.request(
+            "POST",
+            f"/api/boards/{board.id}/tasks",
+            user,
+            {"listId": board.lists[list_index].id, "title": "Task", **body},
+        )
+        assert status == 201, task
+        return task
+
+    async def events(self, task_id: str | None = None) -> list[EventEnvelope]:
+        """Every task event published so far (optionally only about ``task_id``)."""
+        taken = await self.probe.envelopes()
+        self._seen = [*getattr(self, "_seen", []), *taken]
+        if task_id is None:
+            return list(self._seen)
+        return [event for event in self._seen if event.data.get("taskId") == task_id]
+
+    async def wait_events(self, task_id: str, count: int) -> list[EventEnvelope]:
+        async def enough() -> list[EventEnvelope] | None:
+            found = await self.events(task_id)
+            return found if len(found) >= count else None
+
+        return await wait_for(enough, within=10, what=f"{count} events of task {task_id}")
+
+
+@contextlib.asynccontextmanager
+async def running_harness(rabbit: AbstractRobustConnection) -> AsyncIterator[Harness]:
+    """The task service on a fresh database, exchange and queues, torn down afterwards."""
+    signing_key = ec.generate_private_key(ec.SECP256R1())
+    board_service = FakeBoardService()
+    board_app = web.Application()
+    board_app.router.add_get("/api/boards/{boardId}", board_service.get_board)
+    async with TestServer(board_app) as board_server:
+        exchange = unique("task_test_events")
+        queue = unique("task_test_projection")
+        settings = Settings(
+            environment="test",
+            mongo_url=mongo_url(),
+            mongo_db=unique("task_test"),
+            rabbitmq_url=rabbitmq_url(),
+            events_exchange=exchange,
+            projection_queue=queue,
+            board_url=str(board_server.make_url("")),
+            board_timeout_seconds=1.0,
+        )
+        public = {
+            **ECAlgorithm.to_jwk(signing_key.public_key(), as_dict=True),
+            "kid": KID,
+            "alg": "ES256",
+            "use": "sig",
+        }
+        app = create_app(settings, token_keys=StaticKeySource({"keys": [public]}))
+        publisher = EventPublisher(rabbit, exchange=exchange)
+        await publisher.start()
+        channel = await rabbit.channel()
+        probe_name = unique("task_test_probe")
+        probe = await open_probe(channel, exchange, probe_name, ("task.*",))
+        try:
+            async with TestClient(TestServer(app)) as client:
+                try:
+                    yield Harness(client, board_service, publisher, probe, signing_key, exchange)
+                finally:
+                    await app[MONGO_DB].client.drop_database(settings.database_name)
+        finally:
+            await publisher.close()
+            await channel.close()
+            await delete_event_objects(
+                rabbit,
+                exchange=exchange,
+                queues=[probe_name],
+                consumer_queues=[queue],
+                retry_delays=RETRY_DELAYS,
+            )

@@ -1,0 +1,121 @@
+"""The board service asked directly: the fallback behind the projection.
+
+Events reach the projection a few milliseconds after the board service answered its caller, so
+a member added or a list created a moment ago may not be in the projection yet. When the
+projection denies or misses, the service asks the board service (``GET
+/api/boards/{boardId}`` with the caller's own token, which answers 404 to non-members) and
+decides on that current, authoritative answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from aiohttp import web
+
+from hintro_shared import jsonutil
+from hintro_shared.authz import Role
+from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.errors import DependencyUnavailable
+from hintro_shared.http import REQUEST_ID_HEADER
+
+_log = logging.getLogger(__name__)
+
+
+class BoardServiceUnavailable(DependencyUnavailable):
+    """The board service did not answer usefully in time (the request becomes a 503)."""
+
+
+def parse_board(body: Any) -> BoardSnapshot:
+    """A board as the board service renders it (members and lists) as a snapshot."""
+    if not isinstance(body, dict):
+        raise ValueError("board body is not an object")
+    board_id = str(body["id"])
+    members = {str(m["userId"]): Role(m["role"]) for m in body.get("members", [])}
+    lists = tuple(
+        ListRef(
+            id=str(item["id"]),
+            board_id=str(item.get("boardId", board_id)),
+            position=str(item["position"]),
+            version=int(item.get("version", 0)),
+        )
+        for item in body.get("lists", [])
+    )
+    return BoardSnapshot(
+        board_id=board_id, version=int(body["version"]), members=members, lists=lists
+    )
+
+
+class BoardClient:
+    """Fetches boards from the board service on behalf of the caller."""
+
+    def __init__(
+        self, base_url: str, timeout: float, session: aiohttp.ClientSession | None = None
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session = session
+        self.calls = 0
+        """Requests made so far (observability and tests)."""
+
+    async def start(self) -> None:
+        """Open the pooled HTTP session."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30)
+            )
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def fetch_board(
+        self, board_id: str, *, authorization: str, request_id: str | None
+    ) -> BoardSnapshot | None:
+        """The board as the caller may see it now; ``None`` when the board service says 404
+        (no such board, or the caller is not a member). Raises :class:`BoardServiceUnavailable`
+        when it cannot say."""
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        headers = {"Authorization": authorization, "Accept": "application/json"}
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
+        url = f"{self._base_url}/api/boards/{quote(board_id, safe='')}"
+        self.calls += 1
+        try:
+            async with self._session.get(url, headers=headers, timeout=self._timeout) as response:
+                if response.status == 404:
+                    return None
+                if response.status != 200:
+                    raise BoardServiceUnavailable(f"board service answered {response.status}")
+                return parse_board(jsonutil.loads(await response.read()))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            _log.warning("board service unreachable: %s", type(exc).__name__)
+            raise BoardServiceUnavailable("board service unreachable") from exc
+        except (KeyError, ValueError, TypeError) as exc:
+            _log.warning("board service answered an unreadable board: %s", exc)
+            raise BoardServiceUnavailable("board service answered an unreadable board") from exc
+
+
+BOARD_CLIENT = web.AppKey("hintro.boardview.board_client", BoardClient)
+
+
+def board_client_ctx(
+    client: BoardClient,
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """A ``cleanup_ctx`` that opens and closes the board client's session."""
+
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        await client.start()
+        app[BOARD_CLIENT] = client
+        yield
+        await client.close()
+
+    return ctx

@@ -1,0 +1,33 @@
+"""What a service other than the board service knows of a board, free of I/O: its lists'
+places and the board service's current answer about a board (lifted from the task service)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hintro_shared.authz import Role
+
+
+@dataclass(frozen=True)
+class ListRef:
+    """What is known of a list: its board and its place among the board's lists."""
+
+    id: str
+    board_id: str
+    position: str
+    version: int = 0
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class BoardSnapshot:
+    """The board service's current answer about a board: members and lists, at ``version``."""
+
+    board_id: str
+    version: int
+    members: dict[str, Role] = field(default_factory=dict)
+    lists: tuple[ListRef, ...] = ()
+
+    def list_by_id(self, list_id: str) -> ListRef | None:
+        """The list ``list_id`` if it is on this board."""
+        return next((ref for ref in self.lists if ref.id == list_id), None)

@@ -1,0 +1,218 @@
+"""A service's own view of boards, members and lists, built from the board service's events
+(and, on a denial, from its direct answer) and stored in that service's database. Lifted from
+the task service; the task and activity services both keep one.
+
+Documents (one per aggregate, so every update is a single-document atomic write)::
+
+    boards: {_id: boardId, version, membersAt?, deleted?, members: {<userId>: {role, v}}}
+    lists:  {_id: listId, boardId, position, pv, v, deleted?}
+
+Every write is guarded by versions, so events may arrive twice or out of order: a member entry
+changes only for a newer board version than the one it was written at (a removal leaves
+``role: null`` behind so an older ``member_added`` cannot resurrect it), a list's position only
+for a newer list version (``pv``; ``v`` is the newest version seen), and deletions are final
+tombstones. A guarded upsert whose guard fails collides with the existing ``_id``; the write is
+then retried as a plain update, which applies only if the document was created concurrently by
+another event and the guard holds against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from hintro_shared.authz import Role
+from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.events.outbox import LIVE
+
+Document = dict[str, Any]
+_NOT_DELETED = LIVE  # deletion tombstones use the outbox's flag
+_LIST_FIELDS = {"boardId": 1, "position": 1, "v": 1, "deleted": 1}
+
+
+def _older_than(base: Document, path: str, version: int) -> Document:
+    """Filter: ``base`` matches and ``path`` is missing or below ``version``.
+
+    The ``$or`` sits inside an ``$and``: nx-27017 0.8.1 drops the sibling conditions of a
+    top-level ``$or`` in update filters (and would update some other document)."""
+    return {"$and": [base, {"$or": [{path: {"$exists": False}}, {path: {"$lt": version}}]}]}
+
+
+def _member_entry(doc: Mapping[str, Any], user_id: str) -> Any:
+    # A dotted projection comes back nested from MongoDB and flat ("members.<id>") from
+    # nx-27017; accept both so the same code runs on either server.
+    flat = doc.get(f"members.{user_id}")
+    if flat is not None:
+        return flat
+    members = doc.get("members")
+    return members.get(user_id) if isinstance(members, Mapping) else None
+
+
+def _list_ref(doc: Mapping[str, Any]) -> ListRef:
+    return ListRef(
+        id=doc["_id"],
+        board_id=doc["boardId"],
+        position=doc.get("position", ""),
+        version=doc.get("v", 0),
+        deleted=bool(doc.get("deleted", False)),
+    )
+
+
+class BoardProjection:
+    """Reads and guarded writes of the boards/lists projection (collection names overridable,
+    so a service can keep other things called "lists" beside it)."""
+
+    def __init__(
+        self, db: AsyncDatabase[Document], *, boards: str = "boards", lists: str = "lists"
+    ) -> None:
+        self._boards = db[boards]
+        self._lists = db[lists]
+
+    async def create_indexes(self) -> None:
+        """Indexes the read paths use (lists of a board in order)."""
+        await self._lists.create_index(
+            [("boardId", ASCENDING), ("position", ASCENDING)], name="board_position"
+        )
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def role_of(self, board_id: str, user_id: str) -> Role | None:
+        """The member's role on a live board, or ``None`` (not a member, unknown, deleted)."""
+        doc = await self._boards.find_one(
+            {"_id": board_id, **_NOT_DELETED}, {f"members.{user_id}": 1}
+        )
+        if doc is None:
+            return None
+        entry = _member_entry(doc, user_id)
+        role = entry.get("role") if isinstance(entry, Mapping) else None
+        return Role(role) if role else None
+
+    async def get_list(self, list_id: str) -> ListRef | None:
+        """The list as last learnt (possibly a deletion tombstone), or ``None`` if unknown."""
+        doc = await self._lists.find_one({"_id": list_id}, _LIST_FIELDS)
+        return None if doc is None else _list_ref(doc)
+
+    async def board_lists(self, board_id: str) -> list[ListRef]:
+        """The board's live lists in board order."""
+        cursor = self._lists.find({"boardId": board_id, **_NOT_DELETED}, _LIST_FIELDS).sort(
+            [("position", ASCENDING), ("_id", ASCENDING)]
+        )
+        return [_list_ref(doc) async for doc in cursor]
+
+    # --- guarded writes ------------------------------------------------------------------------
+
+    async def _guarded_upsert(self, collection: Any, query: Document, update: Document) -> bool:
+        try:
+            await collection.update_one(query, update, upsert=True)
+        except DuplicateKeyError:
+            # The document exists: either its guard failed (already as new or newer, or
+            # deleted) or a concurrent event created it a moment ago; a plain update applies
+            # only in the second case.
+            result = await collection.update_one(query, update)
+            return bool(result.matched_count)
+        return True
+
+    async def set_member(self, board_id: str, user_id: str, role: Role | None, v: int) -> bool:
+        """Record ``user_id``'s role (``None``: removed) as of board version ``v``.
+
+        Applies if the member's entry is older than ``v`` or, when there is no entry, if the
+        member map was not replaced by a snapshot at ``v`` or later (``membersAt``): after a
+        snapshot, absence means "not a member as of membersAt"."""
+        path = f"members.{user_id}"
+        entry_older = {f"{path}.v": {"$lt": v}}
+        absent_since_older_snapshot = {
+            "$and": [
+                {f"{path}.v": {"$exists": False}},
+                {"$or": [{"membersAt": {"$exists": False}}, {"membersAt": {"$lt": v}}]},
+            ]
+        }
+        return await self._guarded_upsert(
+            self._boards,
+            {
+                "$and": [
+                    {"_id": board_id, **_NOT_DELETED},
+                    {"$or": [entry_older, absent_since_older_snapshot]},
+                ]
+            },
+            {
+                "$set": {path: {"role": role.value if role else None, "v": v}},
+                "$max": {"version": v},
+            },
+        )
+
+    async def touch_board(self, board_id: str, v: int) -> None:
+        """Note that the board exists at version ``v`` (``board.updated``)."""
+        await self._guarded_upsert(
+            self._boards, {"_id": board_id, **_NOT_DELETED}, {"$max": {"version": v}}
+        )
+
+    async def delete_board(self, board_id: str, v: int) -> None:
+        """Tombstone the board and its lists (final: later events about them are ignored)."""
+        await self._boards.update_one(
+            {"_id": board_id}, {"$set": {"deleted": True}, "$max": {"version": v}}, upsert=True
+        )
+        await self._lists.update_many({"boardId": board_id}, {"$set": {"deleted": True}})
+
+    async def upsert_list(
+        self, list_id: str, board_id: str, v: int, position: str | None = None
+    ) -> bool:
+        """Record a list seen at version ``v``; its ``position`` (when the event carries one)
+        only if no newer position is held. Events of one list may be handled concurrently and
+        so in any order: the position has its own version (``pv``) for that reason."""
+        if position is None:
+            return await self._guarded_upsert(
+                self._lists,
+                {"_id": list_id, **_NOT_DELETED},
+                {"$set": {"boardId": board_id}, "$max": {"v": v}},
+            )
+        return await self._guarded_upsert(
+            self._lists,
+            _older_than({"_id": list_id, **_NOT_DELETED}, "pv", v),
+            {"$set": {"boardId": board_id, "position": position, "pv": v}, "$max": {"v": v}},
+        )
+
+    async def delete_list(self, list_id: str, board_id: str, v: int) -> None:
+        """Tombstone the list (final)."""
+        await self._lists.update_one(
+            {"_id": list_id},
+            {"$set": {"deleted": True, "boardId": board_id}, "$max": {"v": v}},
+            upsert=True,
+        )
+
+    async def apply_snapshot(self, snapshot: BoardSnapshot) -> None:
+        """Take in the board service's current answer where it is newer than what is held.
+
+        Members are replaced as a whole when the snapshot's board version is newer: every member
+        entry was written at a board version no higher than the stored one, so none of them can
+        be newer than the snapshot; ``membersAt`` remembers that absence now means "not a
+        member as of that version", so a late, older ``member_added`` cannot resurrect anyone.
+        Lists are only added or updated: a list missing from the snapshot may simply be newer
+        than it, and deletions arrive as ``list.deleted``."""
+        members = {
+            user_id: {"role": role.value, "v": snapshot.version}
+            for user_id, role in snapshot.members.items()
+        }
+        await self._guarded_upsert(
+            self._boards,
+            _older_than({"_id": snapshot.board_id, **_NOT_DELETED}, "version", snapshot.version),
+            {
+                "$set": {
+                    "members": members,
+                    "version": snapshot.version,
+                    "membersAt": snapshot.version,
+                }
+            },
+        )
+        for ref in snapshot.lists:
+            await self._guarded_upsert(
+                self._lists,
+                _older_than({"_id": ref.id, **_NOT_DELETED}, "pv", ref.version),
+                {
+                    "$set": {"boardId": ref.board_id, "position": ref.position, "pv": ref.version},
+                    "$max": {"v": ref.version},
+                },
+            )

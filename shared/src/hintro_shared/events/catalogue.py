@@ -1,0 +1,292 @@
+"""The schema of every event's ``data``, one pydantic model per event type (API.md, "Event
+catalogue"), and the registry :data:`EVENT_SCHEMAS` that producers, consumers and the AsyncAPI
+document are built from.
+
+JSON keys are camelCase (``boardId``); Python attributes are snake_case. Events about an
+aggregate always carry its id and its ``version`` after the change, so a consumer can apply
+them with a version guard (:func:`hintro_shared.events.idempotency.apply_if_newer`) whatever
+order they arrive in. "Fields that changed" events (``*.updated``) declare every changeable
+field as optional: a key that is present changed (``null`` means cleared), an absent key did not.
+
+Models ignore unknown keys when *reading* (a newer producer may add fields without breaking an
+older consumer); :func:`hintro_shared.events.envelope.new_event` refuses them when *producing*.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+Role = Literal["owner", "editor", "viewer"]
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+Version = Annotated[int, Field(ge=1, description="The aggregate's version after this change.")]
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=10_000)]
+Position = Annotated[str, Field(min_length=1, description="Fractional index; sorts as a string.")]
+Label = Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class EventData(BaseModel):
+    """Base of every event's ``data``: camelCase JSON, immutable, tolerant of unknown keys."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+class Member(EventData):
+    """A board member as carried in ``board.created``."""
+
+    user_id: Id
+    role: Role
+
+
+# --- auth -------------------------------------------------------------------------------------
+
+
+class UserRegistered(EventData):
+    """``user.registered``: a new account exists (never carries the password or its hash)."""
+
+    user_id: Id
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+# --- boards -----------------------------------------------------------------------------------
+
+
+class BoardCreated(EventData):
+    """``board.created``: the whole new board, its owner as the first member."""
+
+    board_id: Id
+    title: Title
+    description: Description = ""
+    owner_id: Id
+    members: list[Member]
+    created_at: AwareDatetime
+    version: Version
+
+
+class BoardUpdated(EventData):
+    """``board.updated``: the board fields that changed."""
+
+    board_id: Id
+    version: Version
+    title: Title | None = None
+    description: Description | None = None
+    updated_at: AwareDatetime | None = None
+
+
+class BoardDeleted(EventData):
+    """``board.deleted``: the board, its lists, tasks and activity are gone."""
+
+    board_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="Its last title, for summaries.")
+
+
+class MemberAdded(EventData):
+    """``board.member_added``."""
+
+    board_id: Id
+    user_id: Id
+    role: Role
+    version: Version
+
+
+class MemberRoleChanged(EventData):
+    """``board.member_role_changed``: ``role`` is the new role."""
+
+    board_id: Id
+    user_id: Id
+    role: Role
+    previous_role: Role | None = None
+    version: Version
+
+
+class MemberRemoved(EventData):
+    """``board.member_removed``: ``role`` is the role the member had."""
+
+    board_id: Id
+    user_id: Id
+    role: Role
+    version: Version
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+class ListCreated(EventData):
+    """``list.created``: the whole new list."""
+
+    list_id: Id
+    board_id: Id
+    title: Title
+    position: Position
+    created_at: AwareDatetime
+    version: Version
+
+
+class ListUpdated(EventData):
+    """``list.updated``: the list fields that changed (a reorder changes ``position``)."""
+
+    list_id: Id
+    board_id: Id
+    version: Version
+    title: Title | None = None
+    position: Position | None = None
+    updated_at: AwareDatetime | None = None
+
+
+class ListDeleted(EventData):
+    """``list.deleted``: the list and its tasks are gone."""
+
+    list_id: Id
+    board_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="Its last title, for summaries.")
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+class TaskCreated(EventData):
+    """``task.created``: the whole new task."""
+
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    title: Title
+    description: Description = ""
+    position: Position
+    assignee_ids: Annotated[list[Id], Field(max_length=50)] = []
+    labels: Annotated[list[Label], Field(max_length=20)] = []
+    due_date: AwareDatetime | None = None
+    created_by: Id
+    created_at: AwareDatetime
+    version: Version
+
+
+class TaskUpdated(EventData):
+    """``task.updated``: the task fields that changed (``dueDate: null`` clears the date)."""
+
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    version: Version
+    title: Title | None = None
+    description: Description | None = None
+    labels: Annotated[list[Label], Field(max_length=20)] | None = None
+    due_date: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+
+
+class TaskMoved(EventData):
+    """``task.moved``: to another list and/or another place in its list."""
+
+    task_id: Id
+    board_id: Id
+    from_list_id: Id
+    to_list_id: Id
+    position: Position
+    version: Version
+    title: Title | None = Field(default=None, description="Its title, for summaries.")
+
+
+class TaskAssigned(EventData):
+    """``task.assigned``: ``userId`` was added to the task's assignees."""
+
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    user_id: Id
+    version: Version
+
+
+class TaskUnassigned(EventData):
+    """``task.unassigned``: ``userId`` was removed from the task's assignees."""
+
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    user_id: Id
+    version: Version
+
+
+class TaskDeleted(EventData):
+    """``task.deleted``."""
+
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="Its last title, for summaries.")
+
+
+# --- activity ---------------------------------------------------------------------------------
+
+
+class ActivityRecorded(EventData):
+    """``activity.recorded``: a board event was written to the board's activity log as entry
+    ``seq``; carries what the realtime push needs (services/activity/README.md)."""
+
+    entry_id: Id = Field(description="The activity entry's id (the recorded event's id).")
+    seq: Annotated[int, Field(ge=1, description="The entry's per-board sequence number.")]
+    event_id: Id = Field(description="Id of the recorded event.")
+    event_type: Annotated[str, Field(min_length=1, description="Type of the recorded event.")]
+    board_id: Id
+    actor_id: Id | None = Field(default=None, description="Who caused the recorded event.")
+    occurred_at: Annotated[
+        str,
+        Field(
+            pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$",
+            description="The recorded event's time, RFC 3339 UTC: the very string the entry "
+            "shows as createdAt, so a replayed and a live push carry the same value.",
+        ),
+    ]
+    data: dict[str, Any] = Field(description="The recorded event's data, unchanged.")
+    origin_socket_id: str | None = Field(
+        default=None, description="The recorded event's originSocketId (no echo)."
+    )
+
+
+# Routing key (= envelope ``type``) -> schema of ``data``. Adding an event type means adding it
+# here, regenerating docs/asyncapi.json and describing it in docs/events.md (a test checks).
+EVENT_SCHEMAS: dict[str, type[EventData]] = {
+    "user.registered": UserRegistered,
+    "board.created": BoardCreated,
+    "board.updated": BoardUpdated,
+    "board.deleted": BoardDeleted,
+    "board.member_added": MemberAdded,
+    "board.member_role_changed": MemberRoleChanged,
+    "board.member_removed": MemberRemoved,
+    "list.created": ListCreated,
+    "list.updated": ListUpdated,
+    "list.deleted": ListDeleted,
+    "task.created": TaskCreated,
+    "task.updated": TaskUpdated,
+    "task.moved": TaskMoved,
+    "task.assigned": TaskAssigned,
+    "task.unassigned": TaskUnassigned,
+    "task.deleted": TaskDeleted,
+    "activity.recorded": ActivityRecorded,
+}
+
+# Who produces each event type, for the AsyncAPI document.
+PRODUCERS: dict[str, str] = {
+    event_type: {
+        "user": "auth",
+        "board": "board",
+        "list": "board",
+        "task": "task",
+        "activity": "activity",
+    }[event_type.split(".", 1)[0]]
+    for event_type in EVENT_SCHEMAS
+}

@@ -1,0 +1,177 @@
+"""The command lines behind the Makefile.
+
+``python -m hintro_devtools.stack`` (``make run``) runs the stack until Ctrl-C or SIGTERM and exits
+0, or exits 1 when it cannot start or a service dies. ``python -m hintro_devtools.infra``::
+
+    up   [--for run|test]            ensure the infrastructure, print KEY=value lines; the
+                                     embedded nx-27017 it starts keeps running
+    down [--for run|test]            stop the nx-27017 that `up` started
+    exec [--for run|test] -- CMD ... ensure, run CMD with the variables, stop what was started
+                                     (always), exit with CMD's code (``make test``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from types import FrameType
+
+from hintro_devtools.infra import PROFILES, InfraError, ensure_infra, say
+from hintro_devtools.mongo import stop_detached
+from hintro_devtools.services import SERVICES, ServiceSpec
+from hintro_devtools.stack import Stack
+from hintro_devtools.workspace import repo_root
+
+INFRA_USAGE = __doc__.split("::", 1)[1]
+SIGNAL_ECHO_SECONDS = 1.0
+
+
+def _pairs(values: list[str], what: str) -> dict[str, int]:
+    parsed: dict[str, int] = {}
+    for value in values:
+        name, sep, number = value.partition("=")
+        if not sep or not number.isdigit():
+            raise SystemExit(f"{what} takes NAME=NUMBER, got {value!r}")
+        parsed[name] = int(number)
+    return parsed
+
+
+async def run_cli(args: argparse.Namespace, services: Sequence[ServiceSpec] = SERVICES) -> int:
+    """Run the stack until a signal (exit 0) or until an instance dies (exit 1)."""
+    stack = Stack(
+        profile=args.profile,
+        services=services,
+        only=args.only.split(",") if args.only else None,
+        ports=_pairs(args.port, "--port"),
+        replicas=_pairs(args.replicas, "--replicas"),
+        ready_timeout=args.ready_timeout,
+        start_infra=not args.no_infra,
+    )
+    loop = asyncio.get_running_loop()
+    stop_requested = asyncio.Event()
+
+    first_signal_at: list[float] = []
+
+    def on_signal() -> None:
+        now = loop.time()
+        if not first_signal_at:
+            first_signal_at.append(now)
+            stack.say("stopping (Ctrl-C again to kill at once)")
+            stop_requested.set()
+        # `uv run` forwards the terminal's signal to us, which got it already: one Ctrl-C
+        # arrives twice within milliseconds. Only a later one means "kill now".
+        elif now - first_signal_at[0] > SIGNAL_ECHO_SECONDS:
+            stack.kill_now()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, on_signal)
+    stop_wait = asyncio.create_task(stop_requested.wait())
+    starting = asyncio.create_task(stack.start())
+    await asyncio.wait({starting, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():
+        starting.cancel()  # start() stops what it began
+        await asyncio.gather(starting, return_exceptions=True)
+        return 0
+    if (error := starting.exception()) is not None:
+        stack.say(f"error: {error}")
+        return 1
+    if not stack.running:
+        stack.say("error: no service has a runnable module yet (`python -m hintro_<name>`)")
+        await stack.stop()
+        return 1
+    stack.say("Ctrl-C stops everything")
+    died = asyncio.create_task(stack.wait_exit())
+    await asyncio.wait({died, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    code = 0
+    if died.done() and not stop_requested.is_set():
+        stack.say(f"error: {stack.describe_exit(died.result())}")
+        code = 1
+    died.cancel()
+    stop_wait.cancel()
+    await stack.stop()
+    return code
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The options of ``python -m hintro_devtools.stack``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m hintro_devtools.stack",
+        description="Run the Hintro stack until Ctrl-C (make run).",
+    )
+    parser.add_argument("--for", dest="profile", choices=sorted(PROFILES), default="run")
+    parser.add_argument("--only", help="comma-separated services to start (default: all)")
+    parser.add_argument("--port", action="append", default=[], help="NAME=PORT (repeatable)")
+    parser.add_argument("--replicas", action="append", default=[], help="NAME=N (repeatable)")
+    parser.add_argument("--ready-timeout", type=float, default=60.0)
+    parser.add_argument(
+        "--no-infra",
+        action="store_true",
+        help="start no infrastructure; use MONGO_URL, RABBITMQ_URL, REDIS_URL as they are",
+    )
+    return parser.parse_args(argv)
+
+
+def stack_main(argv: list[str] | None = None) -> int:
+    """The ``python -m hintro_devtools.stack`` command line (``make run``)."""
+    return asyncio.run(run_cli(parse_args(argv)))
+
+
+def _exec(profile: str, command: list[str]) -> int:
+    """Run ``command`` with the infrastructure's variables; stop what we started afterwards,
+    whatever happened; return the command's exit code."""
+    infra = ensure_infra(profile)
+    try:
+        child_env = {**os.environ, **infra.env(), "ENVIRONMENT": PROFILES[profile].environment}
+        child = subprocess.Popen(command, env=child_env)  # noqa: S603 - the user's command
+
+        def forward(signum: int, _frame: FrameType | None) -> None:
+            # The child shares our terminal (it gets Ctrl-C itself); SIGTERM/SIGHUP we pass on.
+            if signum != signal.SIGINT:
+                child.send_signal(signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, forward)
+        code = child.wait()
+        return 128 - code if code < 0 else code
+    finally:
+        infra.stop()
+
+
+def infra_main(argv: list[str] | None = None) -> int:
+    """The ``python -m hintro_devtools.infra`` command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m hintro_devtools.infra",
+        description=INFRA_USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("action", choices=["up", "down", "exec"])
+    parser.add_argument("--for", dest="profile", choices=sorted(PROFILES), default="run")
+    argv = sys.argv[1:] if argv is None else argv
+    # Everything after `--` is the command, options included (argparse would take `--for`).
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_args(argv[:split])
+    command = argv[split + 1 :]
+    if command and args.action != "exec":
+        parser.error(f"{args.action} takes no command")
+    try:
+        if args.action == "up":
+            infra = ensure_infra(args.profile, detach=True)
+            for key, value in infra.env().items():
+                print(f"{key}={shlex.quote(value)}")
+            return 0
+        if args.action == "down":
+            pid = stop_detached(repo_root() / PROFILES[args.profile].mongo_dir)
+            say(f"stopped nx-27017 (pid {pid})" if pid else "no nx-27017 of ours was running")
+            return 0
+        if not command:
+            parser.error("exec needs a command: exec [--for test] -- CMD ...")
+        return _exec(args.profile, command)
+    except InfraError as exc:
+        print(f"infra   | error: {exc}", file=sys.stderr)
+        return 1

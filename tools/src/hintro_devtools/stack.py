@@ -1,0 +1,389 @@
+"""The supervisor: infrastructure, then every runnable service, each until its /readyz says 200.
+
+From the command line (``make run``) it runs until Ctrl-C or SIGTERM, then stops every process
+(SIGTERM, a bounded wait, SIGKILL for stragglers) and the nx-27017 it started, and exits 0. As a
+library (e2e tests, the benchmark) it is an async context manager::
+
+    async with Stack(profile="test", free_ports=True, echo=False) as stack:
+        ... stack.gateway_url, stack.url("auth") ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import aiohttp
+
+from hintro_devtools.infra import PROFILES, Infra, InfraError, ensure_infra
+from hintro_devtools.output import LogSink
+from hintro_devtools.services import (
+    SERVICES,
+    Instance,
+    ServiceSpec,
+    instance_env,
+    plan_instances,
+    runnable,
+)
+from hintro_devtools.workspace import repo_root
+
+LOG_TAIL_LINES = 30
+READ_LIMIT = 1024 * 1024  # a long JSON log line must not break the reader
+INFRA_VARS = ("MONGO_URL", "RABBITMQ_URL", "REDIS_URL")
+
+
+class StackError(RuntimeError):
+    """The stack could not start; the message names the service and shows its last lines."""
+
+
+@dataclass
+class Running:
+    """A spawned instance: its process, its recent output and the task that reads it."""
+
+    instance: Instance
+    process: asyncio.subprocess.Process
+    lines: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
+    reader: asyncio.Task[None] | None = None
+    exited: asyncio.Task[int] | None = None
+
+    def last_lines(self) -> str:
+        """Its recent output, indented, for error messages."""
+        return "\n".join(f"    {line}" for line in self.lines) or "    (no output)"
+
+
+class Stack:
+    """Starts and stops the infrastructure and the services; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        profile: str = "run",
+        services: Sequence[ServiceSpec] = SERVICES,
+        only: Collection[str] | None = None,
+        require: Collection[str] = (),
+        ports: Mapping[str, int] | None = None,
+        replicas: Mapping[str, int] | None = None,
+        free_ports: bool = False,
+        env: Mapping[str, str] | None = None,
+        service_env: Mapping[str, Mapping[str, str]] | None = None,
+        mongo_db_suffix: str | None = None,
+        start_infra: bool = True,
+        ready_timeout: float = 60.0,
+        stop_timeout: float = 15.0,
+        echo: bool = True,
+        color: bool | None = None,
+        log_path: Path | None = None,
+        root: Path | None = None,
+    ) -> None:
+        """``only``: start just these services; ``require``: fail unless these are runnable;
+        ``ports``/``replicas``/``free_ports``: see :func:`plan_instances`; ``env``: overlay for
+        every process (and the infrastructure URLs); ``service_env``: per-service overlay;
+        ``mongo_db_suffix``: MONGO_DB=hintro_<service>_<suffix> (fresh databases per run)."""
+        self.profile = PROFILES[profile]
+        self.root = root or repo_root()
+        self.instances = plan_instances(
+            services, ports=ports, replicas=replicas, free_ports=free_ports
+        )
+        self._only = set(only) if only is not None else None
+        self._require = set(require)
+        self._env = dict(env or {})
+        self._service_env = {name: dict(values) for name, values in (service_env or {}).items()}
+        self._mongo_db_suffix = mongo_db_suffix
+        self._start_infra = start_infra
+        self._ready_timeout = ready_timeout
+        self._stop_timeout = stop_timeout
+        self._sink = LogSink(
+            [instance.name for instance in self.instances],
+            echo=echo,
+            color=color,
+            log_path=log_path,
+        )
+        self.infra: Infra | None = None
+        self.infra_env: dict[str, str] = {}
+        self.running: dict[str, Running] = {}
+        self.skipped: list[str] = []
+        self._stopping = False
+        self._force = asyncio.Event()
+
+    # -- what tests read -------------------------------------------------------------------
+
+    def url(self, name: str) -> str:
+        """Base URL of a running instance (``auth``, ``realtime-2``)."""
+        if name not in self.running:
+            raise KeyError(f"{name} is not running (running: {', '.join(self.running) or 'none'})")
+        return self.running[name].instance.url
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """Instance name -> base URL, for every running instance."""
+        return {name: item.instance.url for name, item in self.running.items()}
+
+    @property
+    def gateway_url(self) -> str:
+        """The public entry point."""
+        return self.url("gateway")
+
+    def mongo_db(self, service: str) -> str | None:
+        """The database name a service was told to use (None: the service's default)."""
+        if service in self._service_env and "MONGO_DB" in self._service_env[service]:
+            return self._service_env[service]["MONGO_DB"]
+        return f"hintro_{service}_{self._mongo_db_suffix}" if self._mongo_db_suffix else None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Stack:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def say(self, message: str) -> None:
+        """A line from the supervisor itself."""
+        self._sink.line("stack", message)
+
+    async def start(self) -> None:
+        """Infrastructure, then every runnable service, then wait until all are ready. On any
+        failure (or cancellation) everything started so far is stopped again."""
+        began = time.monotonic()
+        try:
+            await self._start_infrastructure()
+            for instance in self._select():
+                await self._spawn(instance)
+            await self._wait_all_ready()
+        except BaseException:
+            await asyncio.shield(self.stop())
+            raise
+        self._announce(time.monotonic() - began)
+
+    def _base_env(self) -> dict[str, str]:
+        base = {**os.environ, **self._env}
+        # A MONGO_DB in the caller's shell would make every service share one database.
+        base.pop("MONGO_DB", None)
+        return base
+
+    async def _start_infrastructure(self) -> None:
+        base = self._base_env()
+        if self._start_infra:
+            try:
+                self.infra = await asyncio.to_thread(
+                    ensure_infra, self.profile.name, env=base, root=self.root
+                )
+            except InfraError as exc:
+                raise StackError(str(exc)) from exc
+            self.infra_env = self.infra.env()
+        else:
+            self.infra_env = {var: base[var] for var in INFRA_VARS if var in base}
+
+    def _select(self) -> list[Instance]:
+        extra_paths = [p for p in self._base_env().get("PYTHONPATH", "").split(os.pathsep) if p]
+        chosen: list[Instance] = []
+        for instance in self.instances:
+            name = instance.spec.name
+            if self._only is not None and name not in self._only and name not in self._require:
+                continue
+            if runnable(instance.spec.module, extra_paths):
+                chosen.append(instance)
+            elif name in self._require:
+                raise StackError(
+                    f"{name} is required but `python -m {instance.spec.module}` has nothing to "
+                    "run yet (not installed, or no __main__.py); run `make install`"
+                )
+            elif name not in self.skipped:
+                self.skipped.append(name)
+        return chosen
+
+    def env_for(self, instance: Instance) -> dict[str, str]:
+        """The complete environment of one process."""
+        base = self._base_env()
+        env = instance_env(
+            instance,
+            self.instances,
+            environment=self.profile.environment,
+            infra_env=self.infra_env,
+            log_level=base.get("LOG_LEVEL", "INFO"),
+            root=self.root if self.profile.name == "run" else None,
+            mongo_db=self.mongo_db(instance.spec.name),
+        )
+        return {**base, **env, **self._env, **self._service_env.get(instance.spec.name, {})}
+
+    async def _spawn(self, instance: Instance) -> None:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            instance.spec.module,
+            cwd=self.root,
+            env=self.env_for(instance),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            limit=READ_LIMIT,
+            # Its own process group: a Ctrl-C reaches only the supervisor, which then SIGTERMs it.
+            process_group=0,
+        )
+        running = Running(instance, process)
+        running.reader = asyncio.create_task(self._read(running))
+        running.exited = asyncio.create_task(process.wait())
+        self.running[instance.name] = running
+
+    async def _read(self, running: Running) -> None:
+        stream = running.process.stdout
+        assert stream is not None
+        while True:
+            try:
+                raw = await stream.readline()
+            except ValueError:  # longer than READ_LIMIT: take what is buffered
+                raw = await stream.read(READ_LIMIT)
+            if not raw:
+                return
+            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            running.lines.append(text)
+            self._sink.line(running.instance.name, text)
+
+    async def _wait_all_ready(self) -> None:
+        deadline = time.monotonic() + self._ready_timeout
+        timeout = aiohttp.ClientTimeout(total=2.0)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            waits = [
+                asyncio.create_task(self._wait_ready(running, session, deadline))
+                for running in self.running.values()
+            ]
+            try:
+                for finished in asyncio.as_completed(waits):
+                    await finished  # the first failure propagates at once
+            finally:
+                for wait in waits:
+                    wait.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+
+    async def _wait_ready(
+        self, running: Running, session: aiohttp.ClientSession, deadline: float
+    ) -> None:
+        assert running.exited is not None
+        url = f"{running.instance.url}/readyz"
+        last = "no answer yet"
+        while True:
+            if running.exited.done():
+                await self._drain_output(running)
+                raise StackError(
+                    self._describe(
+                        running, f"exited with code {running.exited.result()} before it was ready"
+                    )
+                )
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+                    last = f"{response.status} {(await response.text())[:300]}"
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                last = f"{type(exc).__name__} {exc}".strip()
+            if time.monotonic() >= deadline:
+                raise StackError(
+                    self._describe(
+                        running,
+                        f"was not ready within {self._ready_timeout:.0f}s (last answer of "
+                        f"GET {url}: {last})",
+                    )
+                )
+            # Wake early if it dies meanwhile.
+            await asyncio.wait({running.exited}, timeout=0.2)
+
+    async def _drain_output(self, running: Running) -> None:
+        if running.reader is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(running.reader), 2.0)
+
+    def _describe(self, running: Running, what: str) -> str:
+        instance = running.instance
+        return (
+            f"{instance.name} (python -m {instance.spec.module}, port {instance.port}) {what}. "
+            f"Its last lines:\n{running.last_lines()}"
+        )
+
+    def _announce(self, elapsed: float) -> None:
+        self.say(f"ready in {elapsed:.1f}s")
+        for name, url in self.urls.items():
+            self.say(f"  {name:<10} {url}" + ("   <- start here" if name == "gateway" else ""))
+        if self.skipped:
+            self.say(f"not started (no runnable module yet): {', '.join(self.skipped)}")
+
+    async def wait_exit(self) -> Running:
+        """Wait until some instance exits while the stack is not stopping; return it."""
+        tasks = {item.exited: item for item in self.running.values() if item.exited is not None}
+        if not tasks:
+            await asyncio.Event().wait()  # nothing runs: wait for cancellation
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        running = tasks[next(iter(done))]
+        await self._drain_output(running)
+        return running
+
+    def describe_exit(self, running: Running) -> str:
+        """An error message for an instance that exited on its own."""
+        assert running.exited is not None
+        return self._describe(running, f"exited with code {running.exited.result()}")
+
+    def kill_now(self) -> None:
+        """Skip the rest of the graceful wait (a second Ctrl-C)."""
+        self._force.set()
+
+    async def stop(self) -> None:
+        """SIGTERM every instance, wait up to ``stop_timeout``, SIGKILL stragglers; stop the
+        nx-27017 we started. Safe to call more than once."""
+        if self._stopping:
+            return
+        self._stopping = True
+        alive = [item for item in self.running.values() if item.process.returncode is None]
+        for item in alive:
+            _signal_group(item.process, signal.SIGTERM)
+        exits = [item.exited for item in alive if item.exited is not None]
+        if exits:
+            all_exited: asyncio.Future[object] = asyncio.ensure_future(
+                asyncio.gather(*exits, return_exceptions=True)
+            )
+            force: asyncio.Future[object] = asyncio.ensure_future(self._force.wait())
+            await asyncio.wait(
+                {all_exited, force}, timeout=self._stop_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            force.cancel()
+            for item in alive:
+                if item.process.returncode is None:
+                    self.say(f"{item.instance.name} still running after SIGTERM: SIGKILL")
+                    _signal_group(item.process, signal.SIGKILL)
+            await asyncio.gather(*exits, return_exceptions=True)
+        readers = [item.reader for item in self.running.values() if item.reader is not None]
+        if readers:
+            await asyncio.wait(readers, timeout=2.0)
+        for item in self.running.values():
+            if item.reader is not None:
+                item.reader.cancel()
+        for item in alive:
+            self.say(f"{item.instance.name} stopped (exit {item.process.returncode})")
+        if self.infra is not None:
+            await asyncio.to_thread(self.infra.stop)
+        self._sink.close()
+
+
+def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+    """Signal the instance's whole process group (it may have children of its own)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+if __name__ == "__main__":
+    from hintro_devtools.cli import stack_main
+
+    sys.exit(stack_main())
