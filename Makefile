@@ -2,6 +2,7 @@
 #   make run    MongoDB (embedded), Redis, RabbitMQ and every service; Ctrl-C stops all of it
 #   make test   every test, against fresh test infrastructure
 #   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
+#   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...')
 # Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
 
 SHELL := /bin/bash
@@ -19,8 +20,9 @@ space := $(empty) $(empty)
 
 PYTEST_ARGS ?=
 RUN_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help install run test lint fmt
+.PHONY: help install run test lint fmt bench
 
 help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
@@ -28,6 +30,8 @@ help:
 	@echo "make test   run every test on fresh test infrastructure (PYTEST_ARGS='-k ...')"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt    ruff --fix and ruff format"
+	@echo "make bench  start the suite, seed it, run the benchmark, print the table, write"
+	@echo "            bench/results/*.json (BENCH_ARGS='--quick' or '--duration 30 ...')"
 	@echo "make install  uv (with pip when missing) and the locked environment in .venv"
 
 install:
@@ -57,3 +61,16 @@ lint: install
 fmt: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+# wrk (C) drives the plain authenticated GETs so the client takes less of the two cores; it is
+# installed with apt-get when missing and possible, else the asyncio generator is used instead.
+bench: install
+	@if ! command -v wrk >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 \
+		&& [ "$$(id -u)" = 0 ]; then \
+		echo "wrk is missing: installing it with apt-get (the asyncio generator is the fallback)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1 \
+		|| { apt-get update -qq >/dev/null 2>&1 \
+			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } \
+		|| echo "could not install wrk: using the asyncio load generator"; \
+	fi
+	$(RUN) python -m bench $(BENCH_ARGS)

@@ -8,22 +8,20 @@ verifies them exactly as in production.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import jwt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from hintro_gateway.app import create_app
 from hintro_gateway.config import GatewaySettings
 from hintro_gateway.routing import SERVICES
 from hintro_shared.testing import redis_url, unique
+from hintro_shared.testkit.tokens import TokenMint
 
 JWKS_PATH = "/api/auth/.well-known/jwks.json"
 Customize = Callable[[web.Application], None]
@@ -57,34 +55,9 @@ class FakeService:
         return str(self.server.make_url("")).rstrip("/")
 
 
-@dataclass
-class SigningKey:
-    """A test signing key and its JWKS."""
-
-    kid: str
-    private: ec.EllipticCurvePrivateKey
-
-    @property
-    def jwks(self) -> dict[str, Any]:
-        jwk = jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True)
-        return {"keys": [{**jwk, "kid": self.kid, "use": "sig", "alg": "ES256"}]}
-
-    def token(self, sub: str = "user-1", **claims: Any) -> str:
-        now = int(time.time())
-        payload = {
-            "sub": sub,
-            "iat": now,
-            "exp": now + 900,
-            "iss": "hintro-auth",
-            "aud": "hintro",
-            "jti": uuid.uuid4().hex,
-            **claims,
-        }
-        return jwt.encode(payload, self.private, algorithm="ES256", headers={"kid": self.kid})
-
-
-def new_signing_key() -> SigningKey:
-    return SigningKey(kid=uuid.uuid4().hex[:16], private=ec.generate_private_key(ec.SECP256R1()))
+def new_signing_key() -> TokenMint:
+    """A test signing key (fresh kid) whose JWKS the fake auth service publishes."""
+    return TokenMint(kid=uuid.uuid4().hex[:16])
 
 
 async def echo(request: web.Request) -> web.Response:
@@ -130,7 +103,7 @@ class Harness:
 
     client: GatewayClient
     services: dict[str, FakeService]
-    key: SigningKey
+    key: TokenMint
     settings: GatewaySettings
 
     def auth(self, sub: str = "user-1") -> dict[str, str]:

@@ -59,13 +59,13 @@ async def test_bad_tokens_are_401(gw: Harness) -> None:
         "unknown key": stranger.token("mallory"),
         # A stranger's key under the real kid: the signature does not verify.
         "forged": jwt.encode(
-            _claims(), stranger.private, algorithm="ES256", headers={"kid": gw.key.kid}
+            _claims(), stranger.private_key, algorithm="ES256", headers={"kid": gw.key.kid}
         ),
         "alg none": jwt.encode(_claims(), "", algorithm="none", headers={"kid": gw.key.kid}),
         "tampered": f"{header}.{payload[:-4]}AAAA.{signature}",
         "no jti": jwt.encode(
             {k: v for k, v in _claims().items() if k != "jti"},
-            gw.key.private,
+            gw.key.private_key,
             algorithm="ES256",
             headers={"kid": gw.key.kid},
         ),

@@ -3,6 +3,7 @@ fallback while Redis is away that hands back to Redis when it returns."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -127,6 +128,37 @@ async def test_redis_and_local_limiters_agree() -> None:
             assert [s.remaining for s in remote.states] == [s.remaining for s in here.states]
         assert not remote.allowed
         assert 19 <= remote.retry_after_seconds <= 20  # one emission interval of 60/3 s
+        assert not limiter.local_mode
+    finally:
+        await limiter.close()
+        await client.aclose()
+
+
+async def test_concurrent_checks_are_batched_and_each_one_charged() -> None:
+    # Checks arriving in one event-loop turn go to Redis in one pipeline: each still counts.
+    client = aioredis.Redis.from_url(redis_url())
+    limiter = RateLimiter(client, prefix=unique("rl") + ":")
+    limits = [Limit(RatePolicy("p", 5, 60), "shared")]
+    try:
+        decisions = await asyncio.gather(*(limiter.check(limits) for _ in range(8)))
+        assert sum(decision.allowed for decision in decisions) == 5
+        assert sorted(d.states[0].remaining for d in decisions if d.allowed) == [0, 1, 2, 3, 4]
+        assert not limiter.local_mode
+    finally:
+        await limiter.close()
+        await client.aclose()
+
+
+async def test_batched_checks_survive_redis_forgetting_the_script() -> None:
+    client = aioredis.Redis.from_url(redis_url())
+    limiter = RateLimiter(client, prefix=unique("rl") + ":")
+    limits = [Limit(RatePolicy("p", 100, 60), "k")]
+    try:
+        await limiter.check(limits)
+        await client.script_flush()  # as after a Redis restart: the next EVALSHA is NOSCRIPT
+        decisions = await asyncio.gather(*(limiter.check(limits) for _ in range(3)))
+        assert all(decision.allowed for decision in decisions)
+        assert sorted(d.states[0].remaining for d in decisions) == [96, 97, 98]
         assert not limiter.local_mode
     finally:
         await limiter.close()

@@ -11,7 +11,6 @@ from typing import Any
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractRobustConnection
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from yarl import URL
 
@@ -26,31 +25,13 @@ from hintro_shared.events import (
 from hintro_shared.events.catalogue import TaskMoved
 from hintro_shared.events.testing import Probe, TcpProxy, delete_event_objects, passive_queue
 from hintro_shared.events.topology import dlq_name
-from hintro_shared.testing import mongo_url, rabbitmq_url, unique, wait_for
+from hintro_shared.testing import rabbitmq_url, unique, wait_for
 
 Doc = dict[str, Any]
 Handler = Callable[[EventEnvelope], Awaitable[None]]
 DELAYS = (0.05, 0.1)
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def rabbit() -> AsyncIterator[AbstractRobustConnection]:
-    connection = await aio_pika.connect_robust(rabbitmq_url())
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncDatabase[Doc]]:
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(
-        mongo_url(), tz_aware=True, serverSelectionTimeoutMS=5000
-    )
-    database = client[unique("events_consumer")]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 class Harness:

@@ -5,31 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hintro_shared.events import apply_if_newer, apply_once, insert_once
 from hintro_shared.events.idempotency import APPLIED_EVENTS, trim_applied
-from hintro_shared.testing import mongo_url, unique
 
 Doc = dict[str, Any]
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncDatabase[Doc]]:
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(
-        mongo_url(), tz_aware=True, serverSelectionTimeoutMS=5000
-    )
-    database = client[unique("events_idem")]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
 
 
 async def test_version_guard_creates_applies_newer_and_ignores_older_or_equal(

@@ -9,10 +9,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aio_pika
 import pytest
 from aio_pika.abc import AbstractRobustConnection
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -29,29 +27,11 @@ from hintro_shared.events import (
 )
 from hintro_shared.events.outbox import OUTBOX, PENDING
 from hintro_shared.events.testing import Probe, delete_event_objects, open_probe
-from hintro_shared.testing import mongo_url, rabbitmq_url, unique, wait_for
+from hintro_shared.testing import mongo_url, unique, wait_for
 
 Doc = dict[str, Any]
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def db() -> AsyncIterator[AsyncDatabase[Doc]]:
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(
-        mongo_url(), tz_aware=True, serverSelectionTimeoutMS=5000
-    )
-    database = client[unique("events_outbox")]
-    yield database
-    await client.drop_database(database.name)
-    await client.close()
-
-
-@pytest.fixture
-async def rabbit() -> AsyncIterator[AbstractRobustConnection]:
-    connection = await aio_pika.connect_robust(rabbitmq_url())
-    yield connection
-    await connection.close()
 
 
 @pytest.fixture
@@ -106,7 +86,7 @@ from pymongo import AsyncMongoClient
 from hintro_shared.events import new_event, outbox_fields
 
 async def main(url: str, database: str, board_id: str) -> None:
-    client = AsyncMongoClient(url)
+    client = AsyncMongoClient(url, timeoutMS=10_000)
     event = new_event("board.created", source="hintro/board", board_id=board_id, data={
         "boardId": board_id, "title": "Crash", "ownerId": "u1",
         "members": [{"userId": "u1", "role": "owner"}],
@@ -149,13 +129,13 @@ async def test_event_of_a_write_whose_process_died_before_publishing_still_goes_
     relay.start()
     received: list[EventEnvelope] = []
     try:
-        await wait_for(lambda: collect(probe, received, 1), what="the orphaned event")
+        await wait_for(lambda: collect(probe, received, 1), within=30, what="the orphaned event")
 
         async def outbox_drained() -> bool:
             doc = await db.boards.find_one({"_id": board_id})
             return doc is not None and doc[OUTBOX] == {} and doc[PENDING] == 0
 
-        await wait_for(outbox_drained, what="the outbox entry to be removed")
+        await wait_for(outbox_drained, within=30, what="the outbox entry to be removed")
     finally:
         await relay.stop()
     received += await probe.envelopes()  # anything a second publish would have added

@@ -25,13 +25,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def rabbit() -> AsyncIterator[AbstractRobustConnection]:
-    connection = await aio_pika.connect_robust(rabbitmq_url())
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
 async def exchange(rabbit: AbstractRobustConnection) -> AsyncIterator[str]:
     name = unique("test.events")
     yield name

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from hintro_shared.testing import mongo_url, unique
+from hintro_shared.testing import scratch_database
 
 Doc = dict[str, Any]
 Collection = AsyncCollection[Doc]
@@ -28,13 +28,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 async def coll() -> AsyncIterator[Collection]:
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(
-        mongo_url(), tz_aware=True, serverSelectionTimeoutMS=5000
-    )
-    database = client[unique("conformance")]
-    yield database["things"]
-    await client.drop_database(database.name)
-    await client.close()
+    async with scratch_database("conformance") as database:
+        yield database["things"]
 
 
 async def ids(cursor: Any) -> list[Any]:

@@ -128,7 +128,7 @@ async def add_member(
     """Add ``user`` to the board. The board service learns of users from ``user.registered``,
     a moment after registration: until then the add is a 404, so a fresh user is waited for."""
 
-    async def added() -> bool | None:
+    async def answered() -> Reply | None:
         reply = await call(
             http,
             owner,
@@ -136,12 +136,10 @@ async def add_member(
             f"api/boards/{board_id}/members",
             json_body={"userId": user.id, "role": role},
         )
-        if reply.status == 404:
-            return None
-        assert reply.status == 201, reply.text
-        return True
+        return None if reply.status == 404 else reply
 
-    await wait_for(added, within=10.0, what=f"{user.name} known to the board service")
+    reply = await wait_for(answered, within=10.0, what=f"{user.name} known to the board service")
+    assert reply.status == 201, reply.text
 
 
 async def create_list(

@@ -50,6 +50,20 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         free_ports=True,
         require=("gateway", "auth"),
         mongo_db_suffix=run_id,
+        # The broker and Redis are shared with any other stack on this machine (`make run`, a
+        # parallel e2e run): with the default names, two board services would share the
+        # "board.service" queue and each get only half of the user.registered events. So this
+        # run gets its own exchange, queues, cache keys and pub/sub channel.
+        env={
+            "EVENTS_EXCHANGE": f"hintro.events.{run_id}",
+            "CONSUMER_QUEUE": f"board.service.{run_id}",
+            "PROJECTION_QUEUE": f"task.projection.{run_id}",
+            "ACTIVITY_QUEUE": f"activity.log.{run_id}",
+            "PUSH_QUEUE": f"realtime.push.{run_id}",
+            "BOARD_CACHE_PREFIX": f"hintro:board:{run_id}:",
+            "REDIS_PREFIX": f"hintro:realtime:{run_id}:",
+            "SOCKETIO_CHANNEL": f"hintro.realtime.socketio.{run_id}",
+        },
         service_env={
             "auth": {"JWT_KEY_FILE": str(key_file)},
             # Rate-limit state lives in the shared Redis: not shared with other runs.
@@ -59,8 +73,8 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             "gateway": {
                 "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:",
                 "RATE_LIMIT_AUTH_IP": "10000/60",
-                # The board e2e tests create thousands of boards, lists and tasks as a few users
-                # (test_e2e_boards_scale.py seeds 5,100 in well under a minute); 600/60 per user
+                # The board e2e tests make over a thousand requests a minute as one user (the
+                # role matrix builds a fresh board for each of its ~90 cases); 600/60 per user
                 # would throttle the suite itself, not the behaviour under test.
                 "RATE_LIMIT_DEFAULT": "100000/60",
             },

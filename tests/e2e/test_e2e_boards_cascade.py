@@ -5,6 +5,8 @@ call that added them has returned."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 
 from hintro_devtools.stack import Stack
@@ -149,7 +151,7 @@ async def test_a_removed_member_loses_access_to_board_and_tasks_within_a_second(
         ("DELETE", f"api/tasks/{task['id']}", None),
         ("POST", f"api/boards/{board['id']}/tasks", {"listId": todo["id"], "title": "More"}),
     ):
-        kwargs = {} if body is None else {"json_body": body}
+        kwargs: dict[str, Any] = {} if body is None else {"json_body": body}
         (await call(http, member, method, path, **kwargs)).assert_problem(404)
     after = await ok(http, owner, "GET", f"api/tasks/{task['id']}")
     assert (after["title"], after["version"]) == ("Mine", task["version"])

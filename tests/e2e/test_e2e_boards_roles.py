@@ -176,6 +176,8 @@ async def test_role_matrix(
     assert reply.status == expected, reply.text
     if expected >= 400:
         reply.assert_problem(expected)
+    if case.kind == ELSEWHERE:
+        assert reply.body["ownerId"] == actor.id  # a board of their own, not this one
     after = await _state(http, users["owner"], ids)
     if case.kind == WRITE and expected < 400:
         assert after != before, "an accepted write changed nothing"

@@ -19,7 +19,7 @@ from hintro_gateway.gateway import (
     rate_limit_headers,
     route_handler,
 )
-from hintro_gateway.proxy import Proxy, make_session
+from hintro_gateway.proxy import Proxy, make_session, make_websocket_session
 from hintro_gateway.ratelimit import RateLimiter
 from hintro_gateway.routing import ROUTES, SOCKETIO_PATH
 from hintro_gateway.upstreams import make_pools
@@ -41,13 +41,16 @@ def _gateway_ctx(
             prefix=settings.rate_limit_prefix,
             retry_seconds=settings.rate_limit_redis_retry_seconds,
             local_max_keys=settings.rate_limit_local_max_keys,
+            batch=settings.rate_limit_batch,
         )
         app[HEALTH].add("ratelimit", limiter.readiness, required=False)
-        proxy = Proxy(session, make_pools(settings), settings)
+        websocket_session = make_websocket_session(settings)
+        proxy = Proxy(session, make_pools(settings), settings, websocket_session)
         app[GATEWAY] = Gateway(settings, proxy, limiter)
         yield
         await limiter.close()
         await session.close()
+        await websocket_session.close()
 
     return ctx
 

@@ -89,6 +89,9 @@ class GatewaySettings(ServiceSettings):
     rate_limit_prefix: str = "hintro:rl:"
     rate_limit_redis_retry_seconds: float = Field(default=2.0, gt=0)
     rate_limit_local_max_keys: int = Field(default=100_000, ge=100)
+    # Checks arriving together share one pipelined Redis round trip (each is still charged);
+    # false: one EVALSHA round trip per request. docs/performance.md.
+    rate_limit_batch: bool = True
 
     # Client address: X-Forwarded-For is believed only from these peers (comma list of CIDRs).
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

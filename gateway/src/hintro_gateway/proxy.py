@@ -55,6 +55,25 @@ def make_session(settings: GatewaySettings) -> aiohttp.ClientSession:
     )
 
 
+def make_websocket_session(settings: GatewaySettings) -> aiohttp.ClientSession:
+    """The session bridged websockets open their upstream sockets with. Each bridged socket
+    holds its connection for its whole life, so it must not come from the pooled connector of
+    :func:`make_session`: a few hundred open sockets would take every slot of that pool and
+    every proxied HTTP request would then wait for one until it timed out (504). This
+    connector has no limit; the number of sockets is bounded by the clients' own."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=60),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent", "Accept-Encoding"),
+        timeout=aiohttp.ClientTimeout(
+            total=settings.upstream_timeout,
+            connect=settings.upstream_connect_timeout,
+            sock_connect=settings.upstream_connect_timeout,
+        ),
+    )
+
+
 async def _body_chunks(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
     async for chunk in content.iter_chunked(_CHUNK):
         yield chunk
@@ -68,8 +87,11 @@ class Proxy:
         session: aiohttp.ClientSession,
         pools: Mapping[str, UpstreamPool],
         settings: GatewaySettings,
+        websocket_session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.session = session
+        # Bridged websockets (see make_websocket_session); the pooled session when not given.
+        self.websocket_session = websocket_session or session
         self.pools = pools
         self._trusted: tuple[IPNetwork, ...] = settings.trusted_networks
         self._max_body = settings.max_body_bytes

@@ -178,9 +178,15 @@ class RateLimiter:
         prefix: str,
         retry_seconds: float = 2.0,
         local_max_keys: int = 100_000,
+        batch: bool = True,
     ) -> None:
         self._client = client
+        self._batch = batch
         self._script = client.register_script(GCRA_LUA)
+        # Checks that arrive in the same event-loop turn share one pipelined round trip (see
+        # _eval): under load that is one Redis call for many requests, each still charged.
+        self._pending: list[tuple[list[str], list[int], asyncio.Future[list[int]]]] = []
+        self._flushes: set[asyncio.Task[None]] = set()
         self._prefix = prefix
         self._retry_seconds = retry_seconds
         self._local = LocalLimiter(local_max_keys)
@@ -197,12 +203,78 @@ class RateLimiter:
             for limit in limits:
                 args += [limit.interval_us, limit.tau_us]
             try:
-                raw = await self._script(keys=keys, args=args)
+                raw = await self._eval(keys, args)
             except (redis.exceptions.RedisError, OSError) as exc:
                 self._enter_local_mode(exc)
             else:
                 return _decision(limits, bool(raw[0]), int(raw[1]), [int(x) for x in raw[2:]])
         return self._local.check(limits)
+
+    async def _eval(self, keys: list[str], args: list[int]) -> list[int]:
+        """Run the GCRA script for one request, batched with the others of this loop turn."""
+        if not self._batch:
+            result: list[int] = await self._script(keys=keys, args=args)
+            return result
+        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
+        self._pending.append((keys, args, future))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        task = asyncio.create_task(self._run_batch(batch))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _run_batch(
+        self, batch: list[tuple[list[str], list[int], asyncio.Future[list[int]]]]
+    ) -> None:
+        try:
+            if len(batch) == 1:
+                keys, args, _ = batch[0]
+                results: list[object] = [await self._script(keys=keys, args=args)]
+            else:
+                results = await self._pipelined(batch)
+        except BaseException as exc:  # every waiter gets the failure (cancellation included)
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, _, future), result in zip(batch, results, strict=True):
+            if future.done():
+                continue
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)  # type: ignore[arg-type]
+
+    async def _pipelined(
+        self, batch: list[tuple[list[str], list[int], asyncio.Future[list[int]]]]
+    ) -> list[object]:
+        """One EVALSHA per request in one non-transactional pipeline. A NOSCRIPT answer (Redis
+        restarted or flushed its scripts) ran nothing: load the script and send those again."""
+        results: list[object] = [None] * len(batch)
+        todo = list(range(len(batch)))
+        for attempt in range(2):
+            pipe = self._client.pipeline(transaction=False)
+            for index in todo:
+                keys, args, _ = batch[index]
+                pipe.execute_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+            answers = await pipe.execute(raise_on_error=False)
+            missing = []
+            for index, answer in zip(todo, answers, strict=True):
+                if isinstance(answer, redis.exceptions.NoScriptError) and attempt == 0:
+                    missing.append(index)
+                else:
+                    results[index] = answer
+            if not missing:
+                break
+            await self._client.script_load(GCRA_LUA)
+            todo = missing
+        return results
 
     def _enter_local_mode(self, exc: BaseException) -> None:
         if self.local_mode:

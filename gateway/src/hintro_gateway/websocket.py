@@ -76,7 +76,7 @@ async def bridge_websocket(
     )
     url = URL(upstream.base_url + request.raw_path, encoded=True)
     try:
-        server_ws = await proxy.session.ws_connect(
+        server_ws = await proxy.websocket_session.ws_connect(
             url,
             headers=headers,
             protocols=protocols,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -17,7 +17,7 @@ from hintro_activity.domain import NameRef
 from hintro_activity.names import NameDirectory
 from hintro_shared.authz import Role
 from hintro_shared.boardview import BoardProjection, BoardSnapshot
-from hintro_shared.testing import mongo_url, unique
+from hintro_shared.testing import scratch_database
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +26,8 @@ Document = dict[str, Any]
 
 @pytest.fixture(scope="module")
 async def db() -> AsyncIterator[AsyncDatabase[Document]]:
-    client: AsyncMongoClient[Document] = AsyncMongoClient(mongo_url(), tz_aware=True)
-    name = unique("activity_conformance")
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
+    async with scratch_database("activity_conformance") as database:
+        yield database
 
 
 async def test_counter_compare_and_set_on_a_map_of_claims(db: AsyncDatabase[Document]) -> None:

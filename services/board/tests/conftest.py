@@ -5,30 +5,27 @@ tokens signed by a test key the app trusts (``StaticKeySource``)."""
 from __future__ import annotations
 
 import functools
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import aio_pika
-import jwt
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 from pymongo import AsyncMongoClient
 
 from hintro_board.app import create_app
 from hintro_board.config import Settings
 from hintro_shared.events.catalogue import UserRegistered
+from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.publisher import EventPublisher
 from hintro_shared.events.testing import Probe, delete_event_objects, open_probe
-from hintro_shared.testing import mongo_url, rabbitmq_url, redis_url, unique, wait_for
-from hintro_shared.tokens import StaticKeySource
+from hintro_shared.testing import isolated_settings, unique, wait_for
+from hintro_shared.testkit.tokens import TokenMint
 
 KID = "board-test-key"
 Client = TestClient[web.Request, web.Application]
@@ -41,12 +38,12 @@ class Harness:
         self,
         client: Client,
         settings: Settings,
-        key: ec.EllipticCurvePrivateKey,
+        mint: TokenMint,
         connection: AbstractRobustConnection,
     ) -> None:
         self.client = client
         self.settings = settings
-        self.key = key
+        self.mint = mint
         self.connection = connection
         self.mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             settings.mongo_url, tz_aware=True
@@ -56,20 +53,11 @@ class Harness:
 
     def token(self, user_id: str) -> str:
         """A valid access token for ``user_id``."""
-        now = int(time.time())
-        claims = {
-            "sub": user_id,
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + 900,
-            "iss": self.settings.jwt_issuer,
-            "aud": self.settings.jwt_audience,
-        }
-        return jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": KID})
+        return self.mint.token(user_id)
 
     def auth(self, user_id: str, **extra: str) -> dict[str, str]:
         """Headers of a request by ``user_id``."""
-        return {"Authorization": f"Bearer {self.token(user_id)}", **extra}
+        return self.mint.auth(user_id, **extra)
 
     async def publish(self, envelope: EventEnvelope) -> None:
         """Publish an event on the app's exchange (as another service would)."""
@@ -153,12 +141,7 @@ class Harness:
 def board_settings(**overrides: Any) -> Settings:
     """Settings isolated from every other test module."""
     values: dict[str, Any] = {
-        "environment": "test",
-        "mongo_url": mongo_url(),
-        "mongo_db": unique("board_test"),
-        "rabbitmq_url": rabbitmq_url(),
-        "redis_url": redis_url(),
-        "events_exchange": unique("board_events"),
+        **isolated_settings("board"),
         "consumer_queue": unique("board_queue"),
         "board_cache_prefix": unique("board_cache") + ":",
         "startup_timeout_seconds": 10,
@@ -168,22 +151,21 @@ def board_settings(**overrides: Any) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def signing_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
+def token_mint() -> TokenMint:
+    """Signs tokens with the issuer and audience the board apps expect."""
+    expected = board_settings()
+    return TokenMint(KID, issuer=expected.jwt_issuer, audience=expected.jwt_audience)
 
 
 @asynccontextmanager
-async def running_board(
-    key: ec.EllipticCurvePrivateKey, **overrides: Any
-) -> AsyncIterator[Harness]:
+async def running_board(mint: TokenMint, **overrides: Any) -> AsyncIterator[Harness]:
     """A board app on its own database/exchange/queue/cache prefix, torn down afterwards."""
     settings = board_settings(**overrides)
-    jwk = {**ECAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": KID, "alg": "ES256"}
-    app = create_app(settings, token_keys=StaticKeySource({"keys": [jwk]}))
+    app = create_app(settings, token_keys=mint.key_source())
     connection = await aio_pika.connect_robust(settings.rabbitmq_url)
     try:
         async with TestClient(TestServer(app)) as client:
-            harness = Harness(client, settings, key, connection)
+            harness = Harness(client, settings, mint, connection)
             try:
                 yield harness
             finally:
@@ -193,7 +175,7 @@ async def running_board(
             connection,
             exchange=settings.events_exchange,
             consumer_queues=[settings.consumer_queue],
-            retry_delays=(0.5, 2.0, 5.0, 10.0),
+            retry_delays=DEFAULT_RETRY_DELAYS,
         )
         await connection.close()
 
@@ -202,13 +184,13 @@ HarnessFactory = Callable[..., AbstractAsyncContextManager[Harness]]
 
 
 @pytest.fixture(scope="module")
-def start_board(signing_key: ec.EllipticCurvePrivateKey) -> HarnessFactory:
+def start_board(token_mint: TokenMint) -> HarnessFactory:
     """Start another board app with settings overrides: ``async with start_board(...) as h``."""
-    return functools.partial(running_board, signing_key)
+    return functools.partial(running_board, token_mint)
 
 
 @pytest.fixture(scope="module")
-async def board(signing_key: ec.EllipticCurvePrivateKey) -> AsyncIterator[Harness]:
+async def board(token_mint: TokenMint) -> AsyncIterator[Harness]:
     """The module's board app (integration: real Mongo wire server, RabbitMQ, Redis)."""
-    async with running_board(signing_key) as harness:
+    async with running_board(token_mint) as harness:
         yield harness

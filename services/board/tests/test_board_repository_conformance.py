@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -22,18 +21,15 @@ from hintro_shared.authz import Role
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.outbox import pending_events
-from hintro_shared.testing import mongo_url, unique
+from hintro_shared.testing import scratch_database
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url(), tz_aware=True)
-    name = unique("board_conformance")
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
+    async with scratch_database("board_conformance") as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

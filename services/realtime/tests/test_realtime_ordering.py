@@ -6,10 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
+import aio_pika
 import pytest
 import pytest_asyncio
 
 from hintro_realtime.testing import Harness, running_realtime
+from hintro_shared.events.testing import passive_queue
+from hintro_shared.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +74,20 @@ async def test_boards_do_not_wait_for_each_other(rt: Harness) -> None:
     await bob.wait_for_seq(fine, 1)
     assert time.monotonic() - started < 0.9
     assert bob.seqs(stuck) == []
+
+
+async def test_an_invalid_message_is_dead_lettered_and_pushing_goes_on(rt: Harness) -> None:
+    board = rt.board("bob")
+    bob = await rt.joined("bob", board)
+    async with rt.connection.channel() as channel:
+        exchange = await channel.get_exchange(rt.settings.events_exchange)
+        for body in (b"not json", b'{"id": "x", "type": "activity.recorded"}'):
+            await exchange.publish(aio_pika.Message(body), routing_key="activity.recorded")
+        dead = await passive_queue(channel, f"{rt.settings.push_queue}.dlq")
+
+        async def both_dead() -> bool:
+            return await dead.count() == 2
+
+        await wait_for(both_dead, what="the two invalid messages in the DLQ")
+    await rt.recorder.record_and_publish(board)
+    await bob.wait_for_seq(board, 1)

@@ -3,6 +3,7 @@ stand-ins for board and activity)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -11,6 +12,7 @@ import pytest_asyncio
 import socketio
 
 from hintro_realtime.testing import Harness, SocketClient, running_realtime
+from hintro_shared.testing import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -114,3 +116,21 @@ async def test_health_and_metrics_are_served_beside_socketio(rt: Harness) -> Non
             text = await response.text()
     assert "hintro_realtime_connected_sockets" in text
     assert "hintro_realtime_pushes_total" in text
+
+
+async def test_a_join_after_the_token_expired_asks_for_a_fresh_one(rt: Harness) -> None:
+    board = rt.board("ada")
+    client = SocketClient()
+    expires = time.time() + 2
+    await client.connect(rt.url, rt.mint.token("ada", lifetime=2))
+    try:
+
+        async def expired() -> bool:
+            return time.time() > expires + 0.5
+
+        await wait_for(expired, within=5, what="the token to expire")
+        ack = await client.join(board)
+        assert ack["ok"] is False
+        assert ack["error"] == "unauthorized"
+    finally:
+        await client.close()

@@ -17,14 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hintro_shared.authz import Role
 from hintro_shared.boardview import BoardProjection as Projection
 from hintro_shared.events.outbox import LIVE
-from hintro_shared.testing import mongo_url, unique
+from hintro_shared.testing import scratch_database, unique
 from hintro_task.domain import (
     BoardSnapshot,
     EventContext,
@@ -45,11 +44,8 @@ CTX = EventContext(actor_id="u1", correlation_id="c1")
 
 @pytest.fixture(scope="module")
 async def db() -> AsyncIterator[Db]:
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url(), tz_aware=True)
-    name = unique("task_conformance")
-    yield client[name]
-    await client.drop_database(name)
-    await client.close()
+    async with scratch_database("task_conformance") as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

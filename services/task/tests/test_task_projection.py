@@ -10,7 +10,7 @@ import pytest
 
 from hintro_shared.authz import Role
 from hintro_shared.testing import unique, wait_for
-from hintro_task.fake_board_service import FakeBoard
+from hintro_shared.testkit.boards import FakeBoard
 from hintro_task.testing import Harness
 
 pytestmark = pytest.mark.integration

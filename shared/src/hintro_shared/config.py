@@ -12,6 +12,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
+ReadPreferenceMode = Literal[
+    "primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest"
+]
 
 
 class ServiceSettings(BaseSettings):
@@ -24,11 +27,24 @@ class ServiceSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = "INFO"
+    # The event loop every service runs on: uvloop (libuv; faster socket I/O and scheduling,
+    # docs/performance.md) or the standard library's asyncio loop (EVENT_LOOP=asyncio).
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    # Processes serving the port together (SO_REUSEPORT; hintro_shared.http.run_workers).
+    # 1 everywhere by default: scale with replicas (k8s); >1 only for stateless services.
+    workers: int = Field(default=1, ge=1, le=64)
 
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_db: str = ""
     mongo_max_pool_size: int = Field(default=50, ge=1)
     mongo_min_pool_size: int = Field(default=2, ge=0)
+    # Read preference of the lag-tolerant read path (``MONGO_READ_DB``; activity's history
+    # pages): secondaries of a replica set can serve it. Writes and reads that must see the
+    # latest write always use ``MONGO_DB`` (the primary). docs/database.md.
+    mongo_read_preference: ReadPreferenceMode = "primary"
+    # How far behind the primary a secondary may be for those reads (MongoDB needs >= 90);
+    # -1: no bound.
+    mongo_max_staleness_seconds: int = Field(default=-1, ge=-1)
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     events_exchange: str = "hintro.events"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -52,6 +68,15 @@ class ServiceSettings(BaseSettings):
     def jwks_url(self) -> str:
         """Where the auth service publishes its public keys."""
         return f"{self.auth_url.rstrip('/')}/api/auth/.well-known/jwks.json"
+
+    @model_validator(mode="after")
+    def _staleness_bound_mongo_accepts(self) -> ServiceSettings:
+        if self.mongo_max_staleness_seconds != -1:
+            if self.mongo_read_preference == "primary":
+                raise ValueError("MONGO_MAX_STALENESS_SECONDS needs a non-primary read preference")
+            if self.mongo_max_staleness_seconds < 90:
+                raise ValueError("MONGO_MAX_STALENESS_SECONDS must be -1 or at least 90")
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_credentials_in_production(self) -> ServiceSettings:

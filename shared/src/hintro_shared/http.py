@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 import signal
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -68,11 +70,16 @@ def create_base_app(
     return app
 
 
-async def serve(app: web.Application, settings: ServiceSettings) -> None:
-    """Serve until SIGTERM/SIGINT, then drain: not ready, stop accepting, finish in-flight."""
+async def serve(
+    app: web.Application, settings: ServiceSettings, *, reuse_port: bool = False
+) -> None:
+    """Serve until SIGTERM/SIGINT, then drain: not ready, stop accepting, finish in-flight.
+    ``reuse_port``: several processes listen on the port (SO_REUSEPORT), see ``WORKERS``."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=settings.shutdown_timeout_seconds)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    site = web.TCPSite(
+        runner, settings.host, settings.port, backlog=1024, reuse_port=reuse_port or None
+    )
     await site.start()
     _log.info("listening", extra={"host": settings.host, "port": settings.port})
     stop = asyncio.Event()
@@ -90,6 +97,56 @@ async def serve(app: web.Application, settings: ServiceSettings) -> None:
 
 
 def run_service(app: web.Application, settings: ServiceSettings) -> None:
-    """Entry point used by every service's ``__main__``."""
+    """Entry point used by every service's ``__main__``: serve ``app`` on the event loop the
+    settings choose (``EVENT_LOOP``: uvloop by default, when installed)."""
     configure_logging(settings.service_name, settings.log_level)
-    asyncio.run(serve(app, settings))
+    if settings.workers <= 1:
+        run_loop(serve(app, settings), settings.event_loop)
+        return
+    run_workers(app, settings)
+
+
+def run_workers(app: web.Application, settings: ServiceSettings) -> None:
+    """``WORKERS`` > 1: this process and ``workers - 1`` forked copies each serve the app on
+    the same port (SO_REUSEPORT: the kernel spreads connections over them), each with its own
+    event loop and connections. Only for stateless services (the gateway, board, task); each
+    worker has its own metrics registry. A SIGTERM to the process group drains them all; the
+    parent also passes its own SIGTERM on and waits for the workers."""
+    children: list[int] = []
+    for _ in range(settings.workers - 1):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve, then leave without running the parent's clean-up
+            code = 0
+            try:
+                run_loop(serve(app, settings, reuse_port=True), settings.event_loop)
+            except BaseException:
+                _log.exception("worker failed")
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children.append(pid)
+    try:
+        run_loop(serve(app, settings, reuse_port=True), settings.event_loop)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def run_loop(main: Coroutine[Any, Any, None], event_loop: str = "uvloop") -> None:
+    """Run ``main`` to completion on a new uvloop loop (``"uvloop"``, when the package is
+    installed) or the standard asyncio loop (``"asyncio"``)."""
+    if event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:  # e.g. Windows, where uvloop does not exist
+            _log.warning("uvloop is not installed: running on the asyncio event loop")
+        else:
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(main)
+            return
+    asyncio.run(main)

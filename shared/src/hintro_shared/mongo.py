@@ -2,6 +2,10 @@
 
 PyMongo reconnects by itself; short server-selection timeouts make a request whose database is
 down fail fast (the error middleware answers 503) instead of hanging for the 30 s default.
+Every client reports command latency and pool use to Prometheus (``mongo_metrics``).
+
+``MONGO_READ_DB`` is the same database with ``MONGO_READ_PREFERENCE`` applied: for reads that
+tolerate replication lag (they may then go to a secondary). ``MONGO_DB`` always reads the primary.
 """
 
 from __future__ import annotations
@@ -12,14 +16,31 @@ from typing import Any
 from aiohttp import web
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.read_preferences import (
+    Nearest,
+    Primary,
+    PrimaryPreferred,
+    Secondary,
+    SecondaryPreferred,
+)
 
 from hintro_shared.config import ServiceSettings
 from hintro_shared.health import HEALTH
+from hintro_shared.mongo_metrics import mongo_listeners
 from hintro_shared.retry import retry_startup
 
 Document = dict[str, Any]
 MONGO_CLIENT = web.AppKey("hintro.mongo_client", AsyncMongoClient[Document])
 MONGO_DB = web.AppKey("hintro.mongo_db", AsyncDatabase[Document])
+MONGO_READ_DB = web.AppKey("hintro.mongo_read_db", AsyncDatabase[Document])
+
+ReadPreference = Primary | PrimaryPreferred | Secondary | SecondaryPreferred | Nearest
+_NON_PRIMARY: dict[str, type[PrimaryPreferred | Secondary | SecondaryPreferred | Nearest]] = {
+    "primaryPreferred": PrimaryPreferred,
+    "secondary": Secondary,
+    "secondaryPreferred": SecondaryPreferred,
+    "nearest": Nearest,
+}
 
 
 def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
@@ -32,7 +53,23 @@ def make_client(settings: ServiceSettings) -> AsyncMongoClient[Document]:
         connectTimeoutMS=2000,
         tz_aware=True,
         appname=f"hintro-{settings.service_name}",
+        event_listeners=mongo_listeners(settings.mongo_max_pool_size),
     )
+
+
+def read_preference(settings: ServiceSettings) -> ReadPreference:
+    """``MONGO_READ_PREFERENCE`` (with ``MONGO_MAX_STALENESS_SECONDS``) as a PyMongo mode."""
+    mode = settings.mongo_read_preference
+    if mode == "primary":
+        return Primary()
+    return _NON_PRIMARY[mode](max_staleness=settings.mongo_max_staleness_seconds)
+
+
+def read_database(
+    client: AsyncMongoClient[Document], settings: ServiceSettings
+) -> AsyncDatabase[Document]:
+    """The service's database for lag-tolerant reads (``MONGO_READ_PREFERENCE``)."""
+    return client.get_database(settings.database_name, read_preference=read_preference(settings))
 
 
 def mongo_ctx(
@@ -49,6 +86,7 @@ def mongo_ctx(
         await retry_startup("mongodb", ping, settings.startup_timeout_seconds)
         app[MONGO_CLIENT] = client
         app[MONGO_DB] = client[settings.database_name]
+        app[MONGO_READ_DB] = read_database(client, settings)
         app[HEALTH].add("mongodb", ping)
         yield
         await client.close()

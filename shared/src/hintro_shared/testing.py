@@ -1,15 +1,21 @@
-"""Helpers for the suite's tests: where the real infrastructure is, unique names, and waiting
-for a condition instead of sleeping."""
+"""Helpers for the suite's tests: where the real infrastructure is, unique names, scratch
+databases and broker connections, and waiting for a condition instead of sleeping."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import aio_pika
+from aio_pika.abc import AbstractRobustConnection
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 T = TypeVar("T")
 
@@ -44,6 +50,19 @@ def free_port() -> int:
         return port
 
 
+def isolated_settings(prefix: str) -> dict[str, Any]:
+    """Settings values that point a service at the test infrastructure under names no other
+    test uses (database, events exchange): ``Settings(**isolated_settings("task"), ...)``."""
+    return {
+        "environment": "test",
+        "mongo_url": mongo_url(),
+        "mongo_db": unique(f"{prefix}_test"),
+        "rabbitmq_url": rabbitmq_url(),
+        "redis_url": redis_url(),
+        "events_exchange": unique(f"{prefix}_events"),
+    }
+
+
 async def wait_for(
     condition: Callable[[], Awaitable[T | None]],
     *,
@@ -64,3 +83,29 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within}s waiting for {what}") from last_error
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(prefix: str) -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of its own (``unique(prefix)``) on the test MongoDB, dropped afterwards.
+
+    Bounded waits: a server that is not there fails the test in seconds, not minutes."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongo_url(), tz_aware=True, serverSelectionTimeoutMS=5000, timeoutMS=10_000
+    )
+    database = client[unique(prefix)]
+    try:
+        yield database
+    finally:
+        await client.drop_database(database.name)
+        await client.close()
+
+
+@contextlib.asynccontextmanager
+async def rabbit_connection() -> AsyncIterator[AbstractRobustConnection]:
+    """A robust connection to the test broker, closed afterwards."""
+    connection = await aio_pika.connect_robust(rabbitmq_url())
+    try:
+        yield connection
+    finally:
+        await connection.close()

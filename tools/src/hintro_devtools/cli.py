@@ -125,6 +125,9 @@ def stack_main(argv: list[str] | None = None) -> int:
 def _exec(profile: str, command: list[str]) -> int:
     """Run ``command`` with the infrastructure's variables; stop what we started afterwards,
     whatever happened; return the command's exit code."""
+    if command and command[0] in {"python", "python3"}:
+        # The project's interpreter, not whichever `python` PATH finds first.
+        command = [sys.executable, *command[1:]]
     infra = ensure_infra(profile)
     try:
         child_env = {**os.environ, **infra.env(), "ENVIRONMENT": PROFILES[profile].environment}

@@ -54,7 +54,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("board", "hintro_board", 8002),
     # Task asks the board service when its projection denies or misses (BOARD_URL).
     ServiceSpec("task", "hintro_task", 8003, calls=("board",)),
-    ServiceSpec("activity", "hintro_activity", 8004),
+    # Activity asks the board service when its projection denies or misses (BOARD_URL).
+    ServiceSpec("activity", "hintro_activity", 8004, calls=("board",)),
     # Realtime asks board (membership) and activity (replay) on board:join; two replicas fan
     # out through Redis, so `make run` exercises the multi-replica path (8005 and 8015).
     ServiceSpec("realtime", "hintro_realtime", 8005, replicas=2, calls=("board", "activity")),

@@ -1,8 +1,8 @@
 """The activity service's composition root: the only place that wires adapters to use cases.
 
 Resources open in this order and close in reverse: MongoDB, RabbitMQ, the token verifier, the
-board service client, then the log (indexes), the outbox relay with its publisher, the claim
-healer, the use cases and the event consumer.
+board service client, then the log (indexes; history pages read through ``MONGO_READ_DB``),
+the outbox relay with its publisher, the claim healer, the use cases and the event consumer.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from hintro_activity.routes import ACTIVITY_SERVICE, OPERATIONS
 from hintro_activity.service import ActivityService
 from hintro_shared.boardview import BOARD_CLIENT, BoardClient, BoardProjection, board_client_ctx
 from hintro_shared.events.consumer import EventConsumer
-from hintro_shared.events.publisher import EventPublisher
-from hintro_shared.events.relay import OutboxRelay
+from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
-from hintro_shared.mongo import MONGO_DB, mongo_ctx
+from hintro_shared.mongo import MONGO_DB, MONGO_READ_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
 from hintro_shared.rabbit import RABBIT, rabbit_ctx
 from hintro_shared.tokens import KeySource, token_verifier_ctx
@@ -38,39 +37,30 @@ EVENT_CONSUMER = web.AppKey("hintro.activity.consumer", EventConsumer)
 def _activity_ctx(settings: Settings) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
-        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
-        await publisher.start()
-        relay = OutboxRelay(publisher)
-        # Fast path: an entry's activity.recorded leaves right after its insert; the sweeper
-        # publishes whatever a crash left behind.
-        log = ActivityLog(db, on_recorded=relay.flush_soon)
-        names, board_view = NameDirectory(db), BoardProjection(db)
-        for store in (log, names, board_view):
-            await store.create_indexes()
-        relay.watch(log.entries)
-        relay.start()
-        healer = ClaimHealer(
-            log, interval=settings.claim_sweep_seconds, grace=settings.claim_grace_seconds
-        )
-        healer.start()
-        service = ActivityService(log, names, BoardReaders(board_view, app[BOARD_CLIENT]))
-        app[ACTIVITY_LOG] = log
-        app[ACTIVITY_SERVICE] = service
-        consumer = EventConsumer(
-            app[RABBIT],
-            queue=settings.activity_queue,
-            routing_keys=ROUTING_KEYS,
-            handler=ActivityEvents(service, log, board_view, names),
-            exchange=settings.events_exchange,
-            prefetch=settings.consumer_prefetch,
-        )
-        await consumer.start()
-        app[EVENT_CONSUMER] = consumer
-        yield
-        await consumer.stop(settings.shutdown_timeout_seconds)
-        await healer.stop()
-        await relay.stop(settings.shutdown_timeout_seconds)
-        await publisher.close()
+        async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
+            # Fast path: an entry's activity.recorded leaves right after its insert; the sweeper
+            # publishes whatever a crash left behind. History pages read through MONGO_READ_DB
+            # (MONGO_READ_PREFERENCE, may be a secondary); everything else stays on the primary.
+            log = ActivityLog(db, read_db=app[MONGO_READ_DB], on_recorded=events.relay.flush_soon)
+            names, board_view = NameDirectory(db), BoardProjection(db)
+            for store in (log, names, board_view):
+                await store.create_indexes()
+            await events.start_relay(log.entries)
+            healer = ClaimHealer(
+                log, interval=settings.claim_sweep_seconds, grace=settings.claim_grace_seconds
+            )
+            healer.start()
+            events.on_close(healer.stop)  # after the consumer, before the relay
+            service = ActivityService(log, names, BoardReaders(board_view, app[BOARD_CLIENT]))
+            app[ACTIVITY_LOG] = log
+            app[ACTIVITY_SERVICE] = service
+            app[EVENT_CONSUMER] = await events.consume(
+                queue=settings.activity_queue,
+                routing_keys=ROUTING_KEYS,
+                handler=ActivityEvents(service, log, board_view, names),
+                prefetch=settings.consumer_prefetch,
+            )
+            yield
 
     return ctx
 

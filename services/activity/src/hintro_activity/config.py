@@ -1,23 +1,19 @@
-"""Settings of the activity service (environment variables, see ``ServiceSettings``)."""
+"""Settings of the activity service (environment variables, see ``ServiceSettings`` and
+``BoardViewSettings``)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from hintro_shared.config import ServiceSettings
+from hintro_shared.boardview.settings import BoardViewSettings
 
 
-class Settings(ServiceSettings):
+class Settings(BoardViewSettings):
     """The shared settings plus the activity service's own."""
 
     service_name: str = "activity"
     port: int = Field(default=8004, ge=1, le=65535)
 
-    # The board service, asked directly when the membership projection denies a reader
-    # (read-your-writes: a member added a moment ago may not be in the projection yet).
-    board_url: str = "http://127.0.0.1:8002"
-    # Bound on that call: a slow board service becomes a quick 503, never a hang.
-    board_timeout_seconds: float = Field(default=2.0, gt=0)
     # The durable queue the log is fed from (user.registered, board.*, list.*, task.*).
     activity_queue: str = "activity.log"
     # Events handled at once; they may record into the same board concurrently (seq claims

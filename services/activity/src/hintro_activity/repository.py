@@ -27,6 +27,12 @@ if the event never comes back (dead-lettered), by :meth:`ActivityLog.heal_stale_
 inserts the entry kept in the claim. Every seq that was claimed therefore gets its entry: no gap,
 and no entry twice. The activity.recorded event rides in the entry's own outbox, so it is
 published if and only if the entry exists.
+
+Two databases: ``db`` (the primary) for every write, the counters, the replay after a seq
+(realtime needs the latest entries) and the sweepers; ``read_db`` (the same database opened with
+``MONGO_READ_PREFERENCE``, so possibly a lagging secondary) only for the history pages
+(:meth:`ActivityLog.newest`), which tolerate lag: a page may lack entries recorded within the
+replication lag, but the ``before`` cursor is a seq, so paging never repeats an entry.
 """
 
 from __future__ import annotations
@@ -94,11 +100,15 @@ class ActivityLog:
         self,
         db: AsyncDatabase[Document],
         *,
+        read_db: AsyncDatabase[Document] | None = None,
         on_recorded: OnRecorded | None = None,
         max_attempts: int = 500,
     ) -> None:
+        """``db`` is the primary; ``read_db`` (default: ``db``) serves only the history pages."""
         self.entries: Collection = db["entries"]
         self.counters: Collection = db["counters"]
+        # The lag-tolerant read path (history pages): never written through, never the replay.
+        self.history: Collection = (db if read_db is None else read_db)["entries"]
         self._on_recorded = on_recorded
         self._max_attempts = max_attempts
 
@@ -212,15 +222,17 @@ class ActivityLog:
         return head_of(await self.counters.find_one({"_id": board_id}))
 
     async def newest(self, board_id: str, limit: int, before: int | None) -> list[Document]:
-        """Up to ``limit`` entries with ``seq < before`` (all when ``None``), newest first."""
+        """Up to ``limit`` entries with ``seq < before`` (all when ``None``), newest first, read
+        through ``read_db`` (may lag the primary: the newest entries may be missing)."""
         query: Document = {"boardId": board_id}
         if before is not None:
             query["seq"] = {"$lt": before}
-        cursor = self.entries.find(query, _HIDDEN).sort("seq", DESCENDING).limit(limit)
+        cursor = self.history.find(query, _HIDDEN).sort("seq", DESCENDING).limit(limit)
         return [doc async for doc in cursor]
 
     async def after(self, board_id: str, after_seq: int, limit: int) -> list[Document]:
-        """Up to ``limit`` entries with ``seq > after_seq``, ascending."""
+        """Up to ``limit`` entries with ``seq > after_seq``, ascending, from the primary (the
+        replay must see every entry recorded so far)."""
         if limit <= 0:
             return []
         cursor = (

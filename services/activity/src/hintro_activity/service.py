@@ -42,9 +42,13 @@ class LogStore(Protocol):
 
     async def head(self, board_id: str) -> int: ...
 
-    async def newest(self, board_id: str, limit: int, before: int | None) -> list[Document]: ...
+    async def newest(self, board_id: str, limit: int, before: int | None) -> list[Document]:
+        """History pages: may be served by a lagging secondary (``MONGO_READ_DB``)."""
+        ...
 
-    async def after(self, board_id: str, after_seq: int, limit: int) -> list[Document]: ...
+    async def after(self, board_id: str, after_seq: int, limit: int) -> list[Document]:
+        """The replay: always from the primary (it must see the latest entries)."""
+        ...
 
     async def save_names(
         self, event_id: str, names: list[dict[str, str]], summary: str, unresolved: bool
@@ -173,7 +177,8 @@ class ActivityService:
     # --- reading -------------------------------------------------------------------------------
 
     async def history(self, caller: Caller, board_id: str, limit: int, before: int | None) -> Page:
-        """A page of the board's log, newest first (members only, else 404)."""
+        """A page of the board's log, newest first (members only, else 404; membership is
+        checked on the primary, the page itself may come from a secondary)."""
         await self._readers.require_member(board_id, caller)
         docs = await self._log.newest(board_id, limit + 1, before)
         more = len(docs) > limit

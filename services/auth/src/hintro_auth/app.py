@@ -19,7 +19,7 @@ from hintro_auth.repository import USERS, MongoRefreshTokens, MongoUsers
 from hintro_auth.routes import AUTH_SERVICE, JWKS_BODY, JWKS_CACHE_CONTROL, OPERATIONS
 from hintro_auth.service import AuthService
 from hintro_shared import jsonutil
-from hintro_shared.events.publisher import EventPublisher
+from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.events.relay import OutboxRelay
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
@@ -65,16 +65,9 @@ def _passwords_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _events_ctx(settings: AuthSettings) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
-        await publisher.start()
-        relay = OutboxRelay(publisher)
-        relay.watch(app[MONGO_DB][USERS])
-        await relay.ensure_indexes()
-        relay.start()
-        app[OUTBOX_RELAY] = relay
-        yield
-        await relay.stop(settings.shutdown_timeout_seconds)
-        await publisher.close()
+        async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
+            app[OUTBOX_RELAY] = await events.start_relay(app[MONGO_DB][USERS])
+            yield
 
     return ctx
 

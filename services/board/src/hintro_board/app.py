@@ -25,7 +25,7 @@ from hintro_board.routes import (
 )
 from hintro_board.service import BoardService
 from hintro_shared.events.consumer import EventConsumer
-from hintro_shared.events.publisher import EventPublisher
+from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.events.relay import Collection, OutboxRelay
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
@@ -60,53 +60,34 @@ class RelayOutbox:
         self._relay.flush_soon(self._lists, list_id)
 
 
-def _events_ctx(settings: Settings) -> Ctx:
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
-        await publisher.start()
-        relay = OutboxRelay(publisher)
-        app[OUTBOX_RELAY] = relay
-        yield
-        await relay.stop(settings.shutdown_timeout_seconds)
-        await publisher.close()
-
-    return ctx
-
-
 def _service_ctx(settings: Settings) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
-        boards, lists, users = MongoBoards(db), MongoLists(db), MongoUsers(db)
-        for repository in (boards, lists, users):
-            await repository.create_indexes()
-        relay = app[OUTBOX_RELAY]
-        relay.watch(boards.collection)
-        relay.watch(lists.collection)
-        relay.start()
-        cache = BoardCache(
-            app[REDIS],
-            prefix=settings.board_cache_prefix,
-            ttl_seconds=settings.board_cache_ttl_seconds,
-            generation_ttl_seconds=settings.board_cache_generation_ttl_seconds,
-            retry_seconds=settings.board_cache_retry_seconds,
-        )
-        outbox = RelayOutbox(relay, boards.collection, lists.collection)
-        app[BOARD_CACHE] = cache
-        app[BOARD_SERVICE] = BoardService(boards, lists, users, outbox, cache)
-        app[LIST_SERVICE] = ListService(
-            boards, lists, outbox, cache, position_retries=settings.position_retries
-        )
-        consumer = EventConsumer(
-            app[RABBIT],
-            queue=settings.consumer_queue,
-            routing_keys=ROUTING_KEYS,
-            handler=BoardEvents(users, lists),
-            exchange=settings.events_exchange,
-        )
-        await consumer.start()
-        app[EVENT_CONSUMER] = consumer
-        yield
-        await consumer.stop(settings.shutdown_timeout_seconds)
+        async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
+            app[OUTBOX_RELAY] = events.relay
+            boards, lists, users = MongoBoards(db), MongoLists(db), MongoUsers(db)
+            for repository in (boards, lists, users):
+                await repository.create_indexes()
+            relay = await events.start_relay(boards.collection, lists.collection)
+            cache = BoardCache(
+                app[REDIS],
+                prefix=settings.board_cache_prefix,
+                ttl_seconds=settings.board_cache_ttl_seconds,
+                generation_ttl_seconds=settings.board_cache_generation_ttl_seconds,
+                retry_seconds=settings.board_cache_retry_seconds,
+            )
+            outbox = RelayOutbox(relay, boards.collection, lists.collection)
+            app[BOARD_CACHE] = cache
+            app[BOARD_SERVICE] = BoardService(boards, lists, users, outbox, cache)
+            app[LIST_SERVICE] = ListService(
+                boards, lists, outbox, cache, position_retries=settings.position_retries
+            )
+            app[EVENT_CONSUMER] = await events.consume(
+                queue=settings.consumer_queue,
+                routing_keys=ROUTING_KEYS,
+                handler=BoardEvents(users, lists),
+            )
+            yield
 
     return ctx
 
@@ -121,7 +102,6 @@ def create_app(settings: Settings, *, token_keys: KeySource | None = None) -> we
             redis_ctx(settings, required=False),
             rabbit_ctx(settings),
             token_verifier_ctx(settings, token_keys),
-            _events_ctx(settings),
             _service_ctx(settings),
         ]
     )

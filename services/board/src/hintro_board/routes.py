@@ -47,7 +47,14 @@ from hintro_shared import jsonutil
 from hintro_shared.authz import Role
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor
-from hintro_shared.problems import Problem, not_found, read_json, unauthorized, validate
+from hintro_shared.problems import (
+    Problem,
+    error_middleware,
+    not_found,
+    read_json,
+    unauthorized,
+    validate,
+)
 from hintro_shared.tokens import authenticate
 from hintro_shared.versioning import etag, expected_version, stale_version
 
@@ -85,14 +92,8 @@ def _problem_for(exc: DomainError) -> Problem:
     return Problem(422, str(exc))
 
 
-@web.middleware
-async def domain_error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Turn a domain refusal into its problem (inside the shared problem middleware)."""
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    except DomainError as exc:
-        raise _problem_for(exc) from None
+domain_error_middleware = error_middleware(DomainError, _problem_for)
+"""Turn a domain refusal into its problem (inside the shared problem middleware)."""
 
 
 async def _actor(request: web.Request) -> Actor:

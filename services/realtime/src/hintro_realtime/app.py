@@ -37,7 +37,7 @@ Ctx = Callable[[web.Application], AsyncIterator[None]]
 
 REALTIME_SETTINGS = web.AppKey("hintro.realtime.settings", Settings)
 SOCKET_MANAGER = web.AppKey("hintro.realtime.manager", RealtimeManager)
-SOCKET_SERVER = web.AppKey("hintro.realtime.server", object)
+SOCKET_SERVER: web.AppKey[Any] = web.AppKey("hintro.realtime.server")
 REALTIME_SERVICE = web.AppKey("hintro.realtime.service", RealtimeService)
 PUSH_CONSUMER = web.AppKey("hintro.realtime.push_consumer", PushConsumer)
 
@@ -71,6 +71,7 @@ def _sockets_ctx(settings: Settings) -> Ctx:
             app[REALTIME_SERVICE] = service
             yield
         finally:
+            await server.shutdown()  # Engine.IO's heartbeat task
             await manager.stop()
             await session.close()
 

@@ -139,10 +139,14 @@ class PushConsumer:
 
     async def _work(self) -> None:
         while True:
-            try:
-                message = await asyncio.wait_for(self._inbox.get(), self._pusher.seconds_to_wait())
-            except TimeoutError:
+            wait = self._pusher.seconds_to_wait()
+            if wait is not None and wait <= 0:
+                # Checked first, so a busy inbox cannot postpone a board's expired wait.
                 await self._pusher.expire()
+                continue
+            try:
+                message = await asyncio.wait_for(self._inbox.get(), wait)
+            except TimeoutError:
                 continue
             try:
                 await self._handle(message)

@@ -6,7 +6,6 @@ publishes ``activity.recorded``), and a Socket.IO client that collects what it i
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -15,13 +14,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
-import jwt
 import socketio
 from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 
 from hintro_realtime.app import create_app
 from hintro_realtime.config import Settings
@@ -31,57 +27,11 @@ from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.publisher import EventPublisher
 from hintro_shared.events.testing import delete_event_objects
 from hintro_shared.redis_conn import make_redis
-from hintro_shared.testing import rabbitmq_url, redis_url, unique, wait_for
-from hintro_shared.tokens import StaticKeySource
+from hintro_shared.testing import isolated_settings, unique, wait_for
+from hintro_shared.testkit.tokens import TokenMint
 
-KID = "realtime-test-key"
-ISSUER = "hintro-auth"
-AUDIENCE = "hintro"
 Hook = Callable[[str, str], Awaitable[None]]
 """An async hook of a stand-in endpoint, called with (board id, user id) before it answers."""
-
-
-class TokenMint:
-    """Signs access tokens the way auth does, with a key the app under test trusts."""
-
-    def __init__(self) -> None:
-        self.key = ec.generate_private_key(ec.SECP256R1())
-
-    def token(self, user_id: str, *, lifetime: int = 900) -> str:
-        """A token for ``user_id`` (negative ``lifetime``: already expired)."""
-        now = int(time.time())
-        claims = {
-            "sub": user_id,
-            "jti": uuid.uuid4().hex,
-            "iat": now - (0 if lifetime > 0 else 1000),
-            "exp": now + lifetime,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-        }
-        return jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": KID})
-
-    def key_source(self) -> StaticKeySource:
-        """The JWKS of the signing key."""
-        jwk = ECAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
-        return StaticKeySource({"keys": [{**jwk, "kid": KID, "alg": "ES256"}]})
-
-    def user_of(self, request: web.Request) -> str | None:
-        """The verified subject of a request's bearer token (stand-ins authorize with it)."""
-        header = request.headers.get("Authorization", "")
-        if not header.startswith("Bearer "):
-            return None
-        try:
-            claims = jwt.decode(
-                header[7:],
-                self.key.public_key(),
-                algorithms=["ES256"],
-                audience=AUDIENCE,
-                issuer=ISSUER,
-            )
-        except jwt.PyJWTError:
-            return None
-        sub = claims.get("sub")
-        return sub if isinstance(sub, str) else None
 
 
 @dataclass
@@ -265,10 +215,7 @@ class SocketClient:
 def realtime_settings(stand_ins_url: str, **overrides: Any) -> Settings:
     """Settings isolated from every other test (exchange, queue, channel, key prefix)."""
     values: dict[str, Any] = {
-        "environment": "test",
-        "rabbitmq_url": rabbitmq_url(),
-        "redis_url": redis_url(),
-        "events_exchange": unique("rt_events"),
+        **isolated_settings("rt"),
         "push_queue": unique("rt_push"),
         "socketio_channel": unique("rt_channel"),
         "redis_prefix": unique("rt") + ":",
@@ -368,7 +315,7 @@ class Harness:
 @asynccontextmanager
 async def running_realtime(replicas: int = 1, **overrides: Any) -> AsyncIterator[Harness]:
     """Realtime replicas on their own names, the stand-ins, torn down afterwards."""
-    mint = TokenMint()
+    mint = TokenMint("realtime-test-key")
     stand_ins = StandIns(mint)
     stand_in_server = TestServer(stand_ins.app())
     await stand_in_server.start_server()

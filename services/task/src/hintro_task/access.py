@@ -1,17 +1,9 @@
 """Who may do what on a board, decided from the projection first and from the board service
 when the projection says no.
 
-The projection can only lag behind the board service, never lead it. A grant it gives is used
-at once (the common, fast case); a removal reaches it with the ``member_removed`` event within
-milliseconds, so access is cut without asking anyone. Only a *denial* or a *miss* (not a member,
-too low a role, an unknown list, a would-be assignee it does not know) may be stale, and only
-then is the board service asked, with the caller's own token: its answer is current and
-authoritative, so it can grant what the projection has not learnt yet (read-your-writes across
-services) but it never widens anything beyond what the board service says right now. The answer
-is also written into the projection (version-guarded), and asked at most once per request.
-
-The mechanism lives in :mod:`hintro_shared.boardview` (shared with the activity service); this
-module adds the task service's caller, whose provenance goes into every event it causes.
+The mechanism (and why it can only lag, never widen access) lives in
+:mod:`hintro_shared.boardview.access`, shared with the activity service; this module adds the
+task service's caller, whose provenance goes into every event it causes.
 """
 
 from __future__ import annotations

@@ -12,9 +12,7 @@ from hintro_shared.boardview import (
     BoardProjection,
     board_client_ctx,
 )
-from hintro_shared.events.consumer import EventConsumer
-from hintro_shared.events.publisher import EventPublisher
-from hintro_shared.events.relay import OutboxRelay
+from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
@@ -33,31 +31,21 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
-        publisher = EventPublisher(app[RABBIT], exchange=settings.events_exchange)
-        await publisher.start()
-        relay = OutboxRelay(publisher)
-        # Fast path: each write's events leave right after it commits, without making the
-        # request wait for the broker; the sweeper catches whatever a crash left behind.
-        tasks = TaskRepository(db, on_written=relay.flush_soon)
-        relay.watch(tasks.collection)
-        projection = BoardProjection(db)
-        await tasks.create_indexes()
-        await projection.create_indexes()
-        await relay.ensure_indexes()
-        relay.start()
-        consumer = EventConsumer(
-            app[RABBIT],
-            queue=settings.projection_queue,
-            routing_keys=ROUTING_KEYS,
-            handler=BoardEventHandler(projection, tasks),
-            exchange=settings.events_exchange,
-        )
-        await consumer.start()
-        app[TASK_SERVICE] = TaskService(tasks, projection, app[BOARD_CLIENT])
-        yield
-        await consumer.stop(settings.shutdown_timeout_seconds)
-        await relay.stop(settings.shutdown_timeout_seconds)
-        await publisher.close()
+        async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
+            # Fast path: each write's events leave right after it commits, without making the
+            # request wait for the broker; the sweeper catches whatever a crash left behind.
+            tasks = TaskRepository(db, on_written=events.relay.flush_soon)
+            projection = BoardProjection(db)
+            await tasks.create_indexes()
+            await projection.create_indexes()
+            await events.start_relay(tasks.collection)
+            await events.consume(
+                queue=settings.projection_queue,
+                routing_keys=ROUTING_KEYS,
+                handler=BoardEventHandler(projection, tasks),
+            )
+            app[TASK_SERVICE] = TaskService(tasks, projection, app[BOARD_CLIENT])
+            yield
 
     return ctx
 

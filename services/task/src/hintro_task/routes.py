@@ -12,7 +12,7 @@ from hintro_shared import jsonutil
 from hintro_shared.http import REQUEST_ID_HEADER
 from hintro_shared.logging import request_id_var
 from hintro_shared.openapi import Operation
-from hintro_shared.problems import Problem, not_found, read_json, validate
+from hintro_shared.problems import Problem, error_middleware, not_found, read_json, validate
 from hintro_shared.tokens import authenticate
 from hintro_shared.versioning import etag, expected_version
 from hintro_task.access import Caller
@@ -33,18 +33,16 @@ _VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 TAG = "tasks"
 
 
-@web.middleware
-async def rule_error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """A broken rule (:class:`TaskRuleError`) is a 422 problem like a schema failure."""
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    except TaskRuleError as exc:
-        raise Problem(
-            422,
-            "The request failed validation.",
-            errors=[{"loc": list(exc.loc), "msg": exc.message}],
-        ) from None
+def _rule_problem(exc: TaskRuleError) -> Problem:
+    return Problem(
+        422,
+        "The request failed validation.",
+        errors=[{"loc": list(exc.loc), "msg": exc.message}],
+    )
+
+
+rule_error_middleware = error_middleware(TaskRuleError, _rule_problem)
+"""A broken rule (:class:`TaskRuleError`) is a 422 problem like a schema failure."""
 
 
 async def _caller(request: web.Request) -> Caller:

@@ -6,82 +6,34 @@ boards the way the board service does, by publishing its events."""
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-import jwt
-from aio_pika.abc import AbstractRobustConnection
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 
 from hintro_shared.authz import Role
 from hintro_shared.boardview import BoardProjection
 from hintro_shared.events.envelope import EventEnvelope, new_event
-from hintro_shared.events.publisher import EventPublisher
-from hintro_shared.events.testing import Probe, delete_event_objects, open_probe
-from hintro_shared.mongo import MONGO_DB
 from hintro_shared.ordering import key_between
-from hintro_shared.testing import mongo_url, rabbitmq_url, unique, wait_for
-from hintro_shared.tokens import StaticKeySource
+from hintro_shared.testing import isolated_settings, unique, wait_for
+from hintro_shared.testkit.boards import FakeBoard, FakeList
+from hintro_shared.testkit.harness import ServiceHarness, running_service
+from hintro_shared.testkit.tokens import TokenMint
 from hintro_task.app import create_app
 from hintro_task.config import Settings
-from hintro_task.fake_board_service import FakeBoard, FakeBoardService, FakeList
-
-ISSUER = "hintro-auth"
-AUDIENCE = "hintro"
-KID = "task-test-key"
-RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
 
 
-class Harness:
+class Harness(ServiceHarness):
     """The running task service plus the means to drive it."""
-
-    def __init__(
-        self,
-        client: TestClient[web.Request, web.Application],
-        board_service: FakeBoardService,
-        publisher: EventPublisher,
-        probe: Probe,
-        key: ec.EllipticCurvePrivateKey,
-        exchange: str,
-    ) -> None:
-        self.client = client
-        self.board_service = board_service
-        self.publisher = publisher
-        self.probe = probe
-        self._key = key
-        self.exchange = exchange
-
-    @property
-    def app(self) -> web.Application:
-        return self.client.app
 
     @property
     def projection(self) -> BoardProjection:
-        return BoardProjection(self.app[MONGO_DB])
+        return BoardProjection(self.db)
 
     @property
     def tasks(self) -> Any:
-        return self.app[MONGO_DB]["tasks"]
-
-    def token(self, user_id: str) -> str:
-        now = int(time.time())
-        claims = {
-            "sub": user_id,
-            "jti": uuid.uuid4().hex,
-            "iat": now,
-            "exp": now + 900,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-        }
-        return jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": KID})
-
-    def auth(self, user_id: str, **extra: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(user_id)}", **extra}
+        return self.db["tasks"]
 
     async def request(
         self, method: str, path: str, user: str, json: Any = None, **headers: str
@@ -227,50 +179,20 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def running_harness(rabbit: AbstractRobustConnection) -> AsyncIterator[Harness]:
+async def running_harness() -> AsyncIterator[Harness]:
     """The task service on a fresh database, exchange and queues, torn down afterwards."""
-    signing_key = ec.generate_private_key(ec.SECP256R1())
-    board_service = FakeBoardService()
-    board_app = web.Application()
-    board_app.router.add_get("/api/boards/{boardId}", board_service.get_board)
-    async with TestServer(board_app) as board_server:
-        exchange = unique("task_test_events")
-        queue = unique("task_test_projection")
+    mint = TokenMint("task-test-key")
+    queue = unique("task_test_projection")
+
+    def make_app(board_url: str) -> tuple[Settings, web.Application]:
         settings = Settings(
-            environment="test",
-            mongo_url=mongo_url(),
-            mongo_db=unique("task_test"),
-            rabbitmq_url=rabbitmq_url(),
-            events_exchange=exchange,
+            **isolated_settings("task"),
             projection_queue=queue,
-            board_url=str(board_server.make_url("")),
+            board_url=board_url,
             board_timeout_seconds=1.0,
         )
-        public = {
-            **ECAlgorithm.to_jwk(signing_key.public_key(), as_dict=True),
-            "kid": KID,
-            "alg": "ES256",
-            "use": "sig",
-        }
-        app = create_app(settings, token_keys=StaticKeySource({"keys": [public]}))
-        publisher = EventPublisher(rabbit, exchange=exchange)
-        await publisher.start()
-        channel = await rabbit.channel()
-        probe_name = unique("task_test_probe")
-        probe = await open_probe(channel, exchange, probe_name, ("task.*",))
-        try:
-            async with TestClient(TestServer(app)) as client:
-                try:
-                    yield Harness(client, board_service, publisher, probe, signing_key, exchange)
-                finally:
-                    await app[MONGO_DB].client.drop_database(settings.database_name)
-        finally:
-            await publisher.close()
-            await channel.close()
-            await delete_event_objects(
-                rabbit,
-                exchange=exchange,
-                queues=[probe_name],
-                consumer_queues=[queue],
-                retry_delays=RETRY_DELAYS,
-            )
+        return settings, create_app(settings, token_keys=mint.key_source())
+
+    service = running_service(make_app, probe_keys=("task.*",), consumer_queues=[queue])
+    async with service as (client, board_service, publisher, probe):
+        yield Harness(client, board_service, publisher, probe, mint)

@@ -6,6 +6,7 @@ from hintro_shared.events.catalogue import EVENT_SCHEMAS, EventData
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.envelope import EventEnvelope, UnknownEventType, new_event, parse_envelope
 from hintro_shared.events.idempotency import apply_if_newer, apply_once, insert_once
+from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.events.outbox import LIVE, live, outbox_fields, tombstone_update, with_outbox
 from hintro_shared.events.publisher import EventPublisher
 from hintro_shared.events.relay import OutboxRelay, ensure_outbox_index
@@ -18,6 +19,7 @@ __all__ = [
     "EventEnvelope",
     "EventPublisher",
     "OutboxRelay",
+    "ServiceEvents",
     "UnknownEventType",
     "apply_if_newer",
     "apply_once",

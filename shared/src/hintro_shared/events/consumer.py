@@ -51,6 +51,11 @@ _log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-attempts"
 Handler = Callable[[EventEnvelope], Awaitable[None]]
 
+DEFAULT_PREFETCH = 32
+"""Unacked deliveries a consumer holds at once unless told otherwise."""
+DEFAULT_RETRY_DELAYS = (0.5, 2.0, 5.0, 10.0)
+"""Seconds before the 1st, 2nd, ... retry of a failed delivery (the last one repeats)."""
+
 
 def _attempts(message: AbstractIncomingMessage) -> int:
     raw = (message.headers or {}).get(ATTEMPTS_HEADER, 1)
@@ -79,9 +84,9 @@ class EventConsumer:
         routing_keys: Sequence[str],
         handler: Handler | None = None,
         exchange: str = DEFAULT_EXCHANGE,
-        prefetch: int = 32,
+        prefetch: int = DEFAULT_PREFETCH,
         max_attempts: int = 5,
-        retry_delays: Sequence[float] = (0.5, 2.0, 5.0, 10.0),
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         publish_timeout: float = 10.0,
     ) -> None:
         if max_attempts < 1:

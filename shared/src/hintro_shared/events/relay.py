@@ -92,6 +92,7 @@ class OutboxRelay:
         self._collections: dict[str, Collection] = {}
         self._locks = _KeyedLocks()
         self._sweeper: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         self._background: set[asyncio.Task[int]] = set()
 
     def watch(self, collection: Collection) -> None:
@@ -190,8 +191,8 @@ class OutboxRelay:
                 await collection.delete_one({"_id": doc_id, **drained})
         return total
 
-    async def _sweep_forever(self) -> None:
-        while True:
+    async def _sweep_forever(self, stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
             try:
                 await self.sweep_once()
             except asyncio.CancelledError:
@@ -199,20 +200,26 @@ class OutboxRelay:
             except Exception as exc:
                 # A database outage must not kill the sweeper; it tries again next tick.
                 _log.warning("outbox sweep failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self._interval)
 
     def start(self) -> None:
         """Start the background sweeper (idempotent)."""
         if self._sweeper is None or self._sweeper.done():
-            self._sweeper = asyncio.create_task(self._sweep_forever(), name="outbox-sweeper")
+            self._stopping = asyncio.Event()
+            self._sweeper = asyncio.create_task(
+                self._sweep_forever(self._stopping), name="outbox-sweeper"
+            )
 
     async def stop(self, drain_seconds: float = 10.0) -> None:
-        """Stop the sweeper and wait (bounded) for background flushes to finish."""
+        """Stop the sweeper and wait (at most ``drain_seconds`` each) for it and for background
+        flushes; whatever they had not published stays in the outbox for the next start."""
         sweeper, self._sweeper = self._sweeper, None
         if sweeper is not None:
+            self._stopping.set()
             sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            # Bounded: a driver call that ignores cancellation must not hang the shutdown.
+            await asyncio.wait({sweeper}, timeout=drain_seconds)
         if self._background:
             _, still_running = await asyncio.wait(set(self._background), timeout=drain_seconds)
             for task in still_running:

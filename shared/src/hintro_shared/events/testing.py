@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractQueue, AbstractRobustConnection
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
+from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
 from hintro_shared.events.envelope import EventEnvelope, parse_envelope
+from hintro_shared.events.publisher import EventPublisher
 from hintro_shared.events.topology import (
     declare_event_exchange,
     dlq_name,
@@ -87,6 +89,35 @@ async def delete_event_objects(
             async with connection.channel() as channel:
                 with contextlib.suppress(*CONNECTION_EXCEPTIONS):
                     await channel.exchange_delete(name)
+
+
+@contextlib.asynccontextmanager
+async def event_bus(
+    connection: AbstractRobustConnection,
+    exchange: str,
+    *,
+    probe_keys: Sequence[str] = ("#",),
+    consumer_queues: Sequence[str] = (),
+    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+) -> AsyncIterator[tuple[EventPublisher, Probe]]:
+    """A publisher on ``exchange`` (to play the other services) and a probe bound with
+    ``probe_keys`` (to see what the service under test publishes); afterwards deletes the
+    exchange, the probe and the service's ``consumer_queues`` with their retry queues."""
+    publisher = EventPublisher(connection, exchange=exchange)
+    probe_name = f"{exchange}.probe"
+    try:
+        await publisher.start()
+        async with connection.channel() as channel:
+            yield publisher, await open_probe(channel, exchange, probe_name, probe_keys)
+    finally:
+        await publisher.close()
+        await delete_event_objects(
+            connection,
+            exchange=exchange,
+            queues=[probe_name],
+            consumer_queues=consumer_queues,
+            retry_delays=retry_delays,
+        )
 
 
 class TcpProxy:

@@ -1,14 +1,17 @@
-"""A stand-in for the board service in the task service's tests: it holds boards, members and
-lists (the authoritative state) and answers ``GET /api/boards/{boardId}`` like the board service
-does, 404 to non-members, so the task service's fallback can be exercised."""
+"""A stand-in for the board service, for the tests of services that call it: it holds boards,
+members and lists (the authoritative state) and answers ``GET /api/boards/{boardId}`` like the
+board service does, 404 to non-members."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from hintro_shared.authz import Role
 from hintro_shared.jsonutil import dumps_bytes
@@ -16,6 +19,8 @@ from hintro_shared.jsonutil import dumps_bytes
 
 @dataclass
 class FakeList:
+    """A list as the stand-in board service holds it."""
+
     id: str
     position: str
     version: int = 1
@@ -65,7 +70,9 @@ class FakeBoard:
 
 
 class FakeBoardService:
-    """Answers ``GET /api/boards/{boardId}`` like the board service: 404 to non-members."""
+    """Answers ``GET /api/boards/{boardId}`` like the board service: 404 to non-members.
+
+    ``calls`` records (board id, ``X-Request-Id``) of every request; ``failing`` makes it 503."""
 
     def __init__(self) -> None:
         self.boards: dict[str, FakeBoard] = {}
@@ -86,3 +93,15 @@ class FakeBoardService:
 
     def calls_for(self, board_id: str) -> int:
         return sum(1 for called, _ in self.calls if called == board_id)
+
+
+@contextlib.asynccontextmanager
+async def serving_board_service(
+    service: FakeBoardService | None = None,
+) -> AsyncIterator[tuple[FakeBoardService, str]]:
+    """``service`` (a new one by default) on a loopback port: yields it and its base URL."""
+    service = service or FakeBoardService()
+    app = web.Application()
+    app.router.add_get("/api/boards/{boardId}", service.get_board)
+    async with TestServer(app) as server:
+        yield service, str(server.make_url(""))

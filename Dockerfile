@@ -1,0 +1,54 @@
+# syntax=docker/dockerfile:1.7
+# One image recipe for every Hintro service; the SERVICE build argument names it:
+#   docker build --build-arg SERVICE=auth -t hintro/auth:1.4.0 .
+# SERVICE is one of gateway, auth, board, task, activity, realtime. The image runs
+# `python -m hintro_<SERVICE>` as an unprivileged user, holds no secrets (keys and credentials
+# come from the environment or mounted files at run time), and checks its own /readyz.
+# The migration entry point ships in the same image: `python -m hintro_<SERVICE>.migrate up`.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- build: the service's locked dependencies into /app/.venv --------------------------------
+FROM ${PYTHON_IMAGE} AS build
+ARG SERVICE
+ARG UV_VERSION=0.13.9
+RUN test -n "${SERVICE}" \
+    || { echo "build with --build-arg SERVICE=<gateway|auth|board|task|activity|realtime>" >&2; exit 1; }
+RUN pip install --no-cache-dir "uv==${UV_VERSION}"
+ENV UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PROJECT_ENVIRONMENT=/app/.venv
+WORKDIR /src
+COPY . .
+# Exactly the lock file (--frozen), only this service and what it needs (--package), no dev
+# tools, and the workspace packages as real wheels rather than links into /src.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    uv sync --frozen --package "hintro-${SERVICE}" --no-dev --no-editable \
+    && /app/.venv/bin/python -c "import hintro_${SERVICE}.__main__"
+
+# --- runtime: the virtual environment and nothing else -----------------------------------------
+FROM ${PYTHON_IMAGE} AS runtime
+ARG SERVICE
+LABEL org.opencontainers.image.title="hintro-${SERVICE}" \
+      org.opencontainers.image.description="Hintro ${SERVICE} service"
+# /var/lib/hintro/keys: where auth may keep a generated development key (a compose volume).
+RUN groupadd --system --gid 10001 hintro \
+    && useradd --system --uid 10001 --gid hintro --home-dir /nonexistent --no-create-home \
+        --shell /usr/sbin/nologin hintro \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/hintro /var/lib/hintro/keys
+COPY --from=build /app/.venv /app/.venv
+ENV PATH="/app/.venv/bin:${PATH}" \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    HINTRO_SERVICE="${SERVICE}" \
+    HOST=0.0.0.0 \
+    ENVIRONMENT=production
+WORKDIR /app
+USER 10001:10001
+# /readyz on the service's own port (PORT, else its default): ready means its dependencies answer.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "hintro_shared.healthcheck"]
+STOPSIGNAL SIGTERM
+# exec: python is PID 1 and receives SIGTERM itself, so the service drains.
+CMD exec python -m "hintro_${HINTRO_SERVICE}"

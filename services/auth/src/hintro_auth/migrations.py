@@ -1,0 +1,22 @@
+"""The auth database's migrations (``python -m hintro_auth.migrate up|down|status``).
+
+Written out, not derived from the repositories: a released migration never changes. The
+repositories still create the same indexes at start-up (idempotent safety net); the deploy
+tests check that migrating to the latest version leaves nothing for them to add.
+"""
+
+from __future__ import annotations
+
+from hintro_shared.migrations import Index, Migration, index_migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    index_migration(
+        1,
+        "initial indexes: unique user e-mail, outbox sweeper, token expiry",
+        Index("users", (("email", 1),), "email_unique", unique=True),
+        Index("users", (("outboxPending", 1),), "outbox_pending"),
+        Index("users", (("deleted", 1),), "outbox_tombstone", sparse=True),
+        Index("refresh_tokens", (("expiresAt", 1),), "expires_ttl", expire_after_seconds=0),
+        Index("refresh_families", (("expiresAt", 1),), "expires_ttl", expire_after_seconds=0),
+    ),
+)

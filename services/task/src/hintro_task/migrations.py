@@ -1,0 +1,24 @@
+"""The task database's migrations (``python -m hintro_task.migrate up|down|status``).
+
+Written out, not derived from the repositories: a released migration never changes. The
+repositories still create the same indexes at start-up (idempotent safety net); the deploy
+tests check that migrating to the latest version leaves nothing for them to add.
+"""
+
+from __future__ import annotations
+
+from hintro_shared.migrations import Index, Migration, index_migration
+
+MIGRATIONS: tuple[Migration, ...] = (
+    index_migration(
+        1,
+        "initial indexes: unique place in a list, board listing, outbox, board projection",
+        Index("tasks", (("listId", 1), ("position", 1)), "list_position", unique=True),
+        Index("tasks", (("boardId", 1), ("listId", 1), ("position", 1)), "board_list_position"),
+        Index("tasks", (("boardId", 1),), "board"),
+        Index("tasks", (("outboxPending", 1),), "outbox_pending"),
+        Index("tasks", (("deleted", 1),), "outbox_tombstone", sparse=True),
+        # The projection of the board service's boards and lists (hintro_shared.boardview).
+        Index("lists", (("boardId", 1), ("position", 1)), "board_position"),
+    ),
+)
