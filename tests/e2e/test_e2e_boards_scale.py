@@ -14,71 +14,30 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
 from itertools import pairwise
 from typing import Any
 
-import aio_pika
 import aiohttp
 import pytest
 import pytest_asyncio
 
 from hintro_devtools.stack import Stack
-from hintro_devtools.workspace import repo_root
-from hintro_shared.events.topology import dlq_name, retry_queue_name, unrouted_name
 from tests.e2e.boards_helpers import User, all_tasks, create_board, ok, register
+from tests.e2e.stacks import isolated_stack
 
 LISTS = 100
 TASKS = 5_000
 CONCURRENCY = 20
 
 
-async def _delete_broker_objects(rabbitmq_url: str, exchange: str, queues: list[str]) -> None:
-    """Remove the lean stack's exchange and queues (with their delay queues and DLQs)."""
-    connection = await aio_pika.connect(rabbitmq_url)
-    async with connection:
-        channel = await connection.channel()
-        for queue in queues:
-            names = [queue, dlq_name(queue)]
-            names += [retry_queue_name(queue, delay) for delay in (0.5, 2.0, 5.0, 10.0)]
-            for name in names:
-                await channel.queue_delete(name)
-        await channel.queue_delete(unrouted_name(exchange))
-        await channel.exchange_delete(exchange)
-        await channel.exchange_delete(unrouted_name(exchange))
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def lean(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     """Gateway, auth, board and task only, with broker names of their own."""
-    run_id = f"e2e_scale_{uuid.uuid4().hex[:8]}"
-    exchange = f"hintro.events.{run_id}"
-    queues = {"CONSUMER_QUEUE": f"board.service.{run_id}", "PROJECTION_QUEUE": f"task.{run_id}"}
-    async with Stack(
-        profile="test",
-        free_ports=True,
-        only=("gateway", "auth", "board", "task"),
-        require=("gateway", "auth", "board", "task"),
-        mongo_db_suffix=run_id,
-        env={
-            "EVENTS_EXCHANGE": exchange,
-            "BOARD_CACHE_PREFIX": f"hintro:board:{run_id}:",
-            **queues,
-        },
-        service_env={
-            "auth": {"JWT_KEY_FILE": str(tmp_path_factory.mktemp("keys") / "jwt.pem")},
-            # Seeding 5,100 objects as one user in well under a minute.
-            "gateway": {
-                "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:",
-                "RATE_LIMIT_DEFAULT": "100000/60",
-            },
-        },
-        echo=False,
-        log_path=repo_root() / ".run" / "e2e" / "scale-stack.log",
+    async with isolated_stack(
+        tmp_path_factory.mktemp("keys"), name="scale", only=("gateway", "auth", "board", "task")
     ) as running:
         yield running
-    await _delete_broker_objects(running.infra_env["RABBITMQ_URL"], exchange, [*queues.values()])
 
 
 async def _bounded(calls: list[Any], limit: int) -> list[Any]:

@@ -100,8 +100,12 @@ async def test_a_member_receives_each_change_in_seq_order_and_the_log_reads_them
     bob_socket = await connect(sockets, stack.gateway_url, bob)
     start = await joined(bob_socket, board["id"])
 
+    # Each change waits for its push before the next: the task and the list change come from
+    # different services, so without that their relative order is not defined (seq is).
     task = await create_task(http, ada, board["id"], todo["id"], "Fix login")
+    await wait_seq(bob_socket, board["id"], start + 1)
     await ok(http, ada, "POST", f"api/tasks/{task['id']}/move", json_body={"listId": done["id"]})
+    await wait_seq(bob_socket, board["id"], start + 2)
     await ok(http, ada, "PATCH", f"api/lists/{todo['id']}", json_body={"title": "Backlog"})
     await wait_seq(bob_socket, board["id"], start + 3)
 

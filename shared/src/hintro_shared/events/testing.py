@@ -70,7 +70,7 @@ async def delete_event_objects(
     exchange: str | None = None,
     queues: Sequence[str] = (),
     consumer_queues: Sequence[str] = (),
-    retry_delays: Sequence[float] = (),
+    retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
 ) -> None:
     """Delete what a test declared: the exchange with its unrouted pair, plain queues, and
     consumer queues with their DLQ and delay queues. Missing objects are ignored."""

@@ -1,0 +1,79 @@
+"""Stacks for end-to-end tests: every run on free ports with names of its own."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aio_pika
+
+from hintro_devtools.stack import Stack
+from hintro_devtools.workspace import repo_root
+from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
+from hintro_shared.events.testing import delete_event_objects
+
+# The queues of the services' consumers, by the setting that names each (all are renamed per run).
+CONSUMER_QUEUES = {
+    "CONSUMER_QUEUE": "board.service",
+    "PROJECTION_QUEUE": "task.projection",
+    "ACTIVITY_QUEUE": "activity.log",
+    "PUSH_QUEUE": "realtime.push",
+}
+
+
+@contextlib.asynccontextmanager
+async def isolated_stack(
+    keys_dir: Path, *, name: str, only: tuple[str, ...] = ()
+) -> AsyncIterator[Stack]:
+    """A stack on free ports whose databases, broker objects, Redis keys and pub/sub channel are
+    its own, and whose exchange and queues are deleted when it stops.
+
+    The broker and Redis are shared with any other stack on this machine (`make run`, a
+    parallel e2e run): with the default names, two board services would share the
+    "board.service" queue and each get only half of the user.registered events.
+    """
+    run_id = f"{name}_{uuid.uuid4().hex[:10]}"
+    exchange = f"hintro.events.{run_id}"
+    queues = {setting: f"{queue}.{run_id}" for setting, queue in CONSUMER_QUEUES.items()}
+    async with Stack(
+        profile="test",
+        free_ports=True,
+        only=only or None,
+        require=only or ("gateway", "auth"),
+        mongo_db_suffix=run_id,
+        env={
+            "EVENTS_EXCHANGE": exchange,
+            **queues,
+            "BOARD_CACHE_PREFIX": f"hintro:board:{run_id}:",
+            "REDIS_PREFIX": f"hintro:realtime:{run_id}:",
+            "SOCKETIO_CHANNEL": f"hintro.realtime.socketio.{run_id}",
+        },
+        service_env={
+            "auth": {"JWT_KEY_FILE": str(keys_dir / "jwt-signing.pem")},
+            "gateway": {
+                # Rate-limit state lives in the shared Redis: not shared with other runs.
+                "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:",
+                # Every e2e client comes from 127.0.0.1, so the per-IP login/register budget
+                # would be shared by all test users; the per-email limit (what the 429 test
+                # hammers) stays at its default.
+                "RATE_LIMIT_AUTH_IP": "10000/60",
+                # The board e2e tests make over a thousand requests a minute as one user (the
+                # role matrix builds a fresh board for each of its ~90 cases); 600/60 per user
+                # would throttle the suite itself, not the behaviour under test.
+                "RATE_LIMIT_DEFAULT": "100000/60",
+            },
+        },
+        echo=False,
+        log_path=repo_root() / ".run" / "e2e" / f"{name}.log",
+    ) as running:
+        yield running
+    connection = await aio_pika.connect_robust(running.infra_env["RABBITMQ_URL"])
+    async with connection:
+        await delete_event_objects(
+            connection,
+            exchange=exchange,
+            consumer_queues=list(queues.values()),
+            retry_delays=DEFAULT_RETRY_DELAYS,
+        )
