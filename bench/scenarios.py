@@ -626,32 +626,26 @@ class Bench:
                     raise RuntimeError(f"GET {path}: {response.status}")
                 return await response.json()
 
-        async def sequential() -> tuple[int, int]:
-            await get(f"/api/boards/{board}")
-            count, requests, cursor = 0, 1, None
+        async def walk(query: str) -> tuple[int, int]:
+            """Every page of the task listing ``query`` selects: (tasks, requests)."""
+            count, requests, cursor = 0, 0, None
             while True:
-                query = "limit=100" + (f"&cursor={cursor}" if cursor else "")
-                page = await get(f"/api/boards/{board}/tasks?{query}")
+                more = f"&cursor={cursor}" if cursor else ""
+                page = await get(f"/api/boards/{board}/tasks?{query}{more}")
                 requests += 1
                 count += len(page["items"])
                 cursor = page.get("next")
                 if not cursor:
                     return count, requests
 
-        async def per_list_page(list_id: str) -> tuple[int, int]:
-            count, requests, cursor = 0, 0, None
-            while True:
-                query = f"listId={list_id}&limit=100" + (f"&cursor={cursor}" if cursor else "")
-                page = await get(f"/api/boards/{board}/tasks?{query}")
-                requests += 1
-                count += len(page["items"])
-                cursor = page.get("next")
-                if not cursor:
-                    return count, requests
+        async def sequential() -> tuple[int, int]:
+            await get(f"/api/boards/{board}")
+            count, requests = await walk("limit=100")
+            return count, 1 + requests
 
         async def parallel() -> tuple[int, int]:
             board_body, *pages = await asyncio.gather(
-                get(f"/api/boards/{board}"), *(per_list_page(item) for item in lists)
+                get(f"/api/boards/{board}"), *(walk(f"listId={item}&limit=100") for item in lists)
             )
             assert board_body["id"] == board
             return sum(p[0] for p in pages), 1 + sum(p[1] for p in pages)

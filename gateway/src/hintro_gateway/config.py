@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from hintro_shared.config import ServiceSettings
+from hintro_shared.config import ServiceSettings, split_commas
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -36,17 +37,12 @@ class RatePolicy:
             raise ValueError(f"rate limit {text!r} needs a positive quota and window")
         return cls(name, quota, window)
 
-    @property
+    @cached_property
     def header_item(self) -> str:
-        """This policy as an item of the ``RateLimit-Policy`` header (IETF draft)."""
+        """This policy as an item of the ``RateLimit-Policy`` header (IETF draft); built once,
+        since every rate-limited response carries it."""
         window = int(self.window) if self.window.is_integer() else self.window
         return f'"{self.name}";q={self.quota};w={window}'
-
-
-def _split_commas(value: object) -> object:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    return value
 
 
 class GatewaySettings(ServiceSettings):
@@ -116,7 +112,7 @@ class GatewaySettings(ServiceSettings):
     )
     @classmethod
     def _comma_list(cls, value: object) -> object:
-        return _split_commas(value)
+        return split_commas(value)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -46,6 +46,12 @@ _WEBSOCKET_HANDSHAKE = frozenset(
     {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"}
 )
 
+# The fixed parts of each drop set, built once rather than per request.
+_REQUEST_DROP = HOP_BY_HOP | _REQUEST_REPLACED
+# aiohttp's websocket client writes its own handshake.
+_WEBSOCKET_REQUEST_DROP = _REQUEST_DROP | _WEBSOCKET_HANDSHAKE | {"sec-websocket-protocol"}
+_RESPONSE_DROP = HOP_BY_HOP | _RESPONSE_REPLACED
+
 
 def _connection_listed(headers: CIMultiDictProxy[str]) -> set[str]:
     listed: set[str] = set()
@@ -66,10 +72,7 @@ def upstream_request_headers(
     websocket: bool = False,
 ) -> CIMultiDict[str]:
     """The headers sent to a service for one client request."""
-    drop = HOP_BY_HOP | _REQUEST_REPLACED | _connection_listed(incoming)
-    if websocket:
-        # aiohttp's websocket client writes its own handshake.
-        drop = drop | _WEBSOCKET_HANDSHAKE | {"sec-websocket-protocol"}
+    drop = (_WEBSOCKET_REQUEST_DROP if websocket else _REQUEST_DROP) | _connection_listed(incoming)
     headers: CIMultiDict[str] = CIMultiDict(
         (name, value) for name, value in incoming.items() if name.lower() not in drop
     )
@@ -89,7 +92,7 @@ def upstream_request_headers(
 
 def client_response_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]:
     """The headers of a service's response that reach the client."""
-    drop = HOP_BY_HOP | _RESPONSE_REPLACED | _connection_listed(upstream)
+    drop = _RESPONSE_DROP | _connection_listed(upstream)
     return CIMultiDict(
         (name, value) for name, value in upstream.items() if name.lower() not in drop
     )

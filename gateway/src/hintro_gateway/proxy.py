@@ -31,17 +31,8 @@ _CHUNK = 64 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 
-def make_session(settings: GatewaySettings) -> aiohttp.ClientSession:
-    """The one client session every proxied request shares: a pooled keep-alive connector,
-    no cookie jar (a proxy must not keep its clients' cookies), no automatic decompression
-    (bodies pass through untouched) and the bounded timeouts of the settings."""
-    connector = aiohttp.TCPConnector(
-        limit=settings.upstream_pool_size,
-        # Shorter than aiohttp servers' 75 s, so the gateway, not the service, closes an idle
-        # connection and a request never races a connection being closed under it.
-        keepalive_timeout=settings.upstream_keepalive_seconds,
-        ttl_dns_cache=60,
-    )
+def _session(settings: GatewaySettings, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
+    # What both sessions share: no cookie jar, bodies passed through untouched, bounded timeouts.
     return aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),
@@ -55,23 +46,27 @@ def make_session(settings: GatewaySettings) -> aiohttp.ClientSession:
     )
 
 
+def make_session(settings: GatewaySettings) -> aiohttp.ClientSession:
+    """The one client session every proxied request shares: a pooled keep-alive connector,
+    no cookie jar (a proxy must not keep its clients' cookies), no automatic decompression
+    (bodies pass through untouched) and the bounded timeouts of the settings."""
+    connector = aiohttp.TCPConnector(
+        limit=settings.upstream_pool_size,
+        # Shorter than aiohttp servers' 75 s, so the gateway, not the service, closes an idle
+        # connection and a request never races a connection being closed under it.
+        keepalive_timeout=settings.upstream_keepalive_seconds,
+        ttl_dns_cache=60,
+    )
+    return _session(settings, connector)
+
+
 def make_websocket_session(settings: GatewaySettings) -> aiohttp.ClientSession:
     """The session bridged websockets open their upstream sockets with. Each bridged socket
     holds its connection for its whole life, so it must not come from the pooled connector of
     :func:`make_session`: a few hundred open sockets would take every slot of that pool and
     every proxied HTTP request would then wait for one until it timed out (504). This
     connector has no limit; the number of sockets is bounded by the clients' own."""
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=60),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,
-        skip_auto_headers=("User-Agent", "Accept-Encoding"),
-        timeout=aiohttp.ClientTimeout(
-            total=settings.upstream_timeout,
-            connect=settings.upstream_connect_timeout,
-            sock_connect=settings.upstream_connect_timeout,
-        ),
-    )
+    return _session(settings, aiohttp.TCPConnector(limit=0, ttl_dns_cache=60))
 
 
 async def _body_chunks(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:

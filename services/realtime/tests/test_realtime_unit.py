@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
-from hintro_realtime.domain import Gate, Push, Reorder, board_of_room, board_room, rfc3339
+from hintro_realtime.domain import Gate, Push, Reorder, board_of_room, board_room
 from hintro_realtime.pusher import Incoming, Pusher
 from hintro_realtime.schemas import ActivityEntry, ReplayPage
 from hintro_realtime.service import _replayable
+from hintro_shared.timeutil import rfc3339
 
 
 def push(seq: int | None, board: str = "b1", event_type: str = "task.updated", **data: Any) -> Push:

@@ -17,6 +17,14 @@ ReadPreferenceMode = Literal[
 ]
 
 
+def split_commas(value: object) -> object:
+    """A ``mode="before"`` validator for a ``NoDecode`` tuple setting given as a comma list:
+    ``"a, b,"`` becomes ``("a", "b")``; anything else passes through."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
 class ServiceSettings(BaseSettings):
     """Common settings; field names map to upper-case environment variables."""
 

@@ -19,17 +19,39 @@ from typing import Any
 
 from aiohttp import web
 
+from hintro_shared import jsonutil
 from hintro_shared.config import ServiceSettings
 from hintro_shared.health import HEALTH, Health, healthz, readyz
 from hintro_shared.logging import configure_logging, request_id_var
 from hintro_shared.metrics import metrics_handler, metrics_middleware
 from hintro_shared.problems import problem_middleware
+from hintro_shared.versioning import etag
 
 SETTINGS = web.AppKey("hintro.settings", ServiceSettings)
 REQUEST_ID_HEADER = "X-Request-Id"
 USER_ID_HEADER = "X-User-Id"
+SOCKET_ID_HEADER = "X-Socket-Id"
+_VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _log = logging.getLogger(__name__)
+
+
+def origin_socket_id(request: web.Request) -> str | None:
+    """The Socket.IO sid a REST call names in ``X-Socket-Id`` (its echo is suppressed); a
+    malformed one is ignored, which only loses the echo suppression."""
+    socket_id = request.headers.get(SOCKET_ID_HEADER, "")
+    return socket_id if _VALID_SOCKET_ID.match(socket_id) else None
+
+
+def json_response(data: Any, *, status: int = 200, version: int | None = None) -> web.Response:
+    """A JSON response (orjson), with the resource's ``ETag`` when ``version`` is given."""
+    headers = {"ETag": etag(version)} if version is not None else None
+    return web.Response(
+        body=jsonutil.dumps_bytes(data),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 @web.middleware

@@ -38,9 +38,14 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     except (binascii.Error, ValueError):
         value = None
     if not isinstance(value, dict):
-        raise Problem(
-            422,
-            "The cursor is not valid.",
-            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}],
-        )
+        raise invalid_cursor()
     return value
+
+
+def invalid_cursor() -> Problem:
+    """422 for a cursor we did not make (or whose fields are not what the route expects)."""
+    return Problem(
+        422,
+        "The cursor is not valid.",
+        errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}],
+    )

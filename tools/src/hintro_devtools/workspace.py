@@ -32,10 +32,3 @@ def repo_root() -> Path:
         "cannot find the Hintro checkout (a pyproject.toml with [tool.uv.workspace]); "
         "run from inside it or set HINTRO_ROOT"
     )
-
-
-def run_dir(*parts: str) -> Path:
-    """A directory under ``<root>/.run`` (created), for state that is never committed."""
-    path = repo_root().joinpath(".run", *parts)
-    path.mkdir(parents=True, exist_ok=True)
-    return path

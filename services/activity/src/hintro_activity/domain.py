@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 DEFAULT_LIMIT = 50
@@ -43,14 +42,6 @@ def is_logged(event_type: str) -> bool:
     """Whether an event of this type becomes an entry (every board-scoped event but the
     board's deletion, which removes the log instead)."""
     return event_type != BOARD_DELETED and event_type.startswith(LOGGED_PREFIXES)
-
-
-def rfc3339(value: datetime) -> str:
-    """``value`` as a fixed-format RFC 3339 UTC string with milliseconds (sorts as a string)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)

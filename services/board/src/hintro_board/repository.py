@@ -151,6 +151,20 @@ class MongoBoards:
         result = await self.collection.update_one(query, update)
         return result.matched_count == 1
 
+    async def _bump(
+        self,
+        board_id: str,
+        version: int,
+        update: Document,
+        event: EventEnvelope,
+        extra: Document | None = None,
+    ) -> bool:
+        """``update`` plus the version bump and its event, if the board is still at ``version``."""
+        bumped = {**update, "$inc": {"version": 1}}
+        return await self._cas(
+            board_id, version, with_outbox(bumped, event, order=version + 1), extra
+        )
+
     async def update_fields(
         self,
         board_id: str,
@@ -160,8 +174,8 @@ class MongoBoards:
         event: EventEnvelope,
     ) -> bool:
         """Set title/description if the board is still at ``version``."""
-        update = {"$set": {**fields, "updatedAt": updated_at}, "$inc": {"version": 1}}
-        return await self._cas(board_id, version, with_outbox(update, event, order=version + 1))
+        update = {"$set": {**fields, "updatedAt": updated_at}}
+        return await self._bump(board_id, version, update, event)
 
     async def add_member(
         self,
@@ -176,13 +190,9 @@ class MongoBoards:
         update = {
             "$addToSet": {"memberIds": user_id},
             "$set": {f"roles.{user_id}": role.value, "updatedAt": updated_at},
-            "$inc": {"version": 1},
         }
-        return await self._cas(
-            board_id,
-            version,
-            with_outbox(update, event, order=version + 1),
-            {f"roles.{user_id}": {"$exists": False}},
+        return await self._bump(
+            board_id, version, update, event, {f"roles.{user_id}": {"$exists": False}}
         )
 
     async def change_role(
@@ -195,16 +205,8 @@ class MongoBoards:
         event: EventEnvelope,
     ) -> bool:
         """Give a (non-owner) member another role if the board is still at ``version``."""
-        update = {
-            "$set": {f"roles.{user_id}": role.value, "updatedAt": updated_at},
-            "$inc": {"version": 1},
-        }
-        return await self._cas(
-            board_id,
-            version,
-            with_outbox(update, event, order=version + 1),
-            {f"roles.{user_id}": {"$exists": True}, "ownerId": {"$ne": user_id}},
-        )
+        update = {"$set": {f"roles.{user_id}": role.value, "updatedAt": updated_at}}
+        return await self._bump(board_id, version, update, event, _non_owner_member(user_id))
 
     async def remove_member(
         self, board_id: str, version: int, user_id: str, updated_at: datetime, event: EventEnvelope
@@ -214,19 +216,18 @@ class MongoBoards:
             "$pull": {"memberIds": user_id},
             "$unset": {f"roles.{user_id}": ""},
             "$set": {"updatedAt": updated_at},
-            "$inc": {"version": 1},
         }
-        return await self._cas(
-            board_id,
-            version,
-            with_outbox(update, event, order=version + 1),
-            {f"roles.{user_id}": {"$exists": True}, "ownerId": {"$ne": user_id}},
-        )
+        return await self._bump(board_id, version, update, event, _non_owner_member(user_id))
 
     async def tombstone(self, board_id: str, version: int, event: EventEnvelope) -> bool:
         """Delete the board (a tombstone until ``board.deleted`` is out)."""
         update = tombstone_update(event, order=version + 1, extra_set={"version": version + 1})
         return await self._cas(board_id, version, update)
+
+
+def _non_owner_member(user_id: str) -> Document:
+    # The owner's role is fixed: only other members may change role or leave.
+    return {f"roles.{user_id}": {"$exists": True}, "ownerId": {"$ne": user_id}}
 
 
 def live_id(doc_id: str) -> Document:

@@ -6,9 +6,7 @@ then validates the body, then calls a use case; domain refusals become problem+j
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
@@ -43,10 +41,10 @@ from hintro_board.schemas import (
     member_json,
 )
 from hintro_board.service import Actor, BoardService
-from hintro_shared import jsonutil
 from hintro_shared.authz import Role
+from hintro_shared.http import SOCKET_ID_HEADER, json_response, origin_socket_id
 from hintro_shared.openapi import Operation
-from hintro_shared.pagination import decode_cursor, encode_cursor
+from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.problems import (
     Problem,
     error_middleware,
@@ -61,8 +59,6 @@ from hintro_shared.versioning import etag, expected_version, stale_version
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
 
-SOCKET_ID_HEADER = "X-Socket-Id"
-_SOCKET_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _JSON = "application/json"
 
 
@@ -100,17 +96,7 @@ async def _actor(request: web.Request) -> Actor:
     claims = await authenticate(request)
     if not is_valid_user_id(claims.user_id):
         raise unauthorized("The token's subject is not a valid user id.")
-    socket_id = request.headers.get(SOCKET_ID_HEADER)
-    if socket_id is not None and not _SOCKET_ID.match(socket_id):
-        socket_id = None  # a malformed sid only loses the echo suppression
-    return Actor(claims.user_id, socket_id)
-
-
-def _json(data: Any, *, status: int = 200, version: int | None = None) -> web.Response:
-    headers = {"ETag": etag(version)} if version is not None else None
-    return web.Response(
-        body=jsonutil.dumps_bytes(data), status=status, content_type=_JSON, headers=headers
-    )
+    return Actor(claims.user_id, origin_socket_id(request))
 
 
 def _cursor_after(cursor: str | None) -> tuple[datetime, str] | None:
@@ -119,11 +105,7 @@ def _cursor_after(cursor: str | None) -> tuple[datetime, str] | None:
     key = decode_cursor(cursor)
     millis, board_id = key.get("t"), key.get("id")
     if not isinstance(millis, int) or not isinstance(board_id, str):
-        raise Problem(
-            422,
-            "The cursor is not valid.",
-            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}],
-        )
+        raise invalid_cursor()
     return datetime.fromtimestamp(millis / 1000, tz=UTC), board_id
 
 
@@ -144,7 +126,9 @@ async def handle_list_boards(request: web.Request) -> web.Response:
     boards, after = await request.app[BOARD_SERVICE].list_boards(
         actor, query.limit, _cursor_after(query.cursor)
     )
-    return _json({"items": [board_json(board) for board in boards], "next": _cursor_for(after)})
+    return json_response(
+        {"items": [board_json(board) for board in boards], "next": _cursor_for(after)}
+    )
 
 
 async def handle_create_board(request: web.Request) -> web.Response:
@@ -152,7 +136,7 @@ async def handle_create_board(request: web.Request) -> web.Response:
     actor = await _actor(request)
     body = await read_json(request, BoardCreate)
     board = await request.app[BOARD_SERVICE].create_board(actor, body.title, body.description)
-    return _json(board_json(board), status=201, version=board.version)
+    return json_response(board_json(board), status=201, version=board.version)
 
 
 async def handle_get_board(request: web.Request) -> web.Response:
@@ -170,7 +154,7 @@ async def handle_update_board(request: web.Request) -> web.Response:
     board = await request.app[BOARD_SERVICE].update_board(
         actor, request.match_info["boardId"], body.model_dump(exclude_unset=True), expected
     )
-    return _json(board_json(board), version=board.version)
+    return json_response(board_json(board), version=board.version)
 
 
 async def handle_delete_board(request: web.Request) -> web.Response:
@@ -190,7 +174,7 @@ async def handle_add_member(request: web.Request) -> web.Response:
     member = await request.app[BOARD_SERVICE].add_member(
         actor, request.match_info["boardId"], body.user_id, body.email, Role(body.role)
     )
-    return _json(member_json(member.user_id, member.role.value), status=201)
+    return json_response(member_json(member.user_id, member.role.value), status=201)
 
 
 async def handle_change_member_role(request: web.Request) -> web.Response:
@@ -200,7 +184,7 @@ async def handle_change_member_role(request: web.Request) -> web.Response:
     member = await request.app[BOARD_SERVICE].change_member_role(
         actor, request.match_info["boardId"], request.match_info["userId"], Role(body.role)
     )
-    return _json(member_json(member.user_id, member.role.value))
+    return json_response(member_json(member.user_id, member.role.value))
 
 
 async def handle_remove_member(request: web.Request) -> web.Response:
@@ -219,7 +203,7 @@ async def handle_board_lists(request: web.Request) -> web.Response:
     """A board's lists in order."""
     actor = await _actor(request)
     lists = await request.app[LIST_SERVICE].lists_of(actor, request.match_info["boardId"])
-    return _json([list_json(item) for item in lists])
+    return json_response([list_json(item) for item in lists])
 
 
 async def handle_create_list(request: web.Request) -> web.Response:
@@ -232,7 +216,7 @@ async def handle_create_list(request: web.Request) -> web.Response:
         body.title,
         Placement(after_id=body.after_id, before_id=body.before_id),
     )
-    return _json(list_json(board_list), status=201, version=board_list.version)
+    return json_response(list_json(board_list), status=201, version=board_list.version)
 
 
 async def handle_update_list(request: web.Request) -> web.Response:
@@ -247,7 +231,7 @@ async def handle_update_list(request: web.Request) -> web.Response:
         Placement(after_id=body.after_id, before_id=body.before_id),
         expected,
     )
-    return _json(list_json(board_list), version=board_list.version)
+    return json_response(list_json(board_list), version=board_list.version)
 
 
 async def handle_delete_list(request: web.Request) -> web.Response:

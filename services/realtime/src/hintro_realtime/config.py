@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from hintro_shared.config import ServiceSettings
+from hintro_shared.config import ServiceSettings, split_commas
 
 # The afterSeq replay endpoint of the activity service answers at most this many entries.
 ACTIVITY_MAX_PAGE = 500
@@ -56,6 +56,4 @@ class Settings(ServiceSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+        return split_commas(value)

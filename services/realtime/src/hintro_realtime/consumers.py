@@ -26,13 +26,14 @@ from aio_pika.abc import (
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from pydantic import ValidationError
 
-from hintro_realtime.domain import BOARD_DELETED, Push, rfc3339
+from hintro_realtime.domain import BOARD_DELETED, Push
 from hintro_realtime.pusher import Incoming, Pusher, Settle
 from hintro_shared.events.catalogue import ActivityRecorded, BoardDeleted
 from hintro_shared.events.envelope import EventEnvelope, parse_envelope
 from hintro_shared.events.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from hintro_shared.events.topology import declare_event_exchange, dlq_name
 from hintro_shared.logging import request_id_var
+from hintro_shared.timeutil import rfc3339
 
 _log = logging.getLogger(__name__)
 

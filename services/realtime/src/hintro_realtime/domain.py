@@ -4,10 +4,8 @@ puts a board's events back in ``seq`` order (:class:`Reorder`)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -18,8 +16,6 @@ ROOM_PREFIX = "board:"
 MEMBER_REMOVED = "board.member_removed"
 BOARD_DELETED = "board.deleted"
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-
 
 class JoinRefused(Exception):
     """A ``board:join`` that is answered ``{ok: false, error: code}``."""
@@ -28,12 +24,6 @@ class JoinRefused(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
-
-
-def is_valid_id(value: object) -> bool:
-    """Board and user ids are opaque, but only URL-safe ones are ever issued; anything else
-    cannot name a board and must not be pasted into an upstream URL."""
-    return isinstance(value, str) and _ID.match(value) is not None
 
 
 def board_room(board_id: str) -> str:
@@ -46,12 +36,6 @@ def board_of_room(room: object) -> str | None:
     if isinstance(room, str) and room.startswith(ROOM_PREFIX):
         return room[len(ROOM_PREFIX) :]
     return None
-
-
-def rfc3339(moment: datetime) -> str:
-    """``2026-11-28T13:00:29.558Z``: UTC, milliseconds, the one format every push uses."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ class Pusher:
         replaced = self._reorder.hold(push.board_id, push.seq, item, self._clock())
         if replaced is not None:
             await replaced.settle()  # the same event delivered twice: keep one copy
-        await self._advance(push.board_id)
+        await self._advance(push.board_id, last)
 
     async def deleted(self, item: Incoming) -> None:
         """``board.deleted``: tell the board's sockets, empty its room everywhere, forget it."""
@@ -117,8 +117,13 @@ class Pusher:
         for board_id in self._reorder.expired(self._clock()):
             await self._advance(board_id, skip_gap=True)
 
-    async def _advance(self, board_id: str, *, skip_gap: bool = False) -> None:
-        last = await self._retrying(lambda: self._cursor.last(board_id))
+    async def _advance(
+        self, board_id: str, last: int | None = None, *, skip_gap: bool = False
+    ) -> None:
+        # ``last`` is the cursor just read by the caller: nothing advanced it since (one
+        # pusher, one event at a time), so it saves a second Redis round trip per event.
+        if last is None:
+            last = await self._retrying(lambda: self._cursor.last(board_id))
         for stale in self._reorder.drop_upto(board_id, last):
             DUPLICATES.inc()
             await stale.settle()

@@ -21,7 +21,6 @@ from aiohttp.test_utils import TestServer
 
 from hintro_realtime.app import create_app
 from hintro_realtime.config import Settings
-from hintro_realtime.domain import rfc3339
 from hintro_shared.events.catalogue import ActivityRecorded
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.publisher import EventPublisher
@@ -29,6 +28,7 @@ from hintro_shared.events.testing import delete_event_objects
 from hintro_shared.redis_conn import make_redis
 from hintro_shared.testing import isolated_settings, unique, wait_for
 from hintro_shared.testkit.tokens import TokenMint
+from hintro_shared.timeutil import rfc3339
 
 Hook = Callable[[str, str], Awaitable[None]]
 """An async hook of a stand-in endpoint, called with (board id, user id) before it answers."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from hintro_shared.pagination import decode_cursor, encode_cursor
-from hintro_shared.problems import Problem
+from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_task.access import BoardAccess
 from hintro_task.domain import ListRef, Task, TaskRuleError
 
@@ -20,20 +19,12 @@ class TaskPages(Protocol):
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]: ...
 
 
-def _invalid_cursor() -> Problem:
-    return Problem(
-        422,
-        "The cursor is not valid.",
-        errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}],
-    )
-
-
 def decode_task_cursor(cursor: str) -> tuple[str, str, str]:
     """(list id, list position, last task position) of a cursor made by :func:`list_page`."""
     value = decode_cursor(cursor)
     parts = (value.get("l"), value.get("lp"), value.get("p"))
     if not all(isinstance(part, str) for part in parts):
-        raise _invalid_cursor()
+        raise invalid_cursor()
     return (str(parts[0]), str(parts[1]), str(parts[2]))
 
 

@@ -149,7 +149,9 @@ class TaskRepository:
         doc = await self.collection.find_one({"_id": task_id, **LIVE}, TASK_FIELDS)
         return None if doc is None else _to_task(doc)
 
-    async def _position(self, query: Document, direction: int) -> str | None:
+    async def _position(self, query: Document, direction: int, exclude: str | None) -> str | None:
+        if exclude is not None:
+            query = {**query, "_id": {"$ne": exclude}}
         doc = await self.collection.find_one(
             {**query, **LIVE}, _POSITION_ONLY, sort=[("position", direction)]
         )
@@ -157,28 +159,23 @@ class TaskRepository:
 
     async def last_position(self, list_id: str, *, exclude: str | None = None) -> str | None:
         """The position of the list's last task (ignoring ``exclude``)."""
-        query: Document = {"listId": list_id}
-        if exclude is not None:
-            query["_id"] = {"$ne": exclude}
-        return await self._position(query, DESCENDING)
+        return await self._position({"listId": list_id}, DESCENDING, exclude)
 
     async def position_after(
         self, list_id: str, position: str, *, exclude: str | None = None
     ) -> str | None:
         """The position of the task right after ``position`` in the list, if any."""
-        query: Document = {"listId": list_id, "position": {"$gt": position}}
-        if exclude is not None:
-            query["_id"] = {"$ne": exclude}
-        return await self._position(query, ASCENDING)
+        return await self._position(
+            {"listId": list_id, "position": {"$gt": position}}, ASCENDING, exclude
+        )
 
     async def position_before(
         self, list_id: str, position: str, *, exclude: str | None = None
     ) -> str | None:
         """The position of the task right before ``position`` in the list, if any."""
-        query: Document = {"listId": list_id, "position": {"$lt": position}}
-        if exclude is not None:
-            query["_id"] = {"$ne": exclude}
-        return await self._position(query, DESCENDING)
+        return await self._position(
+            {"listId": list_id, "position": {"$lt": position}}, DESCENDING, exclude
+        )
 
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]:
         """Up to ``limit`` tasks of the list in order, after ``after_position`` (an index

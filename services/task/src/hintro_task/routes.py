@@ -3,18 +3,19 @@ call a use case and render; ``OPERATIONS`` declares them for routing and for Ope
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from aiohttp import web
 
-from hintro_shared import jsonutil
-from hintro_shared.http import REQUEST_ID_HEADER
+from hintro_shared.http import (
+    REQUEST_ID_HEADER,
+    SOCKET_ID_HEADER,
+    json_response,
+    origin_socket_id,
+)
 from hintro_shared.logging import request_id_var
 from hintro_shared.openapi import Operation
 from hintro_shared.problems import Problem, error_middleware, not_found, read_json, validate
 from hintro_shared.tokens import authenticate
-from hintro_shared.versioning import etag, expected_version
+from hintro_shared.versioning import expected_version
 from hintro_task.access import Caller
 from hintro_task.domain import Task, TaskRuleError, is_safe_id
 from hintro_task.schemas import (
@@ -28,8 +29,6 @@ from hintro_task.schemas import (
 from hintro_task.service import TaskService
 
 TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
-SOCKET_ID_HEADER = "X-Socket-Id"
-_VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 TAG = "tasks"
 
 
@@ -47,12 +46,11 @@ rule_error_middleware = error_middleware(TaskRuleError, _rule_problem)
 
 async def _caller(request: web.Request) -> Caller:
     claims = await authenticate(request)
-    socket_id = request.headers.get(SOCKET_ID_HEADER, "")
     return Caller(
         user_id=claims.sub,
         authorization=request.headers["Authorization"],
         request_id=request_id_var.get() or request.headers.get(REQUEST_ID_HEADER),
-        socket_id=socket_id if _VALID_SOCKET_ID.match(socket_id) else None,
+        socket_id=origin_socket_id(request),
     )
 
 
@@ -63,18 +61,8 @@ def _path_id(request: web.Request, name: str, what: str) -> str:
     return value
 
 
-def _json(body: Any, *, status: int = 200, version: int | None = None) -> web.Response:
-    headers = {"ETag": etag(version)} if version is not None else None
-    return web.Response(
-        status=status,
-        body=jsonutil.dumps_bytes(body),
-        content_type="application/json",
-        headers=headers,
-    )
-
-
 def _task(task: Task, *, status: int = 200) -> web.Response:
-    return _json(task.to_json(), status=status, version=task.version)
+    return json_response(task.to_json(), status=status, version=task.version)
 
 
 def _service(request: web.Request) -> TaskService:
@@ -89,7 +77,7 @@ async def handle_list_tasks(request: web.Request) -> web.Response:
     items, next_cursor = await _service(request).list_tasks(
         caller, board_id, query.list_id, query.limit, query.cursor
     )
-    return _json({"items": [task.to_json() for task in items], "next": next_cursor})
+    return json_response({"items": [task.to_json() for task in items], "next": next_cursor})
 
 
 async def handle_create_task(request: web.Request) -> web.Response:

@@ -28,17 +28,21 @@ Position = Annotated[str, Field(min_length=1, description="Fractional index; sor
 Label = Annotated[str, Field(min_length=1, max_length=50)]
 
 
+WIRE_CONFIG = ConfigDict(
+    alias_generator=to_camel,
+    validate_by_name=True,
+    validate_by_alias=True,
+    serialize_by_alias=True,
+    extra="ignore",
+    frozen=True,
+)
+"""How every model on the wire (the envelope and each event's ``data``) reads and writes."""
+
+
 class EventData(BaseModel):
     """Base of every event's ``data``: camelCase JSON, immutable, tolerant of unknown keys."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="ignore",
-        frozen=True,
-    )
+    model_config = WIRE_CONFIG
 
 
 class Member(EventData):

@@ -15,11 +15,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from pydantic.alias_generators import to_camel
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
 from hintro_shared import jsonutil
-from hintro_shared.events.catalogue import EVENT_SCHEMAS, EventData
+from hintro_shared.events.catalogue import EVENT_SCHEMAS, WIRE_CONFIG, EventData
 from hintro_shared.logging import request_id_var
 
 # Version of the envelope and event schemas; bump it (and keep reading the old one) on a
@@ -36,14 +35,7 @@ class UnknownEventType(ValueError):
 class EventEnvelope(BaseModel):
     """One event as it travels: identity, routing, provenance and the type-specific ``data``."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="ignore",
-        frozen=True,
-    )
+    model_config = WIRE_CONFIG
 
     # Letters, digits, "-" and "_" only: the id is also a key in outbox and applied-event maps.
     id: Annotated[
