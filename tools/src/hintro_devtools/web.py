@@ -51,9 +51,7 @@ def node_missing() -> str | None:
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if not missing:
         return None
-    return (
-        f"{' and '.join(missing)} not found: install Node.js 20 (with npm) to build the web app"
-    )
+    return f"{' and '.join(missing)} not found: install Node.js 20 (with npm) to build the web app"
 
 
 def lock_hash(web: Path) -> str:
@@ -95,7 +93,7 @@ def needs_build(web: Path, extra: Iterable[Path] = ()) -> bool:
 def _run(command: Sequence[str], cwd: Path, what: str) -> None:
     say(f"{what}: {' '.join(command)}")
     try:
-        subprocess.run(command, cwd=cwd, check=True)
+        subprocess.run(command, cwd=cwd, check=True)  # noqa: S603 - fixed npm commands
     except subprocess.CalledProcessError as exc:
         raise WebError(f"{what} failed (exit {exc.returncode})") from None
 
@@ -143,7 +141,7 @@ def ensure_chromium() -> None:
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
         try:
-            subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+            subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
         except subprocess.CalledProcessError as exc:
             raise WebError(f"{' '.join(command)} failed (exit {exc.returncode})") from None
 
