@@ -4,7 +4,8 @@
 #   make test   the web app's unit tests (Vitest) and every pytest test (browser tests included),
 #               against fresh test infrastructure
 #   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
-#   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...')
+#   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...'), then
+#               make bench-web, the web app measured in Chromium (WEB_BENCH_ARGS)
 # Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
 
 SHELL := /bin/bash
@@ -23,12 +24,13 @@ space := $(empty) $(empty)
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 BENCH_ARGS ?=
+WEB_BENCH_ARGS ?=
 # The whole web side (Chromium, npm ci, build, Vitest; failures fail the run) on a full `make
 # test`; a targeted run (PYTEST_ARGS given) only rebuilds a stale web/dist, and a missing Node.js
 # is a warning there. WEB_TESTS=1 or 0 chooses explicitly.
 WEB_TESTS ?= $(if $(PYTEST_ARGS),0,1)
 
-.PHONY: help install run test lint fmt bench
+.PHONY: help install run test lint fmt bench bench-web
 
 help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
@@ -37,7 +39,9 @@ help:
 	@echo "make lint   ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt    ruff --fix and ruff format"
 	@echo "make bench  start the suite, seed it, run the benchmark, print the table, write"
-	@echo "            bench/results/*.json (BENCH_ARGS='--quick' or '--duration 30 ...')"
+	@echo "            bench/results/*.json (BENCH_ARGS='--quick' or '--duration 30 ...'), then bench-web"
+	@echo "make bench-web  the web app in Chromium: first-load JS, Lighthouse, a 5,000-card board"
+	@echo "            (WEB_BENCH_ARGS='--runs 5 --presets desktop' or '--url http://127.0.0.1:8080')"
 	@echo "make install  uv (with pip when missing) and the locked environment in .venv"
 
 install:
@@ -96,3 +100,11 @@ bench: install
 		|| echo "could not install wrk: using the asyncio load generator"; \
 	fi
 	$(RUN) python -m bench $(BENCH_ARGS)
+	@$(MAKE) --no-print-directory bench-web
+
+# The web app in Debian's Chromium (bench/webapp.py): first-load JS, Lighthouse on a 500-card
+# board, a 5,000-card board on screen and answering a click. Chromium and the app are set up as
+# for `make test`; a checkout without web/ says so and measures nothing.
+bench-web: install
+	@$(RUN) python -m hintro_devtools.web chromium
+	$(RUN) python -m bench.webapp $(WEB_BENCH_ARGS)

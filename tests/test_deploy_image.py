@@ -50,7 +50,9 @@ def test_one_dockerfile_builds_any_service_from_the_lock_file() -> None:
 def _stage_chain(steps: list[tuple[str, str]], service: str) -> list[str]:
     """The stages the ``web`` stage resolves to for ``service`` (FROM web-${SERVICE} AS web)."""
     parents = {
-        rest.split()[-1]: rest.split()[0] for word, rest in steps if word == "FROM" and " AS " in rest
+        rest.split()[-1]: rest.split()[0]
+        for word, rest in steps
+        if word == "FROM" and " AS " in rest
     }
     chain, stage = [], parents["web"].replace("${SERVICE}", service)
     while stage in parents:

@@ -388,9 +388,10 @@ def test_web_ingress_serves_the_app_but_not_the_api_or_operational_paths(
         assert not location.match(kept_out), kept_out
     if overlay == "prod":
         assert web["spec"]["tls"]
-        assert web["spec"]["rules"][0]["host"] == find(
-            rendered[overlay], "Ingress", "hintro-api"
-        )["spec"]["rules"][0]["host"]
+        assert (
+            web["spec"]["rules"][0]["host"]
+            == find(rendered[overlay], "Ingress", "hintro-api")["spec"]["rules"][0]["host"]
+        )
 
 
 # --- secrets and settings ----------------------------------------------------------------------
