@@ -137,6 +137,7 @@ def test_missing_node_is_a_clear_error_or_a_warning_when_optional(tmp_path: Path
 def test_precompress_writes_smaller_siblings_only(tmp_path: Path) -> None:
     assets = tmp_path / "assets"
     assets.mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html>")
     (assets / "app.js").write_text("console.log('hintro');\n" * 400)
     (assets / "tiny.js").write_text("1")
     (assets / "logo.png").write_bytes(os.urandom(4096))
@@ -147,3 +148,13 @@ def test_precompress_writes_smaller_siblings_only(tmp_path: Path) -> None:
     assert 0 < (assets / "app.js.br").stat().st_size < len(original)
     assert not (assets / "tiny.js.gz").exists()
     assert not (assets / "logo.png.gz").exists()
+
+
+@needs_node
+def test_precompress_refuses_a_directory_that_is_no_build(tmp_path: Path) -> None:
+    script = repo_root() / "tools" / "web" / "precompress.mjs"
+    result = subprocess.run(
+        ["node", str(script), str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "index.html not found" in result.stderr
