@@ -69,7 +69,8 @@ def test_every_route_a_service_serves_is_documented(service: str) -> None:
         for method, path in served
         if path not in OPERATIONAL and not path.startswith("/socket.io")
     }
-    # Realtime serves only Socket.IO (documented in API.md/AsyncAPI), so it declares nothing.
+    # Realtime serves only Socket.IO (docs/api.md, "Realtime (Socket.IO)"), so it declares
+    # nothing.
     assert served or not service_operations()[service], f"{service} serves no routes?"
     assert served <= documented, served - documented
 

@@ -1,5 +1,5 @@
-"""The auth service's HTTP contract (API.md, "Auth"), end to end through the real app, MongoDB
-wire server and RabbitMQ."""
+"""The auth service's HTTP contract (docs/api.md, "Authentication" and "Auth and users"), end
+to end through the real app, MongoDB wire server and RabbitMQ."""
 
 from __future__ import annotations
 
