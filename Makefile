@@ -14,7 +14,7 @@ UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 # `install` has synced already; do not let `uv run` sync (or touch uv.lock) again.
 RUN = $(UV) run --no-sync
 # Every package's sources, including services added later.
-SRC_DIRS = $(wildcard shared/src gateway/src services/*/src tools/src)
+SRC_DIRS = $(wildcard shared/src gateway/src services/*/src tools/src testsupport/src)
 empty :=
 space := $(empty) $(empty)
 

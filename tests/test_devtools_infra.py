@@ -19,7 +19,7 @@ from pymongo import MongoClient
 from hintro_devtools._util import InfraError, is_standard_local, port_open, stop_pid
 from hintro_devtools.infra import ensure_rabbitmq, ensure_redis, start_redis
 from hintro_devtools.mongo import Mongo, check_mongo, ensure_mongo, mongo_ping, pid_file
-from hintro_shared.testing import free_port
+from hintro_devtools.ports import free_port
 
 
 @pytest.fixture

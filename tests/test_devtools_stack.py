@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 
 from hintro_devtools.output import LogSink
+from hintro_devtools.ports import free_port
 from hintro_devtools.services import ServiceSpec, instance_env, plan_instances
 from hintro_devtools.stack import Stack, StackError
-from hintro_shared.testing import free_port
 
 FAKE_SERVICE = textwrap.dedent(
     """

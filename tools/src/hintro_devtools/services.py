@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from hintro_shared.testing import free_port
+from hintro_devtools.ports import free_port
 
 HOST = "127.0.0.1"
 
