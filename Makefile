@@ -45,13 +45,13 @@ install:
 	$(UV) sync --frozen
 
 run: install
-	$(RUN) python -m hintro_devtools.stack $(RUN_ARGS)
+	$(RUN) python -m hintro_devtools run $(RUN_ARGS)
 
 # `infra exec` starts the test MongoDB (nx-27017 on 27117, fresh data), checks or starts Redis and
 # RabbitMQ, exports MONGO_URL/RABBITMQ_URL/REDIS_URL to pytest, always stops the MongoDB it
 # started, and exits with pytest's exit code.
 test: install
-	$(RUN) python -m hintro_devtools.infra exec --for test -- python -m pytest $(PYTEST_ARGS)
+	$(RUN) python -m hintro_devtools infra exec --for test -- python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(RUN) ruff check .

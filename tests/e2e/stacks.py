@@ -41,7 +41,6 @@ async def isolated_stack(
         profile="test",
         free_ports=True,
         only=only or None,
-        require=only or ("gateway", "auth"),
         mongo_db_suffix=run_id,
         env={
             "EVENTS_EXCHANGE": exchange,
