@@ -2,6 +2,7 @@
 #   make run    MongoDB (embedded), Redis, RabbitMQ and every service; Ctrl-C stops all of it
 #   make test   every test, against fresh test infrastructure
 #   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
+#   make openapi  regenerates the committed OpenAPI and AsyncAPI documents
 #   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...')
 # Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
 
@@ -22,7 +23,7 @@ PYTEST_ARGS ?=
 RUN_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install run test lint fmt bench
+.PHONY: help install run test lint fmt bench openapi
 
 help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
@@ -30,6 +31,7 @@ help:
 	@echo "make test   run every test on fresh test infrastructure (PYTEST_ARGS='-k ...')"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt    ruff --fix and ruff format"
+	@echo "make openapi  regenerate the committed OpenAPI and AsyncAPI documents from the code"
 	@echo "make bench  start the suite, seed it, run the benchmark, print the table, write"
 	@echo "            bench/results/*.json (BENCH_ARGS='--quick' or '--duration 30 ...')"
 	@echo "make install  uv (with pip when missing) and the locked environment in .venv"
@@ -61,6 +63,11 @@ lint: install
 fmt: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+# gateway/src/hintro_gateway/openapi.json (served by the gateway as a file) and docs/asyncapi.json;
+# tests fail while either is stale.
+openapi: install
+	$(RUN) python -m hintro_devtools openapi
 
 # wrk (C) drives the plain authenticated GETs so the client takes less of the two cores; it is
 # installed with apt-get when missing and possible, else the asyncio generator is used instead.

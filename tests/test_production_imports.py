@@ -71,6 +71,19 @@ def test_production_packages_depend_on_no_dev_package(package: Path) -> None:
     assert names & DEV_ONLY_DISTRIBUTIONS == set()
 
 
+def test_the_gateway_imports_no_service() -> None:
+    # The gateway serves the committed OpenAPI file; only the dev tools import every service.
+    services = tuple(f"hintro_{package.name}" for package in (ROOT / "services").glob("*/"))
+    hits = [
+        f"{path.relative_to(ROOT)}:{line} imports {module}"
+        for path in sorted((ROOT / "gateway" / "src").rglob("*.py"))
+        for line, module in imported_modules(path)
+        if module.split(".")[0] in services
+    ]
+    assert services
+    assert hits == []
+
+
 def test_the_check_reports_test_support_imports(tmp_path: Path) -> None:
     # The guard itself: imports like the ones that used to ship are reported, others are not.
     (tmp_path / "helpers.py").write_text(

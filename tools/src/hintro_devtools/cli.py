@@ -8,6 +8,9 @@ cannot start or a service dies. ``infra``::
     down [--for run|test]            stop the nx-27017 that `up` started
     exec [--for run|test] -- CMD ... ensure, run CMD with the variables, stop what was started
                                      (always), exit with CMD's code (``make test``)
+
+``openapi [--check]`` (``make openapi``) rewrites the generated API documents
+(:mod:`hintro_devtools.apidocs`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
 
+from hintro_devtools.apidocs import openapi_main
 from hintro_devtools.infra import PROFILES, InfraError, ensure_infra, say
 from hintro_devtools.mongo import stop_detached
 from hintro_devtools.services import SERVICES, ServiceSpec
@@ -178,6 +182,7 @@ def infra_main(argv: list[str]) -> int:
 COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "run": (run_main, "run the whole stack until Ctrl-C (make run)"),
     "infra": (infra_main, "up | down | exec -- CMD: the infrastructure alone (make test)"),
+    "openapi": (openapi_main, "regenerate the OpenAPI and AsyncAPI documents (make openapi)"),
 }
 
 
