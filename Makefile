@@ -2,6 +2,7 @@
 #   make run    MongoDB (embedded), Redis, RabbitMQ and every service; Ctrl-C stops all of it
 #   make test   every test, against fresh test infrastructure
 #   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
+#   make openapi  regenerates the committed OpenAPI and AsyncAPI documents
 #   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...')
 # Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
 
@@ -14,7 +15,7 @@ UV = $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 # `install` has synced already; do not let `uv run` sync (or touch uv.lock) again.
 RUN = $(UV) run --no-sync
 # Every package's sources, including services added later.
-SRC_DIRS = $(wildcard shared/src gateway/src services/*/src tools/src)
+SRC_DIRS = $(wildcard shared/src gateway/src services/*/src tools/src testsupport/src)
 empty :=
 space := $(empty) $(empty)
 
@@ -22,7 +23,7 @@ PYTEST_ARGS ?=
 RUN_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help install run test lint fmt bench
+.PHONY: help install run test lint fmt bench openapi
 
 help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
@@ -30,6 +31,7 @@ help:
 	@echo "make test   run every test on fresh test infrastructure (PYTEST_ARGS='-k ...')"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt    ruff --fix and ruff format"
+	@echo "make openapi  regenerate the committed OpenAPI and AsyncAPI documents from the code"
 	@echo "make bench  start the suite, seed it, run the benchmark, print the table, write"
 	@echo "            bench/results/*.json (BENCH_ARGS='--quick' or '--duration 30 ...')"
 	@echo "make install  uv (with pip when missing) and the locked environment in .venv"
@@ -45,13 +47,13 @@ install:
 	$(UV) sync --frozen
 
 run: install
-	$(RUN) python -m hintro_devtools.stack $(RUN_ARGS)
+	$(RUN) python -m hintro_devtools run $(RUN_ARGS)
 
 # `infra exec` starts the test MongoDB (nx-27017 on 27117, fresh data), checks or starts Redis and
 # RabbitMQ, exports MONGO_URL/RABBITMQ_URL/REDIS_URL to pytest, always stops the MongoDB it
 # started, and exits with pytest's exit code.
 test: install
-	$(RUN) python -m hintro_devtools.infra exec --for test -- python -m pytest $(PYTEST_ARGS)
+	$(RUN) python -m hintro_devtools infra exec --for test -- python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(RUN) ruff check .
@@ -61,6 +63,11 @@ lint: install
 fmt: install
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+# gateway/src/hintro_gateway/openapi.json (served by the gateway as a file) and docs/asyncapi.json;
+# tests fail while either is stale.
+openapi: install
+	$(RUN) python -m hintro_devtools openapi
 
 # wrk (C) drives the plain authenticated GETs so the client takes less of the two cores; it is
 # installed with apt-get when missing and possible, else the asyncio generator is used instead.
