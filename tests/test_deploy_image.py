@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from hintro_devtools.ports import free_port
 from hintro_shared.healthcheck import check, service_port, settings_class
-from hintro_shared.testing import free_port
 from tests.deploy_helpers import ROOT, SERVICE_NAMES, SERVICE_PORTS
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

@@ -109,7 +109,7 @@ def test_a_failed_build_leaves_no_stamp_so_the_next_run_builds(tmp_path: Path) -
 
 def test_without_web_dir_the_steps_are_no_ops(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "hintro_devtools.web", "test"],
+        [sys.executable, "-m", "hintro_devtools", "web", "test"],
         env={**os.environ, "HINTRO_ROOT": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -122,7 +122,7 @@ def test_without_web_dir_the_steps_are_no_ops(tmp_path: Path) -> None:
 def test_missing_node_is_a_clear_error_or_a_warning_when_optional(tmp_path: Path) -> None:
     make_project(tmp_path)
     env = {**os.environ, "HINTRO_ROOT": str(tmp_path), "PATH": "/nonexistent"}
-    command = [sys.executable, "-m", "hintro_devtools.web", "build"]
+    command = [sys.executable, "-m", "hintro_devtools", "web", "build"]
     failed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert failed.returncode == 1
     assert "node and npm not found" in failed.stdout

@@ -31,7 +31,8 @@ API_EVENT_TYPES = {
     "task.unassigned",
     "task.deleted",
 }
-# Added beyond API.md's table, each documented in docs/events.md and by its producer.
+# Not domain events but the services' own feeds, never sent to clients (docs/api.md, "Event
+# types"); each documented in docs/events.md and by its producer.
 EXTENSION_EVENT_TYPES = {
     "activity.recorded",  # services/activity/README.md: what realtime pushes, with its seq
 }

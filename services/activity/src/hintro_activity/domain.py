@@ -127,7 +127,7 @@ class Actor:
 
 @dataclass(frozen=True)
 class Entry:
-    """One entry of a board's activity log (API.md: Entry)."""
+    """One entry of a board's activity log (docs/api.md, "Activity": Entry)."""
 
     id: str
     board_id: str

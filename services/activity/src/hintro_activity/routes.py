@@ -1,5 +1,5 @@
-"""HTTP surface of the activity service (API.md "Activity", plus realtime's replay documented
-in services/activity/README.md); ``OPERATIONS`` declares it for routing and for OpenAPI."""
+"""HTTP surface of the activity service (docs/api.md, "Activity": the history and realtime's
+replay); ``OPERATIONS`` declares it for routing and for OpenAPI."""
 
 from __future__ import annotations
 

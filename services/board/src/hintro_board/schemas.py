@@ -161,7 +161,7 @@ def member_json(user_id: str, role: str) -> dict[str, Any]:
 
 
 def board_json(board: Board) -> dict[str, Any]:
-    """The board as API.md describes it."""
+    """The board as docs/api.md ("Boards") describes it."""
     return {
         "id": board.id,
         "title": board.title,
@@ -175,7 +175,7 @@ def board_json(board: Board) -> dict[str, Any]:
 
 
 def list_json(board_list: BoardList) -> dict[str, Any]:
-    """The list as API.md describes it."""
+    """The list as docs/api.md ("Lists") describes it."""
     return {
         "id": board_list.id,
         "boardId": board_list.board_id,

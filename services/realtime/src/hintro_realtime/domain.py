@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 T = TypeVar("T")
 
 PUSH_EVENT = "event"
-"""The Socket.IO event every board event is pushed as (API.md, "Realtime")."""
+"""The Socket.IO event every board event is pushed as (docs/api.md, "Realtime (Socket.IO)")."""
 ROOM_PREFIX = "board:"
 MEMBER_REMOVED = "board.member_removed"
 BOARD_DELETED = "board.deleted"

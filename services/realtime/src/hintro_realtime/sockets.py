@@ -1,5 +1,5 @@
 """The Socket.IO surface: the ``AsyncServer`` and its handlers (the socket counterpart of
-``routes.py``). Protocol (API.md, "Realtime"; docs in the service README):
+``routes.py``). Protocol (docs/api.md, "Realtime (Socket.IO)"; the service README):
 
 - connect with ``auth: {token}``; refused with ``connect_error`` ``{message: code, data:
   {detail}}`` (``unauthorized``, ``unavailable``);

@@ -106,7 +106,7 @@ class Task:
     version: int
 
     def to_json(self) -> dict[str, Any]:
-        """The public representation (API.md "Task")."""
+        """The public representation (docs/api.md, "Tasks": Task)."""
         return {
             "id": self.id,
             "boardId": self.board_id,

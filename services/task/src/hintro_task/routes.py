@@ -1,5 +1,5 @@
-"""HTTP surface of the task service (API.md "Tasks"): thin handlers that authenticate, parse,
-call a use case and render; ``OPERATIONS`` declares them for routing and for OpenAPI."""
+"""HTTP surface of the task service (docs/api.md, "Tasks"): thin handlers that authenticate,
+parse, call a use case and render; ``OPERATIONS`` declares them for routing and for OpenAPI."""
 
 from __future__ import annotations
 

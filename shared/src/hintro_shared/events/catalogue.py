@@ -1,6 +1,6 @@
-"""The schema of every event's ``data``, one pydantic model per event type (API.md, "Event
-catalogue"), and the registry :data:`EVENT_SCHEMAS` that producers, consumers and the AsyncAPI
-document are built from.
+"""The schema of every event's ``data``, one pydantic model per event type (docs/events.md,
+"The catalogue"; docs/api.md, "Event types", says which ones clients receive), and the registry
+:data:`EVENT_SCHEMAS` that producers, consumers and the AsyncAPI document are built from.
 
 JSON keys are camelCase (``boardId``); Python attributes are snake_case. Events about an
 aggregate always carry its id and its ``version`` after the change, so a consumer can apply
@@ -262,7 +262,8 @@ class ActivityRecorded(EventData):
 
 
 # Routing key (= envelope ``type``) -> schema of ``data``. Adding an event type means adding it
-# here, regenerating docs/asyncapi.json and describing it in docs/events.md (a test checks).
+# here, regenerating docs/asyncapi.json (make openapi) and describing it in docs/events.md (a test
+# checks).
 EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "user.registered": UserRegistered,
     "board.created": BoardCreated,
