@@ -101,6 +101,10 @@ def test_a_failed_build_leaves_no_stamp_so_the_next_run_builds(tmp_path: Path) -
     (project / "dist" / web.BUILD_STAMP).write_text("ok")
     bump(project / "dist" / web.BUILD_STAMP)
     assert not web.needs_build(project)
+    (project / "tsconfig.tsbuildinfo").write_text("{}")  # written by tsc -b: not an input
+    bump(project / "tsconfig.tsbuildinfo")
+    bump(project / "tsconfig.tsbuildinfo")
+    assert not web.needs_build(project)
     (project / "vite.config.ts").write_text("export default {}")
     bump(project / "vite.config.ts")
     bump(project / "vite.config.ts")

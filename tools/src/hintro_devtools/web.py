@@ -73,8 +73,11 @@ def build_inputs(web: Path, extra: Iterable[Path] = ()) -> Iterable[Path]:
             for filename in filenames:
                 yield Path(directory) / filename
     for entry in web.iterdir():
-        if entry.is_file() and (
-            entry.name in _INPUT_FILES or entry.name.startswith(_CONFIG_PREFIXES)
+        # tsc -b writes tsconfig.tsbuildinfo during the build: an output, not an input.
+        if (
+            entry.is_file()
+            and not entry.name.endswith(".tsbuildinfo")
+            and (entry.name in _INPUT_FILES or entry.name.startswith(_CONFIG_PREFIXES))
         ):
             yield entry
     yield from (path for path in extra if path.is_file())
