@@ -157,13 +157,12 @@ def measure(gateway: str, seeded: Seeded, args: argparse.Namespace) -> dict[str,
     completed = subprocess.run(  # noqa: S603 - node from PATH, a fixed script
         ["node", str(BROWSER_DIR / "measure.mjs")],  # noqa: S607
         input=json.dumps(job),
-        capture_output=True,
+        stdout=subprocess.PIPE,  # the figures; its progress lines go to our stderr as they come
         text=True,
         check=False,
         cwd=BROWSER_DIR,
         timeout=1800,
     )
-    sys.stderr.write(completed.stderr)
     if completed.returncode != 0:
         raise RuntimeError(f"bench/browser/measure.mjs failed (exit {completed.returncode})")
     figures: dict[str, Any] = json.loads(completed.stdout)

@@ -81,7 +81,29 @@ async function runLighthouse(browser, url, preset) {
   const failing = Object.values(lhr.audits)
     .filter((audit) => audit.score !== null && audit.score < 0.9 && audit.scoreDisplayMode !== "informative")
     .map((audit) => `${audit.id} (${audit.score})`);
-  return { preset, url: lhr.finalDisplayedUrl, scores, metrics, failing_audits: failing };
+  // The console errors Lighthouse saw (best practices counts them) and the elements of the
+  // failing accessibility audits, so the report names what to fix.
+  const consoleErrors = (lhr.audits["errors-in-console"]?.details?.items ?? []).map(
+    (item) => `${item.source ?? ""}: ${item.description ?? ""}`.slice(0, 300),
+  );
+  const accessibility = (lhr.categories.accessibility?.auditRefs ?? [])
+    .map((ref) => lhr.audits[ref.id])
+    .filter((audit) => audit && audit.score !== null && audit.score < 1)
+    .map((audit) => ({
+      id: audit.id,
+      elements: (audit.details?.items ?? [])
+        .slice(0, 5)
+        .map((item) => item.node?.selector ?? item.node?.snippet ?? ""),
+    }));
+  return {
+    preset,
+    url: lhr.finalDisplayedUrl,
+    scores,
+    metrics,
+    failing_audits: failing,
+    console_errors: consoleErrors,
+    accessibility_issues: accessibility,
+  };
 }
 
 async function timeBigBoard(browser, url, lists, cache) {
