@@ -162,3 +162,30 @@ def test_precompress_refuses_a_directory_that_is_no_build(tmp_path: Path) -> Non
     )
     assert result.returncode == 1
     assert "index.html not found" in result.stderr
+
+
+def test_the_stack_says_to_open_the_app_only_when_it_is_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hintro_devtools.stack import Stack
+
+    monkeypatch.delenv("WEB_DIST_DIR", raising=False)
+    # As once every service is ready (only the gateway matters to the announcement).
+    monkeypatch.setattr(Stack, "urls", property(lambda _: {"gateway": "http://127.0.0.1:8080"}))
+    without = Stack(profile="run", root=tmp_path, free_ports=True, color=False)
+    without._announce(1.0)
+    said = capsys.readouterr().out
+    assert "the web app is not built" in said
+    assert "open http" not in said
+
+    (tmp_path / "web" / "dist").mkdir(parents=True)
+    (tmp_path / "web" / "dist" / "index.html").write_text("<!doctype html>")
+    built = Stack(profile="run", root=tmp_path, free_ports=True, color=False)
+    built._announce(1.0)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip(" |stack")]
+    # The first thing said after "ready" is where to go.
+    assert "Hintro is running: open http://127.0.0.1:8080/ in your browser" in lines[1]
+    # The test profile serves a build only when WEB_DIST_DIR names one.
+    test_profile = Stack(profile="test", root=tmp_path, free_ports=True, color=False)
+    test_profile._announce(1.0)
+    assert "not built" in capsys.readouterr().out

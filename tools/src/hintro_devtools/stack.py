@@ -320,9 +320,10 @@ class Stack:
     def _announce(self, elapsed: float) -> None:
         self.say(f"ready in {elapsed:.1f}s")
         gateway = self.urls.get("gateway")
+        served = self._web_app_served()
         if gateway is not None:
             self.say("")
-            if self._web_app_served():
+            if served:
                 self.say(f"  >>> Hintro is running: open {gateway}/ in your browser <<<")
             else:
                 self.say(
@@ -331,7 +332,8 @@ class Stack:
                 )
             self.say("")
         for name, url in self.urls.items():
-            self.say(f"  {name:<10} {url}" + ("   <- start here" if name == "gateway" else ""))
+            start_here = name == "gateway" and served
+            self.say(f"  {name:<10} {url}" + ("/   <- the web app" if start_here else ""))
 
     def _web_app_served(self) -> bool:
         """Whether the gateway serves a web app: ``WEB_DIST_DIR`` given, or the checkout's build
