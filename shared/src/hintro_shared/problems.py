@@ -1,7 +1,8 @@
 """RFC 9457 problem+json for every failure, so clients never see HTML, text or a traceback.
 
-Handlers raise :class:`Problem` (or aiohttp's HTTP exceptions); :func:`problem_middleware` turns
-everything, unexpected exceptions included, into ``application/problem+json``.
+Handlers raise :class:`Problem` (or aiohttp's HTTP exceptions), use cases raise the HTTP-free
+refusals of :mod:`hintro_shared.refusals`; :func:`problem_middleware` turns everything,
+unexpected exceptions included, into ``application/problem+json``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,15 @@ from pydantic import BaseModel, ValidationError
 
 from hintro_shared import jsonutil
 from hintro_shared.errors import UNAVAILABLE_ERRORS
+from hintro_shared.refusals import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    RuleBroken,
+    Unauthenticated,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _log = logging.getLogger(__name__)
@@ -82,6 +92,27 @@ def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
     )
 
 
+def refusal_problem(exc: DomainError) -> Problem:
+    """The problem a use case's refusal is answered with (the one mapping of the suite)."""
+    if isinstance(exc, NotFound):
+        return Problem(404, exc.detail)
+    if isinstance(exc, Forbidden):
+        return Problem(403, exc.detail)
+    if isinstance(exc, Unauthenticated):
+        return Problem(401, exc.detail)
+    if isinstance(exc, RuleBroken):
+        error: dict[str, Any] = {"loc": list(exc.loc), "msg": exc.message}
+        if exc.type is not None:
+            error["type"] = exc.type
+        return Problem(422, exc.detail, errors=[error])
+    if isinstance(exc, Conflict):
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return Problem(409, exc.detail, headers=headers)
+    if isinstance(exc, PreconditionFailed):
+        return Problem(412, exc.detail, title="Precondition Failed")
+    return Problem(422, exc.detail)
+
+
 def validation_problem(exc: ValidationError) -> Problem:
     """422 listing each failing field, without echoing the rejected input back."""
     errors = [
@@ -133,6 +164,8 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
         return response
     except Problem as problem:
         return problem_response(problem)
+    except DomainError as exc:
+        return problem_response(refusal_problem(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

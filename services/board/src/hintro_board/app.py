@@ -17,12 +17,7 @@ from hintro_board.consumers import ROUTING_KEYS, BoardEvents
 from hintro_board.list_repository import MongoLists
 from hintro_board.lists import ListService
 from hintro_board.repository import MongoBoards, MongoUsers
-from hintro_board.routes import (
-    BOARD_SERVICE,
-    LIST_SERVICE,
-    OPERATIONS,
-    domain_error_middleware,
-)
+from hintro_board.routes import BOARD_SERVICE, LIST_SERVICE, OPERATIONS
 from hintro_board.service import BoardService
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
@@ -94,7 +89,7 @@ def _service_ctx(settings: Settings) -> Ctx:
 
 def create_app(settings: Settings, *, token_keys: KeySource | None = None) -> web.Application:
     """The board service's application; ``token_keys`` replaces auth's JWKS (tests)."""
-    app = create_base_app(settings, extra_middlewares=(domain_error_middleware,))
+    app = create_base_app(settings)
     app[BOARD_SETTINGS] = settings
     app.cleanup_ctx.extend(
         [

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from hintro_shared.authz import Role
 from hintro_shared.ordering import jittered_key_between
+from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
 
 MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
@@ -25,41 +26,56 @@ GRANTABLE_ROLES: frozenset[Role] = frozenset({Role.EDITOR, Role.VIEWER})
 _USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
-class DomainError(Exception):
-    """A rule of the board domain refused the request."""
-
-
-class AlreadyMember(DomainError):
+class AlreadyMember(Conflict):
     """The user is already a member of the board."""
 
+    def __init__(self, user_id: str) -> None:
+        super().__init__("The user is already a member of this board.")
+        self.user_id = user_id
 
-class NotAMember(DomainError):
+
+class NotAMember(NotFound):
     """The user named in the path is not a member of the board."""
 
+    def __init__(self, user_id: str) -> None:
+        super().__init__("member")
+        self.user_id = user_id
 
-class OwnerIsFixed(DomainError):
+
+class OwnerIsFixed(Conflict):
     """The owner can be neither removed from the board nor given another role."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "The owner cannot be removed or given another role; delete the board instead."
+        )
 
-class UnknownUser(DomainError):
+
+class UnknownUser(NotFound):
     """No registered user has that id or email."""
 
+    def __init__(self) -> None:
+        super().__init__("user")
 
-class InvalidAnchor(DomainError):
+
+class InvalidAnchor(RuleBroken):
     """``afterId`` / ``beforeId`` name no list of this board, the list itself, or are reversed."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(("body", field), message, type_="invalid_anchor", detail=message)
         self.field = field
 
 
-class StaleVersion(DomainError):
+class StaleVersion(PreconditionFailed):
     """``If-Match`` named a version the resource no longer has."""
 
 
-class Contention(DomainError):
+class Contention(Conflict):
     """Concurrent writers kept changing the resource (or taking the computed position) while
     this write retried; nothing was written and the client may retry."""
+
+    def __init__(self) -> None:
+        super().__init__("The resource is being changed concurrently; retry.", retry_after=1)
 
 
 def new_id() -> str:
@@ -138,7 +154,7 @@ def members_from(
 def check_grantable(role: Role) -> Role:
     """The member routes may grant editor or viewer only (the owner is fixed)."""
     if role not in GRANTABLE_ROLES:
-        raise OwnerIsFixed("the owner role cannot be granted")
+        raise OwnerIsFixed()
     return role
 
 

@@ -22,7 +22,7 @@ from hintro_board.ports import Boards, Cache, Lists, Outbox, PositionTaken
 from hintro_board.service import MAX_WRITE_ATTEMPTS, Actor, make_event
 from hintro_shared.authz import Action, authorize
 from hintro_shared.events import catalogue as ev
-from hintro_shared.problems import not_found
+from hintro_shared.refusals import NotFound
 
 
 class ListService:
@@ -118,12 +118,12 @@ class ListService:
                 continue
             await self._written(board_id, list_id)
             return board_list
-        raise Contention(list_id)
+        raise Contention()
 
     async def _list_for(self, actor: Actor, list_id: str, action: Action) -> BoardList:
         board_list = await self._lists.get(list_id)
         if board_list is None:
-            raise not_found("list")
+            raise NotFound("list")
         await self._authorize(actor, board_list.board_id, action, "list")
         return board_list
 
@@ -139,7 +139,7 @@ class ListService:
         for _ in range(max(self._position_retries, MAX_WRITE_ATTEMPTS)):
             current = await self._list_for(actor, list_id, Action.EDIT_LISTS)
             if expected_version is not None and current.version != expected_version:
-                raise StaleVersion(list_id)
+                raise StaleVersion()
             position = (
                 await self._place(current.board_id, placement, list_id)
                 if placement.anchored
@@ -177,8 +177,8 @@ class ListService:
                     version=current.version + 1,
                 )
             if expected_version is not None:
-                raise StaleVersion(list_id)
-        raise Contention(list_id)
+                raise StaleVersion()
+        raise Contention()
 
     async def delete_list(self, actor: Actor, list_id: str) -> None:
         """Delete a list; its tasks go when the task service sees ``list.deleted``."""
@@ -194,4 +194,4 @@ class ListService:
             if await self._lists.tombstone(list_id, current.version, event):
                 await self._written(current.board_id, list_id)
                 return
-        raise Contention(list_id)
+        raise Contention()

@@ -1,7 +1,8 @@
 """The board service's HTTP surface, declared once as :data:`OPERATIONS`.
 
 Every handler verifies the bearer token itself (defence in depth; the gateway checks too),
-then validates the body, then calls a use case; domain refusals become problem+json here.
+then validates the body, then calls a use case; the use cases' refusals
+(:mod:`hintro_shared.refusals`) become problem+json in the shared problem middleware.
 """
 
 from __future__ import annotations
@@ -10,18 +11,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from hintro_board.domain import (
-    AlreadyMember,
-    Contention,
-    DomainError,
-    InvalidAnchor,
-    NotAMember,
-    OwnerIsFixed,
-    Placement,
-    StaleVersion,
-    UnknownUser,
-    is_valid_user_id,
-)
+from hintro_board.domain import Placement, is_valid_user_id
 from hintro_board.lists import ListService
 from hintro_board.schemas import (
     BoardCreate,
@@ -45,51 +35,14 @@ from hintro_shared.authz import Role
 from hintro_shared.http import SOCKET_ID_HEADER, json_response, origin_socket_id
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
-from hintro_shared.problems import (
-    Problem,
-    error_middleware,
-    not_found,
-    read_json,
-    unauthorized,
-    validate,
-)
+from hintro_shared.problems import read_json, unauthorized, validate
 from hintro_shared.tokens import authenticate
-from hintro_shared.versioning import etag, expected_version, stale_version
+from hintro_shared.versioning import etag, expected_version
 
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
 
 _JSON = "application/json"
-
-
-def _problem_for(exc: DomainError) -> Problem:
-    if isinstance(exc, InvalidAnchor):
-        return Problem(
-            422,
-            str(exc),
-            errors=[{"loc": ["body", exc.field], "msg": str(exc), "type": "invalid_anchor"}],
-        )
-    if isinstance(exc, StaleVersion):
-        return stale_version()
-    if isinstance(exc, AlreadyMember):
-        return Problem(409, "The user is already a member of this board.")
-    if isinstance(exc, OwnerIsFixed):
-        return Problem(
-            409, "The owner cannot be removed or given another role; delete the board instead."
-        )
-    if isinstance(exc, NotAMember):
-        return not_found("member")
-    if isinstance(exc, UnknownUser):
-        return not_found("user")
-    if isinstance(exc, Contention):
-        return Problem(
-            409, "The resource is being changed concurrently; retry.", headers={"Retry-After": "1"}
-        )
-    return Problem(422, str(exc))
-
-
-domain_error_middleware = error_middleware(DomainError, _problem_for)
-"""Turn a domain refusal into its problem (inside the shared problem middleware)."""
 
 
 async def _actor(request: web.Request) -> Actor:

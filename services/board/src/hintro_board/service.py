@@ -37,7 +37,7 @@ from hintro_shared import jsonutil
 from hintro_shared.authz import Action, Role, authorize, require_member
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
-from hintro_shared.problems import not_found
+from hintro_shared.refusals import NotFound
 
 SOURCE = "hintro/board"
 # Compare-and-set attempts before a write gives up with 409 (only under heavy contention).
@@ -106,13 +106,13 @@ class BoardService:
         for _ in range(MAX_WRITE_ATTEMPTS):
             board = await self._board_for(actor, board_id, action)
             if expected_version is not None and board.version != expected_version:
-                raise StaleVersion(board_id)
+                raise StaleVersion()
             if await attempt(board):
                 await self._written(board_id)
                 return board
             if expected_version is not None:
-                raise StaleVersion(board_id)
-        raise Contention(board_id)
+                raise StaleVersion()
+        raise Contention()
 
     # --- boards ------------------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class BoardService:
             self._boards.get(board_id), self._lists.of_board(board_id)
         )
         if board is None:
-            raise not_found("board")
+            raise NotFound("board")
         body = jsonutil.dumps_bytes(board_with_lists_json(board, lists))
         roles = {m.user_id: m.role.value for m in board.members}
         # Stored under the generation seen before the reads: a write that landed meanwhile
@@ -221,11 +221,11 @@ class BoardService:
         if email is not None:
             found = await self._users.id_by_email(normalise_email(email))
             if found is None:
-                raise UnknownUser(email)
+                raise UnknownUser()
             return found
         assert user_id is not None
         if not is_valid_user_id(user_id) or not await self._users.exists(user_id):
-            raise UnknownUser(user_id)
+            raise UnknownUser()
         return user_id
 
     async def add_member(
@@ -266,7 +266,7 @@ class BoardService:
             if previous is None:
                 raise NotAMember(user_id)
             if previous is Role.OWNER:
-                raise OwnerIsFixed(user_id)
+                raise OwnerIsFixed()
             if previous is role:
                 return True  # nothing changes: no new version, no event
             data = ev.MemberRoleChanged(
@@ -296,7 +296,7 @@ class BoardService:
             if role is None:
                 raise NotAMember(user_id)
             if role is Role.OWNER:
-                raise OwnerIsFixed(user_id)
+                raise OwnerIsFixed()
             data = ev.MemberRemoved(
                 board_id=board_id, user_id=user_id, role=role.value, version=board.version + 1
             )

@@ -21,7 +21,7 @@ from hintro_shared.tokens import KeySource, token_verifier_ctx
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
 from hintro_task.repository import TaskRepository
-from hintro_task.routes import OPERATIONS, TASK_SERVICE, rule_error_middleware
+from hintro_task.routes import OPERATIONS, TASK_SERVICE
 from hintro_task.service import TaskService
 
 
@@ -60,7 +60,7 @@ def create_app(
 
     ``token_keys`` replaces auth's JWKS as the source of verification keys (tests);
     ``board_client`` replaces the client of the board service."""
-    app = create_base_app(settings, extra_middlewares=(rule_error_middleware,))
+    app = create_base_app(settings)
     client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
     app.cleanup_ctx.append(mongo_ctx(settings))
     app.cleanup_ctx.append(rabbit_ctx(settings))

@@ -39,16 +39,6 @@ TASK_DELETED = "task.deleted"
 EDITABLE_FIELDS = ("title", "description", "labels", "dueDate")
 
 
-class TaskRuleError(Exception):
-    """A request that is well-formed but breaks a rule (an anchor in another list, an assignee
-    who is not a member). The HTTP layer answers 422 and nothing is written."""
-
-    def __init__(self, loc: tuple[str, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.message = message
-
-
 class PositionTaken(Exception):
     """Another task already holds the chosen position in that list (the writer picks another
     key and tries again)."""

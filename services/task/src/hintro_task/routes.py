@@ -13,11 +13,11 @@ from hintro_shared.http import (
 )
 from hintro_shared.logging import request_id_var
 from hintro_shared.openapi import Operation
-from hintro_shared.problems import Problem, error_middleware, not_found, read_json, validate
+from hintro_shared.problems import not_found, read_json, validate
 from hintro_shared.tokens import authenticate
 from hintro_shared.versioning import expected_version
 from hintro_task.access import Caller
-from hintro_task.domain import Task, TaskRuleError, is_safe_id
+from hintro_task.domain import Task, is_safe_id
 from hintro_task.schemas import (
     CreateTaskBody,
     ListTasksQuery,
@@ -30,18 +30,6 @@ from hintro_task.service import TaskService
 
 TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
 TAG = "tasks"
-
-
-def _rule_problem(exc: TaskRuleError) -> Problem:
-    return Problem(
-        422,
-        "The request failed validation.",
-        errors=[{"loc": list(exc.loc), "msg": exc.message}],
-    )
-
-
-rule_error_middleware = error_middleware(TaskRuleError, _rule_problem)
-"""A broken rule (:class:`TaskRuleError`) is a 422 problem like a schema failure."""
 
 
 async def _caller(request: web.Request) -> Caller:

@@ -1,7 +1,7 @@
 """The task use cases, over small interfaces (a task store, the projection, the board service).
 
 Each use case authorizes first (non-members 404, viewers 403 on writes, via the shared
-capability table), checks the rules (422, nothing written), then makes exactly one
+capability table), checks the rules (:class:`RuleBroken`, nothing written), then makes exactly one
 single-document write that carries its event. Writes are compare-and-set on the task's version
 and placements retry on a position collision, so concurrent requests never lose an update or
 end up at the same place.
@@ -16,8 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hintro_shared.authz import Action
-from hintro_shared.problems import Problem, not_found
-from hintro_shared.versioning import stale_version
+from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
 from hintro_task.domain import (
     ASSIGNEES_MAX,
@@ -27,7 +26,6 @@ from hintro_task.domain import (
     PositionTaken,
     Task,
     TaskEvent,
-    TaskRuleError,
     assignment_event,
     changed_fields,
     created_event,
@@ -75,12 +73,12 @@ class TaskStore(Protocol):
     async def purge_list(self, list_id: str) -> int: ...
 
 
-def _contended() -> Problem:
-    return Problem(409, "The task is being changed concurrently; retry.")
+def _contended() -> Conflict:
+    return Conflict("The task is being changed concurrently; retry.")
 
 
-def _unknown_list(loc: tuple[str, ...]) -> TaskRuleError:
-    return TaskRuleError(loc, "no such list on this board")
+def _unknown_list(loc: tuple[str, ...]) -> RuleBroken:
+    return RuleBroken(loc, "no such list on this board")
 
 
 class TaskService:
@@ -108,7 +106,7 @@ class TaskService:
     async def _load(self, caller: Caller, task_id: str, action: Action) -> tuple[Task, BoardAccess]:
         task = await self._tasks.get(task_id) if is_safe_id(task_id) else None
         if task is None:
-            raise not_found("task")
+            raise NotFound("task")
         access = self.access(task.board_id, caller)
         await access.authorize(action, what="task")
         return task, access
@@ -123,7 +121,7 @@ class TaskService:
         """Where a task goes in ``list_id``: after ``after_id`` / before ``before_id`` (tasks of
         that list), at the end without anchors. ``moving`` is the task being placed."""
         if moving is not None and moving in (after_id, before_id):
-            raise TaskRuleError(
+            raise RuleBroken(
                 ("body", "afterId" if moving == after_id else "beforeId"),
                 "a task cannot be placed next to itself",
             )
@@ -131,7 +129,7 @@ class TaskService:
         before = await self._anchor(list_id, before_id, "beforeId")
         if after is not None:
             if before is not None and not after.position < before.position:
-                raise TaskRuleError(("body", "beforeId"), "beforeId must come after afterId")
+                raise RuleBroken(("body", "beforeId"), "beforeId must come after afterId")
             upper = await self._tasks.position_after(list_id, after.position, exclude=moving)
             return Placement(after.position, upper)
         if before is not None:
@@ -144,7 +142,7 @@ class TaskService:
             return None
         anchor = await self._tasks.get(anchor_id)
         if anchor is None or anchor.list_id != list_id:
-            raise TaskRuleError(("body", name), "the anchor must be a task in the target list")
+            raise RuleBroken(("body", name), "the anchor must be a task in the target list")
         return anchor
 
     async def _target_list(self, access: BoardAccess, list_id: str) -> ListRef:
@@ -171,7 +169,7 @@ class TaskService:
         requested_assignees: list[str] = fields.get("assigneeIds", [])
         for index, user_id in enumerate(requested_assignees):
             if not await access.is_member(user_id):
-                raise TaskRuleError(("body", "assigneeIds", str(index)), "not a board member")
+                raise RuleBroken(("body", "assigneeIds", str(index)), "not a board member")
         assignees = unique_in_order(requested_assignees)
         at = self._clock()
         due = fields.get("dueDate")
@@ -222,7 +220,7 @@ class TaskService:
         for _ in range(MAX_ATTEMPTS):
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
             if expected_version is not None and task.version != expected_version:
-                raise stale_version()
+                raise PreconditionFailed()
             changes = changed_fields(task, requested)
             if not changes:
                 return task
@@ -274,9 +272,9 @@ class TaskService:
                 return task
             if on:
                 if not is_safe_id(user_id) or not await access.is_member(user_id):
-                    raise TaskRuleError(("path", "userId"), "not a board member")
+                    raise RuleBroken(("path", "userId"), "not a board member")
                 if len(task.assignee_ids) >= ASSIGNEES_MAX:
-                    raise TaskRuleError(("path", "userId"), "a task has at most 50 assignees")
+                    raise RuleBroken(("path", "userId"), "a task has at most 50 assignees")
                 assignees = (*task.assignee_ids, user_id)
             else:
                 assignees = tuple(a for a in task.assignee_ids if a != user_id)
