@@ -3,8 +3,6 @@ in services/activity/README.md); ``OPERATIONS`` declares it for routing and for 
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from hintro_activity.access import Caller
@@ -17,8 +15,7 @@ from hintro_activity.schemas import (
     ReplayQuery,
 )
 from hintro_activity.service import ActivityService
-from hintro_shared import jsonutil
-from hintro_shared.http import REQUEST_ID_HEADER
+from hintro_shared.http import REQUEST_ID_HEADER, json_response
 from hintro_shared.logging import request_id_var
 from hintro_shared.openapi import Operation
 from hintro_shared.problems import not_found, validate
@@ -37,10 +34,6 @@ async def _caller(request: web.Request) -> Caller:
     )
 
 
-def _json(body: Any) -> web.Response:
-    return web.Response(body=jsonutil.dumps_bytes(body), content_type="application/json")
-
-
 async def handle_board_activity(request: web.Request) -> web.Response:
     """GET /api/boards/{boardId}/activity"""
     caller = await _caller(request)
@@ -52,7 +45,7 @@ async def handle_board_activity(request: web.Request) -> web.Response:
     if "afterSeq" in query:
         replay_query = validate(ReplayQuery, query)
         replay = await service.replay(caller, board_id, replay_query.after_seq, replay_query.limit)
-        return _json(
+        return json_response(
             {
                 "items": [entry.to_json() for entry in replay.items],
                 "next": replay.next,
@@ -61,7 +54,7 @@ async def handle_board_activity(request: web.Request) -> web.Response:
         )
     history_query = validate(HistoryQuery, query)
     page = await service.history(caller, board_id, history_query.limit, history_query.before)
-    return _json({"items": [entry.to_json() for entry in page.items], "next": page.next})
+    return json_response({"items": [entry.to_json() for entry in page.items], "next": page.next})
 
 
 OPERATIONS: list[Operation] = [

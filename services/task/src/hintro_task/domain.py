@@ -95,24 +95,6 @@ class Task:
     updated_at: datetime
     version: int
 
-    def to_json(self) -> dict[str, Any]:
-        """The public representation (API.md "Task")."""
-        return {
-            "id": self.id,
-            "boardId": self.board_id,
-            "listId": self.list_id,
-            "title": self.title,
-            "description": self.description,
-            "position": self.position,
-            "assigneeIds": list(self.assignee_ids),
-            "labels": list(self.labels),
-            "dueDate": self.due_date,
-            "createdBy": self.created_by,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-            "version": self.version,
-        }
-
     def field_values(self) -> dict[str, Any]:
         """The editable fields by their public names, for computing what a PATCH changes."""
         return {
@@ -176,9 +158,23 @@ def _subject(task: Task) -> dict[str, Any]:
 
 def created_event(task: Task) -> TaskEvent:
     """``task.created`` carries the whole new task."""
-    data = task.to_json()
-    del data["id"], data["updatedAt"]
-    return TaskEvent(TASK_CREATED, {**data, "taskId": task.id})
+    return TaskEvent(
+        TASK_CREATED,
+        {
+            "boardId": task.board_id,
+            "listId": task.list_id,
+            "title": task.title,
+            "description": task.description,
+            "position": task.position,
+            "assigneeIds": list(task.assignee_ids),
+            "labels": list(task.labels),
+            "dueDate": task.due_date,
+            "createdBy": task.created_by,
+            "createdAt": task.created_at,
+            "version": task.version,
+            "taskId": task.id,
+        },
+    )
 
 
 def updated_event(task: Task, changes: dict[str, Any]) -> TaskEvent:

@@ -25,6 +25,7 @@ from hintro_task.schemas import (
     TaskOut,
     TaskPage,
     UpdateTaskBody,
+    task_json,
 )
 from hintro_task.service import TaskService
 
@@ -50,7 +51,7 @@ def _path_id(request: web.Request, name: str, what: str) -> str:
 
 
 def _task(task: Task, *, status: int = 200) -> web.Response:
-    return json_response(task.to_json(), status=status, version=task.version)
+    return json_response(task_json(task), status=status, version=task.version)
 
 
 def _service(request: web.Request) -> TaskService:
@@ -65,7 +66,7 @@ async def handle_list_tasks(request: web.Request) -> web.Response:
     items, next_cursor = await _service(request).list_tasks(
         caller, board_id, query.list_id, query.limit, query.cursor
     )
-    return json_response({"items": [task.to_json() for task in items], "next": next_cursor})
+    return json_response({"items": [task_json(task) for task in items], "next": next_cursor})
 
 
 async def handle_create_task(request: web.Request) -> web.Response:
