@@ -8,7 +8,7 @@ from aiohttp.test_utils import make_mocked_request
 from hintro_shared.authz import Action, Role, authorize, can
 from hintro_shared.pagination import decode_cursor, encode_cursor
 from hintro_shared.problems import Problem
-from hintro_shared.refusals import Forbidden, NotFound
+from hintro_shared.refusals import Forbidden, NotFound, RuleBroken
 from hintro_shared.versioning import etag, expected_version
 
 
@@ -40,9 +40,9 @@ def test_cursor_round_trips_and_rejects_garbage() -> None:
     key = {"listPosition": "a0", "position": "a1V", "id": "abc"}
     assert decode_cursor(encode_cursor(key)) == key
     for garbage in ["!!!", "bm90IGpzb24", encode_cursor({"x": 1})[:-3] + "@@@"]:
-        with pytest.raises(Problem) as caught:
+        with pytest.raises(RuleBroken) as caught:
             decode_cursor(garbage)
-        assert caught.value.status == 422
+        assert caught.value.loc == ("query", "cursor")
 
 
 def test_if_match_parsing() -> None:
