@@ -8,9 +8,10 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from hintro_shared.refusals import Conflict, NotFound, Unauthenticated
+from hintro_shared.timeutil import now_millis
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
 PASSWORD_MIN_LENGTH = 8
@@ -72,9 +73,7 @@ def truncate_to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def utc_now() -> datetime:
-    """The current time, UTC, at the precision the database keeps."""
-    return truncate_to_millis(datetime.now(UTC))
+utc_now = now_millis
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from hintro_shared.authz import Role
 from hintro_shared.ordering import jittered_key_between
 from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
+from hintro_shared.timeutil import now_millis
 
 MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
@@ -83,11 +84,7 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def now() -> datetime:
-    """The current UTC time at millisecond precision, as MongoDB stores it, so the value a
-    write returns equals the value a later read returns."""
-    current = datetime.now(UTC)
-    return current.replace(microsecond=current.microsecond // 1000 * 1000)
+now = now_millis
 
 
 def is_valid_user_id(user_id: str) -> bool:

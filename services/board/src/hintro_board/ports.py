@@ -11,10 +11,7 @@ from hintro_board.cache import Lookup
 from hintro_board.domain import Board, BoardList
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
-
-
-class PositionTaken(Exception):
-    """Another list of the board already has the computed position (unique index)."""
+from hintro_shared.ordering import PositionTaken as PositionTaken
 
 
 class Boards(Protocol):

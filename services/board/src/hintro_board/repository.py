@@ -20,7 +20,7 @@ nx-27017 quirks this module works around (each is pinned by the conformance test
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -32,6 +32,7 @@ from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields, tombstone_update, with_outbox
 from hintro_shared.events.relay import ensure_outbox_index
+from hintro_shared.timeutil import stored_time
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
@@ -56,12 +57,7 @@ LIST_FIELDS: dict[str, int] = {
 }
 
 
-def as_datetime(value: Any) -> datetime:
-    """A stored UTC time, whichever form it came back in (see the module docstring)."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+as_datetime = stored_time
 
 
 def board_from(doc: Mapping[str, Any]) -> Board:

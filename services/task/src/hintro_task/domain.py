@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 # What the task service knows of boards (lifted into hintro_shared.boardview), re-exported so
 # the task vocabulary stays in one place.
 from hintro_shared.boardview.model import BoardSnapshot as BoardSnapshot
 from hintro_shared.boardview.model import ListRef as ListRef
+from hintro_shared.ordering import PositionTaken as PositionTaken
 from hintro_shared.ordering import jittered_key_between
+from hintro_shared.timeutil import now_millis
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -39,11 +41,6 @@ TASK_DELETED = "task.deleted"
 EDITABLE_FIELDS = ("title", "description", "labels", "dueDate")
 
 
-class PositionTaken(Exception):
-    """Another task already holds the chosen position in that list (the writer picks another
-    key and tries again)."""
-
-
 @dataclass(frozen=True)
 class EventContext:
     """Who caused a change and from where: copied into each event's envelope."""
@@ -58,17 +55,7 @@ def is_safe_id(value: str) -> bool:
     return bool(_SAFE_ID.match(value))
 
 
-def now() -> datetime:
-    """The current UTC time at the millisecond precision MongoDB stores."""
-    return to_millis(datetime.now(UTC))
-
-
-def to_millis(value: datetime) -> datetime:
-    """``value`` in UTC truncated to milliseconds, so what is stored is what is answered."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+now = now_millis
 
 
 def unique_in_order(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ from hintro_shared.events.outbox import (
     tombstone_update,
     with_outbox,
 )
+from hintro_shared.timeutil import rfc3339, stored_time
 from hintro_task.domain import EventContext, PositionTaken, Task, TaskEvent
 
 Document = dict[str, Any]
@@ -52,19 +53,11 @@ TASK_FIELDS: Document = {
 _POSITION_ONLY: Document = {"position": 1, "_id": 0}
 
 
-def _time_out(value: datetime) -> str:
-    # Times are stored as fixed-width RFC 3339 strings (millisecond precision, "Z"): they sort
-    # like the instants they name, and nx-27017 0.8.1 would turn a top-level datetime written
-    # by $set into a zone-less string.
-    return (
-        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    )
-
-
-def _time_in(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+# Times are stored as fixed-width RFC 3339 strings (millisecond precision, "Z"): they sort like
+# the instants they name, and nx-27017 0.8.1 would turn a top-level datetime written by $set
+# into a zone-less string.
+_time_out = rfc3339
+_time_in = stored_time
 
 
 def _to_document(task: Task) -> Document:

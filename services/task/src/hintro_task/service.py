@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from hintro_shared.authz import Action
 from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
+from hintro_shared.timeutil import to_millis
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
 from hintro_task.domain import (
     ASSIGNEES_MAX,
@@ -33,7 +34,6 @@ from hintro_task.domain import (
     is_safe_id,
     moved_event,
     now,
-    to_millis,
     unique_in_order,
     updated_event,
 )
