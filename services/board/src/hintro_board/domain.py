@@ -7,13 +7,13 @@ are ordered by fractional-index positions computed from the neighbours a client 
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from hintro_shared.authz import Role
+from hintro_shared.ids import is_safe_id
+from hintro_shared.ids import new_id as new_id
 from hintro_shared.ordering import jittered_key_between
 from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
 from hintro_shared.timeutil import now_millis
@@ -22,9 +22,6 @@ MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
 # Roles the member routes may grant; the single owner is fixed when the board is created.
 GRANTABLE_ROLES: frozenset[Role] = frozenset({Role.EDITOR, Role.VIEWER})
-# User ids become keys of the ``roles`` map (a dotted path in updates), so they must never
-# contain "." or "$"; auth issues hex ids, this admits any reasonable opaque id.
-_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
 class AlreadyMember(Conflict):
@@ -79,17 +76,12 @@ class Contention(Conflict):
         super().__init__("The resource is being changed concurrently; retry.", retry_after=1)
 
 
-def new_id() -> str:
-    """A fresh opaque id (32 hex characters)."""
-    return uuid.uuid4().hex
-
-
 now = now_millis
 
 
 def is_valid_user_id(user_id: str) -> bool:
-    """Whether ``user_id`` may be stored as a member key."""
-    return bool(_USER_ID.match(user_id))
+    """Whether ``user_id`` may be stored as a member key (``roles.<userId>``)."""
+    return is_safe_id(user_id)
 
 
 def normalise_email(email: str) -> str:

@@ -7,7 +7,6 @@ is its position alone, so moving a task rewrites that one task and nothing else.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,8 @@ from typing import Any
 # the task vocabulary stays in one place.
 from hintro_shared.boardview.model import BoardSnapshot as BoardSnapshot
 from hintro_shared.boardview.model import ListRef as ListRef
+from hintro_shared.ids import ID_MAX_LENGTH
+from hintro_shared.ids import is_safe_id as is_safe_id
 from hintro_shared.ordering import PositionTaken as PositionTaken
 from hintro_shared.ordering import jittered_key_between
 from hintro_shared.timeutil import now_millis
@@ -25,11 +26,7 @@ DESCRIPTION_MAX = 10_000
 LABELS_MAX = 20
 LABEL_MAX = 50
 ASSIGNEES_MAX = 50
-ID_MAX = 128
-
-# Ids become map keys in the projection (``members.<userId>``) and path segments towards the
-# board service, so only characters that are safe in both are accepted.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+ID_MAX = ID_MAX_LENGTH
 
 TASK_CREATED = "task.created"
 TASK_UPDATED = "task.updated"
@@ -48,11 +45,6 @@ class EventContext:
     actor_id: str
     correlation_id: str | None = None
     origin_socket_id: str | None = None
-
-
-def is_safe_id(value: str) -> bool:
-    """Whether ``value`` can be used as an id key (see ``_SAFE_ID``)."""
-    return bool(_SAFE_ID.match(value))
 
 
 now = now_millis

@@ -9,13 +9,13 @@ end up at the same place.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from hintro_shared.authz import Action
+from hintro_shared.ids import new_id
 from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
 from hintro_shared.timeutil import to_millis
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
@@ -90,7 +90,7 @@ class TaskService:
         projection: ProjectionReader,
         directory: BoardDirectory,
         *,
-        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        new_id: Callable[[], str] = new_id,
         clock: Callable[[], datetime] = now,
     ) -> None:
         self._tasks = tasks
