@@ -47,7 +47,7 @@ async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
 async def users(db: AsyncDatabase[dict[str, Any]]) -> AsyncIterator[MongoUsers]:
     relay = OutboxRelay(NoPublisher())
     repository = MongoUsers(db, relay)
-    await repository.ensure_indexes()
+    await repository.create_indexes()
     yield repository
     await relay.stop()
 
@@ -63,7 +63,7 @@ def _event(user_id: str, email: str) -> EventEnvelope:
 async def test_user_and_its_event_are_one_document_and_duplicates_are_refused(
     db: AsyncDatabase[dict[str, Any]], users: MongoUsers
 ) -> None:
-    await users.ensure_indexes()  # idempotent
+    await users.create_indexes()  # idempotent
     user = new_user("ada@example.com", "Ada", "hash-1", utc_now())
     await users.add(user, _event(user.id, user.email))
     stored = await users.by_email("ada@example.com")
@@ -92,7 +92,7 @@ async def test_concurrent_spends_of_one_token_have_exactly_one_winner(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
     tokens = MongoRefreshTokens(db, family_retention=timedelta(days=31))
-    await tokens.ensure_indexes()
+    await tokens.create_indexes()
     _, record = issue_refresh_token("user-1", "family-1", utc_now(), timedelta(days=30))
     await tokens.add(record)
     results = await asyncio.gather(*(tokens.spend(record.token_hash) for _ in range(10)))
@@ -110,7 +110,7 @@ async def test_family_revocation_is_idempotent_and_concurrency_safe(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
     tokens = MongoRefreshTokens(db, family_retention=timedelta(days=31))
-    await tokens.ensure_indexes()
+    await tokens.create_indexes()
     assert not await tokens.is_family_revoked("family-1")
     now = utc_now()
     await asyncio.gather(*(tokens.revoke_family("family-1", now) for _ in range(5)))

@@ -79,8 +79,8 @@ def _service_ctx(settings: AuthSettings) -> Ctx:
         refresh_tokens = MongoRefreshTokens(
             db, family_retention=timedelta(seconds=settings.refresh_token_ttl_seconds, days=1)
         )
-        await users.ensure_indexes()
-        await refresh_tokens.ensure_indexes()
+        await users.create_indexes()
+        await refresh_tokens.create_indexes()
         app[AUTH_SERVICE] = AuthService(
             users=users,
             refresh_tokens=refresh_tokens,

@@ -79,7 +79,7 @@ class MongoUsers:
         """The ``users`` collection (the outbox relay reads it too)."""
         return self._users
 
-    async def ensure_indexes(self) -> None:
+    async def create_indexes(self) -> None:
         """Create the indexes this repository relies on (idempotent)."""
         await self._users.create_index([("email", ASCENDING)], unique=True, name="email_unique")
         await ensure_outbox_index(self._users)
@@ -121,7 +121,7 @@ class MongoRefreshTokens:
         # A revoked family must be remembered as long as any of its tokens could be presented.
         self._family_retention = family_retention
 
-    async def ensure_indexes(self) -> None:
+    async def create_indexes(self) -> None:
         """TTL indexes, so expired tokens and forgotten families clean themselves up."""
         await self._tokens.create_index(
             [("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"

@@ -19,7 +19,7 @@ from hintro_board.domain import (
     position_between,
 )
 from hintro_board.ports import Boards, Cache, Lists, Outbox, PositionTaken
-from hintro_board.service import MAX_WRITE_ATTEMPTS, Actor, make_event
+from hintro_board.service import MAX_WRITE_ATTEMPTS, Caller, make_event
 from hintro_shared.authz import Action, authorize
 from hintro_shared.events import catalogue as ev
 from hintro_shared.refusals import NotFound
@@ -43,7 +43,7 @@ class ListService:
         self._cache = cache
         self._position_retries = position_retries
 
-    async def _authorize(self, actor: Actor, board_id: str, action: Action, what: str) -> None:
+    async def _authorize(self, actor: Caller, board_id: str, action: Action, what: str) -> None:
         board = await self._boards.get(board_id)
         authorize(None if board is None else board.role_of(actor.user_id), action, what=what)
 
@@ -80,13 +80,13 @@ class ListService:
             lower = await self._lists.neighbour(board_id, None, above=False, exclude=moving)
         return position_between(lower, upper)
 
-    async def lists_of(self, actor: Actor, board_id: str) -> list[BoardList]:
+    async def lists_of(self, actor: Caller, board_id: str) -> list[BoardList]:
         """The board's lists in order (members only)."""
         await self._authorize(actor, board_id, Action.READ, "board")
         return await self._lists.of_board(board_id)
 
     async def create_list(
-        self, actor: Actor, board_id: str, title: str, placement: Placement
+        self, actor: Caller, board_id: str, title: str, placement: Placement
     ) -> BoardList:
         """A new list at the given place (the end when no anchor is named)."""
         await self._authorize(actor, board_id, Action.EDIT_LISTS, "board")
@@ -120,7 +120,7 @@ class ListService:
             return board_list
         raise Contention()
 
-    async def _list_for(self, actor: Actor, list_id: str, action: Action) -> BoardList:
+    async def _list_for(self, actor: Caller, list_id: str, action: Action) -> BoardList:
         board_list = await self._lists.get(list_id)
         if board_list is None:
             raise NotFound("list")
@@ -129,7 +129,7 @@ class ListService:
 
     async def update_list(
         self,
-        actor: Actor,
+        actor: Caller,
         list_id: str,
         title: str | None,
         placement: Placement,
@@ -180,7 +180,7 @@ class ListService:
                 raise StaleVersion()
         raise Contention()
 
-    async def delete_list(self, actor: Actor, list_id: str) -> None:
+    async def delete_list(self, actor: Caller, list_id: str) -> None:
         """Delete a list; its tasks go when the task service sees ``list.deleted``."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             current = await self._list_for(actor, list_id, Action.EDIT_LISTS)

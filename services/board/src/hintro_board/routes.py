@@ -30,7 +30,7 @@ from hintro_board.schemas import (
     list_json,
     member_json,
 )
-from hintro_board.service import Actor, BoardService
+from hintro_board.service import BoardService, Caller
 from hintro_shared.authz import Role
 from hintro_shared.http import SOCKET_ID_HEADER, json_response, origin_socket_id
 from hintro_shared.openapi import Operation
@@ -45,11 +45,11 @@ LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
 _JSON = "application/json"
 
 
-async def _actor(request: web.Request) -> Actor:
+async def _caller(request: web.Request) -> Caller:
     claims = await authenticate(request)
     if not is_valid_user_id(claims.user_id):
         raise unauthorized("The token's subject is not a valid user id.")
-    return Actor(claims.user_id, origin_socket_id(request))
+    return Caller(claims.user_id, origin_socket_id(request))
 
 
 def _cursor_after(cursor: str | None) -> tuple[datetime, str] | None:
@@ -74,10 +74,10 @@ def _cursor_for(after: tuple[datetime, str] | None) -> str | None:
 
 async def handle_list_boards(request: web.Request) -> web.Response:
     """The boards the caller is a member of, newest first."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     query = validate(BoardPageQuery, dict(request.query))
     boards, after = await request.app[BOARD_SERVICE].list_boards(
-        actor, query.limit, _cursor_after(query.cursor)
+        caller, query.limit, _cursor_after(query.cursor)
     )
     return json_response(
         {"items": [board_json(board) for board in boards], "next": _cursor_for(after)}
@@ -86,34 +86,34 @@ async def handle_list_boards(request: web.Request) -> web.Response:
 
 async def handle_create_board(request: web.Request) -> web.Response:
     """Create a board; the caller becomes its owner."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, BoardCreate)
-    board = await request.app[BOARD_SERVICE].create_board(actor, body.title, body.description)
+    board = await request.app[BOARD_SERVICE].create_board(caller, body.title, body.description)
     return json_response(board_json(board), status=201, version=board.version)
 
 
 async def handle_get_board(request: web.Request) -> web.Response:
     """A board with its lists in order (served from the read cache when current)."""
-    actor = await _actor(request)
-    read = await request.app[BOARD_SERVICE].read_board(actor, request.match_info["boardId"])
+    caller = await _caller(request)
+    read = await request.app[BOARD_SERVICE].read_board(caller, request.match_info["boardId"])
     return web.Response(body=read.body, content_type=_JSON, headers={"ETag": etag(read.version)})
 
 
 async def handle_update_board(request: web.Request) -> web.Response:
     """Change a board's title and/or description (``If-Match`` makes it conditional)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     expected = expected_version(request)
     body = await read_json(request, BoardPatch)
     board = await request.app[BOARD_SERVICE].update_board(
-        actor, request.match_info["boardId"], body.model_dump(exclude_unset=True), expected
+        caller, request.match_info["boardId"], body.model_dump(exclude_unset=True), expected
     )
     return json_response(board_json(board), version=board.version)
 
 
 async def handle_delete_board(request: web.Request) -> web.Response:
     """Delete a board (owner only); its lists, tasks and activity go too."""
-    actor = await _actor(request)
-    await request.app[BOARD_SERVICE].delete_board(actor, request.match_info["boardId"])
+    caller = await _caller(request)
+    await request.app[BOARD_SERVICE].delete_board(caller, request.match_info["boardId"])
     return web.Response(status=204)
 
 
@@ -122,29 +122,29 @@ async def handle_delete_board(request: web.Request) -> web.Response:
 
 async def handle_add_member(request: web.Request) -> web.Response:
     """Add a registered user (by id or e-mail) as editor (default) or viewer."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, MemberAdd)
     member = await request.app[BOARD_SERVICE].add_member(
-        actor, request.match_info["boardId"], body.user_id, body.email, Role(body.role)
+        caller, request.match_info["boardId"], body.user_id, body.email, Role(body.role)
     )
     return json_response(member_json(member.user_id, member.role.value), status=201)
 
 
 async def handle_change_member_role(request: web.Request) -> web.Response:
     """Make a member an editor or a viewer (owner only)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, MemberPatch)
     member = await request.app[BOARD_SERVICE].change_member_role(
-        actor, request.match_info["boardId"], request.match_info["userId"], Role(body.role)
+        caller, request.match_info["boardId"], request.match_info["userId"], Role(body.role)
     )
     return json_response(member_json(member.user_id, member.role.value))
 
 
 async def handle_remove_member(request: web.Request) -> web.Response:
     """Remove a member (owner), or leave the board (any member, their own id)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     await request.app[BOARD_SERVICE].remove_member(
-        actor, request.match_info["boardId"], request.match_info["userId"]
+        caller, request.match_info["boardId"], request.match_info["userId"]
     )
     return web.Response(status=204)
 
@@ -154,17 +154,17 @@ async def handle_remove_member(request: web.Request) -> web.Response:
 
 async def handle_board_lists(request: web.Request) -> web.Response:
     """A board's lists in order."""
-    actor = await _actor(request)
-    lists = await request.app[LIST_SERVICE].lists_of(actor, request.match_info["boardId"])
+    caller = await _caller(request)
+    lists = await request.app[LIST_SERVICE].lists_of(caller, request.match_info["boardId"])
     return json_response([list_json(item) for item in lists])
 
 
 async def handle_create_list(request: web.Request) -> web.Response:
     """Create a list after/before an anchor, or at the end."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, ListCreate)
     board_list = await request.app[LIST_SERVICE].create_list(
-        actor,
+        caller,
         request.match_info["boardId"],
         body.title,
         Placement(after_id=body.after_id, before_id=body.before_id),
@@ -174,11 +174,11 @@ async def handle_create_list(request: web.Request) -> web.Response:
 
 async def handle_update_list(request: web.Request) -> web.Response:
     """Rename and/or move a list (``If-Match`` makes it conditional)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     expected = expected_version(request)
     body = await read_json(request, ListPatch)
     board_list = await request.app[LIST_SERVICE].update_list(
-        actor,
+        caller,
         request.match_info["listId"],
         body.title,
         Placement(after_id=body.after_id, before_id=body.before_id),
@@ -189,8 +189,8 @@ async def handle_update_list(request: web.Request) -> web.Response:
 
 async def handle_delete_list(request: web.Request) -> web.Response:
     """Delete a list; its tasks go too."""
-    actor = await _actor(request)
-    await request.app[LIST_SERVICE].delete_list(actor, request.match_info["listId"])
+    caller = await _caller(request)
+    await request.app[LIST_SERVICE].delete_list(caller, request.match_info["listId"])
     return web.Response(status=204)
 
 

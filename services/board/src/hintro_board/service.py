@@ -45,7 +45,7 @@ MAX_WRITE_ATTEMPTS = 20
 
 
 @dataclass(frozen=True, slots=True)
-class Actor:
+class Caller:
     """Who is calling: the token's subject and, optionally, their Socket.IO sid."""
 
     user_id: str
@@ -60,7 +60,7 @@ class BoardRead:
     version: int
 
 
-def make_event(event_type: str, actor: Actor, board_id: str, data: ev.EventData) -> EventEnvelope:
+def make_event(event_type: str, actor: Caller, board_id: str, data: ev.EventData) -> EventEnvelope:
     """A catalogue event caused by ``actor`` on ``board_id`` (correlation id: the request's)."""
     return new_event(
         event_type,
@@ -88,7 +88,7 @@ class BoardService:
         await self._cache.invalidate(board_id)
         self._outbox.board_written(board_id)
 
-    async def _board_for(self, actor: Actor, board_id: str, action: Action) -> Board:
+    async def _board_for(self, actor: Caller, board_id: str, action: Action) -> Board:
         board = await self._boards.get(board_id)
         authorize(None if board is None else board.role_of(actor.user_id), action)
         assert board is not None  # authorize raised 404 otherwise
@@ -96,7 +96,7 @@ class BoardService:
 
     async def _write(
         self,
-        actor: Actor,
+        actor: Caller,
         board_id: str,
         action: Action,
         attempt: Callable[[Board], Awaitable[bool]],
@@ -116,7 +116,7 @@ class BoardService:
 
     # --- boards ------------------------------------------------------------------------------
 
-    async def create_board(self, actor: Actor, title: str, description: str) -> Board:
+    async def create_board(self, actor: Caller, title: str, description: str) -> Board:
         """A new board whose owner (and only member) is the caller."""
         created = now()
         board = Board(
@@ -143,7 +143,7 @@ class BoardService:
         return board
 
     async def list_boards(
-        self, actor: Actor, limit: int, after: tuple[datetime, str] | None
+        self, actor: Caller, limit: int, after: tuple[datetime, str] | None
     ) -> tuple[list[Board], tuple[datetime, str] | None]:
         """A page of the caller's boards, newest first, and the key the next page starts
         after (``None`` on the last page)."""
@@ -153,7 +153,7 @@ class BoardService:
         page = boards[:limit]
         return page, (page[-1].created_at, page[-1].id)
 
-    async def read_board(self, actor: Actor, board_id: str) -> BoardRead:
+    async def read_board(self, actor: Caller, board_id: str) -> BoardRead:
         """The board with its lists, from the cache when it holds the current generation."""
         lookup = await self._cache.get(board_id)
         if lookup.hit is not None:
@@ -174,7 +174,7 @@ class BoardService:
 
     async def update_board(
         self,
-        actor: Actor,
+        actor: Caller,
         board_id: str,
         changes: Mapping[str, Any],
         expected_version: int | None,
@@ -203,7 +203,7 @@ class BoardService:
             version=board.version + 1,
         )
 
-    async def delete_board(self, actor: Actor, board_id: str) -> None:
+    async def delete_board(self, actor: Caller, board_id: str) -> None:
         """Delete the board (owner only); its lists go now, tasks and activity on the event."""
 
         async def attempt(board: Board) -> bool:
@@ -229,7 +229,7 @@ class BoardService:
         return user_id
 
     async def add_member(
-        self, actor: Actor, board_id: str, user_id: str | None, email: str | None, role: Role
+        self, actor: Caller, board_id: str, user_id: str | None, email: str | None, role: Role
     ) -> Member:
         """Add a registered user as editor or viewer (owner only)."""
         check_grantable(role)
@@ -255,7 +255,7 @@ class BoardService:
         return Member(target, role)
 
     async def change_member_role(
-        self, actor: Actor, board_id: str, user_id: str, role: Role
+        self, actor: Caller, board_id: str, user_id: str, role: Role
     ) -> Member:
         """Make a member an editor or a viewer (owner only; the owner's role is fixed)."""
         check_grantable(role)
@@ -284,7 +284,7 @@ class BoardService:
         await self._write(actor, board_id, Action.MANAGE_MEMBERS, attempt)
         return Member(user_id, role)
 
-    async def remove_member(self, actor: Actor, board_id: str, user_id: str) -> None:
+    async def remove_member(self, actor: Caller, board_id: str, user_id: str) -> None:
         """Remove a member (owner), or leave (any member removing themselves); the owner
         cannot be removed."""
         # Leaving needs only membership; removing someone else needs the owner's capability.

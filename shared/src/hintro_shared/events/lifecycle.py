@@ -73,7 +73,7 @@ class ServiceEvents:
         """Watch ``collections``, create the sweeper's indexes on them and start the sweeper."""
         for collection in collections:
             self.relay.watch(collection)
-        await self.relay.ensure_indexes()
+        await self.relay.create_indexes()
         self.relay.start()
         self._closers.push_async_callback(self.relay.stop, self._drain_seconds)
         return self.relay
