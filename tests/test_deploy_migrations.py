@@ -119,7 +119,7 @@ async def test_migrations_go_up_down_and_up_again(
 async def _auth_startup(db: Database) -> None:
     from hintro_auth.repository import MongoRefreshTokens, MongoUsers
 
-    await MongoUsers(db, None).create_indexes()  # type: ignore[arg-type]
+    await MongoUsers(db).create_indexes()
     await MongoRefreshTokens(db, family_retention=timedelta(days=31)).create_indexes()
 
 

@@ -1,6 +1,6 @@
-"""The shared board view (lifted from the task service): which projection write each board
-event makes, and access decisions for any caller shape. The Mongo side is pinned by the task
-and activity services' conformance tests, which run it on the configured server."""
+"""The shared board view: which projection write each board event makes, and access decisions
+for any caller shape. The Mongo side is pinned by the task and activity services' conformance
+tests, which run it on the configured server."""
 
 from __future__ import annotations
 

@@ -19,17 +19,9 @@ from hintro_auth.repository import MongoRefreshTokens, MongoUsers
 from hintro_shared.events.catalogue import UserRegistered
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.outbox import PENDING
-from hintro_shared.events.relay import OutboxRelay
 from hintro_shared.testing import mongo_url, unique
 
 pytestmark = pytest.mark.integration
-
-
-class NoPublisher:
-    """A relay publisher that never succeeds, so outbox entries stay where they were written."""
-
-    async def publish(self, envelope: EventEnvelope, *, within: float | None = None) -> None:
-        raise ConnectionError("broker not used in this test")
 
 
 @pytest.fixture
@@ -44,12 +36,10 @@ async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
 
 
 @pytest.fixture
-async def users(db: AsyncDatabase[dict[str, Any]]) -> AsyncIterator[MongoUsers]:
-    relay = OutboxRelay(NoPublisher())
-    repository = MongoUsers(db, relay)
+async def users(db: AsyncDatabase[dict[str, Any]]) -> MongoUsers:
+    repository = MongoUsers(db)
     await repository.create_indexes()
-    yield repository
-    await relay.stop()
+    return repository
 
 
 def _event(user_id: str, email: str) -> EventEnvelope:

@@ -18,10 +18,11 @@ from hintro_board.domain import (
     now,
     position_between,
 )
-from hintro_board.ports import Boards, Cache, Lists, Outbox, PositionTaken
+from hintro_board.ports import Boards, Cache, Lists, PositionTaken
 from hintro_board.service import MAX_WRITE_ATTEMPTS, Caller, make_event
 from hintro_shared.authz import Action, authorize
 from hintro_shared.events import catalogue as ev
+from hintro_shared.events.fastpath import Outbox
 from hintro_shared.refusals import NotFound
 
 
@@ -49,7 +50,7 @@ class ListService:
 
     async def _written(self, board_id: str, list_id: str) -> None:
         await self._cache.invalidate(board_id)
-        self._outbox.list_written(list_id)
+        self._outbox.written(list_id)
 
     async def _anchor(self, board_id: str, list_id: str, field: str) -> str:
         position = await self._lists.position_of(board_id, list_id)

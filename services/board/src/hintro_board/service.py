@@ -31,12 +31,13 @@ from hintro_board.domain import (
     normalise_email,
     now,
 )
-from hintro_board.ports import Boards, Cache, Lists, Outbox, Users
+from hintro_board.ports import Boards, Cache, Lists, Users
 from hintro_board.schemas import board_with_lists_json
 from hintro_shared import jsonutil
 from hintro_shared.authz import Action, Role, authorize, require_member
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
+from hintro_shared.events.fastpath import Outbox
 from hintro_shared.refusals import NotFound
 
 SOURCE = "hintro/board"
@@ -86,7 +87,7 @@ class BoardService:
 
     async def _written(self, board_id: str) -> None:
         await self._cache.invalidate(board_id)
-        self._outbox.board_written(board_id)
+        self._outbox.written(board_id)
 
     async def _board_for(self, actor: Caller, board_id: str, action: Action) -> Board:
         board = await self._boards.get(board_id)
@@ -139,7 +140,7 @@ class BoardService:
             version=1,
         )
         await self._boards.insert(board, make_event("board.created", actor, board.id, data))
-        self._outbox.board_written(board.id)
+        self._outbox.written(board.id)
         return board
 
     async def list_boards(

@@ -32,9 +32,7 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
         async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
-            # Fast path: each write's events leave right after it commits, without making the
-            # request wait for the broker; the sweeper catches whatever a crash left behind.
-            tasks = TaskRepository(db, on_written=events.relay.flush_soon)
+            tasks = TaskRepository(db)
             projection = BoardProjection(db)
             await tasks.create_indexes()
             await projection.create_indexes()
@@ -44,7 +42,11 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 routing_keys=ROUTING_KEYS,
                 handler=BoardEventHandler(projection, tasks),
             )
-            app[TASK_SERVICE] = TaskService(tasks, projection, app[BOARD_CLIENT])
+            # Fast path: each write's events leave right after it commits, without making the
+            # request wait for the broker; the sweeper catches whatever a crash left behind.
+            app[TASK_SERVICE] = TaskService(
+                tasks, projection, app[BOARD_CLIENT], outbox=events.outbox(tasks.collection)
+            )
             yield
 
     return ctx

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-# What the task service knows of boards (lifted into hintro_shared.boardview), re-exported so
-# the task vocabulary stays in one place.
+# What the task service knows of boards (the shared board view), re-exported so the task
+# vocabulary stays in one place.
 from hintro_shared.boardview.model import BoardSnapshot as BoardSnapshot
 from hintro_shared.boardview.model import ListRef as ListRef
 from hintro_shared.ids import ID_MAX_LENGTH

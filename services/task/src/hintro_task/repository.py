@@ -11,7 +11,6 @@ that collides raises :class:`PositionTaken` and the use case picks another key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,15 +98,8 @@ def _to_task(doc: Document) -> Task:
 class TaskRepository:
     """The ``tasks`` collection."""
 
-    def __init__(
-        self,
-        db: AsyncDatabase[Document],
-        *,
-        on_written: Callable[[AsyncCollection[Document], str], None] | None = None,
-    ) -> None:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection: AsyncCollection[Document] = db["tasks"]
-        # Called after each committed write with events: the relay's fast path.
-        self._on_written = on_written
 
     async def create_indexes(self) -> None:
         """Indexes for uniqueness of places, the ordered listing, and the cascades."""
@@ -130,10 +122,6 @@ class TaskRepository:
             correlation_id=ctx.correlation_id,
             origin_socket_id=ctx.origin_socket_id,
         )
-
-    def _written(self, task_id: str) -> None:
-        if self._on_written is not None:
-            self._on_written(self.collection, task_id)
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -191,7 +179,6 @@ class TaskRepository:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
             raise PositionTaken(task.position) from exc
-        self._written(task.id)
 
     async def save(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
@@ -209,10 +196,7 @@ class TaskRepository:
             )
         except DuplicateKeyError as exc:
             raise PositionTaken(task.position) from exc
-        if result.matched_count == 0:
-            return False
-        self._written(task.id)
-        return True
+        return result.matched_count != 0
 
     async def delete(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
@@ -227,10 +211,7 @@ class TaskRepository:
         result = await self.collection.update_one(
             {"_id": task.id, "version": expected_version, **LIVE}, update
         )
-        if result.matched_count == 0:
-            return False
-        self._written(task.id)
-        return True
+        return result.matched_count != 0
 
     async def _purge(self, query: Document) -> int:
         # Hide every task at once, then drop those with no event waiting; the rest stay as

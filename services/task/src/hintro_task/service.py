@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hintro_shared.authz import Action
+from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.ids import new_id
 from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
 from hintro_shared.timeutil import to_millis
@@ -38,6 +39,9 @@ from hintro_task.domain import (
     updated_event,
 )
 from hintro_task.listing import list_page
+
+# Without a fast path (unit tests) the relay's sweeper publishes the events.
+_SWEEPER_ONLY = SweeperOnly()
 
 # Attempts at a contended write (version race or position collision) before giving up with 409.
 MAX_ATTEMPTS = 16
@@ -90,12 +94,14 @@ class TaskService:
         projection: ProjectionReader,
         directory: BoardDirectory,
         *,
+        outbox: Outbox = _SWEEPER_ONLY,
         new_id: Callable[[], str] = new_id,
         clock: Callable[[], datetime] = now,
     ) -> None:
         self._tasks = tasks
         self._projection = projection
         self._directory = directory
+        self._outbox = outbox
         self._new_id = new_id
         self._clock = clock
 
@@ -194,6 +200,7 @@ class TaskService:
                 await self._tasks.insert(task, created_event(task), caller.event_context())
             except PositionTaken:
                 continue
+            self._outbox.written(task.id)
             await self._ensure_list_alive(ref.id)
             return task
         raise _contended()
@@ -227,6 +234,7 @@ class TaskService:
             updated = task.with_changes(changes, self._clock())
             event = updated_event(updated, changes)
             if await self._tasks.save(updated, task.version, event, caller.event_context()):
+                self._outbox.written(task.id)
                 return updated
         raise _contended()
 
@@ -257,6 +265,7 @@ class TaskService:
             except PositionTaken:
                 continue
             if saved:
+                self._outbox.written(task.id)
                 await self._ensure_list_alive(ref.id)
                 return moved
         raise _contended()
@@ -283,6 +292,7 @@ class TaskService:
             )
             event = assignment_event(changed, user_id, assigned=on)
             if await self._tasks.save(changed, task.version, event, caller.event_context()):
+                self._outbox.written(task.id)
                 return changed
         raise _contended()
 
@@ -294,6 +304,7 @@ class TaskService:
             if await self._tasks.delete(
                 gone, task.version, deleted_event(gone), caller.event_context()
             ):
+                self._outbox.written(task.id)
                 return
         raise _contended()
 
