@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hintro_activity.access import Caller
 from hintro_activity.domain import is_safe_id
 from hintro_activity.schemas import (
     ActivityPage,
@@ -15,28 +14,18 @@ from hintro_activity.schemas import (
     ReplayQuery,
 )
 from hintro_activity.service import ActivityService
-from hintro_shared.http import REQUEST_ID_HEADER, json_response
-from hintro_shared.logging import request_id_var
+from hintro_shared.http import json_response
 from hintro_shared.openapi import Operation
 from hintro_shared.problems import not_found, validate
-from hintro_shared.tokens import authenticate
+from hintro_shared.tokens import authenticated_caller
 
 ACTIVITY_SERVICE = web.AppKey("hintro.activity.service", ActivityService)
 TAG = "activity"
 
 
-async def _caller(request: web.Request) -> Caller:
-    claims = await authenticate(request)
-    return Caller(
-        user_id=claims.sub,
-        authorization=request.headers["Authorization"],
-        request_id=request_id_var.get() or request.headers.get(REQUEST_ID_HEADER),
-    )
-
-
 async def handle_board_activity(request: web.Request) -> web.Response:
     """GET /api/boards/{boardId}/activity"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     board_id = request.match_info["boardId"]
     if not is_safe_id(board_id):
         raise not_found("board")

@@ -14,7 +14,7 @@ nx-27017 quirks this module works around (each is pinned by the conformance test
   ``{memberIds: 1, createdAt: -1}`` and paginated by ``(createdAt, _id)``;
 - dotted projections come back flat, so reads project whole fields only;
 - a datetime written by ``$set`` reads back as a naive "YYYY-MM-DD HH:MM:SS.ffffff" string (an
-  inserted one reads back as a datetime), so :func:`as_datetime` reads both.
+  inserted one reads back as a datetime), so :func:`~hintro_shared.timeutil.stored_time` reads both.
 """
 
 from __future__ import annotations
@@ -57,9 +57,6 @@ LIST_FIELDS: dict[str, int] = {
 }
 
 
-as_datetime = stored_time
-
-
 def board_from(doc: Mapping[str, Any]) -> Board:
     """A :class:`Board` from its stored document."""
     return Board(
@@ -68,8 +65,8 @@ def board_from(doc: Mapping[str, Any]) -> Board:
         description=doc.get("description", ""),
         owner_id=doc["ownerId"],
         members=members_from(doc["ownerId"], doc.get("memberIds", []), doc.get("roles", {})),
-        created_at=as_datetime(doc["createdAt"]),
-        updated_at=as_datetime(doc["updatedAt"]),
+        created_at=stored_time(doc["createdAt"]),
+        updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
     )
 
@@ -81,8 +78,8 @@ def list_from(doc: Mapping[str, Any]) -> BoardList:
         board_id=doc["boardId"],
         title=doc["title"],
         position=doc["position"],
-        created_at=as_datetime(doc["createdAt"]),
-        updated_at=as_datetime(doc["updatedAt"]),
+        created_at=stored_time(doc["createdAt"]),
+        updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
     )
 

@@ -32,11 +32,11 @@ from hintro_board.schemas import (
 )
 from hintro_board.service import BoardService, Caller
 from hintro_shared.authz import Role
-from hintro_shared.http import SOCKET_ID_HEADER, json_response, origin_socket_id
+from hintro_shared.http import SOCKET_ID_HEADER, json_response
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.problems import read_json, unauthorized, validate
-from hintro_shared.tokens import authenticate
+from hintro_shared.tokens import authenticated_caller
 from hintro_shared.versioning import etag, expected_version
 
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
@@ -46,10 +46,10 @@ _JSON = "application/json"
 
 
 async def _caller(request: web.Request) -> Caller:
-    claims = await authenticate(request)
-    if not is_valid_user_id(claims.user_id):
+    caller = await authenticated_caller(request)
+    if not is_valid_user_id(caller.user_id):
         raise unauthorized("The token's subject is not a valid user id.")
-    return Caller(claims.user_id, origin_socket_id(request))
+    return caller
 
 
 def _cursor_after(cursor: str | None) -> tuple[datetime, str] | None:

@@ -35,6 +35,7 @@ from hintro_board.ports import Boards, Cache, Lists, Users
 from hintro_board.schemas import board_with_lists_json
 from hintro_shared import jsonutil
 from hintro_shared.authz import Action, Role, authorize, require_member
+from hintro_shared.caller import Caller as Caller
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.fastpath import Outbox
@@ -43,14 +44,6 @@ from hintro_shared.refusals import NotFound
 SOURCE = "hintro/board"
 # Compare-and-set attempts before a write gives up with 409 (only under heavy contention).
 MAX_WRITE_ATTEMPTS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is calling: the token's subject and, optionally, their Socket.IO sid."""
-
-    user_id: str
-    socket_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from typing import Any
 # vocabulary stays in one place.
 from hintro_shared.boardview.model import BoardSnapshot as BoardSnapshot
 from hintro_shared.boardview.model import ListRef as ListRef
+from hintro_shared.caller import Caller
 from hintro_shared.ids import ID_MAX_LENGTH
 from hintro_shared.ids import is_safe_id as is_safe_id
 from hintro_shared.ordering import PositionTaken as PositionTaken
@@ -48,6 +49,15 @@ class EventContext:
 
 
 now = now_millis
+
+
+def event_context(caller: Caller) -> EventContext:
+    """The provenance every event of the caller's request carries."""
+    return EventContext(
+        actor_id=caller.user_id,
+        correlation_id=caller.request_id,
+        origin_socket_id=caller.socket_id,
+    )
 
 
 def unique_in_order(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:

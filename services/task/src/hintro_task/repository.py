@@ -52,14 +52,10 @@ TASK_FIELDS: Document = {
 _POSITION_ONLY: Document = {"position": 1, "_id": 0}
 
 
-# Times are stored as fixed-width RFC 3339 strings (millisecond precision, "Z"): they sort like
-# the instants they name, and nx-27017 0.8.1 would turn a top-level datetime written by $set
-# into a zone-less string.
-_time_out = rfc3339
-_time_in = stored_time
-
-
 def _to_document(task: Task) -> Document:
+    # Times are stored as fixed-width RFC 3339 strings (millisecond precision, "Z"): they sort
+    # like the instants they name, and nx-27017 0.8.1 would turn a top-level datetime written
+    # by $set into a zone-less string.
     return {
         "boardId": task.board_id,
         "listId": task.list_id,
@@ -69,10 +65,10 @@ def _to_document(task: Task) -> Document:
         # Arrays of strings are $set whole (nx-27017 mangles $push).
         "assigneeIds": list(task.assignee_ids),
         "labels": list(task.labels),
-        "dueDate": None if task.due_date is None else _time_out(task.due_date),
+        "dueDate": None if task.due_date is None else rfc3339(task.due_date),
         "createdBy": task.created_by,
-        "createdAt": _time_out(task.created_at),
-        "updatedAt": _time_out(task.updated_at),
+        "createdAt": rfc3339(task.created_at),
+        "updatedAt": rfc3339(task.updated_at),
         "version": task.version,
     }
 
@@ -87,10 +83,10 @@ def _to_task(doc: Document) -> Task:
         position=doc["position"],
         assignee_ids=tuple(doc.get("assigneeIds") or ()),
         labels=tuple(doc.get("labels") or ()),
-        due_date=None if doc.get("dueDate") is None else _time_in(doc["dueDate"]),
+        due_date=None if doc.get("dueDate") is None else stored_time(doc["dueDate"]),
         created_by=doc["createdBy"],
-        created_at=_time_in(doc["createdAt"]),
-        updated_at=_time_in(doc["updatedAt"]),
+        created_at=stored_time(doc["createdAt"]),
+        updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
     )
 
@@ -206,7 +202,7 @@ class TaskRepository:
         update = tombstone_update(
             envelope,
             order=task.version,
-            extra_set={"version": task.version, "updatedAt": _time_out(task.updated_at)},
+            extra_set={"version": task.version, "updatedAt": rfc3339(task.updated_at)},
         )
         result = await self.collection.update_one(
             {"_id": task.id, "version": expected_version, **LIVE}, update
@@ -217,7 +213,7 @@ class TaskRepository:
         # Hide every task at once, then drop those with no event waiting; the rest stay as
         # tombstones until the relay has published their events (and then removes them).
         hidden = await self.collection.update_many(
-            {**query, **LIVE}, {"$set": {DELETED: True, DELETED_AT: _time_out(datetime.now(UTC))}}
+            {**query, **LIVE}, {"$set": {DELETED: True, DELETED_AT: rfc3339(datetime.now(UTC))}}
         )
         await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
         return hidden.modified_count

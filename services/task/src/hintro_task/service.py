@@ -32,6 +32,7 @@ from hintro_task.domain import (
     changed_fields,
     created_event,
     deleted_event,
+    event_context,
     is_safe_id,
     moved_event,
     now,
@@ -197,7 +198,7 @@ class TaskService:
                 version=1,
             )
             try:
-                await self._tasks.insert(task, created_event(task), caller.event_context())
+                await self._tasks.insert(task, created_event(task), event_context(caller))
             except PositionTaken:
                 continue
             self._outbox.written(task.id)
@@ -233,7 +234,7 @@ class TaskService:
                 return task
             updated = task.with_changes(changes, self._clock())
             event = updated_event(updated, changes)
-            if await self._tasks.save(updated, task.version, event, caller.event_context()):
+            if await self._tasks.save(updated, task.version, event, event_context(caller)):
                 self._outbox.written(task.id)
                 return updated
         raise _contended()
@@ -260,7 +261,7 @@ class TaskService:
             )
             try:
                 saved = await self._tasks.save(
-                    moved, task.version, moved_event(moved, task.list_id), caller.event_context()
+                    moved, task.version, moved_event(moved, task.list_id), event_context(caller)
                 )
             except PositionTaken:
                 continue
@@ -291,7 +292,7 @@ class TaskService:
                 task, assignee_ids=assignees, updated_at=self._clock(), version=task.version + 1
             )
             event = assignment_event(changed, user_id, assigned=on)
-            if await self._tasks.save(changed, task.version, event, caller.event_context()):
+            if await self._tasks.save(changed, task.version, event, event_context(caller)):
                 self._outbox.written(task.id)
                 return changed
         raise _contended()
@@ -302,7 +303,7 @@ class TaskService:
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
             gone = replace(task, updated_at=self._clock(), version=task.version + 1)
             if await self._tasks.delete(
-                gone, task.version, deleted_event(gone), caller.event_context()
+                gone, task.version, deleted_event(gone), event_context(caller)
             ):
                 self._outbox.written(task.id)
                 return
