@@ -1,4 +1,10 @@
-"""The task service's composition root: the only place that wires adapters to use cases."""
+"""The task service's composition root: the only place that wires adapters to use cases.
+
+Resources open in this order and close in reverse: MongoDB, RabbitMQ, the token verifier, the
+board service client (asked when the projection denies or misses), then the repository and
+the projection (indexes first), the event publisher and outbox relay, the projection's
+consumer and the use cases.
+"""
 
 from __future__ import annotations
 
@@ -64,10 +70,14 @@ def create_app(
     ``board_client`` replaces the client of the board service."""
     app = create_base_app(settings)
     client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
-    app.cleanup_ctx.append(mongo_ctx(settings))
-    app.cleanup_ctx.append(rabbit_ctx(settings))
-    app.cleanup_ctx.append(token_verifier_ctx(settings, token_keys))
-    app.cleanup_ctx.append(board_client_ctx(client))
-    app.cleanup_ctx.append(_tasks_ctx(settings))
+    app.cleanup_ctx.extend(
+        [
+            mongo_ctx(settings),
+            rabbit_ctx(settings),
+            token_verifier_ctx(settings, token_keys),
+            board_client_ctx(client),
+            _tasks_ctx(settings),
+        ]
+    )
     add_operations(app, OPERATIONS)
     return app
