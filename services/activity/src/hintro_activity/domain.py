@@ -44,8 +44,8 @@ class Subject:
     kind: str
     id: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form (the wire form is the same, see ``schemas.entry_json``)."""
         return {"kind": self.kind, "id": self.id}
 
 
@@ -113,10 +113,6 @@ class Actor:
     id: str | None
     name: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
-        return {"id": self.id, "name": self.name}
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -132,20 +128,6 @@ class Entry:
     data: dict[str, Any]
     created_at: str
     """RFC 3339 UTC: the event's time."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The wire form, exactly the keys of the contract."""
-        return {
-            "id": self.id,
-            "boardId": self.board_id,
-            "seq": self.seq,
-            "type": self.type,
-            "actor": self.actor.to_json(),
-            "subject": self.subject.to_json(),
-            "summary": self.summary,
-            "data": self.data,
-            "createdAt": self.created_at,
-        }
 
 
 def contiguous_from(after_seq: int, seqs: Iterable[int]) -> int:

@@ -12,6 +12,7 @@ from hintro_activity.schemas import (
     ActivityReplay,
     HistoryQuery,
     ReplayQuery,
+    entry_json,
 )
 from hintro_activity.service import ActivityService
 from hintro_shared.http import json_response
@@ -36,14 +37,14 @@ async def handle_board_activity(request: web.Request) -> web.Response:
         replay = await service.replay(caller, board_id, replay_query.after_seq, replay_query.limit)
         return json_response(
             {
-                "items": [entry.to_json() for entry in replay.items],
+                "items": [entry_json(entry) for entry in replay.items],
                 "next": replay.next,
                 "seq": replay.seq,
             }
         )
     history_query = validate(HistoryQuery, query)
     page = await service.history(caller, board_id, history_query.limit, history_query.before)
-    return json_response({"items": [entry.to_json() for entry in page.items], "next": page.next})
+    return json_response({"items": [entry_json(entry) for entry in page.items], "next": page.next})
 
 
 OPERATIONS: list[Operation] = [
