@@ -8,12 +8,11 @@ unexpected exceptions included, into ``application/problem+json``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from hintro_shared import jsonutil
@@ -32,7 +31,6 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 _log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
-E = TypeVar("E", bound=Exception)
 
 
 class Problem(Exception):
@@ -185,19 +183,3 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
     except Exception:
         _log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response(Problem(500, "An internal error occurred."))
-
-
-def error_middleware(error: type[E], to_problem: Callable[[E], Problem]) -> Middleware:
-    """A middleware that turns ``error`` (a service's own refusal, e.g. a broken domain rule)
-    raised by a handler into ``to_problem(exc)``; it sits inside :func:`problem_middleware`,
-    which renders the problem."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-            return response
-        except error as exc:
-            raise to_problem(exc) from None
-
-    return middleware
