@@ -48,6 +48,8 @@ def test_summary_shows_memory_growth_and_queues() -> None:
     result: dict[str, Any] = {
         "options": {"concurrency": 16, "duration": 180.0},
         "capacity_ops": 50.0,
+        "capacity_http_ops": 80.0,
+        "drain_seconds": 1.5,
         "rate_ops": 35.0,
         "5xx": 0,
         "skipped": 0,
@@ -60,5 +62,6 @@ def test_summary_shows_memory_growth_and_queues() -> None:
     }
     text = summary(result)
     assert "| gateway | 100.0 | 110.0 | +10.0 % |" in text
-    assert "queues after draining: activity 0, activity.dlq 0" in text
+    assert "queues after draining (1.5s): activity 0, activity.dlq 0" in text
+    assert "capacity 50.0 ops/s sustained (80.0 answered" in text
     assert "soak at 35.0 ops/s for 180s; 5xx: 0" in text
