@@ -230,3 +230,60 @@ async def test_make_run_exits_1_when_a_service_crash_loops(fake_path: Path, tmp_
     assert "stack   | error: board (python -m crashing_service, port " in text
     assert "2 crashes within 60s, giving up" in text
     assert "stack   | gateway stopped (exit 0)" in text
+
+
+# Forks a worker (as WORKERS > 1 does) that would outlive its parent, and says its pid.
+FORKING_SERVICE = textwrap.dedent(
+    """
+    import os, time
+    worker = os.fork()
+    if worker == 0:
+        time.sleep(600)
+        os._exit(0)
+    print(f"worker {worker}", flush=True)
+    import fake_service
+    """
+)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return True
+    return "\nState:\tZ" in status  # a zombie waiting for init is gone for our purpose
+
+
+async def test_workers_a_killed_service_forked_are_killed_before_the_restart(
+    fake_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "forking_service.py").write_text(FORKING_SERVICE)
+    services = [
+        ServiceSpec("gateway", "fake_service", 8080, routes_to_upstreams=True),
+        ServiceSpec("board", "forking_service", 8002),
+    ]
+    stack = fake_stack(
+        fake_path,
+        tmp_path,
+        services=services,
+        env={"PYTHONPATH": f"{fake_path}{os.pathsep}{tmp_path}"},
+    )
+    async with stack:
+        supervising = asyncio.create_task(stack.supervise(QUICK))
+        first = stack.running["board"]
+        [line] = [line for line in first.lines if line.startswith("worker ")]
+        worker = int(line.split()[1])
+        assert not _gone(worker)
+        os.kill(first.process.pid, signal.SIGKILL)
+
+        async def restarted() -> bool:
+            return stack.running[
+                "board"
+            ] is not first and "board restarted" in await asyncio.to_thread(
+                (tmp_path / "stack.log").read_text
+            )
+
+        await wait_for(restarted, within=30, what="board restarted")
+        assert _gone(worker)
+    await supervising
+    assert "board left processes in its group: SIGKILL" in (tmp_path / "stack.log").read_text()

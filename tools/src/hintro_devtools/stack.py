@@ -39,6 +39,7 @@ from hintro_devtools.services import (
 from hintro_devtools.workspace import repo_root
 
 LOG_TAIL_LINES = 30
+EXIT_POLL_SECONDS = 0.2
 READ_LIMIT = 1024 * 1024  # a long JSON log line must not break the reader
 INFRA_VARS = ("MONGO_URL", "RABBITMQ_URL", "REDIS_URL")
 
@@ -243,7 +244,7 @@ class Stack:
         )
         running = Running(instance, process)
         running.reader = asyncio.create_task(self._read(running))
-        running.exited = asyncio.create_task(process.wait())
+        running.exited = asyncio.create_task(_exit_code(process))
         self.running[instance.name] = running
 
     async def _read(self, running: Running) -> None:
@@ -346,9 +347,13 @@ class Stack:
             assert running.exited is not None
             # Shielded: cancelling this watcher must not cancel the wait stop() relies on.
             code = await asyncio.shield(running.exited)
-            await self._drain_output(running)
             if self._stopping:
                 return
+            if _group_alive(running.process):
+                # Workers it forked (WORKERS > 1) outlive it, keeping its port and its output.
+                self.say(f"{name} left processes in its group: SIGKILL")
+                _signal_group(running.process, signal.SIGKILL)
+            await self._drain_output(running)
             ended = how_it_ended(code)
             if policy is None or history is None:
                 raise StackError(self._describe(running, ended))
@@ -440,3 +445,28 @@ def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
     """Signal the instance's whole process group (it may have children of its own)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
+
+
+def _group_alive(process: asyncio.subprocess.Process) -> bool:
+    """Whether any process of the instance's process group is still there."""
+    try:
+        os.killpg(process.pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+async def _exit_code(process: asyncio.subprocess.Process) -> int:
+    """The process's exit code, as soon as it has exited. ``process.wait()`` alone also waits
+    until its output pipe closes, which a child it forked (``WORKERS`` > 1) keeps open: the
+    return code, set when the child watcher reaps it, is looked at as well."""
+    waiting = asyncio.ensure_future(process.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=EXIT_POLL_SECONDS)
+            if done:
+                return waiting.result()
+            if process.returncode is not None:
+                return process.returncode
+    finally:
+        waiting.cancel()
