@@ -106,7 +106,9 @@ def create_app(settings: AuthSettings) -> web.Application:
     app = create_base_app(settings)
     app[AUTH_SETTINGS] = settings
     app[PASSWORDS] = Argon2Passwords(
-        settings.password_hash_profile, settings.password_hash_concurrency
+        settings.password_hash_profile,
+        settings.password_hash_concurrency,
+        settings.password_hash_queue_limit,
     )
     app.cleanup_ctx.extend(
         [
