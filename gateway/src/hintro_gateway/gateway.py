@@ -131,9 +131,13 @@ class Gateway:
         await self.limit(request, limits)
         user_id = claims.sub if claims is not None else None
         if guard is None:
-            return await self.proxy.forward(request, route.service, user_id=user_id, body=body)
+            return await self.proxy.forward(
+                request, route.service, user_id=user_id, body=body, slow=route.slow
+            )
         try:
-            response = await self.proxy.forward(request, route.service, user_id=user_id, body=body)
+            response = await self.proxy.forward(
+                request, route.service, user_id=user_id, body=body, slow=route.slow
+            )
         except Problem as problem:
             if problem.status == 503:
                 await self.limiter.refund(guard.failure_limits)  # nothing was tried

@@ -128,9 +128,11 @@ class Proxy:
         user_id: str | None,
         body: bytes | None = None,
         affinity: str | None = None,
+        slow: bool = False,
     ) -> web.StreamResponse:
         """Send ``request`` to ``service`` and relay its answer (``body``: already read;
-        ``affinity``: keep requests with the same value on the same replica)."""
+        ``affinity``: keep requests with the same value on the same replica; ``slow``: its
+        timeouts do not count towards the circuit breaker)."""
         data: bytes | AsyncIterator[bytes] | None = body
         content_length = len(body) if body is not None else None
         if body is None and request.body_exists:
@@ -163,7 +165,7 @@ class Proxy:
                 if len(refused) >= len(pool.replicas):
                     raise problem from None
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                raise transport_problem(upstream, exc) from None
+                raise transport_problem(upstream, exc, slow=slow) from None
         UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
         UPSTREAM_REQUESTS.labels(service, str(response.status)).inc()
         upstream.breaker.success()
