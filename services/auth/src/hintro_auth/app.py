@@ -46,7 +46,10 @@ def _keys_ctx(settings: AuthSettings) -> Ctx:
         app[JWKS_CACHE_CONTROL] = f"public, max-age={settings.jwks_max_age_seconds}"
         # Auth checks its own bearer tokens with its own public keys: no HTTP round trip.
         app[TOKEN_VERIFIER] = TokenVerifier(
-            StaticKeySource(jwks), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            StaticKeySource(jwks),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway=settings.token_leeway_seconds,
         )
         yield
 
