@@ -296,7 +296,9 @@ async def test_authenticate_refuses_an_expired_token(
     assert response.status == 401
 
 
-async def _whoami_status(settings: ServiceSettings, key: ec.EllipticCurvePrivateKey, **claims: Any) -> int:
+async def _whoami_status(
+    settings: ServiceSettings, key: ec.EllipticCurvePrivateKey, **claims: Any
+) -> int:
     app = create_base_app(settings)
     app.cleanup_ctx.append(
         token_verifier_ctx(settings, StaticKeySource({"keys": [_jwk(key, KID)]}))
@@ -311,7 +313,12 @@ async def _whoami_status(settings: ServiceSettings, key: ec.EllipticCurvePrivate
 async def test_services_tolerate_the_configured_clock_skew(
     signing_key: ec.EllipticCurvePrivateKey,
 ) -> None:
-    base = {"service_name": "t", "environment": "test", "jwt_issuer": ISSUER, "jwt_audience": AUDIENCE}
+    base: dict[str, Any] = {
+        "service_name": "t",
+        "environment": "test",
+        "jwt_issuer": ISSUER,
+        "jwt_audience": AUDIENCE,
+    }
     default = ServiceSettings(**base)
     assert default.token_leeway_seconds == 5.0
     now = int(time.time())
