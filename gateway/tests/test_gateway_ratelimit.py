@@ -359,3 +359,33 @@ async def test_redis_outage_falls_back_to_the_local_limiter_and_back(
 
 async def _async_true(value: bool) -> bool:
     return value
+
+
+async def test_refunds_and_marks_agree_in_redis_and_in_process() -> None:
+    client = aioredis.Redis.from_url(redis_url())
+    limiter = RateLimiter(client, prefix=unique("rl") + ":")
+    local = LocalLimiter()
+    limits = [Limit(RatePolicy("failures", 2, 60), "k")]
+    try:
+        for _ in range(2):
+            assert (await limiter.check(limits)).allowed
+            assert local.check(limits).allowed
+        assert not (await limiter.check(limits)).allowed
+        assert not local.check(limits).allowed
+        await limiter.refund(limits)
+        local.refund(limits)
+        # One charge given back: exactly one more request fits.
+        assert (await limiter.check(limits)).allowed
+        assert local.check(limits).allowed
+        assert not (await limiter.check(limits)).allowed
+        assert not local.check(limits).allowed
+        assert not await limiter.marked("known")
+        await limiter.mark("known", 60)
+        local.mark("known", 60)
+        assert await limiter.marked("known")
+        assert local.marked("known")
+        assert not local.marked("other")
+        assert not limiter.local_mode
+    finally:
+        await limiter.close()
+        await client.aclose()
