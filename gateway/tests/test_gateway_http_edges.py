@@ -3,6 +3,7 @@ cannot be spoofed."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import re
@@ -132,3 +133,33 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_trusted(
         "/api/boards", headers={**trusting.auth(), "X-Forwarded-For": "203.0.113.9"}
     )
     assert trusting.services["board"].seen[-1].header("x-forwarded-for") == "203.0.113.9, 127.0.0.1"
+
+
+async def _raw_exchange(port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        return head
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [b"http://x/api/boards", b"http://127.0.0.1:1/api/boards?x=1", b"//x/api/boards"],
+)
+async def test_an_absolute_form_request_target_is_400(
+    make_gateway: HarnessFactory, target: bytes
+) -> None:
+    harness = await make_gateway()
+    token = harness.auth()["Authorization"].encode()
+    assert harness.client.server.port is not None
+    head = await _raw_exchange(
+        harness.client.server.port,
+        b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + b"\r\n\r\n",
+    )
+    status_line = head.split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1.1 4"), head
+    assert harness.services["board"].seen == []

@@ -33,7 +33,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 USER_ID_HEADER = "X-User-Id"
 SOCKET_ID_HEADER = "X-Socket-Id"
 _VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _log = logging.getLogger(__name__)
 
 
@@ -74,7 +74,7 @@ def json_response(
 async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Adopt the caller's request id (or make one) for logs, events and the response header."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     token = request_id_var.set(request_id)
     try:
         response: web.StreamResponse = await handler(request)

@@ -3,10 +3,16 @@ makes a write conditional on it (412 when stale)."""
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from hintro_shared.problems import Problem, refusal_problem
 from hintro_shared.refusals import PreconditionFailed
+
+# ASCII digits only (str.isdigit also accepts "²", which int() refuses), and few enough that the
+# number fits the 64-bit integers MongoDB stores versions as.
+_VERSION = re.compile(r"[0-9]{1,18}")
 
 
 def etag(version: int) -> str:
@@ -20,7 +26,7 @@ def expected_version(request: web.Request) -> int | None:
     if header is None or header.strip() == "*":
         return None
     value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not _VERSION.fullmatch(value):
         raise stale_version()
     return int(value)
 
