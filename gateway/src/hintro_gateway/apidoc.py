@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel
 
-from hintro_gateway.headers import accepts_gzip
 from hintro_shared.health import healthz, readyz
+from hintro_shared.http import accepts_gzip
 from hintro_shared.metrics import metrics_handler
 from hintro_shared.openapi import Operation
 

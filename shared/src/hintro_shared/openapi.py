@@ -17,6 +17,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 
+from hintro_shared.problems import Problem
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _REF_TEMPLATE = "#/components/schemas/{model}"
@@ -69,10 +71,43 @@ class Operation:
         return self.handler.__name__.removeprefix("handle_")
 
 
+def query_names(query: type[BaseModel] | None) -> frozenset[str]:
+    """The query parameters a route takes: its query model's fields by their public names."""
+    if query is None:
+        return frozenset()
+    return frozenset(field.alias or name for name, field in query.model_fields.items())
+
+
+def refuse_unknown_query(handler: Handler, allowed: frozenset[str]) -> Handler:
+    """``handler`` behind a check that every query parameter is one the route takes: any
+    other is ``422`` as pydantic words it (``extra_forbidden``), before the handler runs, on
+    every route alike (a typo such as ``?limt=`` must not be silently ignored)."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        unknown = sorted({name for name in request.query if name not in allowed})
+        if unknown:
+            raise Problem(
+                422,
+                "The request failed validation.",
+                errors=[
+                    {"loc": [name], "msg": "Extra inputs are not permitted",
+                     "type": "extra_forbidden"}
+                    for name in unknown
+                ],
+            )  # fmt: skip
+        return await handler(request)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
 def add_operations(app: web.Application, operations: Iterable[Operation]) -> None:
-    """Register every operation's handler on ``app``."""
+    """Register every operation's handler on ``app``, refusing unknown query parameters."""
     for op in operations:
-        app.router.add_route(op.method, op.path, op.handler)
+        app.router.add_route(
+            op.method, op.path, refuse_unknown_query(op.handler, query_names(op.query))
+        )
 
 
 def _schema(type_: Any, components: dict[str, Any]) -> dict[str, Any]:

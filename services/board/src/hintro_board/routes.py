@@ -54,7 +54,12 @@ from hintro_shared.problems import (
     validate,
 )
 from hintro_shared.tokens import authenticate
-from hintro_shared.versioning import etag, expected_version, stale_version
+from hintro_shared.versioning import (
+    expected_version,
+    not_modified,
+    not_modified_since,
+    stale_version,
+)
 
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
@@ -140,10 +145,13 @@ async def handle_create_board(request: web.Request) -> web.Response:
 
 
 async def handle_get_board(request: web.Request) -> web.Response:
-    """A board with its lists in order (served from the read cache when current)."""
+    """A board with its lists in order (served from the read cache when current); 304 when
+    ``If-None-Match`` names its current ETag."""
     actor = await _actor(request)
     read = await request.app[BOARD_SERVICE].read_board(actor, request.match_info["boardId"])
-    return web.Response(body=read.body, content_type=_JSON, headers={"ETag": etag(read.version)})
+    if not_modified_since(request, read.etag):
+        return not_modified(read.etag)
+    return web.Response(body=read.body, content_type=_JSON, headers={"ETag": read.etag})
 
 
 async def handle_update_board(request: web.Request) -> web.Response:

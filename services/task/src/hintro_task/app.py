@@ -17,7 +17,9 @@ from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
 from hintro_shared.rabbit import RABBIT, rabbit_ctx
+from hintro_shared.redis_conn import REDIS, redis_ctx
 from hintro_shared.tokens import KeySource, token_verifier_ctx
+from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
 from hintro_task.repository import TaskRepository
@@ -27,7 +29,8 @@ from hintro_task.service import TaskService
 
 def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     """Repository and projection (indexes first), the outbox relay with its publisher, the
-    projection's consumer, and the use cases; stopped in reverse order."""
+    task collections' cache, the use cases and the projection's consumer; stopped in reverse
+    order."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
@@ -39,12 +42,20 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             await tasks.create_indexes()
             await projection.create_indexes()
             await events.start_relay(tasks.collection)
+            cache = TasksCache(
+                app[REDIS],
+                prefix=settings.tasks_cache_prefix,
+                ttl_seconds=settings.tasks_cache_ttl_seconds,
+                generation_ttl_seconds=settings.tasks_cache_generation_ttl_seconds,
+                retry_seconds=settings.tasks_cache_retry_seconds,
+            )
+            service = TaskService(tasks, projection, app[BOARD_CLIENT], cache)
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, tasks),
+                handler=BoardEventHandler(projection, service, cache),
             )
-            app[TASK_SERVICE] = TaskService(tasks, projection, app[BOARD_CLIENT])
+            app[TASK_SERVICE] = service
             yield
 
     return ctx
@@ -63,6 +74,8 @@ def create_app(
     app = create_base_app(settings, extra_middlewares=(rule_error_middleware,))
     client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
     app.cleanup_ctx.append(mongo_ctx(settings))
+    # Optional: without Redis the task collections are read from MongoDB every time.
+    app.cleanup_ctx.append(redis_ctx(settings, required=False))
     app.cleanup_ctx.append(rabbit_ctx(settings))
     app.cleanup_ctx.append(token_verifier_ctx(settings, token_keys))
     app.cleanup_ctx.append(board_client_ctx(client))

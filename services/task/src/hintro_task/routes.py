@@ -8,6 +8,7 @@ from aiohttp import web
 from hintro_shared.http import (
     REQUEST_ID_HEADER,
     SOCKET_ID_HEADER,
+    accepts_gzip,
     json_response,
     origin_socket_id,
 )
@@ -15,8 +16,9 @@ from hintro_shared.logging import request_id_var
 from hintro_shared.openapi import Operation
 from hintro_shared.problems import Problem, error_middleware, not_found, read_json, validate
 from hintro_shared.tokens import authenticate
-from hintro_shared.versioning import expected_version
+from hintro_shared.versioning import etag, expected_version, not_modified, not_modified_since
 from hintro_task.access import Caller
+from hintro_task.cache import BoardTasks
 from hintro_task.domain import Task, TaskRuleError, is_safe_id
 from hintro_task.schemas import (
     CreateTaskBody,
@@ -30,6 +32,7 @@ from hintro_task.service import TaskService
 
 TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
 TAG = "tasks"
+_JSON = "application/json"
 
 
 def _rule_problem(exc: TaskRuleError) -> Problem:
@@ -69,11 +72,26 @@ def _service(request: web.Request) -> TaskService:
     return request.app[TASK_SERVICE]
 
 
+def _board_tasks(request: web.Request, tasks: BoardTasks) -> web.Response:
+    """The board's task collection: 304 when the client has it, else the stored gzip bytes
+    for a client that accepts gzip (the gateway asks for gzip only then), else plain JSON."""
+    vary = {"Vary": "Accept-Encoding"}
+    if not_modified_since(request, tasks.etag):
+        return not_modified(tasks.etag, vary)
+    headers = {**vary, "ETag": tasks.etag}
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=tasks.gzipped, content_type=_JSON, headers=headers)
+    return web.Response(body=tasks.plain(), content_type=_JSON, headers=headers)
+
+
 async def handle_list_tasks(request: web.Request) -> web.Response:
     """GET /api/boards/{boardId}/tasks"""
     caller = await _caller(request)
     board_id = _path_id(request, "boardId", "board")
     query = validate(ListTasksQuery, dict(request.query))
+    if query.all:
+        return _board_tasks(request, await _service(request).board_tasks(caller, board_id))
     items, next_cursor = await _service(request).list_tasks(
         caller, board_id, query.list_id, query.limit, query.cursor
     )
@@ -91,9 +109,11 @@ async def handle_create_task(request: web.Request) -> web.Response:
 
 
 async def handle_get_task(request: web.Request) -> web.Response:
-    """GET /api/tasks/{taskId}"""
+    """GET /api/tasks/{taskId} (304 when ``If-None-Match`` names its version)"""
     caller = await _caller(request)
     task = await _service(request).get_task(caller, _path_id(request, "taskId", "task"))
+    if not_modified_since(request, etag(task.version)):
+        return not_modified(etag(task.version))
     return _task(task)
 
 
@@ -154,11 +174,13 @@ OPERATIONS: list[Operation] = [
         "GET",
         "/api/boards/{boardId}/tasks",
         handle_list_tasks,
-        "The board's tasks, ordered by list then position (cursor-paginated)",
+        "The board's tasks, ordered by list then position (cursor-paginated, or all at once "
+        "with all=true)",
         TAG,
         query=ListTasksQuery,
         response=TaskPage,
         errors=(*_READ_ERRORS, 422),
+        headers=("If-None-Match",),
     ),
     Operation(
         "POST",
@@ -180,6 +202,7 @@ OPERATIONS: list[Operation] = [
         TAG,
         response=TaskOut,
         errors=_READ_ERRORS,
+        headers=("If-None-Match",),
     ),
     Operation(
         "PATCH",

@@ -9,16 +9,20 @@ end up at the same place.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from hintro_shared import jsonutil
 from hintro_shared.authz import Action
 from hintro_shared.problems import Problem, not_found
+from hintro_shared.readcache import Lookup
 from hintro_shared.versioning import stale_version
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
+from hintro_task.cache import BoardTasks, encode_entry
 from hintro_task.domain import (
     ASSIGNEES_MAX,
     EventContext,
@@ -43,6 +47,8 @@ from hintro_task.listing import list_page
 
 # Attempts at a contended write (version race or position collision) before giving up with 409.
 MAX_ATTEMPTS = 16
+# Tasks a cascade deletes at once (each is its own compare-and-set write carrying its event).
+CASCADE_CONCURRENCY = 16
 
 
 class TaskStore(Protocol):
@@ -62,6 +68,16 @@ class TaskStore(Protocol):
 
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]: ...
 
+    async def of_board(self, board_id: str) -> list[Task]: ...
+
+    async def live_of_list(self, list_id: str) -> list[Task]: ...
+
+    async def live_of_board(self, board_id: str) -> list[Task]: ...
+
+    async def drop_drained(
+        self, *, list_id: str | None = None, board_id: str | None = None
+    ) -> int: ...
+
     async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None: ...
 
     async def save(
@@ -72,7 +88,28 @@ class TaskStore(Protocol):
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
     ) -> bool: ...
 
-    async def purge_list(self, list_id: str) -> int: ...
+
+class TasksCache(Protocol):
+    """Every task of a board, compressed, by board (see :mod:`hintro_task.cache`)."""
+
+    async def get(self, board_id: str) -> Lookup[BoardTasks]: ...
+
+    async def put(self, board_id: str, generation: str | None, entry: bytes) -> None: ...
+
+    async def invalidate(self, board_id: str) -> None: ...
+
+
+class NoCache:
+    """A :class:`TasksCache` that holds nothing (every read goes to MongoDB)."""
+
+    async def get(self, board_id: str) -> Lookup[BoardTasks]:
+        return Lookup(hit=None, generation=None)
+
+    async def put(self, board_id: str, generation: str | None, entry: bytes) -> None:
+        return None
+
+    async def invalidate(self, board_id: str) -> None:
+        return None
 
 
 def _contended() -> Problem:
@@ -91,6 +128,7 @@ class TaskService:
         tasks: TaskStore,
         projection: ProjectionReader,
         directory: BoardDirectory,
+        cache: TasksCache | None = None,
         *,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
         clock: Callable[[], datetime] = now,
@@ -98,6 +136,7 @@ class TaskService:
         self._tasks = tasks
         self._projection = projection
         self._directory = directory
+        self._cache: TasksCache = cache or NoCache()
         self._new_id = new_id
         self._clock = clock
 
@@ -158,7 +197,7 @@ class TaskService:
         # then missed this task, so repeat the (idempotent) cascade now.
         ref = await self._projection.get_list(list_id)
         if ref is not None and ref.deleted:
-            await self._tasks.purge_list(list_id)
+            await self.delete_list_tasks(list_id, EventContext(actor_id=None))
             raise _unknown_list(("body", "listId"))
 
     # --- use cases -----------------------------------------------------------------------------
@@ -196,6 +235,7 @@ class TaskService:
                 await self._tasks.insert(task, created_event(task), caller.event_context())
             except PositionTaken:
                 continue
+            await self._cache.invalidate(board_id)
             await self._ensure_list_alive(ref.id)
             return task
         raise _contended()
@@ -229,6 +269,7 @@ class TaskService:
             updated = task.with_changes(changes, self._clock())
             event = updated_event(updated, changes)
             if await self._tasks.save(updated, task.version, event, caller.event_context()):
+                await self._cache.invalidate(task.board_id)
                 return updated
         raise _contended()
 
@@ -259,6 +300,7 @@ class TaskService:
             except PositionTaken:
                 continue
             if saved:
+                await self._cache.invalidate(task.board_id)
                 await self._ensure_list_alive(ref.id)
                 return moved
         raise _contended()
@@ -285,6 +327,7 @@ class TaskService:
             )
             event = assignment_event(changed, user_id, assigned=on)
             if await self._tasks.save(changed, task.version, event, caller.event_context()):
+                await self._cache.invalidate(task.board_id)
                 return changed
         raise _contended()
 
@@ -296,6 +339,7 @@ class TaskService:
             if await self._tasks.delete(
                 gone, task.version, deleted_event(gone), caller.event_context()
             ):
+                await self._cache.invalidate(task.board_id)
                 return
         raise _contended()
 
@@ -306,3 +350,65 @@ class TaskService:
         access = self.access(board_id, caller)
         await access.authorize(Action.READ)
         return await list_page(access, self._tasks, list_id, limit, cursor)
+
+    async def board_tasks(self, caller: Caller, board_id: str) -> BoardTasks:
+        """Every task of the board in board order (lists in order, then position), from the
+        cache when it holds the current generation (members only)."""
+        access = self.access(board_id, caller)
+        await access.authorize(Action.READ)
+        lookup = await self._cache.get(board_id)
+        if lookup.hit is not None:
+            return lookup.hit
+        lists, tasks = await asyncio.gather(access.lists(), self._tasks.of_board(board_id))
+        by_list: dict[str, list[Task]] = {}
+        for task in tasks:
+            by_list.setdefault(task.list_id, []).append(task)
+        # Tasks of a list the projection no longer has (deleted, cascade under way) are left
+        # out, as the paged listing leaves them out.
+        items = [task.to_json() for ref in lists for task in by_list.get(ref.id, ())]
+        body = BoardTasks.of(jsonutil.dumps_bytes({"items": items, "next": None}))
+        # Stored under the generation seen before the reads: a write that landed meanwhile
+        # has bumped it, so this body can never be served after that write.
+        await self._cache.put(board_id, lookup.generation, encode_entry(body))
+        return body
+
+    # --- cascades (events in) ------------------------------------------------------------------
+
+    async def delete_list_tasks(self, list_id: str, cause: EventContext) -> int:
+        """Delete every task of a deleted list, each with its own ``task.deleted`` (so every
+        subscriber and client sees them go); idempotent. Returns how many were deleted."""
+        deleted = await self._cascade(await self._tasks.live_of_list(list_id), cause)
+        await self._tasks.drop_drained(list_id=list_id)
+        return deleted
+
+    async def delete_board_tasks(self, board_id: str, cause: EventContext) -> int:
+        """Delete every task of a deleted board, each with its own ``task.deleted``;
+        idempotent. Returns how many were deleted."""
+        deleted = await self._cascade(await self._tasks.live_of_board(board_id), cause)
+        await self._tasks.drop_drained(board_id=board_id)
+        await self._cache.invalidate(board_id)
+        return deleted
+
+    async def _cascade(self, tasks: list[Task], cause: EventContext) -> int:
+        gate = asyncio.Semaphore(CASCADE_CONCURRENCY)
+
+        async def delete_one(task: Task) -> bool:
+            async with gate:
+                return await self._delete_as(task, cause)
+
+        deleted = sum(await asyncio.gather(*(delete_one(task) for task in tasks)))
+        for board_id in {task.board_id for task in tasks}:
+            await self._cache.invalidate(board_id)
+        return deleted
+
+    async def _delete_as(self, task: Task | None, cause: EventContext) -> bool:
+        """Tombstone ``task`` with its ``task.deleted``, re-reading it after a lost race;
+        ``False`` when it is gone already."""
+        for _ in range(MAX_ATTEMPTS):
+            if task is None:
+                return False
+            gone = replace(task, updated_at=self._clock(), version=task.version + 1)
+            if await self._tasks.delete(gone, task.version, deleted_event(gone), cause):
+                return True
+            task = await self._tasks.get(task.id)
+        raise _contended()
