@@ -43,9 +43,16 @@ def origin_socket_id(request: web.Request) -> str | None:
     return socket_id if _VALID_SOCKET_ID.match(socket_id) else None
 
 
-def json_response(data: Any, *, status: int = 200, version: int | None = None) -> web.Response:
-    """A JSON response (orjson), with the resource's ``ETag`` when ``version`` is given."""
-    headers = {"ETag": etag(version)} if version is not None else None
+def json_response(
+    data: Any, *, status: int = 200, version: int | None = None, location: str | None = None
+) -> web.Response:
+    """A JSON response (orjson), with the resource's ``ETag`` when ``version`` is given and
+    ``Location`` when ``location`` is (a resource just created)."""
+    headers: dict[str, str] = {}
+    if version is not None:
+        headers["ETag"] = etag(version)
+    if location is not None:
+        headers["Location"] = location
     return web.Response(
         body=jsonutil.dumps_bytes(data),
         status=status,

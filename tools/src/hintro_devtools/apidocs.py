@@ -42,6 +42,9 @@ DESCRIPTION = (
 )
 
 
+SERVERS = [{"url": "http://127.0.0.1:8080", "description": "The gateway under `make run`"}]
+
+
 def routes_module(service: str) -> str:
     """The module that declares ``service``'s operations."""
     return f"hintro_{service}.routes"
@@ -60,10 +63,12 @@ def generate_openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every public route."""
     operations = [op for ops in service_operations().values() for op in ops]
     doc = build_openapi(
-        [*operations, *GATEWAY_OPERATIONS],
+        operations,
+        local=GATEWAY_OPERATIONS,
         title="Hintro API",
         version=metadata.version("hintro-gateway"),
         description=DESCRIPTION,
+        servers=SERVERS,
     )
     # /metrics is Prometheus text, which Operation (JSON bodies) cannot say.
     metrics = doc["paths"].get("/metrics", {}).get("get")

@@ -107,5 +107,6 @@ OPERATIONS: list[Operation] = [
         response=ActivityPage | ActivityReplay,
         errors=(404, 422, 503),
         headers=("If-None-Match",),
+        response_headers=("ETag",),
     ),
 ]

@@ -65,7 +65,8 @@ def _path_id(request: web.Request, name: str, what: str) -> str:
 
 
 def _task(task: Task, *, status: int = 200) -> web.Response:
-    return json_response(task.to_json(), status=status, version=task.version)
+    location = f"/api/tasks/{task.id}" if status == 201 else None
+    return json_response(task.to_json(), status=status, version=task.version, location=location)
 
 
 def _service(request: web.Request) -> TaskService:
@@ -167,6 +168,7 @@ async def handle_delete_task(request: web.Request) -> web.Response:
 
 
 _READ_ERRORS = (404, 503)
+_ETAG = ("ETag",)
 _WRITE_ERRORS = (403, 404, 409, 422, 503)
 
 OPERATIONS: list[Operation] = [
@@ -181,6 +183,7 @@ OPERATIONS: list[Operation] = [
         response=TaskPage,
         errors=(*_READ_ERRORS, 422),
         headers=("If-None-Match",),
+        response_headers=_ETAG,
     ),
     Operation(
         "POST",
@@ -193,6 +196,17 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=(400, 413, *_WRITE_ERRORS),
         headers=(SOCKET_ID_HEADER,),
+        response_headers=("ETag", "Location"),
+        examples=(
+            {"listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e", "title": "Fix login"},
+            {
+                "listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e",
+                "title": "Write release notes",
+                "labels": ["docs"],
+                "dueDate": "2026-12-24T17:00:00Z",
+                "afterId": "0b9e8d7c6a5f4e3d2c1b0a9f8e7d6c5b",
+            },
+        ),
     ),
     Operation(
         "GET",
@@ -203,6 +217,7 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=_READ_ERRORS,
         headers=("If-None-Match",),
+        response_headers=_ETAG,
     ),
     Operation(
         "PATCH",
@@ -214,6 +229,8 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=(400, 412, 413, *_WRITE_ERRORS),
         headers=("If-Match", SOCKET_ID_HEADER),
+        response_headers=_ETAG,
+        examples=({"title": "Fix the login form", "dueDate": None},),
     ),
     Operation(
         "POST",
@@ -225,6 +242,13 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=(400, 413, *_WRITE_ERRORS),
         headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+        examples=(
+            {
+                "listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e",
+                "beforeId": "0b9e8d7c6a5f4e3d2c1b0a9f8e7d6c5b",
+            },
+        ),
     ),
     Operation(
         "PUT",
@@ -235,6 +259,7 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=_WRITE_ERRORS,
         headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
     ),
     Operation(
         "DELETE",
@@ -245,6 +270,7 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=_WRITE_ERRORS,
         headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
     ),
     Operation(
         "DELETE",
