@@ -624,10 +624,25 @@ class Bench:
             f"7: seeded {opts.big_tasks} tasks in {len(lists)} lists in "
             f"{time.perf_counter() - began:.1f}s"
         )
-        # The seeding's events (activity, projections) are consumed before anything is timed.
-        self.say(f"7: waited {await self.quiesce(within=120.0):.1f}s for the services to go idle")
         gateway = self.target.gateway_url
         headers = {**owner.headers, "Accept-Encoding": "gzip"}
+        # The seeding's events are consumed before anything is timed: the activity log holds
+        # every one (board, lists, tasks), then the services go idle.
+        expected = 1 + len(lists) + opts.big_tasks
+        waited = time.perf_counter()
+        seq = 0
+        while seq < expected and time.perf_counter() - waited < 900:
+            async with self.session.get(
+                f"{gateway}/api/boards/{board}/activity?afterSeq=0&limit=0", headers=headers
+            ) as response:
+                seq = (await response.json())["seq"] if response.status == 200 else 0
+            if seq < expected:
+                await asyncio.sleep(2.0)
+        await self.quiesce(within=60.0)
+        self.say(
+            f"7: waited {time.perf_counter() - waited:.1f}s for the log to hold "
+            f"{seq}/{expected} events and the services to go idle"
+        )
 
         async def get(path: str) -> Any:
             async with self.session.get(gateway + path, headers=headers) as response:
