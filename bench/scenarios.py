@@ -613,7 +613,7 @@ class Bench:
         began = time.perf_counter()
         board = await api.board(owner, "Bench big board")
         lists = [await api.list(owner, board, f"Column {i}") for i in range(opts.big_lists)]
-        await bounded(
+        task_ids: list[str] = await bounded(
             32,
             [
                 api.task(owner, board, lists[i % len(lists)], f"Big {i}")
@@ -678,7 +678,12 @@ class Bench:
             assert board_body["id"] == board
             return sum(p[0] for p in pages), 1 + sum(p[1] for p in pages)
 
-        loads = {"two_requests": two_requests, "parallel_per_list": parallel_per_list}
+        loads = {
+            "two_requests": two_requests,
+            # The first load after a task changed: the tasks' cache entry is rebuilt from MongoDB.
+            "two_requests_after_a_write": two_requests,
+            "parallel_per_list": parallel_per_list,
+        }
         samples = {name: Samples() for name in loads}
         counts: dict[str, tuple[int, int]] = {}
         for load in loads.values():
@@ -689,8 +694,12 @@ class Bench:
             counts[name] = await loads[name]()
             samples[name].ok(time.perf_counter() - begin)
 
-        for _ in range(opts.big_repeats):
+        for round_ in range(opts.big_repeats):
             await timed("parallel_per_list")
+            await api.call(
+                "PATCH", f"/api/tasks/{task_ids[round_]}", user=owner, json={"title": f"E{round_}"}
+            )
+            await timed("two_requests_after_a_write")
             for _ in range(opts.big_loads_per_round):
                 await timed("two_requests")
         variants: dict[str, Any] = {}
