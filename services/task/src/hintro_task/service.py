@@ -192,12 +192,12 @@ class TaskService:
             raise _unknown_list(("body", "listId"))
         return ref
 
-    async def _ensure_list_alive(self, list_id: str) -> None:
+    async def _ensure_list_alive(self, caller: Caller, list_id: str) -> None:
         # A list.deleted may have been consumed between our check and our write; its cascade
         # then missed this task, so repeat the (idempotent) cascade now.
         ref = await self._projection.get_list(list_id)
         if ref is not None and ref.deleted:
-            await self.delete_list_tasks(list_id, EventContext(actor_id=None))
+            await self.delete_list_tasks(list_id, caller.event_context())
             raise _unknown_list(("body", "listId"))
 
     # --- use cases -----------------------------------------------------------------------------
@@ -236,7 +236,7 @@ class TaskService:
             except PositionTaken:
                 continue
             await self._cache.invalidate(board_id)
-            await self._ensure_list_alive(ref.id)
+            await self._ensure_list_alive(caller, ref.id)
             return task
         raise _contended()
 
@@ -301,7 +301,7 @@ class TaskService:
                 continue
             if saved:
                 await self._cache.invalidate(task.board_id)
-                await self._ensure_list_alive(ref.id)
+                await self._ensure_list_alive(caller, ref.id)
                 return moved
         raise _contended()
 
