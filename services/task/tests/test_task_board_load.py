@@ -138,3 +138,20 @@ async def test_task_get_answers_304_for_its_current_version(harness: Harness) ->
     assert status == 304
     status, body = await harness.request("GET", path, board.owner, **{"If-None-Match": '"0"'})
     assert (status, body) == (200, task)
+
+
+async def test_a_hit_is_the_stored_gzip_bytes_not_a_new_read(harness: Harness) -> None:
+    board = await harness.board(lists=1)
+    task = await harness.create_task(board, board.owner, 0)
+    _, _, first = await load(harness, board)
+    # Behind the service's back: a hit does not read MongoDB, so it still shows the old title.
+    await harness.tasks.update_one({"_id": task["id"]}, {"$set": {"title": "Sneaky"}})
+    async with harness.client.get(
+        f"/api/boards/{board.id}/tasks?all=true",
+        headers=harness.auth(board.owner, **{"Accept-Encoding": "gzip"}),
+        auto_decompress=False,
+    ) as response:
+        raw = await response.read()
+    assert raw[:2] == b"\x1f\x8b"  # gzip, as stored
+    assert json.loads(gzip.decompress(raw)) == first
+    assert first["items"][0]["title"] == "Task"
