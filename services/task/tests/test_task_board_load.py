@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from multidict import CIMultiDict
 
-from hintro_shared.testing import wait_for
-from hintro_shared.testkit.boards import FakeBoard
-from hintro_task.testing import Harness
+from hintro_testkit.boards import FakeBoard
+from hintro_testkit.infra import wait_for
+from services.task.tests.support import Harness
 
 pytestmark = pytest.mark.integration
 
