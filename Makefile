@@ -4,6 +4,7 @@
 #   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
 #   make openapi  regenerates the committed OpenAPI and AsyncAPI documents
 #   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...')
+#   make soak   30 minutes of mixed load at 70 % of capacity (SOAK_ARGS='--duration 180'); not CI
 # Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
 
 SHELL := /bin/bash
@@ -22,8 +23,9 @@ space := $(empty) $(empty)
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 BENCH_ARGS ?=
+SOAK_ARGS ?=
 
-.PHONY: help install run test lint fmt bench openapi
+.PHONY: help install run test lint fmt bench soak openapi
 
 help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
@@ -34,6 +36,8 @@ help:
 	@echo "make openapi  regenerate the committed OpenAPI and AsyncAPI documents from the code"
 	@echo "make bench  start the suite, seed it, run the benchmark, print the table, write"
 	@echo "            bench/results/*.json (BENCH_ARGS='--quick' or '--duration 30 ...')"
+	@echo "make soak   30 min of mixed load at 70 % of capacity, sockets connected; RSS, p99 per"
+	@echo "            minute, queues, DLQs (SOAK_ARGS='--duration 180 --warmup 30')"
 	@echo "make install  uv (with pip when missing) and the locked environment in .venv"
 
 install:
@@ -81,3 +85,7 @@ bench: install
 		|| echo "could not install wrk: using the asyncio load generator"; \
 	fi
 	$(RUN) python -m bench $(BENCH_ARGS)
+
+# Not part of CI: the figures of docs/performance.md, "Soak". Exits 1 on any 5xx or DLQ message.
+soak: install
+	$(RUN) python -m bench.soak $(SOAK_ARGS)

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiohttp import web
 
-from hintro_activity.access import Caller
 from hintro_activity.domain import is_safe_id
 from hintro_activity.schemas import (
     ActivityPage,
@@ -15,32 +14,19 @@ from hintro_activity.schemas import (
     ActivityReplay,
     HistoryQuery,
     ReplayQuery,
+    entry_json,
 )
 from hintro_activity.service import ActivityService
 from hintro_shared import jsonutil
-from hintro_shared.http import REQUEST_ID_HEADER
-from hintro_shared.logging import request_id_var
+from hintro_shared.http import json_response
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.problems import not_found, validate
-from hintro_shared.tokens import authenticate
+from hintro_shared.tokens import authenticated_caller
 from hintro_shared.versioning import content_etag, not_modified, not_modified_since
 
 ACTIVITY_SERVICE = web.AppKey("hintro.activity.service", ActivityService)
 TAG = "activity"
-
-
-async def _caller(request: web.Request) -> Caller:
-    claims = await authenticate(request)
-    return Caller(
-        user_id=claims.sub,
-        authorization=request.headers["Authorization"],
-        request_id=request_id_var.get() or request.headers.get(REQUEST_ID_HEADER),
-    )
-
-
-def _json(body: Any) -> web.Response:
-    return web.Response(body=jsonutil.dumps_bytes(body), content_type="application/json")
 
 
 def _before(cursor: str | None) -> int | None:
@@ -69,7 +55,7 @@ def _history(request: web.Request, body: dict[str, Any]) -> web.Response:
 
 async def handle_board_activity(request: web.Request) -> web.Response:
     """GET /api/boards/{boardId}/activity"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     board_id = request.match_info["boardId"]
     if not is_safe_id(board_id):
         raise not_found("board")
@@ -78,9 +64,9 @@ async def handle_board_activity(request: web.Request) -> web.Response:
     if "afterSeq" in query:
         replay_query = validate(ReplayQuery, query)
         replay = await service.replay(caller, board_id, replay_query.after_seq, replay_query.limit)
-        return _json(
+        return json_response(
             {
-                "items": [entry.to_json() for entry in replay.items],
+                "items": [entry_json(entry) for entry in replay.items],
                 "next": replay.next,
                 "seq": replay.seq,
             }
@@ -90,7 +76,7 @@ async def handle_board_activity(request: web.Request) -> web.Response:
         caller, board_id, history_query.limit, _before(history_query.cursor)
     )
     return _history(
-        request, {"items": [entry.to_json() for entry in page.items], "next": _cursor(page.next)}
+        request, {"items": [entry_json(entry) for entry in page.items], "next": _cursor(page.next)}
     )
 
 

@@ -1,7 +1,7 @@
 """The task use cases, over small interfaces (a task store, the projection, the board service).
 
 Each use case authorizes first (non-members 404, viewers 403 on writes, via the shared
-capability table), checks the rules (422, nothing written), then makes exactly one
+capability table), checks the rules (:class:`RuleBroken`, nothing written), then makes exactly one
 single-document write that carries its event. Writes are compare-and-set on the task's version
 and placements retry on a position collision, so concurrent requests never lose an update or
 end up at the same place.
@@ -10,7 +10,6 @@ end up at the same place.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -18,9 +17,11 @@ from typing import Any, Protocol
 
 from hintro_shared import jsonutil
 from hintro_shared.authz import Action
-from hintro_shared.problems import Problem, not_found
+from hintro_shared.events.fastpath import Outbox, SweeperOnly
+from hintro_shared.ids import new_id
 from hintro_shared.readcache import Lookup
-from hintro_shared.versioning import stale_version
+from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
+from hintro_shared.timeutil import to_millis
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
 from hintro_task.cache import BoardTasks, encode_entry
 from hintro_task.domain import (
@@ -31,19 +32,22 @@ from hintro_task.domain import (
     PositionTaken,
     Task,
     TaskEvent,
-    TaskRuleError,
     assignment_event,
     changed_fields,
     created_event,
     deleted_event,
+    event_context,
     is_safe_id,
     moved_event,
     now,
-    to_millis,
     unique_in_order,
     updated_event,
 )
 from hintro_task.listing import list_page
+from hintro_task.schemas import task_json
+
+# Without a fast path (unit tests) the relay's sweeper publishes the events.
+_SWEEPER_ONLY = SweeperOnly()
 
 # Attempts at a contended write (version race or position collision) before giving up with 409.
 MAX_ATTEMPTS = 16
@@ -112,12 +116,12 @@ class NoCache:
         return None
 
 
-def _contended() -> Problem:
-    return Problem(409, "The task is being changed concurrently; retry.")
+def _contended() -> Conflict:
+    return Conflict("The task is being changed concurrently; retry.")
 
 
-def _unknown_list(loc: tuple[str, ...]) -> TaskRuleError:
-    return TaskRuleError(loc, "no such list on this board")
+def _unknown_list(loc: tuple[str, ...]) -> RuleBroken:
+    return RuleBroken(loc, "no such list on this board")
 
 
 class TaskService:
@@ -130,13 +134,15 @@ class TaskService:
         directory: BoardDirectory,
         cache: TasksCache | None = None,
         *,
-        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        outbox: Outbox = _SWEEPER_ONLY,
+        new_id: Callable[[], str] = new_id,
         clock: Callable[[], datetime] = now,
     ) -> None:
         self._tasks = tasks
         self._projection = projection
         self._directory = directory
         self._cache: TasksCache = cache or NoCache()
+        self._outbox = outbox
         self._new_id = new_id
         self._clock = clock
 
@@ -147,7 +153,7 @@ class TaskService:
     async def _load(self, caller: Caller, task_id: str, action: Action) -> tuple[Task, BoardAccess]:
         task = await self._tasks.get(task_id) if is_safe_id(task_id) else None
         if task is None:
-            raise not_found("task")
+            raise NotFound("task")
         access = self.access(task.board_id, caller)
         await access.authorize(action, what="task")
         return task, access
@@ -162,7 +168,7 @@ class TaskService:
         """Where a task goes in ``list_id``: after ``after_id`` / before ``before_id`` (tasks of
         that list), at the end without anchors. ``moving`` is the task being placed."""
         if moving is not None and moving in (after_id, before_id):
-            raise TaskRuleError(
+            raise RuleBroken(
                 ("body", "afterId" if moving == after_id else "beforeId"),
                 "a task cannot be placed next to itself",
             )
@@ -170,7 +176,7 @@ class TaskService:
         before = await self._anchor(list_id, before_id, "beforeId")
         if after is not None:
             if before is not None and not after.position < before.position:
-                raise TaskRuleError(("body", "beforeId"), "beforeId must come after afterId")
+                raise RuleBroken(("body", "beforeId"), "beforeId must come after afterId")
             upper = await self._tasks.position_after(list_id, after.position, exclude=moving)
             return Placement(after.position, upper)
         if before is not None:
@@ -183,7 +189,7 @@ class TaskService:
             return None
         anchor = await self._tasks.get(anchor_id)
         if anchor is None or anchor.list_id != list_id:
-            raise TaskRuleError(("body", name), "the anchor must be a task in the target list")
+            raise RuleBroken(("body", name), "the anchor must be a task in the target list")
         return anchor
 
     async def _target_list(self, access: BoardAccess, list_id: str) -> ListRef:
@@ -197,7 +203,7 @@ class TaskService:
         # then missed this task, so repeat the (idempotent) cascade now.
         ref = await self._projection.get_list(list_id)
         if ref is not None and ref.deleted:
-            await self.delete_list_tasks(list_id, caller.event_context())
+            await self.delete_list_tasks(list_id, event_context(caller))
             raise _unknown_list(("body", "listId"))
 
     # --- use cases -----------------------------------------------------------------------------
@@ -210,7 +216,7 @@ class TaskService:
         requested_assignees: list[str] = fields.get("assigneeIds", [])
         for index, user_id in enumerate(requested_assignees):
             if not await access.is_member(user_id):
-                raise TaskRuleError(("body", "assigneeIds", str(index)), "not a board member")
+                raise RuleBroken(("body", "assigneeIds", str(index)), "not a board member")
         assignees = unique_in_order(requested_assignees)
         at = self._clock()
         due = fields.get("dueDate")
@@ -232,9 +238,10 @@ class TaskService:
                 version=1,
             )
             try:
-                await self._tasks.insert(task, created_event(task), caller.event_context())
+                await self._tasks.insert(task, created_event(task), event_context(caller))
             except PositionTaken:
                 continue
+            self._outbox.written(task.id)
             await self._cache.invalidate(board_id)
             await self._ensure_list_alive(caller, ref.id)
             return task
@@ -262,13 +269,14 @@ class TaskService:
         for _ in range(MAX_ATTEMPTS):
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
             if expected_version is not None and task.version != expected_version:
-                raise stale_version()
+                raise PreconditionFailed()
             changes = changed_fields(task, requested)
             if not changes:
                 return task
             updated = task.with_changes(changes, self._clock())
             event = updated_event(updated, changes)
-            if await self._tasks.save(updated, task.version, event, caller.event_context()):
+            if await self._tasks.save(updated, task.version, event, event_context(caller)):
+                self._outbox.written(task.id)
                 await self._cache.invalidate(task.board_id)
                 return updated
         raise _contended()
@@ -295,11 +303,12 @@ class TaskService:
             )
             try:
                 saved = await self._tasks.save(
-                    moved, task.version, moved_event(moved, task.list_id), caller.event_context()
+                    moved, task.version, moved_event(moved, task.list_id), event_context(caller)
                 )
             except PositionTaken:
                 continue
             if saved:
+                self._outbox.written(task.id)
                 await self._cache.invalidate(task.board_id)
                 await self._ensure_list_alive(caller, ref.id)
                 return moved
@@ -316,9 +325,9 @@ class TaskService:
                 return task
             if on:
                 if not is_safe_id(user_id) or not await access.is_member(user_id):
-                    raise TaskRuleError(("path", "userId"), "not a board member")
+                    raise RuleBroken(("path", "userId"), "not a board member")
                 if len(task.assignee_ids) >= ASSIGNEES_MAX:
-                    raise TaskRuleError(("path", "userId"), "a task has at most 50 assignees")
+                    raise RuleBroken(("path", "userId"), "a task has at most 50 assignees")
                 assignees = (*task.assignee_ids, user_id)
             else:
                 assignees = tuple(a for a in task.assignee_ids if a != user_id)
@@ -326,7 +335,8 @@ class TaskService:
                 task, assignee_ids=assignees, updated_at=self._clock(), version=task.version + 1
             )
             event = assignment_event(changed, user_id, assigned=on)
-            if await self._tasks.save(changed, task.version, event, caller.event_context()):
+            if await self._tasks.save(changed, task.version, event, event_context(caller)):
+                self._outbox.written(task.id)
                 await self._cache.invalidate(task.board_id)
                 return changed
         raise _contended()
@@ -337,8 +347,9 @@ class TaskService:
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
             gone = replace(task, updated_at=self._clock(), version=task.version + 1)
             if await self._tasks.delete(
-                gone, task.version, deleted_event(gone), caller.event_context()
+                gone, task.version, deleted_event(gone), event_context(caller)
             ):
+                self._outbox.written(task.id)
                 await self._cache.invalidate(task.board_id)
                 return
         raise _contended()
@@ -365,7 +376,7 @@ class TaskService:
             by_list.setdefault(task.list_id, []).append(task)
         # Tasks of a list the projection no longer has (deleted, cascade under way) are left
         # out, as the paged listing leaves them out.
-        items = [task.to_json() for ref in lists for task in by_list.get(ref.id, ())]
+        items = [task_json(task) for ref in lists for task in by_list.get(ref.id, ())]
         body = BoardTasks.of(jsonutil.dumps_bytes({"items": items, "next": None}))
         # Stored under the generation seen before the reads: a write that landed meanwhile
         # has bumped it, so this body can never be served after that write.
@@ -409,6 +420,7 @@ class TaskService:
                 return False
             gone = replace(task, updated_at=self._clock(), version=task.version + 1)
             if await self._tasks.delete(gone, task.version, deleted_event(gone), cause):
+                self._outbox.written(task.id)
                 return True
             task = await self._tasks.get(task.id)
         raise _contended()
