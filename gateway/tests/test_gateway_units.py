@@ -10,8 +10,9 @@ from aiohttp.test_utils import make_mocked_request
 
 from hintro_gateway.clientip import address_key, client_ip
 from hintro_gateway.config import RatePolicy
-from hintro_gateway.headers import accepts_gzip, is_json
+from hintro_gateway.headers import is_json
 from hintro_gateway.routing import resolve
+from hintro_shared.http import accepts_gzip
 
 TRUSTED = (ipaddress.ip_network("10.0.0.0/8"),)
 

@@ -70,6 +70,25 @@ def json_response(
     )
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when ``Accept-Encoding`` allows gzip (explicitly or by ``*``) with a q above 0."""
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() not in ("gzip", "*"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            return True
+    return False
+
+
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Adopt the caller's request id (or make one) for logs, events and the response header."""
