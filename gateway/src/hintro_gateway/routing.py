@@ -42,7 +42,6 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/auth/logout", AUTH, public=True),
     Route("GET", "/api/auth/me", AUTH),
     Route("GET", "/api/auth/.well-known/jwks.json", AUTH, public=True),
-    Route("GET", "/api/users", AUTH),
     # board: boards, members, lists
     Route("GET", "/api/boards", BOARD),
     Route("POST", "/api/boards", BOARD),
@@ -52,6 +51,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/boards/{boardId}/members", BOARD),
     Route("PATCH", "/api/boards/{boardId}/members/{userId}", BOARD),
     Route("DELETE", "/api/boards/{boardId}/members/{userId}", BOARD),
+    Route("POST", "/api/boards/{boardId}/transfer", BOARD),
+    # People: board knows who shares a board with whom, and every user's name and e-mail.
+    Route("GET", "/api/users", BOARD),
     Route("GET", "/api/boards/{boardId}/lists", BOARD),
     Route("POST", "/api/boards/{boardId}/lists", BOARD),
     Route("PATCH", "/api/lists/{listId}", BOARD),

@@ -16,7 +16,6 @@ def test_every_auth_route_is_declared_with_its_access() -> None:
         ("POST", "/api/auth/logout"): True,
         ("GET", "/api/auth/.well-known/jwks.json"): True,
         ("GET", "/api/auth/me"): False,
-        ("GET", "/api/users"): False,
     }
 
 

@@ -13,13 +13,11 @@ from hintro_auth.schemas import (
     RegisterRequest,
     TokenPairOut,
     UserOut,
-    UserQuery,
-    UserSummary,
 )
 from hintro_auth.service import AuthService
 from hintro_shared.http import json_response
 from hintro_shared.openapi import Operation
-from hintro_shared.problems import read_json, validate
+from hintro_shared.problems import read_json
 from hintro_shared.tokens import authenticate
 
 AUTH_SERVICE = web.AppKey("hintro.auth.service", AuthService)
@@ -64,14 +62,6 @@ async def handle_me(request: web.Request) -> web.Response:
     claims = await authenticate(request)
     user = await request.app[AUTH_SERVICE].user(claims.sub)
     return json_response(UserOut.model_validate(user, from_attributes=True))
-
-
-async def handle_find_user(request: web.Request) -> web.Response:
-    """Look a user up by e-mail address (to invite them to a board)."""
-    await authenticate(request)
-    query = validate(UserQuery, dict(request.query))
-    user = await request.app[AUTH_SERVICE].user_by_email(query.email)
-    return json_response(UserSummary.model_validate(user, from_attributes=True))
 
 
 async def handle_jwks(request: web.Request) -> web.Response:
@@ -146,15 +136,5 @@ OPERATIONS: list[Operation] = [
         TAG,
         response=Jwks,
         public=True,
-    ),
-    Operation(
-        "GET",
-        "/api/users",
-        handle_find_user,
-        "Find a user by e-mail address",
-        "users",
-        response=UserSummary,
-        query=UserQuery,
-        errors=(404, 422),
     ),
 ]

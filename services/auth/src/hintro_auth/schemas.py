@@ -74,14 +74,6 @@ class RefreshRequest(Request):
     refresh_token: RefreshTokenText
 
 
-class UserQuery(BaseModel):
-    """``GET /api/users?email=``."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    email: Email
-
-
 class UserOut(Response):
     """The caller's own account."""
 
@@ -89,14 +81,6 @@ class UserOut(Response):
     email: str
     name: str
     created_at: datetime
-
-
-class UserSummary(Response):
-    """Another user, as needed to invite them to a board."""
-
-    id: str
-    email: str
-    name: str
 
 
 class TokenPairOut(Response):

@@ -204,13 +204,6 @@ class AuthService:
             raise UserNotFound
         return user
 
-    async def user_by_email(self, email: str) -> User:
-        """The user with this address (any case), or ``UserNotFound``."""
-        user = await self._users.by_email(normalise_email(email))
-        if user is None:
-            raise UserNotFound
-        return user
-
     async def _issue(self, user_id: str, family_id: str) -> TokenPair:
         now = self._clock()
         token, record = issue_refresh_token(user_id, family_id, now, self._refresh_ttl)
