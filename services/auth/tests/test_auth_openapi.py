@@ -16,6 +16,7 @@ def test_every_auth_route_is_declared_with_its_access() -> None:
         ("POST", "/api/auth/logout"): True,
         ("GET", "/api/auth/.well-known/jwks.json"): True,
         ("GET", "/api/auth/me"): False,
+        ("PATCH", "/api/auth/me"): False,
     }
 
 
