@@ -43,16 +43,17 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             await tasks.create_indexes()
             await projection.create_indexes()
             await events.start_relay(tasks.collection)
+            # Fast path: each write's events leave right after it commits, without making the
+            # request wait for the broker; the sweeper catches whatever a crash left behind.
+            service = TaskService(
+                tasks, projection, app[BOARD_CLIENT], outbox=events.outbox(tasks.collection)
+            )
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, tasks),
+                handler=BoardEventHandler(projection, tasks, service),
             )
-            # Fast path: each write's events leave right after it commits, without making the
-            # request wait for the broker; the sweeper catches whatever a crash left behind.
-            app[TASK_SERVICE] = TaskService(
-                tasks, projection, app[BOARD_CLIENT], outbox=events.outbox(tasks.collection)
-            )
+            app[TASK_SERVICE] = service
             yield
 
     return ctx

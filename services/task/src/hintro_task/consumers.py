@@ -1,5 +1,7 @@
 """Events in: the board service's board.*, board.member_* and list.* events keep the
-projection current, and deleted boards and lists take their tasks with them.
+projection current, deleted boards and lists take their tasks with them, and a member who
+left or was removed is taken off the board's tasks (``task.unassigned`` each, caused by the
+removal's actor and correlated with it).
 
 Every effect is idempotent on its own document (version guards in the shared
 :mod:`hintro_shared.boardview` projection, final tombstones, cascades that find nothing the
@@ -16,6 +18,7 @@ from hintro_shared.boardview.events import ROUTING_KEYS as ROUTING_KEYS
 from hintro_shared.boardview.events import ProjectionWriter, apply_board_event
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope
+from hintro_task.domain import EventContext
 
 _log = logging.getLogger(__name__)
 
@@ -28,12 +31,21 @@ class TaskCascade(Protocol):
     async def purge_board(self, board_id: str) -> int: ...
 
 
+class Departures(Protocol):
+    """Unassigning a departed member (see ``TaskService``)."""
+
+    async def unassign_departed(self, board_id: str, user_id: str, ctx: EventContext) -> int: ...
+
+
 class BoardEventHandler:
     """Applies one board-service event to the projection and the tasks."""
 
-    def __init__(self, projection: ProjectionWriter, tasks: TaskCascade) -> None:
+    def __init__(
+        self, projection: ProjectionWriter, tasks: TaskCascade, departures: Departures
+    ) -> None:
         self._projection = projection
         self._tasks = tasks
+        self._departures = departures
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply ``envelope``; unknown types (a newer producer's) are ignored."""
@@ -47,5 +59,16 @@ class BoardEventHandler:
             case ev.ListDeleted():
                 removed = await self._tasks.purge_list(data.list_id)
                 _log.info("list deleted", extra={"listId": data.list_id, "tasks": removed})
+            case ev.MemberRemoved():
+                # No origin socket: every open client, the remover's included, must see it.
+                ctx = EventContext(
+                    actor_id=envelope.actor_id or data.user_id,
+                    correlation_id=envelope.correlation_id,
+                )
+                count = await self._departures.unassign_departed(data.board_id, data.user_id, ctx)
+                _log.info(
+                    "member left; unassigned",
+                    extra={"boardId": data.board_id, "userId": data.user_id, "tasks": count},
+                )
             case _:
                 pass
