@@ -54,6 +54,8 @@ class Operation:
     status: int = 200
     request: Any = None
     """Body schema (a pydantic model or any type a ``TypeAdapter`` accepts)."""
+    request_optional: bool = False
+    """True when the body may be left out altogether."""
     response: Any = None
     """Success body schema; ``None`` for an empty body (e.g. 204)."""
     query: type[BaseModel] | None = None
@@ -128,7 +130,7 @@ def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
     }
     if op.request is not None:
         doc["requestBody"] = {
-            "required": True,
+            "required": not op.request_optional,
             "content": {"application/json": {"schema": _schema(op.request, components)}},
         }
     doc["security"] = [] if op.public else [{"bearerAuth": []}]
