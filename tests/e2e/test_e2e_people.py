@@ -12,7 +12,7 @@ import aiohttp
 
 from hintro_devtools.stack import Stack
 from hintro_shared.people import color
-from hintro_shared.testing import wait_for
+from hintro_testkit.infra import wait_for
 from tests.e2e.boards_helpers import (
     PASSWORD,
     User,
