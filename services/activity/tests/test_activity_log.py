@@ -293,7 +293,8 @@ async def test_an_ownership_transfer_reads_as_such(harness: Harness) -> None:
         )
     await harness.wait_seq(board.id, 4)
     items = (await harness.activity(board.id, ada))["items"]
-    assert [item["summary"] for item in items[:2]] == [
+    # Two events handled concurrently may take their seqs in either order.
+    assert {item["summary"] for item in items[:2]} == {
         "Ada changed their role from owner to editor",
         "Ada made Bob the owner",
-    ]
+    }
