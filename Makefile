@@ -1,6 +1,8 @@
 # Hintro: the one entry point, for developers and CI alike (docs/development.md).
-#   make run    MongoDB (embedded), Redis, RabbitMQ and every service; Ctrl-C stops all of it
-#   make test   every test, against fresh test infrastructure
+#   make run    builds the web app when its sources changed, then MongoDB (embedded), Redis,
+#               RabbitMQ and every service; prints the URL to open; Ctrl-C stops all of it
+#   make test   the web app's unit tests (Vitest) and every pytest test (browser tests included),
+#               against fresh test infrastructure
 #   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
 #   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...')
 # Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
@@ -21,13 +23,17 @@ space := $(empty) $(empty)
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 BENCH_ARGS ?=
+# The whole web side (Chromium, npm ci, build, Vitest; failures fail the run) on a full `make
+# test`; a targeted run (PYTEST_ARGS given) only rebuilds a stale web/dist, and a missing Node.js
+# is a warning there. WEB_TESTS=1 or 0 chooses explicitly.
+WEB_TESTS ?= $(if $(PYTEST_ARGS),0,1)
 
 .PHONY: help install run test lint fmt bench
 
 help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
 	@echo "            RUN_ARGS='--replicas realtime=2 --only gateway,auth' to vary it"
-	@echo "make test   run every test on fresh test infrastructure (PYTEST_ARGS='-k ...')"
+	@echo "make test   Vitest and every pytest test on fresh test infrastructure (PYTEST_ARGS='-k ...')"
 	@echo "make lint   ruff check, ruff format --check, mypy --strict"
 	@echo "make fmt    ruff --fix and ruff format"
 	@echo "make bench  start the suite, seed it, run the benchmark, print the table, write"
@@ -44,14 +50,30 @@ install:
 	fi
 	$(UV) sync --frozen
 
+# The web build is optional here: without Node.js (or when it fails) the API still starts.
 run: install
+	@$(RUN) python -m hintro_devtools.web build --optional
 	$(RUN) python -m hintro_devtools.stack $(RUN_ARGS)
 
 # `infra exec` starts the test MongoDB (nx-27017 on 27117, fresh data), checks or starts Redis and
 # RabbitMQ, exports MONGO_URL/RABBITMQ_URL/REDIS_URL to pytest, always stops the MongoDB it
 # started, and exits with pytest's exit code.
+# Web steps first (hintro_devtools.web; no-ops when web/ does not exist), then pytest either way
+# so one run reports both; the exit code is the web steps' failure, else pytest's.
 test: install
-	$(RUN) python -m hintro_devtools.infra exec --for test -- python -m pytest $(PYTEST_ARGS)
+	@web_status=0; \
+	if [ "$(WEB_TESTS)" = 1 ]; then \
+		$(RUN) python -m hintro_devtools.web chromium \
+		&& $(RUN) python -m hintro_devtools.web test || web_status=$$?; \
+	else \
+		$(RUN) python -m hintro_devtools.web build --optional || web_status=$$?; \
+	fi; \
+	test_status=0; \
+	$(RUN) python -m hintro_devtools.infra exec --for test -- python -m pytest $(PYTEST_ARGS) \
+		|| test_status=$$?; \
+	if [ "$$web_status" -ne 0 ]; then echo "make test: the web steps failed (above)"; fi; \
+	if [ "$$web_status" -ne 0 ]; then exit "$$web_status"; fi; \
+	exit "$$test_status"
 
 lint: install
 	$(RUN) ruff check .

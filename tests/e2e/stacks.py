@@ -25,10 +25,11 @@ CONSUMER_QUEUES = {
 
 @contextlib.asynccontextmanager
 async def isolated_stack(
-    keys_dir: Path, *, name: str, only: tuple[str, ...] = ()
+    keys_dir: Path, *, name: str, only: tuple[str, ...] = (), web_dist: Path | None = None
 ) -> AsyncIterator[Stack]:
     """A stack on free ports whose databases, broker objects, Redis keys and pub/sub channel are
-    its own, and whose exchange and queues are deleted when it stops.
+    its own, and whose exchange and queues are deleted when it stops. ``web_dist``: a built web
+    app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``).
 
     The broker and Redis are shared with any other stack on this machine (`make run`, a
     parallel e2e run): with the default names, two board services would share the
@@ -63,6 +64,7 @@ async def isolated_stack(
                 # role matrix builds a fresh board for each of its ~90 cases); 600/60 per user
                 # would throttle the suite itself, not the behaviour under test.
                 "RATE_LIMIT_DEFAULT": "100000/60",
+                **({"WEB_DIST_DIR": str(web_dist)} if web_dist is not None else {}),
             },
         },
         echo=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +23,7 @@ from hintro_gateway.gateway import (
 from hintro_gateway.proxy import Proxy, make_session, make_websocket_session
 from hintro_gateway.ratelimit import RateLimiter
 from hintro_gateway.routing import ROUTES, SOCKETIO_PATH
+from hintro_gateway.static import WebApp, web_app_middleware
 from hintro_gateway.upstreams import make_pools
 from hintro_gateway.websocket import OPEN_WEBSOCKETS, close_websockets
 from hintro_shared.health import HEALTH
@@ -68,7 +70,11 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
         credentials=settings.cors_allow_credentials,
         max_age=settings.cors_max_age_seconds,
     )
-    app = create_base_app(settings, extra_middlewares=(cors.preflight_middleware,))
+    middlewares: tuple[Any, ...] = (cors.preflight_middleware,)
+    web_dist = settings.web_dist
+    if web_dist is not None:
+        middlewares += (web_app_middleware(WebApp(web_dist)),)
+    app = create_base_app(settings, extra_middlewares=middlewares)
     app[OPEN_WEBSOCKETS] = weakref.WeakSet()
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:

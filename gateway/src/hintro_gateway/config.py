@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -100,6 +101,10 @@ class GatewaySettings(ServiceSettings):
     gzip_min_bytes: int = Field(default=1024, ge=0)
     ws_max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
 
+    # The built web app served at "/" (hintro_gateway.static). Unset: <repo>/web/dist when the
+    # gateway runs from a checkout in development and that build exists; else no app is served.
+    web_dist_dir: Path | None = None
+
     @field_validator(
         "trusted_proxies",
         "cors_origins",
@@ -149,6 +154,17 @@ class GatewaySettings(ServiceSettings):
             name: tuple(url.rstrip("/") for url in (many or (one,)))
             for name, (one, many) in single.items()
         }
+
+    @property
+    def web_dist(self) -> Path | None:
+        """The directory of the built web app to serve, if any."""
+        if self.web_dist_dir is not None:
+            return self.web_dist_dir
+        if self.environment != "development":
+            return None
+        # gateway/src/hintro_gateway/config.py -> the checkout (an editable install).
+        checkout_dist = Path(__file__).resolve().parents[3] / "web" / "dist"
+        return checkout_dist if (checkout_dist / "index.html").is_file() else None
 
     @property
     def trusted_networks(self) -> tuple[IPNetwork, ...]:

@@ -316,10 +316,30 @@ class Stack:
 
     def _announce(self, elapsed: float) -> None:
         self.say(f"ready in {elapsed:.1f}s")
+        gateway = self.urls.get("gateway")
+        if gateway is not None:
+            self.say("")
+            if self._web_app_served():
+                self.say(f"  >>> Hintro is running: open {gateway}/ in your browser <<<")
+            else:
+                self.say(
+                    f"  The API is at {gateway}/api; the web app is not built (it needs Node.js "
+                    "and npm: install them and rerun `make run`)"
+                )
+            self.say("")
         for name, url in self.urls.items():
             self.say(f"  {name:<10} {url}" + ("   <- start here" if name == "gateway" else ""))
         if self.skipped:
             self.say(f"not started (no runnable module yet): {', '.join(self.skipped)}")
+
+    def _web_app_served(self) -> bool:
+        """Whether the gateway serves a web app: ``WEB_DIST_DIR`` given, or the checkout's build
+        (which the gateway serves by default in development)."""
+        gateway_env = self._service_env.get("gateway", {})
+        if any(env.get("WEB_DIST_DIR") for env in (gateway_env, self._env, os.environ)):
+            return True
+        built = (self.root / "web" / "dist" / "index.html").is_file()
+        return built and self.profile.environment == "development"
 
     async def wait_exit(self) -> Running:
         """Wait until some instance exits while the stack is not stopping; return it."""
