@@ -1,0 +1,37 @@
+// The one Socket.IO connection of the page, through the gateway at /socket.io. The handshake
+// reads the current access token each time it connects, so a reconnect uses a fresh one.
+import { io, type Socket } from "socket.io-client";
+import { setSocketId } from "./client";
+import { getAccessToken, refresh } from "./session";
+
+let socket: Socket | null = null;
+
+export function liveSocket(): Socket {
+  if (socket) return socket;
+  const s = io({
+    path: "/socket.io",
+    auth: (cb) => cb({ token: getAccessToken() }),
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+  });
+  s.on("connect", () => setSocketId(s.id ?? null));
+  s.on("disconnect", () => setSocketId(null));
+  s.on("connect_error", (error: Error & { data?: unknown }) => {
+    // Refused by the server (not a network failure): socket.io does not retry that by itself.
+    if (!s.active && error.message === "unauthorized") {
+      void refresh().then((token) => {
+        if (token) s.connect();
+      });
+    } else if (!s.active) {
+      setTimeout(() => s.connect(), 2000);
+    }
+  });
+  socket = s;
+  return s;
+}
+
+export function closeLiveSocket(): void {
+  socket?.disconnect();
+  socket = null;
+  setSocketId(null);
+}
