@@ -12,10 +12,15 @@ export function liveSocket(): Socket {
     path: "/socket.io",
     auth: (cb) => cb({ token: getAccessToken() }),
     reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
+    reconnectionDelayMax: 3000,
   });
   s.on("connect", () => setSocketId(s.id ?? null));
-  s.on("disconnect", () => setSocketId(null));
+  s.on("disconnect", (reason) => {
+    setSocketId(null);
+    // A server that shuts down (a restart, a deploy) disconnects its sockets itself, and
+    // socket.io does not reconnect those on its own; the next replica will take us.
+    if (reason === "io server disconnect") setTimeout(() => s.connect(), 500);
+  });
   s.on("connect_error", (error: Error & { data?: unknown }) => {
     // Refused by the server (not a network failure): socket.io does not retry that by itself.
     if (!s.active && error.message === "unauthorized") {

@@ -4,6 +4,7 @@ import {
   closestCorners,
   DndContext,
   KeyboardSensor,
+  MeasuringStrategy,
   MouseSensor,
   TouchSensor,
   useDroppable,
@@ -40,6 +41,10 @@ interface DragData {
   type: "list" | "card" | "container";
   listId: string;
 }
+
+// Cards do not glide to their new places after a drop or a push: a card in mid-glide has no
+// stable rectangle, and the keyboard sensor would measure it there.
+const still = () => false;
 
 const dataOf = (value: unknown) => value as DragData | undefined;
 
@@ -85,7 +90,7 @@ export function Columns({ state, boardId, canEdit, ops }: Props) {
   };
   const announcements: Announcements = {
     onDragStart: ({ active }) => `Picked up ${name(active.id)}. Use the arrow keys to move it, space to drop it, escape to cancel.`,
-    onDragOver: ({ active, over }) => `${name(active.id)} is over ${where(over)}.`,
+    onDragOver: ({ active, over }) => (over?.id === active.id ? undefined : `${name(active.id)} is over ${where(over)}.`),
     onDragEnd: ({ active, over }) => (over ? `${name(active.id)} was dropped at ${where(over)}.` : `${name(active.id)} was put back.`),
     onDragCancel: ({ active }) => `Moving ${name(active.id)} was cancelled; it is back where it was.`,
   };
@@ -115,6 +120,9 @@ export function Columns({ state, boardId, canEdit, ops }: Props) {
     <DndContext
       sensors={sensors}
       collisionDetection={collision}
+      // Cards change places under a drag (pushes from others, own optimistic moves): measure
+      // the drop targets afresh rather than trust rectangles from before.
+      measuring={{ droppable: { strategy: MeasuringStrategy.Always } }}
       onDragEnd={onDragEnd}
       accessibility={{
         announcements,
@@ -163,7 +171,7 @@ interface ColumnProps {
 }
 
 function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
-  const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit });
+  const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit, animateLayoutChanges: still });
   const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
   const [renaming, setRenaming] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -278,7 +286,7 @@ export function dueText(due: string | null): string | null {
 }
 
 const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) {
-  const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit });
+  const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit, animateLayoutChanges: still });
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
   const due = dueText(task.dueDate);
   return (
