@@ -230,7 +230,7 @@ function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
               ✎
             </button>
             <button type="button" className="icon-button" onClick={() => setDeleting(true)} aria-label={`Delete list ${list.title}`}>
-              🗑
+              ×
             </button>
           </>
         )}

@@ -103,7 +103,7 @@ export function MembersPanel({ board, meId, handle, onError, onInfo, onLeft }: P
                     <option value="editor">Editor</option>
                     <option value="viewer">Viewer</option>
                   </select>
-                  <button type="button" onClick={() => setPending({ kind: "transfer", member })} aria-label={`Make ${label} the owner`}>
+                  <button type="button" onClick={() => setPending({ kind: "transfer", member })} aria-label={`Make owner: ${label}`}>
                     Make owner
                   </button>
                   <button type="button" className="danger" onClick={() => setPending({ kind: "remove", member })} aria-label={`Remove ${label}`}>
