@@ -28,10 +28,20 @@ function notify(): void {
 export function acceptTokens(answer: TokenAnswer): void {
   accessToken = answer.accessToken;
   if (answer.refreshToken) bodyRefreshToken = answer.refreshToken;
-  if (timer) clearTimeout(timer);
-  timer = setTimeout(() => void refresh(), refreshDelayMs(answer.expiresIn));
+  schedule(refreshDelayMs(answer.expiresIn));
   notify();
 }
+
+/** Refresh after `ms`; when the network fails then, try again a little later (the token may
+ * still be valid meanwhile, and a 401 refreshes on demand anyway). */
+function schedule(ms: number): void {
+  if (timer) clearTimeout(timer);
+  timer = setTimeout(() => {
+    refresh().catch(() => schedule(RETRY_MS));
+  }, ms);
+}
+
+const RETRY_MS = 5000;
 
 export function clearSession(): void {
   accessToken = null;

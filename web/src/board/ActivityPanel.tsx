@@ -21,7 +21,8 @@ export function when(iso: string, now = Date.now()): string {
 
 export function ActivityPanel({ boardId, seq, onError }: { boardId: string; seq: number; onError(text: string): void }) {
   const [entries, setEntries] = useState<Entry[]>([]);
-  const [next, setNext] = useState<number | null | undefined>(undefined);
+  // The cursor of the next (older) page; undefined until the first page came.
+  const [next, setNext] = useState<string | null | undefined>(undefined);
   const [loading, setLoading] = useState(false);
   const sentinel = useRef<HTMLLIElement>(null);
 
@@ -36,7 +37,7 @@ export function ActivityPanel({ boardId, seq, onError }: { boardId: string; seq:
           const older = old.filter((e) => !fresh.has(e.id) && e.seq < (page.items.at(-1)?.seq ?? 0));
           return [...page.items, ...older];
         });
-        setNext((old) => (old === undefined ? page.next : old));
+        setNext((old) => (old === undefined ? (page.next as string | null) : old));
       },
       (error) => !cancelled && onError(sentence(error, "load")),
     );
@@ -48,11 +49,11 @@ export function ActivityPanel({ boardId, seq, onError }: { boardId: string; seq:
   const more = useCallback(() => {
     if (loading || !next) return;
     setLoading(true);
-    get<ActivityPage>(`${paths.activity(boardId)}?limit=${PAGE}&before=${next}`)
+    get<ActivityPage>(`${paths.activity(boardId)}?limit=${PAGE}&cursor=${encodeURIComponent(next)}`)
       .then(
         (page) => {
           setEntries((old) => [...old, ...page.items.filter((e) => !old.some((o) => o.id === e.id))]);
-          setNext(page.next);
+          setNext(page.next as string | null);
         },
         (error) => onError(sentence(error, "load")),
       )

@@ -2,13 +2,14 @@ import type { Member } from "../api/types";
 
 export function displayName(member: Member | undefined, meId?: string): string {
   if (!member) return "Former member";
-  const name = member.name ?? member.email ?? "A member";
+  // A member the board service has just heard of has empty profile fields for a moment.
+  const name = member.name || member.email || "A member";
   return member.userId === meId ? `${name} (you)` : name;
 }
 
 export function initialsOf(member: Member | undefined): string {
   if (member?.initials) return member.initials;
-  const name = member?.name ?? member?.email ?? "?";
+  const name = member?.name || member?.email || "?";
   const words = name.split(/[\s@.]+/).filter(Boolean);
   return ((words[0]?.[0] ?? "?") + (words[1]?.[0] ?? "")).toUpperCase();
 }
