@@ -56,7 +56,8 @@ async def test_sign_up_build_a_board_drag_with_mouse_and_keyboard_and_reload(
     target = column(page, "Done").get_by_role("list")
     source_box = await handle.bounding_box()
     target_box = await target.bounding_box()
-    assert source_box is not None and target_box is not None
+    assert source_box is not None
+    assert target_box is not None
     async with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
         await page.mouse.move(
             source_box["x"] + source_box["width"] / 2, source_box["y"] + source_box["height"] / 2
@@ -91,7 +92,8 @@ async def test_sign_up_build_a_board_drag_with_mouse_and_keyboard_and_reload(
     await expect(cards(page, "To do")).to_have_text(["Write copy"])
     await expect(cards(page, "Done")).to_have_text(done)
     assert [
-        text.strip() for text in await page.get_by_test_id("board-list").locator("h2").all_inner_texts()
+        text.strip()
+        for text in await page.get_by_test_id("board-list").locator("h2").all_inner_texts()
     ] == ["To do", "Done"]
     assert csp == []
 
@@ -118,7 +120,9 @@ async def test_card_dialog_has_its_own_url_and_saves_fields(
     await dialog.get_by_label("Labels").fill("urgent, web")
     await dialog.get_by_label("Due date").fill("2027-03-01")
     await dialog.get_by_label("Grace Hopper (you)").check()
-    async with page.expect_response(lambda r: "/api/tasks/" in r.url and r.request.method == "PATCH"):
+    async with page.expect_response(
+        lambda r: "/api/tasks/" in r.url and r.request.method == "PATCH"
+    ):
         await dialog.get_by_role("button", name="Save").click()
     await expect(dialog).to_be_hidden()
     card = cards(page, "Inbox").first

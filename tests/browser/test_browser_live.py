@@ -68,7 +68,8 @@ async def test_a_move_appears_on_the_other_screen_within_a_second_and_once_on_th
 
     request = await keyboard_move(page_a, "Second", "Done")
     response = await request.response()
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     # The write named the author's socket, so the author is not sent its own event.
     assert request.headers.get("x-socket-id")
     moved_at = time.monotonic()
