@@ -92,6 +92,7 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 NewContext = Callable[..., Awaitable[BrowserContext]]
+"""``await new_context(bypass_csp=False)``: a fresh browser context (one person)."""
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -99,9 +100,11 @@ async def new_context(browser: Browser, web_stack: Stack) -> AsyncIterator[NewCo
     """Browser contexts (one per person) on the gateway's origin, closed after the test."""
     made: list[BrowserContext] = []
 
-    async def make(**options: object) -> BrowserContext:
+    async def make(*, bypass_csp: bool = False) -> BrowserContext:
         context = await browser.new_context(
-            base_url=web_stack.gateway_url, viewport={"width": 1400, "height": 900}, **options
+            base_url=web_stack.gateway_url,
+            viewport={"width": 1400, "height": 900},
+            bypass_csp=bypass_csp,
         )
         context.set_default_timeout(10_000)
         made.append(context)
