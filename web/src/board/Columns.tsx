@@ -23,12 +23,12 @@ import {
   verticalListSortingStrategy,
 } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
-import { memo, useState, type FormEvent } from "react";
+import { memo, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import type { List, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Confirm } from "../components/Modal";
-import { tasksOf, type BoardState } from "../lib/boardState";
+import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
 import { placeAt } from "../lib/positions";
 import type { BoardOps } from "./ops";
 
@@ -65,13 +65,17 @@ interface Props {
   ops: BoardOps;
 }
 
-export function Columns({ state, boardId, canEdit, ops }: Props) {
+const NONE: Task[] = [];
+
+export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: Props) {
   const sensors = useSensors(
     useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
     useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
   const lists = state.board.lists;
+  const grouped = useRef<Map<string, Task[]>>(undefined);
+  const byList = useMemo(() => (grouped.current = tasksByList(state.tasks, grouped.current)), [state.tasks]);
   const listTitle = (id: string) => lists.find((l) => l.id === id)?.title ?? "a list";
   const name = (id: string | number) => {
     const key = String(id);
@@ -134,14 +138,14 @@ export function Columns({ state, boardId, canEdit, ops }: Props) {
       <div className="columns">
         <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
           {lists.map((list) => (
-            <Column key={list.id} list={list} tasks={tasksOf(state, list.id)} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} />
+            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} />
           ))}
         </SortableContext>
         {canEdit && <AddList ops={ops} />}
       </div>
     </DndContext>
   );
-}
+});
 
 function AddList({ ops }: { ops: BoardOps }) {
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -170,7 +174,7 @@ interface ColumnProps {
   ops: BoardOps;
 }
 
-function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
+const Column = memo(function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit, animateLayoutChanges: still });
   const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
   const [renaming, setRenaming] = useState(false);
@@ -269,7 +273,7 @@ function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
       )}
     </section>
   );
-}
+});
 
 interface CardProps {
   task: Task;

@@ -47,6 +47,24 @@ export function tasksOf(state: BoardState, listId: string): Task[] {
     .sort((a, b) => compare(a.position, b.position) || compare(a.id, b.id));
 }
 
+/** Every list's tasks in board order, in one pass. Arrays equal (same tasks, same order) to
+ * those in `previous` are the previous arrays, so a list whose cards did not change keeps the
+ * identity React's memo compares. */
+export function tasksByList(tasks: Record<string, Task>, previous?: Map<string, Task[]>): Map<string, Task[]> {
+  const groups = new Map<string, Task[]>();
+  for (const task of Object.values(tasks)) {
+    const group = groups.get(task.listId);
+    if (group) group.push(task);
+    else groups.set(task.listId, [task]);
+  }
+  for (const [listId, group] of groups) {
+    group.sort((a, b) => compare(a.position, b.position) || compare(a.id, b.id));
+    const before = previous?.get(listId);
+    if (before && before.length === group.length && before.every((t, i) => t === group[i])) groups.set(listId, before);
+  }
+  return groups;
+}
+
 export function roleOf(board: BoardWithLists, userId: string): Role | null {
   return board.members.find((m) => m.userId === userId)?.role ?? null;
 }
