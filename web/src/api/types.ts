@@ -11,15 +11,16 @@ export type Task = Schemas["TaskOut"];
 export type Entry = Schemas["EntryOut"];
 export type ActivityPage = Schemas["ActivityPage"];
 
-/** A member as the board answers it; the profile fields are optional so a board without them
- * (an older gateway) still renders, with a neutral name. */
-export type Member = Omit<Schemas["MemberOut"], "role"> & {
+/** A member as the board answers it (MemberOut). The profile fields are optional here: a member
+ * the board service heard of a moment ago, or one added by a push, has no name yet. */
+export interface Member {
+  userId: string;
   role: Role;
   name?: string;
   email?: string;
   initials?: string;
   color?: string;
-};
+}
 
 export type Board = Omit<Schemas["BoardOut"], "members"> & { members: Member[] };
 export type BoardWithLists = Board & { lists: List[] };
