@@ -13,6 +13,7 @@ import {
   type Announcements,
   type CollisionDetection,
   type DragEndEvent,
+  type KeyboardCoordinateGetter,
 } from "@dnd-kit/core";
 import {
   arrayMove,
@@ -58,6 +59,23 @@ const collision: CollisionDetection = (args) => {
   return closestCorners({ ...args, droppableContainers });
 };
 
+// The keyboard moves a list among lists only (its own cards would otherwise be the nearest
+// targets to its right) and a card among cards and list bodies.
+const keyboardCoordinates: KeyboardCoordinateGetter = (event, args) => {
+  const { context } = args;
+  const type = dataOf(context.active?.data.current)?.type;
+  const all = context.droppableContainers;
+  const enabled = all.getEnabled().filter((c) => {
+    const t = dataOf(c.data.current)?.type;
+    return type === "list" ? t === "list" : t === "card" || t === "container";
+  });
+  const droppableContainers = Object.assign(Object.create(Object.getPrototypeOf(all)) as typeof all, {
+    getEnabled: () => enabled,
+    get: (id: string | number) => all.get(id),
+  });
+  return sortableKeyboardCoordinates(event, { ...args, context: { ...context, droppableContainers } });
+};
+
 interface Props {
   state: BoardState;
   boardId: string;
@@ -71,7 +89,7 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
   const sensors = useSensors(
     useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
     useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
-    useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
+    useSensor(KeyboardSensor, { coordinateGetter: keyboardCoordinates }),
   );
   const lists = state.board.lists;
   const grouped = useRef<Map<string, Task[]>>(undefined);
