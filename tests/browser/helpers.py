@@ -35,3 +35,11 @@ def cards(page: Page, list_title: str) -> Locator:
 
 async def titles(page: Page, list_title: str) -> list[str]:
     return [text.strip() for text in await cards(page, list_title).all_inner_texts()]
+
+
+async def after_paint(page: Page) -> None:
+    """Wait until the browser has painted twice: dnd-kit measures the drop targets in the frames
+    after a pick-up, and an arrow key before that finds none to move to."""
+    await page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )

@@ -9,7 +9,7 @@ from playwright.async_api import Page, expect
 
 from hintro_devtools.stack import Stack
 from tests.browser.conftest import NewContext, csp_errors
-from tests.browser.helpers import cards, column, titles
+from tests.browser.helpers import after_paint, cards, column, titles
 from tests.e2e.boards_helpers import PASSWORD
 
 
@@ -79,6 +79,7 @@ async def test_sign_up_build_a_board_drag_with_mouse_and_keyboard_and_reload(
         # The screen reader's words say where the card is; wait for them as a person would.
         spoken = page.locator("[id^=DndLiveRegion]")
         await expect(spoken).to_contain_text("Picked up card “Book room”")
+        await after_paint(page)
         await page.keyboard.press("ArrowRight")
         await expect(spoken).to_contain_text("list “Done”")
         await page.keyboard.press("Space")
@@ -93,6 +94,7 @@ async def test_sign_up_build_a_board_drag_with_mouse_and_keyboard_and_reload(
         await page.get_by_role("button", name="Move list Done").focus()
         await page.keyboard.press("Space")
         await expect(spoken).to_contain_text("Picked up list “Done”")
+        await after_paint(page)
         await page.keyboard.press("ArrowLeft")
         await expect(spoken).to_contain_text("over list “To do”")
         await page.keyboard.press("Space")

@@ -12,7 +12,7 @@ from playwright.async_api import Page, Request, expect
 
 from hintro_devtools.stack import Stack
 from tests.browser.conftest import ACCESS_TOKEN_TTL_SECONDS, NewContext
-from tests.browser.helpers import cards, open_board, sign_in
+from tests.browser.helpers import after_paint, cards, open_board, sign_in
 from tests.e2e.boards_helpers import (
     PASSWORD,
     User,
@@ -52,6 +52,7 @@ async def keyboard_move(page: Page, title: str, to_list: str) -> Request:
         await page.get_by_role("button", name=f"Move card {title}").focus()
         await page.keyboard.press("Space")
         await expect(spoken).to_contain_text(f"Picked up card “{title}”")
+        await after_paint(page)
         await page.keyboard.press("ArrowRight")
         await expect(spoken).to_contain_text(f"list “{to_list}”")
         await page.keyboard.press("Space")
