@@ -1,24 +1,27 @@
-import { StrictMode, type ReactNode } from "react";
+import { lazy, StrictMode, Suspense, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { AuthProvider, useAuth } from "./auth/AuthContext";
-import { BoardPage } from "./board/BoardPage";
 import { NoticeProvider } from "./components/Notices";
 import { AuthPage } from "./pages/AuthPage";
 import { BoardsPage } from "./pages/BoardsPage";
 import "./styles.css";
 
+// The board (with drag and drop) is its own chunk: the sign-in and boards pages do not load it.
+const BoardPage = lazy(() => import("./board/BoardPage").then((module) => ({ default: module.BoardPage })));
+
+const loading = (
+  <p className="loading" role="status">
+    Loading Hintro…
+  </p>
+);
+
 function Private({ children }: { children: ReactNode }) {
   const { status } = useAuth();
   const location = useLocation();
-  if (status === "loading")
-    return (
-      <p className="loading" role="status">
-        Loading Hintro…
-      </p>
-    );
+  if (status === "loading") return loading;
   if (status === "out") return <Navigate to="/signin" replace state={{ from: location.pathname }} />;
-  return children;
+  return <Suspense fallback={loading}>{children}</Suspense>;
 }
 
 function NotFound() {

@@ -2,9 +2,19 @@
 // reads the current access token each time it connects, so a reconnect uses a fresh one.
 import { io, type Socket } from "socket.io-client";
 import { setSocketId } from "./client";
-import { getAccessToken, refresh } from "./session";
+import { getAccessToken, onSessionChange, refresh } from "./session";
+
+function onSignedOut(run: () => void): void {
+  onSessionChange((signedIn) => {
+    if (!signedIn) run();
+  });
+}
 
 let socket: Socket | null = null;
+
+// Signing out closes the connection; the session module holds no socket.io import (the sign-in
+// page does not load the client), so it is handed the way to close it.
+onSignedOut(() => closeLiveSocket());
 
 export function liveSocket(): Socket {
   if (socket) return socket;

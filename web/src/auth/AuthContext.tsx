@@ -2,7 +2,6 @@
 // with a live session never sees the sign-in form); the user's account comes from /api/auth/me.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { get } from "../api/client";
-import { closeLiveSocket } from "../api/live";
 import { onSessionChange, refresh, signIn, signOut, signUp } from "../api/session";
 import type { User } from "../api/types";
 
@@ -38,7 +37,6 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       .catch(() => !cancelled && setStatus("out"));
     const stop = onSessionChange((signedIn) => {
       if (!signedIn) {
-        closeLiveSocket();
         setUser(null);
         setStatus("out");
       }

@@ -24,7 +24,7 @@ import {
   verticalListSortingStrategy,
 } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
-import { memo, useMemo, useRef, useState, type FormEvent } from "react";
+import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import type { List, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
@@ -35,8 +35,9 @@ import type { BoardOps } from "./ops";
 
 const LIST = "list:";
 const DROP = "drop:";
-/** Cards rendered per list before "Show more": a 500-card list stays quick to open. */
-const PAGE = 100;
+/** Cards rendered per list at first, and added each time the list is scrolled to its end: a
+ * board of thousands of cards opens with a few hundred in the page. */
+const PAGE = 30;
 
 interface DragData {
   type: "list" | "card" | "container";
@@ -262,13 +263,13 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
           {visible.map((task) => (
             <Card key={task.id} task={task} members={members} boardId={boardId} canEdit={canEdit} />
           ))}
+          {tasks.length > shown && (
+            <li>
+              <MoreCards count={tasks.length - shown} onMore={() => setShown((n) => n + PAGE * 3)} />
+            </li>
+          )}
         </ol>
       </SortableContext>
-      {tasks.length > shown && (
-        <button type="button" className="link-button" onClick={() => setShown((n) => n + PAGE * 5)}>
-          Show {tasks.length - shown} more cards
-        </button>
-      )}
       {canEdit && (
         <form className="add-card" onSubmit={addCard}>
           <label className="sr-only" htmlFor={`new-card-${list.id}`}>
@@ -292,6 +293,25 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
     </section>
   );
 });
+
+/** "Show N more cards", pressed by hand or by scrolling it into view. */
+function MoreCards({ count, onMore }: { count: number; onMore(): void }) {
+  const ref = useRef<HTMLButtonElement>(null);
+  const more = useRef(onMore);
+  more.current = onMore;
+  useEffect(() => {
+    const node = ref.current;
+    if (!node) return;
+    const observer = new IntersectionObserver((seen) => seen.some((e) => e.isIntersecting) && more.current());
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [count]);
+  return (
+    <button ref={ref} type="button" className="link-button" onClick={onMore}>
+      Show {count} more cards
+    </button>
+  );
+}
 
 interface CardProps {
   task: Task;

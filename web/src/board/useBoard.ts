@@ -2,6 +2,7 @@
 // replay on reconnect, reload on resync), and changed optimistically by the person's own writes.
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { api, fetchBoard, paths } from "../api/boards";
+import { get } from "../api/client";
 import { ApiError, sentence, type Action } from "../api/errors";
 import { liveSocket } from "../api/live";
 import { refresh } from "../api/session";
@@ -47,13 +48,35 @@ export function useBoard(boardId: string, me: string, onError: (text: string) =>
     const socket = liveSocket();
     let disposed = false;
     let joined = false;
+    // The order that loses nothing: read the board's activity seq S, then load the board (it holds
+    // at least everything up to S) while the socket joins with sinceSeq S (it replays everything
+    // after S; what the load already holds is recognised by seq and version and changes nothing).
+    // Pushes that arrive before the load are kept and applied after it.
+    let loaded = false;
     let seqKnown = false;
     const early: Push[] = [];
+    const flush = () => {
+      for (const push of early.splice(0)) dispatch({ type: "push", push, me });
+    };
+    const load = async (seq?: number) => {
+      loaded = false;
+      await reload(seq);
+      if (disposed) return;
+      loaded = true;
+      seqKnown = seq !== undefined;
+      flush();
+    };
+    const seqRead: Promise<number | null> = get<{ seq: number }>(`${paths.activity(boardId)}?afterSeq=0&limit=0`).then(
+      (answer) => answer.seq,
+      () => null,
+    );
 
     const join = async (): Promise<void> => {
+      const base = await seqRead;
       if (disposed) return;
       const current = stateRef.current;
-      const payload = current && seqKnown ? { boardId, sinceSeq: current.seq } : { boardId };
+      const since = current && seqKnown ? current.seq : base;
+      const payload = since !== null ? { boardId, sinceSeq: since } : { boardId };
       let ack: JoinAck;
       try {
         ack = (await socket.timeout(10000).emitWithAck("board:join", payload)) as JoinAck;
@@ -73,21 +96,18 @@ export function useBoard(boardId: string, me: string, onError: (text: string) =>
         return;
       }
       joined = true;
-      if (!current || !seqKnown || ack.resync) await reload(ack.seq);
-      else dispatch({ type: "seq", seq: ack.seq ?? 0 });
-      seqKnown = true;
-      for (const push of early.splice(0)) dispatch({ type: "push", push, me });
+      if (since === null || ack.resync) await load(ack.seq);
       setConnection("live");
     };
 
     const onPush = (push: Push) => {
       if (push.boardId !== boardId) return;
       const current = stateRef.current;
-      if (!current || !seqKnown) {
+      if (!loaded || !current) {
         early.push(push);
         return;
       }
-      if (classify(current.seq, push) === "gap") {
+      if (seqKnown && classify(current.seq, push) === "gap") {
         // Something was missed: the rejoin replays everything after what we have, in order.
         void join();
         return;
@@ -108,11 +128,14 @@ export function useBoard(boardId: string, me: string, onError: (text: string) =>
     window.addEventListener("offline", onOffline);
     window.addEventListener("online", onOnline);
     if (socket.connected) void join();
-    // Without the live stream the board still opens; the join reloads it once connected.
+    void seqRead.then((seq) => {
+      if (seq !== null && !disposed) void load(seq);
+    });
+    // Without the activity seq or the live stream the board still opens; a later join reloads it.
     const fallback = setTimeout(() => {
-      if (!stateRef.current) void reload();
+      if (!stateRef.current) void load();
       if (!socket.connected) setConnection(navigator.onLine ? "reconnecting" : "offline");
-    }, 1500);
+    }, 3000);
     return () => {
       disposed = true;
       clearTimeout(fallback);
