@@ -5,8 +5,35 @@
 # `python -m hintro_<SERVICE>` as an unprivileged user, holds no secrets (keys and credentials
 # come from the environment or mounted files at run time), and checks its own /readyz.
 # The migration entry point ships in the same image: `python -m hintro_<SERVICE>.migrate up`.
+# The gateway's image also carries the built web app (web/dist, precompressed) in /app/web, which
+# it serves at / (WEB_DIST_DIR); the other images get an empty /app/web and never run Node.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
+# Declared before the first FROM so that FROM can name the web stage by service (below).
+ARG SERVICE
+
+# --- web: the React app built once, with its .br/.gz siblings (gateway only) ------------------
+FROM ${NODE_IMAGE} AS web-build
+WORKDIR /src/web
+# The lock file alone first: the dependency layer is reused until package-lock.json changes.
+COPY web/package.json web/package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+COPY web/ ./
+COPY tools/web/ /src/tools/web/
+RUN npm run build && test -f dist/index.html && mkdir -p /out && cp -a dist/. /out/
+
+# The web stage each service copies from: the build for the gateway, an empty directory for
+# the others (BuildKit builds only the stages the chosen one needs, so they never run npm).
+FROM ${PYTHON_IMAGE} AS web-none
+RUN mkdir /out
+FROM web-build AS web-gateway
+FROM web-none AS web-auth
+FROM web-none AS web-board
+FROM web-none AS web-task
+FROM web-none AS web-activity
+FROM web-none AS web-realtime
+FROM web-${SERVICE} AS web
 
 # --- build: the service's locked dependencies into /app/.venv --------------------------------
 FROM ${PYTHON_IMAGE} AS build
@@ -38,12 +65,14 @@ RUN groupadd --system --gid 10001 hintro \
         --shell /usr/sbin/nologin hintro \
     && install -d -o 10001 -g 10001 -m 0700 /var/lib/hintro /var/lib/hintro/keys
 COPY --from=build /app/.venv /app/.venv
+COPY --from=web /out /app/web
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HINTRO_SERVICE="${SERVICE}" \
     HOST=0.0.0.0 \
-    ENVIRONMENT=production
+    ENVIRONMENT=production \
+    WEB_DIST_DIR=/app/web
 WORKDIR /app
 USER 10001:10001
 # /readyz on the service's own port (PORT, else its default): ready means its dependencies answer.

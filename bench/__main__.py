@@ -166,7 +166,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with Stack(
             profile="test",
             free_ports=True,
-            require=services,
             replicas={"realtime": 2},
             mongo_db_suffix=run_id,
             service_env=service_env,

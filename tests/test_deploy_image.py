@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from hintro_devtools.ports import free_port
 from hintro_shared.healthcheck import check, service_port, settings_class
-from hintro_shared.testing import free_port
 from tests.deploy_helpers import ROOT, SERVICE_NAMES, SERVICE_PORTS
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -34,12 +34,50 @@ def test_one_dockerfile_builds_any_service_from_the_lock_file() -> None:
     assert ("ARG", "SERVICE") in steps
     runs = " ".join(rest for word, rest in steps if word == "RUN")
     assert 'uv sync --frozen --package "hintro-${SERVICE}" --no-dev --no-editable' in runs
-    bases = [rest for word, rest in steps if word == "FROM"]
-    assert all(base.startswith("${PYTHON_IMAGE}") for base in bases)
+    bases = [rest.split()[0] for word, rest in steps if word == "FROM"]
+    stages = {rest.split()[-1] for word, rest in steps if word == "FROM" and " AS " in rest}
+    # Every stage starts from the pinned Python or Node image, or from another stage (for every
+    # SERVICE when the name depends on it).
+    for base in bases:
+        names = {base.replace("${SERVICE}", service) for service in SERVICE_NAMES}
+        assert base in ("${PYTHON_IMAGE}", "${NODE_IMAGE}") or names <= stages, base
     assert re.search(r"ARG PYTHON_IMAGE=python:3\.11-slim", DOCKERFILE)
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     locked = {package["name"] for package in lock["package"]}
     assert {f"hintro-{service}" for service in SERVICE_NAMES} <= locked
+
+
+def _stage_chain(steps: list[tuple[str, str]], service: str) -> list[str]:
+    """The stages the ``web`` stage resolves to for ``service`` (FROM web-${SERVICE} AS web)."""
+    parents = {
+        rest.split()[-1]: rest.split()[0]
+        for word, rest in steps
+        if word == "FROM" and " AS " in rest
+    }
+    chain, stage = [], parents["web"].replace("${SERVICE}", service)
+    while stage in parents:
+        chain.append(stage)
+        stage = parents[stage]
+    return chain
+
+
+def test_only_the_gateway_image_builds_and_carries_the_web_app() -> None:
+    steps = instructions()
+    assert re.search(r"ARG NODE_IMAGE=node:20[.-]", DOCKERFILE), "the web app builds on Node 20"
+    runs = [rest for word, rest in steps if word == "RUN"]
+    assert any("npm ci" in run for run in runs)
+    assert any("npm run build" in run and "test -f dist/index.html" in run for run in runs)
+    assert ("COPY", "--from=web /out /app/web") in steps
+    env = " ".join(rest for word, rest in steps if word == "ENV")
+    assert "WEB_DIST_DIR=/app/web" in env
+    assert "web-build" in _stage_chain(steps, "gateway")
+    for service in SERVICE_NAMES:
+        if service != "gateway":
+            assert "web-build" not in _stage_chain(steps, service), service
+            assert "web-none" in _stage_chain(steps, service), service
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert "**/node_modules" in ignored
+    assert "web/dist" in ignored
 
 
 def test_the_image_runs_the_service_as_a_non_root_user_with_a_health_check() -> None:

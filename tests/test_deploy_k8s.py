@@ -361,6 +361,39 @@ def test_socketio_ingress_upgrades_websockets_with_long_timeouts(
     assert api["spec"]["tls"]
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_web_ingress_serves_the_app_but_not_the_api_or_operational_paths(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    web = find(rendered[overlay], "Ingress", "hintro-web")
+    assert web["metadata"]["annotations"]["nginx.ingress.kubernetes.io/use-regex"] == "true"
+    (path,) = [p for r in web["spec"]["rules"] for p in r["http"]["paths"]]
+    assert path["pathType"] == "ImplementationSpecific"
+    assert path["backend"]["service"]["name"] == "gateway"
+    # nginx matches it as `location ~* "^<path>"` (PCRE; Python's re agrees on this syntax).
+    location = re.compile("^" + path["path"], re.IGNORECASE)
+    for served in ("/", "/boards", "/boards/64f0/cards/abc", "/assets/index-1a2b.js", "/login"):
+        assert location.match(served), served
+    for kept_out in (
+        "/api",
+        "/api/boards",
+        "/socket.io/",
+        "/socket.io/?EIO=4",
+        "/metrics",
+        "/healthz",
+        "/readyz",
+        "/Metrics",
+        "/readyz/",
+    ):
+        assert not location.match(kept_out), kept_out
+    if overlay == "prod":
+        assert web["spec"]["tls"]
+        assert (
+            web["spec"]["rules"][0]["host"]
+            == find(rendered[overlay], "Ingress", "hintro-api")["spec"]["rules"][0]["host"]
+        )
+
+
 # --- secrets and settings ----------------------------------------------------------------------
 
 

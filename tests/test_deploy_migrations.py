@@ -27,7 +27,7 @@ from hintro_shared.migrations import (
     MigrationLocked,
     Migrator,
 )
-from hintro_shared.testing import mongo_url, unique
+from hintro_testkit.infra import mongo_url, unique
 from tests.deploy_helpers import AWAITING_MIGRATIONS, SERVICE_NAMES, has_migrations
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ from pymongo import MongoClient
 from hintro_devtools._util import InfraError, is_standard_local, port_open, stop_pid
 from hintro_devtools.infra import ensure_rabbitmq, ensure_redis, start_redis
 from hintro_devtools.mongo import Mongo, check_mongo, ensure_mongo, mongo_ping, pid_file
-from hintro_shared.testing import free_port
+from hintro_devtools.ports import free_port
 
 
 @pytest.fixture
@@ -183,7 +183,7 @@ def test_redis_is_started_with_the_documented_command(tmp_path: Path) -> None:
 
 
 def run_infra_cli(tmp_path: Path, port: int, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python -m hintro_devtools.infra`` with the test profile's Mongo on ``port`` and the
+    """``python -m hintro_devtools infra`` with the test profile's Mongo on ``port`` and the
     checkout root at ``tmp_path`` (so it cannot touch a real `make test`)."""
     script = tmp_path / "infra_cli.py"
     script.write_text(
@@ -191,12 +191,12 @@ def run_infra_cli(tmp_path: Path, port: int, *args: str) -> subprocess.Completed
             f"""
             import sys
             from hintro_devtools import infra
-            from hintro_devtools.cli import infra_main
+            from hintro_devtools.cli import main
             infra.PROFILES["test"] = infra.Profile(
                 "test", {port}, ".run/test-mongo", fresh_mongo=True, reuse_mongo=False,
                 environment="test",
             )
-            sys.exit(infra_main(sys.argv[1:]))
+            sys.exit(main(["infra", *sys.argv[1:]]))
             """
         )
     )

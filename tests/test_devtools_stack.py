@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -14,9 +15,9 @@ import aiohttp
 import pytest
 
 from hintro_devtools.output import LogSink
+from hintro_devtools.ports import free_port
 from hintro_devtools.services import ServiceSpec, instance_env, plan_instances
 from hintro_devtools.stack import Stack, StackError
-from hintro_shared.testing import free_port
 
 FAKE_SERVICE = textwrap.dedent(
     """
@@ -83,7 +84,6 @@ def fake_stack(
         services = [
             ServiceSpec("gateway", "fake_service", 8080, routes_to_upstreams=True),
             ServiceSpec("auth", "fake_service", 8001),
-            ServiceSpec("board", MISSING_MODULE, 8002),
         ]
     return Stack(
         profile="test",
@@ -103,13 +103,10 @@ async def env_of(url: str) -> dict[str, str]:
         return env
 
 
-async def test_stack_waits_until_ready_and_skips_services_not_written_yet(
-    fake_path: Path, tmp_path: Path
-) -> None:
+async def test_stack_waits_until_ready(fake_path: Path, tmp_path: Path) -> None:
     stack = fake_stack(fake_path, tmp_path, env={"FAKE_READY_AFTER": "0.5"})
     async with stack:
         assert set(stack.urls) == {"gateway", "auth"}
-        assert stack.skipped == ["board"]
         async with aiohttp.ClientSession() as session:
             for url in stack.urls.values():
                 async with session.get(f"{url}/readyz") as response:
@@ -125,7 +122,16 @@ async def test_stack_waits_until_ready_and_skips_services_not_written_yet(
 async def test_each_process_gets_its_settings_and_the_gateway_its_upstreams(
     fake_path: Path, tmp_path: Path
 ) -> None:
-    async with fake_stack(fake_path, tmp_path, mongo_db_suffix="abc123") as stack:
+    services = [
+        ServiceSpec("gateway", "fake_service", 8080, routes_to_upstreams=True),
+        ServiceSpec("auth", "fake_service", 8001),
+        ServiceSpec("board", "fake_service", 8002),
+    ]
+    # board is planned but left out (--only): the gateway still gets its URL.
+    async with fake_stack(
+        fake_path, tmp_path, services=services, only=["gateway", "auth"], mongo_db_suffix="abc123"
+    ) as stack:
+        assert set(stack.running) == {"gateway", "auth"}
         gateway = await env_of(stack.gateway_url)
         auth = await env_of(stack.url("auth"))
     board_port = next(i.port for i in stack.instances if i.name == "board")
@@ -199,17 +205,90 @@ async def test_a_process_that_ignores_sigterm_is_killed_after_the_stop_timeout(
     assert "auth still running after SIGTERM: SIGKILL" in (tmp_path / "stack.log").read_text()
 
 
-async def test_a_required_service_without_a_module_fails_clearly(
+async def test_a_service_without_a_module_is_an_error_not_skipped(
     fake_path: Path, tmp_path: Path
 ) -> None:
     stack = fake_stack(
         fake_path,
         tmp_path,
-        services=[ServiceSpec("gateway", MISSING_MODULE, 8080)],
-        require=["gateway"],
+        services=[
+            ServiceSpec("gateway", "fake_service", 8080, routes_to_upstreams=True),
+            ServiceSpec("board", MISSING_MODULE, 8002),
+        ],
     )
-    with pytest.raises(StackError, match="gateway is required"):
+    with pytest.raises(StackError, match=f"board cannot run: `python -m {MISSING_MODULE}`"):
         await stack.start()
+    assert stack.running == {}
+
+
+async def test_a_package_without_main_is_an_error(fake_path: Path, tmp_path: Path) -> None:
+    package = tmp_path / "pkg_without_main"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    stack = fake_stack(
+        fake_path,
+        tmp_path,
+        services=[ServiceSpec("gateway", "pkg_without_main", 8080)],
+        env={"PYTHONPATH": f"{fake_path}{os.pathsep}{tmp_path}"},
+    )
+    with pytest.raises(StackError, match="gateway cannot run"):
+        await stack.start()
+
+
+async def test_a_service_that_fails_to_import_stops_the_stack_with_its_error(
+    fake_path: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "broken_service.py").write_text("import hintro_no_such_dependency\n")
+    stack = fake_stack(
+        fake_path,
+        tmp_path,
+        services=[
+            ServiceSpec("gateway", "fake_service", 8080, routes_to_upstreams=True),
+            ServiceSpec("auth", "broken_service", 8001),
+        ],
+        env={"PYTHONPATH": f"{fake_path}{os.pathsep}{tmp_path}"},
+    )
+    with pytest.raises(StackError, match="auth") as raised:
+        await stack.start()
+    assert "ModuleNotFoundError: No module named 'hintro_no_such_dependency'" in str(raised.value)
+    assert all(item.process.returncode is not None for item in stack.running.values())
+
+
+async def test_an_unknown_service_name_is_an_error(fake_path: Path, tmp_path: Path) -> None:
+    stack = fake_stack(fake_path, tmp_path, only=["gateway", "nosuch"])
+    with pytest.raises(StackError, match="unknown service"):
+        await stack.start()
+
+
+def test_the_libraries_do_not_import_the_command_line() -> None:
+    # infra and stack are libraries; the one entry point imports them, never the reverse.
+    code = (
+        "import sys, hintro_devtools.infra, hintro_devtools.stack;"
+        "assert 'hintro_devtools.cli' not in sys.modules, 'cycle'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        ([], 2, "commands:"),
+        (["--help"], 0, "infra"),
+        (["nosuch"], 2, "unknown command 'nosuch'"),
+        (["run", "--help"], 0, "--replicas"),
+        (["infra", "--help"], 0, "exec [--for run|test] -- CMD"),
+    ],
+)
+def test_one_entry_point_with_subcommands(args: list[str], code: int, expected: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "hintro_devtools", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == code, result.stderr
+    assert expected in result.stdout + result.stderr
 
 
 async def test_cli_stops_everything_gracefully_and_exits_0_on_sigterm(
@@ -221,11 +300,12 @@ async def test_cli_stops_everything_gracefully_and_exits_0_on_sigterm(
             """
             import asyncio, sys
             from hintro_devtools.services import ServiceSpec
-            from hintro_devtools.cli import parse_args, run_cli
+            from hintro_devtools.cli import parse_run_args, run_cli
             services = [ServiceSpec("gateway", "fake_service", 8080, routes_to_upstreams=True),
                         ServiceSpec("auth", "fake_service", 8001)]
-            args = parse_args(["--for", "test", "--no-infra", "--port", f"gateway={sys.argv[1]}",
-                               "--port", f"auth={sys.argv[2]}"])
+            args = parse_run_args(["--for", "test", "--no-infra",
+                                   "--port", f"gateway={sys.argv[1]}",
+                                   "--port", f"auth={sys.argv[2]}"])
             sys.exit(asyncio.run(run_cli(args, services)))
             """
         )

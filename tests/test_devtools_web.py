@@ -101,6 +101,10 @@ def test_a_failed_build_leaves_no_stamp_so_the_next_run_builds(tmp_path: Path) -
     (project / "dist" / web.BUILD_STAMP).write_text("ok")
     bump(project / "dist" / web.BUILD_STAMP)
     assert not web.needs_build(project)
+    (project / "tsconfig.tsbuildinfo").write_text("{}")  # written by tsc -b: not an input
+    bump(project / "tsconfig.tsbuildinfo")
+    bump(project / "tsconfig.tsbuildinfo")
+    assert not web.needs_build(project)
     (project / "vite.config.ts").write_text("export default {}")
     bump(project / "vite.config.ts")
     bump(project / "vite.config.ts")
@@ -109,7 +113,7 @@ def test_a_failed_build_leaves_no_stamp_so_the_next_run_builds(tmp_path: Path) -
 
 def test_without_web_dir_the_steps_are_no_ops(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "hintro_devtools.web", "test"],
+        [sys.executable, "-m", "hintro_devtools", "web", "test"],
         env={**os.environ, "HINTRO_ROOT": str(tmp_path)},
         capture_output=True,
         text=True,
@@ -122,7 +126,7 @@ def test_without_web_dir_the_steps_are_no_ops(tmp_path: Path) -> None:
 def test_missing_node_is_a_clear_error_or_a_warning_when_optional(tmp_path: Path) -> None:
     make_project(tmp_path)
     env = {**os.environ, "HINTRO_ROOT": str(tmp_path), "PATH": "/nonexistent"}
-    command = [sys.executable, "-m", "hintro_devtools.web", "build"]
+    command = [sys.executable, "-m", "hintro_devtools", "web", "build"]
     failed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert failed.returncode == 1
     assert "node and npm not found" in failed.stdout
@@ -137,6 +141,7 @@ def test_missing_node_is_a_clear_error_or_a_warning_when_optional(tmp_path: Path
 def test_precompress_writes_smaller_siblings_only(tmp_path: Path) -> None:
     assets = tmp_path / "assets"
     assets.mkdir()
+    (tmp_path / "index.html").write_text("<!doctype html>")
     (assets / "app.js").write_text("console.log('hintro');\n" * 400)
     (assets / "tiny.js").write_text("1")
     (assets / "logo.png").write_bytes(os.urandom(4096))
@@ -147,3 +152,40 @@ def test_precompress_writes_smaller_siblings_only(tmp_path: Path) -> None:
     assert 0 < (assets / "app.js.br").stat().st_size < len(original)
     assert not (assets / "tiny.js.gz").exists()
     assert not (assets / "logo.png.gz").exists()
+
+
+@needs_node
+def test_precompress_refuses_a_directory_that_is_no_build(tmp_path: Path) -> None:
+    script = repo_root() / "tools" / "web" / "precompress.mjs"
+    result = subprocess.run(
+        ["node", str(script), str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "index.html not found" in result.stderr
+
+
+def test_the_stack_says_to_open_the_app_only_when_it_is_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hintro_devtools.stack import Stack
+
+    monkeypatch.delenv("WEB_DIST_DIR", raising=False)
+    # As once every service is ready (only the gateway matters to the announcement).
+    monkeypatch.setattr(Stack, "urls", property(lambda _: {"gateway": "http://127.0.0.1:8080"}))
+    without = Stack(profile="run", root=tmp_path, free_ports=True, color=False)
+    without._announce(1.0)
+    said = capsys.readouterr().out
+    assert "the web app is not built" in said
+    assert "open http" not in said
+
+    (tmp_path / "web" / "dist").mkdir(parents=True)
+    (tmp_path / "web" / "dist" / "index.html").write_text("<!doctype html>")
+    built = Stack(profile="run", root=tmp_path, free_ports=True, color=False)
+    built._announce(1.0)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip(" |stack")]
+    # The first thing said after "ready" is where to go.
+    assert "Hintro is running: open http://127.0.0.1:8080/ in your browser" in lines[1]
+    # The test profile serves a build only when WEB_DIST_DIR names one.
+    test_profile = Stack(profile="test", root=tmp_path, free_ports=True, color=False)
+    test_profile._announce(1.0)
+    assert "not built" in capsys.readouterr().out

@@ -41,18 +41,48 @@ def _render(default: Any) -> str:
     return str(default)
 
 
-def _rows(section: str) -> dict[str, str]:
-    """Map each backticked variable in a section's table to its row."""
-    text = README.read_text()
+def _section_rows(text: str, section: str) -> list[tuple[str, str]]:
+    """Each backticked variable in a section's table with its row, in order, repeats included."""
     match = re.search(rf"^### {re.escape(section)}\b.*?$(.*?)(?=^#|\Z)", text, re.M | re.S)
     assert match, f"README has no settings section {section!r}"
-    rows: dict[str, str] = {}
+    rows: list[tuple[str, str]] = []
     for line in match.group(1).splitlines():
         if line.startswith("| `"):
             first_cell = line.split("|")[1]
-            for name in re.findall(r"`([A-Z0-9_]+)`", first_cell):
-                rows[name] = line
+            rows.extend((name, line) for name in re.findall(r"`([A-Z0-9_]+)`", first_cell))
     return rows
+
+
+def _duplicates(rows: list[tuple[str, str]]) -> list[str]:
+    """The variables listed more than once (a repeated row hides which default is true)."""
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for name, _ in rows:
+        if name in seen:
+            repeated.append(name)
+        seen.add(name)
+    return repeated
+
+
+def _rows(section: str) -> dict[str, str]:
+    """Map each backticked variable in a section's table to its row (each listed once)."""
+    rows = _section_rows(README.read_text(), section)
+    assert _duplicates(rows) == [], f"README lists these {section!r} settings twice"
+    return dict(rows)
+
+
+@pytest.mark.parametrize("section", ["Every service", *SERVICES])
+def test_no_setting_is_listed_twice(section: str) -> None:
+    assert _duplicates(_section_rows(README.read_text(), section)) == []
+
+
+def test_a_duplicate_row_is_found() -> None:
+    text = (
+        "### gateway\n\n| variable | default | what |\n|---|---|---|\n"
+        "| `RATE_LIMIT_BATCH` | `true` | one |\n| `PORT` | `8080` | port |\n"
+        "| `RATE_LIMIT_BATCH` | `True` | again |\n\n## Next\n"
+    )
+    assert _duplicates(_section_rows(text, "gateway")) == ["RATE_LIMIT_BATCH"]
 
 
 def test_every_shared_setting_is_documented_with_its_default() -> None:

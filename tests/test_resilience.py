@@ -22,10 +22,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from hintro_devtools.mongo import ensure_mongo
+from hintro_devtools.ports import free_port
 from hintro_shared.config import ServiceSettings
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
-from hintro_shared.testing import free_port, unique, wait_for
+from hintro_testkit.infra import unique, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 # Generous: the point is "answers rather than hangs" (pymongo's default would wait 30 s).

@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from hintro_gateway.app import create_app
 from hintro_gateway.config import GatewaySettings
 from hintro_gateway.routing import SERVICES
-from hintro_shared.testing import redis_url, unique
-from hintro_shared.testkit.tokens import TokenMint
+from hintro_testkit.infra import redis_url, unique
+from hintro_testkit.tokens import TokenMint
 
 JWKS_PATH = "/api/auth/.well-known/jwks.json"
 Customize = Callable[[web.Application], None]

@@ -14,10 +14,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from gateway.tests.conftest import Harness, HarnessFactory
+from hintro_devtools.ports import free_port
 from hintro_gateway.config import RatePolicy
 from hintro_gateway.gateway import GATEWAY
 from hintro_gateway.ratelimit import Limit, LocalLimiter, RateLimiter
-from hintro_shared.testing import free_port, redis_url, unique, wait_for
+from hintro_testkit.infra import redis_url, unique, wait_for
 
 pytestmark = pytest.mark.integration
 

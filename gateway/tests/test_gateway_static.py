@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import re
 from pathlib import Path
 
 import aiohttp
@@ -151,6 +152,22 @@ async def test_api_socketio_and_operational_paths_never_become_the_app(site: Har
     # Other methods on the app's paths are not served.
     posted = await site.client.post("/boards")
     assert posted.status == 404
+
+
+async def test_app_requests_are_counted_under_one_route_label(site: Harness) -> None:
+    await get(site, "/boards/b-metrics-1")
+    await get(site, "/assets/index-abc123.js")
+    await get(site, "/assets/gone-metrics.js")
+    metrics = await (await get(site, "/metrics")).text()
+    served = re.findall(
+        r'hintro_http_requests_total\{method="GET",route="web-app",service="gateway",'
+        r'status="200"\} (\d+)',
+        metrics,
+    )
+    assert served
+    assert int(float(served[0])) >= 2
+    assert 'route="unmatched",service="gateway",status="404"' in metrics
+    assert "b-metrics-1" not in metrics
 
 
 async def test_missing_files_are_404_not_the_app(site: Harness) -> None:

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from gateway.tests.conftest import HarnessFactory, start_fake
-from hintro_shared.testing import free_port
+from hintro_devtools.ports import free_port
 
 pytestmark = pytest.mark.integration
 

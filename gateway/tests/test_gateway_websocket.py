@@ -10,7 +10,8 @@ import pytest
 from aiohttp import web
 
 from gateway.tests.conftest import HarnessFactory
-from hintro_shared.testing import free_port, wait_for
+from hintro_devtools.ports import free_port
+from hintro_testkit.infra import wait_for
 
 pytestmark = pytest.mark.integration
 

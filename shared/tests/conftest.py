@@ -1,5 +1,5 @@
 """Fixtures of the shared library's integration tests: a scratch database and a broker
-connection per test (see :mod:`hintro_shared.testing`)."""
+connection per test (see :mod:`hintro_testkit.infra`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hintro_shared.testing import rabbit_connection, scratch_database
+from hintro_testkit.infra import rabbit_connection, scratch_database
 
 
 @pytest.fixture

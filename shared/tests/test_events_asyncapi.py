@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hintro_devtools.asyncapi import build_asyncapi, render
 from hintro_shared.events import EVENT_SCHEMAS
-from hintro_shared.events.asyncapi import build_asyncapi, render
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "asyncapi.json"
 EVENTS_MD = ROOT / "docs" / "events.md"
-REGENERATE = "run `uv run python -m hintro_shared.events.asyncapi` at the repository root"
+REGENERATE = "run `make openapi`"
 
 
 def _refs(node: Any) -> list[str]:

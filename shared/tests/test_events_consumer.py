@@ -23,9 +23,9 @@ from hintro_shared.events import (
     new_event,
 )
 from hintro_shared.events.catalogue import TaskMoved
-from hintro_shared.events.testing import Probe, TcpProxy, delete_event_objects, passive_queue
 from hintro_shared.events.topology import dlq_name
-from hintro_shared.testing import rabbitmq_url, unique, wait_for
+from hintro_testkit.events import Probe, TcpProxy, delete_event_objects, passive_queue
+from hintro_testkit.infra import rabbitmq_url, unique, wait_for
 
 Doc = dict[str, Any]
 Handler = Callable[[EventEnvelope], Awaitable[None]]

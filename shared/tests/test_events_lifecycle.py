@@ -11,8 +11,8 @@ from aio_pika.abc import AbstractRobustConnection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from hintro_shared.events import EventEnvelope, ServiceEvents, new_event, outbox_fields
-from hintro_shared.events.testing import delete_event_objects, open_probe
-from hintro_shared.testing import unique
+from hintro_testkit.events import delete_event_objects, open_probe
+from hintro_testkit.infra import unique
 
 Doc = dict[str, Any]
 

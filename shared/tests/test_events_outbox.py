@@ -26,8 +26,8 @@ from hintro_shared.events import (
     with_outbox,
 )
 from hintro_shared.events.outbox import OUTBOX, PENDING
-from hintro_shared.events.testing import Probe, delete_event_objects, open_probe
-from hintro_shared.testing import mongo_url, unique, wait_for
+from hintro_testkit.events import Probe, delete_event_objects, open_probe
+from hintro_testkit.infra import mongo_url, unique, wait_for
 
 Doc = dict[str, Any]
 

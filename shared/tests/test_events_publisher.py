@@ -12,14 +12,14 @@ from prometheus_client import REGISTRY
 from yarl import URL
 
 from hintro_shared.events import EventEnvelope, EventPublisher, new_event
-from hintro_shared.events.testing import (
+from hintro_shared.events.topology import unrouted_name
+from hintro_testkit.events import (
     TcpProxy,
     delete_event_objects,
     open_probe,
     passive_queue,
 )
-from hintro_shared.events.topology import unrouted_name
-from hintro_shared.testing import rabbitmq_url, unique, wait_for
+from hintro_testkit.infra import rabbitmq_url, unique, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from hintro_shared.testing import scratch_database
+from hintro_testkit.infra import scratch_database
 
 Doc = dict[str, Any]
 Collection = AsyncCollection[Doc]

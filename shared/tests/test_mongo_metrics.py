@@ -14,7 +14,7 @@ from pymongo.read_preferences import Primary, SecondaryPreferred
 from hintro_shared.config import ServiceSettings
 from hintro_shared.mongo import make_client, read_database, read_preference
 from hintro_shared.mongo_metrics import PoolMetrics
-from hintro_shared.testing import mongo_url, unique
+from hintro_testkit.infra import mongo_url, unique
 
 
 def sample(name: str, **labels: str) -> float:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from hintro_shared.testing import wait_for
+from hintro_testkit.infra import wait_for
 
 PROBLEM = "application/problem+json"
 PASSWORD = "correct horse battery"

@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    """Every runnable service, ready; attributes: ``gateway_url``, ``urls`` (instance name ->
+    """Every service, ready; attributes: ``gateway_url``, ``urls`` (instance name ->
     base URL), ``url(name)``, ``mongo_db(service)``, ``infra_env``, ``running``."""
     async with isolated_stack(tmp_path_factory.mktemp("keys"), name="stack") as running:
         yield running

@@ -12,7 +12,7 @@ import aio_pika
 from hintro_devtools.stack import Stack
 from hintro_devtools.workspace import repo_root
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
-from hintro_shared.events.testing import delete_event_objects
+from hintro_testkit.events import delete_event_objects
 
 # The queues of the services' consumers, by the setting that names each (all are renamed per run).
 CONSUMER_QUEUES = {
@@ -42,7 +42,6 @@ async def isolated_stack(
         profile="test",
         free_ports=True,
         only=only or None,
-        require=only or ("gateway", "auth"),
         mongo_db_suffix=run_id,
         env={
             "EVENTS_EXCHANGE": exchange,

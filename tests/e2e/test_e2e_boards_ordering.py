@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from hintro_devtools.stack import Stack
-from hintro_shared.testing import wait_for
+from hintro_testkit.infra import wait_for
 from tests.e2e.boards_helpers import (
     User,
     all_tasks,

@@ -16,8 +16,8 @@ import pytest_asyncio
 import socketio
 
 from hintro_devtools.stack import Stack
-from hintro_realtime.testing import SocketClient
-from hintro_shared.testing import wait_for
+from hintro_testkit.infra import wait_for
+from services.realtime.tests.support import SocketClient
 from tests.e2e.boards_helpers import (
     User,
     add_member,

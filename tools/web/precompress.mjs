@@ -3,7 +3,7 @@
 //   node tools/web/precompress.mjs web/dist
 // Node's own zlib, no dependencies: brotli at quality 11 and gzip at level 9 cost seconds once
 // per build and save bytes on every first load. A sibling that would not be smaller is not kept.
-import { readdirSync, readFileSync, statSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, rmSync } from "node:fs";
 import { join, extname } from "node:path";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
 
@@ -21,6 +21,10 @@ function* files(dir) {
 }
 
 const root = process.argv[2] ?? "dist";
+if (!existsSync(join(root, "index.html"))) {
+  console.error(`precompress: ${root}/index.html not found: run it after the build, on its output`);
+  process.exit(1);
+}
 let count = 0;
 let before = 0;
 let afterBr = 0;

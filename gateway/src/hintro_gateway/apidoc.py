@@ -1,8 +1,8 @@
 """The gateway's own public routes and the OpenAPI document it serves.
 
-The document is generated ahead of time (``python -m hintro_gateway.openapi_gen``) from every
-service's ``OPERATIONS`` and committed as ``openapi.json`` in this package, so the gateway
-serves it without importing the services' code.
+The document is generated ahead of time by the dev tools (``make openapi``) from every
+service's ``OPERATIONS`` and committed as ``openapi.json`` in this package: the gateway serves
+that file and never imports the services' code.
 """
 
 from __future__ import annotations

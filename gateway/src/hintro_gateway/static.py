@@ -33,6 +33,8 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.web_urldispatcher import MatchInfoError
 
+from hintro_shared.metrics import ROUTE_LABEL
+
 _log = logging.getLogger(__name__)
 
 ASSETS_PREFIX = "/assets/"
@@ -286,6 +288,8 @@ def web_app_middleware(
         ):
             found = await web_app.lookup(request.path)
             if found is not None:
+                # One metrics label for every file of the app, whatever the path.
+                request[ROUTE_LABEL] = "web-app"
                 return respond(request, found)
         return await handler(request)
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from hintro_activity.testing import Harness
-from hintro_shared.testing import wait_for
+from hintro_testkit.infra import wait_for
+from services.activity.tests.support import Harness
 
 pytestmark = pytest.mark.integration
 

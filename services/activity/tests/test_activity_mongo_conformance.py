@@ -17,7 +17,7 @@ from hintro_activity.domain import NameRef
 from hintro_activity.names import NameDirectory
 from hintro_shared.authz import Role
 from hintro_shared.boardview import BoardProjection, BoardSnapshot
-from hintro_shared.testing import scratch_database
+from hintro_testkit.infra import scratch_database
 
 pytestmark = pytest.mark.integration
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from hintro_activity.routes import ACTIVITY_SERVICE
-from hintro_activity.testing import Harness
 from hintro_shared.authz import Role
-from hintro_shared.testing import unique, wait_for
-from hintro_shared.testkit.boards import FakeBoard
+from hintro_testkit.boards import FakeBoard
+from hintro_testkit.infra import unique, wait_for
+from services.activity.tests.support import Harness
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from hintro_activity.repository import ActivityLog, head_of
-from hintro_shared.testing import mongo_url, unique
+from hintro_testkit.infra import mongo_url, unique
 
 pytestmark = pytest.mark.integration
 

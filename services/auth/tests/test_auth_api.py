@@ -24,9 +24,9 @@ from hintro_auth.keys import private_key_pem, public_jwk, public_key_pem
 from hintro_auth.passwords import Argon2Passwords
 from hintro_shared import jsonutil
 from hintro_shared.events.envelope import parse_envelope
-from hintro_shared.events.testing import delete_event_objects
-from hintro_shared.testing import mongo_url, rabbitmq_url, redis_url, unique, wait_for
 from hintro_shared.tokens import JwksKeySource, TokenVerifier
+from hintro_testkit.events import delete_event_objects
+from hintro_testkit.infra import mongo_url, rabbitmq_url, redis_url, unique, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from hintro_shared.events.catalogue import UserRegistered
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.outbox import PENDING
 from hintro_shared.events.relay import OutboxRelay
-from hintro_shared.testing import mongo_url, unique
+from hintro_testkit.infra import mongo_url, unique
 
 pytestmark = pytest.mark.integration
 

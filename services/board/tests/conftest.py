@@ -23,9 +23,9 @@ from hintro_shared.events.catalogue import UserRegistered
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.publisher import EventPublisher
-from hintro_shared.events.testing import Probe, delete_event_objects, open_probe
-from hintro_shared.testing import isolated_settings, unique, wait_for
-from hintro_shared.testkit.tokens import TokenMint
+from hintro_testkit.events import Probe, delete_event_objects, open_probe
+from hintro_testkit.infra import isolated_settings, unique, wait_for
+from hintro_testkit.tokens import TokenMint
 
 KID = "board-test-key"
 Client = TestClient[web.Request, web.Application]

@@ -327,7 +327,7 @@ async def test_refused_write_publishes_nothing(board: Any) -> None:
 
 
 async def board_wait(condition: Any) -> None:
-    from hintro_shared.testing import wait_for
+    from hintro_testkit.infra import wait_for
 
     await wait_for(condition, within=10)
 

@@ -12,7 +12,8 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from hintro_board.cache import BoardCache, encode_entry
-from hintro_shared.testing import free_port, redis_url, unique
+from hintro_devtools.ports import free_port
+from hintro_testkit.infra import redis_url, unique
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ import pytest
 from hintro_board.routes import OPERATIONS
 from hintro_shared.events.catalogue import BoardDeleted
 from hintro_shared.events.envelope import new_event
-from hintro_shared.events.testing import passive_queue
 from hintro_shared.events.topology import dlq_name
 from hintro_shared.openapi import build_openapi
-from hintro_shared.testing import wait_for
+from hintro_testkit.events import passive_queue
+from hintro_testkit.infra import wait_for
 
 pytestmark = pytest.mark.integration
 

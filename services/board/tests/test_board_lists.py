@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hintro_board.schemas import ListOut
-from hintro_shared.testing import wait_for
+from hintro_testkit.infra import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -21,7 +21,7 @@ from hintro_shared.authz import Role
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.outbox import pending_events
-from hintro_shared.testing import scratch_database
+from hintro_testkit.infra import scratch_database
 
 pytestmark = pytest.mark.integration
 

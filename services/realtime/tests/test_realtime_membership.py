@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from hintro_realtime.testing import Harness, running_realtime
 from hintro_shared.events.envelope import new_event
+from services.realtime.tests.support import Harness, running_realtime
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ import aio_pika
 import pytest
 import pytest_asyncio
 
-from hintro_realtime.testing import Harness, running_realtime
-from hintro_shared.events.testing import passive_queue
-from hintro_shared.testing import wait_for
+from hintro_testkit.events import passive_queue
+from hintro_testkit.infra import wait_for
+from services.realtime.tests.support import Harness, running_realtime
 
 pytestmark = pytest.mark.integration
 

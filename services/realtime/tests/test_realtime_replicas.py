@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from hintro_realtime.testing import Harness, running_realtime
+from services.realtime.tests.support import Harness, running_realtime
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 import socketio
 
-from hintro_realtime.testing import Harness, SocketClient, running_realtime
-from hintro_shared.testing import wait_for
+from hintro_testkit.infra import wait_for
+from services.realtime.tests.support import Harness, SocketClient, running_realtime
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """Fixtures of the task service's tests: one running service (fresh database, exchange and
-queues) per test module, see :mod:`hintro_task.testing`."""
+queues) per test module, see :mod:`services.task.tests.support`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from hintro_task.testing import Harness, running_harness
+from services.task.tests.support import Harness, running_harness
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import BaseTestServer, TestServer
 
+from hintro_devtools.ports import free_port
 from hintro_shared.boardview import BoardClient, BoardServiceUnavailable
-from hintro_shared.testing import free_port
 
 BOARD = {
     "id": "b1",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hintro_shared.testing import unique, wait_for
-from hintro_task.testing import Harness
+from hintro_testkit.infra import unique, wait_for
+from services.task.tests.support import Harness
 
 pytestmark = pytest.mark.integration
 

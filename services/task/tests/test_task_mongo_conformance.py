@@ -23,7 +23,6 @@ from pymongo.errors import DuplicateKeyError
 from hintro_shared.authz import Role
 from hintro_shared.boardview import BoardProjection as Projection
 from hintro_shared.events.outbox import LIVE
-from hintro_shared.testing import scratch_database, unique
 from hintro_task.domain import (
     BoardSnapshot,
     EventContext,
@@ -34,6 +33,7 @@ from hintro_task.domain import (
     moved_event,
 )
 from hintro_task.repository import TaskRepository
+from hintro_testkit.infra import scratch_database, unique
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hintro_shared.testing import unique
-from hintro_shared.testkit.boards import FakeBoard
-from hintro_task.testing import Harness
+from hintro_testkit.boards import FakeBoard
+from hintro_testkit.infra import unique
+from services.task.tests.support import Harness
 
 pytestmark = pytest.mark.integration
 

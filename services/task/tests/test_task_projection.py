@@ -9,9 +9,9 @@ import time
 import pytest
 
 from hintro_shared.authz import Role
-from hintro_shared.testing import unique, wait_for
-from hintro_shared.testkit.boards import FakeBoard
-from hintro_task.testing import Harness
+from hintro_testkit.boards import FakeBoard
+from hintro_testkit.infra import unique, wait_for
+from services.task.tests.support import Harness
 
 pytestmark = pytest.mark.integration
 

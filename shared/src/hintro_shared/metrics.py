@@ -22,8 +22,17 @@ HTTP_LATENCY = Histogram(
 )
 
 
+ROUTE_LABEL = web.RequestKey("hintro.route_label", str)
+"""Request key a handler outside the router sets to name what answered (the gateway's web app
+files: ``web-app``), so those requests are not counted as ``unmatched``."""
+
+
 def route_label(request: web.Request) -> str:
-    """The matched route's template (``/api/boards/{boardId}``), or ``unmatched``."""
+    """The matched route's template (``/api/boards/{boardId}``), what a handler outside the
+    router named itself (:data:`ROUTE_LABEL`), or ``unmatched``."""
+    named: str | None = request.get(ROUTE_LABEL)
+    if named is not None:
+        return named
     resource = request.match_info.route.resource
     if resource is None:
         return "unmatched"

@@ -1,13 +1,17 @@
-"""The command lines behind the Makefile.
+"""The one command line behind the Makefile: ``python -m hintro_devtools COMMAND ...``.
 
-``python -m hintro_devtools.stack`` (``make run``) runs the stack until Ctrl-C or SIGTERM and exits
-0, or exits 1 when it cannot start or a service dies. ``python -m hintro_devtools.infra``::
+``run`` (``make run``) runs the stack until Ctrl-C or SIGTERM and exits 0, or exits 1 when it
+cannot start or a service dies. ``infra``::
 
     up   [--for run|test]            ensure the infrastructure, print KEY=value lines; the
                                      embedded nx-27017 it starts keeps running
     down [--for run|test]            stop the nx-27017 that `up` started
     exec [--for run|test] -- CMD ... ensure, run CMD with the variables, stop what was started
                                      (always), exit with CMD's code (``make test``)
+
+``openapi [--check]`` (``make openapi``) rewrites the generated API documents
+(:mod:`hintro_devtools.apidocs`). ``web build|test|chromium`` builds and tests the web app
+(:mod:`hintro_devtools.web`; ``make run``, ``make test``).
 """
 
 from __future__ import annotations
@@ -19,13 +23,15 @@ import shlex
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 
+from hintro_devtools.apidocs import openapi_main
 from hintro_devtools.infra import PROFILES, InfraError, ensure_infra, say
 from hintro_devtools.mongo import stop_detached
 from hintro_devtools.services import SERVICES, ServiceSpec
 from hintro_devtools.stack import Stack
+from hintro_devtools.web import main as web_main
 from hintro_devtools.workspace import repo_root
 
 INFRA_USAGE = __doc__.split("::", 1)[1]
@@ -81,10 +87,6 @@ async def run_cli(args: argparse.Namespace, services: Sequence[ServiceSpec] = SE
     if (error := starting.exception()) is not None:
         stack.say(f"error: {error}")
         return 1
-    if not stack.running:
-        stack.say("error: no service has a runnable module yet (`python -m hintro_<name>`)")
-        await stack.stop()
-        return 1
     stack.say("Ctrl-C stops everything")
     died = asyncio.create_task(stack.wait_exit())
     await asyncio.wait({died, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
@@ -98,10 +100,10 @@ async def run_cli(args: argparse.Namespace, services: Sequence[ServiceSpec] = SE
     return code
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """The options of ``python -m hintro_devtools.stack``."""
+def parse_run_args(argv: list[str]) -> argparse.Namespace:
+    """The options of ``python -m hintro_devtools run``."""
     parser = argparse.ArgumentParser(
-        prog="python -m hintro_devtools.stack",
+        prog="python -m hintro_devtools run",
         description="Run the Hintro stack until Ctrl-C (make run).",
     )
     parser.add_argument("--for", dest="profile", choices=sorted(PROFILES), default="run")
@@ -117,9 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def stack_main(argv: list[str] | None = None) -> int:
-    """The ``python -m hintro_devtools.stack`` command line (``make run``)."""
-    return asyncio.run(run_cli(parse_args(argv)))
+def run_main(argv: list[str]) -> int:
+    """``python -m hintro_devtools run`` (``make run``)."""
+    return asyncio.run(run_cli(parse_run_args(argv)))
 
 
 def _exec(profile: str, command: list[str]) -> int:
@@ -146,16 +148,15 @@ def _exec(profile: str, command: list[str]) -> int:
         infra.stop()
 
 
-def infra_main(argv: list[str] | None = None) -> int:
-    """The ``python -m hintro_devtools.infra`` command line."""
+def infra_main(argv: list[str]) -> int:
+    """``python -m hintro_devtools infra`` (``make test`` runs ``infra exec``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m hintro_devtools.infra",
+        prog="python -m hintro_devtools infra",
         description=INFRA_USAGE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("action", choices=["up", "down", "exec"])
     parser.add_argument("--for", dest="profile", choices=sorted(PROFILES), default="run")
-    argv = sys.argv[1:] if argv is None else argv
     # Everything after `--` is the command, options included (argparse would take `--for`).
     split = argv.index("--") if "--" in argv else len(argv)
     args = parser.parse_args(argv[:split])
@@ -178,3 +179,28 @@ def infra_main(argv: list[str] | None = None) -> int:
     except InfraError as exc:
         print(f"infra   | error: {exc}", file=sys.stderr)
         return 1
+
+
+COMMANDS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "run": (run_main, "run the whole stack until Ctrl-C (make run)"),
+    "infra": (infra_main, "up | down | exec -- CMD: the infrastructure alone (make test)"),
+    "openapi": (openapi_main, "regenerate the OpenAPI and AsyncAPI documents (make openapi)"),
+    "web": (web_main, "build | test | chromium: the web app (make run, make test)"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hintro_devtools COMMAND [options]``; ``COMMAND --help`` for its options."""
+    argv = sys.argv[1:] if argv is None else argv
+    usage = "usage: python -m hintro_devtools COMMAND [options]\n\ncommands:\n" + "".join(
+        f"  {name:<8} {summary}\n" for name, (_, summary) in COMMANDS.items()
+    )
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(usage, end="", file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"{usage}\nerror: unknown command {command!r}", file=sys.stderr)
+        return 2
+    # Each command parses its own options: `infra exec` passes everything after `--` through.
+    return COMMANDS[command][0](rest)

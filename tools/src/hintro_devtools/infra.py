@@ -5,11 +5,7 @@ those default loopback ports and they do not answer, they are started (and insta
 when missing, as root); a URL pointing anywhere else is only checked. MongoDB is ``MONGO_URL`` when
 set, else the embedded nx-27017 (see :mod:`hintro_devtools.mongo`).
 
-CLI::
-
-    python -m hintro_devtools.infra up   [--for run|test]   # ensure, print KEY=value lines
-    python -m hintro_devtools.infra down [--for run|test]   # stop the nx-27017 `up` started
-    python -m hintro_devtools.infra exec [--for run|test] -- CMD ...   # ensure, run, clean up
+Its command line is ``python -m hintro_devtools infra up|down|exec`` (:mod:`hintro_devtools.cli`).
 """
 
 from __future__ import annotations
@@ -267,9 +263,3 @@ def ensure_infra(
             raise
         mongo = mongo_future.result()
     return Infra(mongo=mongo, redis_url=redis_url, rabbitmq_url=rabbitmq_url)
-
-
-if __name__ == "__main__":
-    from hintro_devtools.cli import infra_main
-
-    sys.exit(infra_main())

@@ -26,7 +26,7 @@ from hintro_devtools._util import (
     stop_pid,
     tail,
 )
-from hintro_shared.testing import free_port
+from hintro_devtools.ports import free_port
 
 START_WITHIN_SECONDS = 30.0
 STOP_WITHIN_SECONDS = 10.0

@@ -1,7 +1,7 @@
 """The services the stack runs, their default ports, and the environment each process gets.
 
-A service whose module cannot be imported yet is skipped by the supervisor, so this list can name
-every service of the design while they are still being written.
+Every service listed here must be installed and runnable (``python -m <module>``): the supervisor
+refuses to start a stack with one that is not.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from hintro_shared.testing import free_port
+from hintro_devtools.ports import free_port
 
 HOST = "127.0.0.1"
 
@@ -80,7 +80,7 @@ class Instance:
 def runnable(module: str, extra_paths: Sequence[str] = ()) -> bool:
     """Whether ``python -m module`` would find something to run, without importing anything:
     the module exists (on ``extra_paths`` or this interpreter's path) and, for a package, it has
-    a ``__main__``. A package still being written is skipped rather than crashing the stack."""
+    a ``__main__``."""
     spec = importlib.machinery.PathFinder.find_spec(module, [*extra_paths, *sys.path])
     if spec is None:
         return False

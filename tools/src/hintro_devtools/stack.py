@@ -1,8 +1,9 @@
-"""The supervisor: infrastructure, then every runnable service, each until its /readyz says 200.
+"""The supervisor: infrastructure, then every service, each until its /readyz says 200.
 
-From the command line (``make run``) it runs until Ctrl-C or SIGTERM, then stops every process
-(SIGTERM, a bounded wait, SIGKILL for stragglers) and the nx-27017 it started, and exits 0. As a
-library (e2e tests, the benchmark) it is an async context manager::
+From the command line (``python -m hintro_devtools run``, i.e. ``make run``) it runs until Ctrl-C
+or SIGTERM, then stops every process (SIGTERM, a bounded wait, SIGKILL for stragglers) and the
+nx-27017 it started, and exits 0. As a library (e2e tests, the benchmark) it is an async context
+manager::
 
     async with Stack(profile="test", free_ports=True, echo=False) as stack:
         ... stack.gateway_url, stack.url("auth") ...
@@ -69,7 +70,6 @@ class Stack:
         profile: str = "run",
         services: Sequence[ServiceSpec] = SERVICES,
         only: Collection[str] | None = None,
-        require: Collection[str] = (),
         ports: Mapping[str, int] | None = None,
         replicas: Mapping[str, int] | None = None,
         free_ports: bool = False,
@@ -84,7 +84,8 @@ class Stack:
         log_path: Path | None = None,
         root: Path | None = None,
     ) -> None:
-        """``only``: start just these services; ``require``: fail unless these are runnable;
+        """``only``: start just these services (every service it starts must be runnable, else
+        :class:`StackError`);
         ``ports``/``replicas``/``free_ports``: see :func:`plan_instances`; ``env``: overlay for
         every process (and the infrastructure URLs); ``service_env``: per-service overlay;
         ``mongo_db_suffix``: MONGO_DB=hintro_<service>_<suffix> (fresh databases per run)."""
@@ -94,7 +95,6 @@ class Stack:
             services, ports=ports, replicas=replicas, free_ports=free_ports
         )
         self._only = set(only) if only is not None else None
-        self._require = set(require)
         self._env = dict(env or {})
         self._service_env = {name: dict(values) for name, values in (service_env or {}).items()}
         self._mongo_db_suffix = mongo_db_suffix
@@ -110,7 +110,6 @@ class Stack:
         self.infra: Infra | None = None
         self.infra_env: dict[str, str] = {}
         self.running: dict[str, Running] = {}
-        self.skipped: list[str] = []
         self._stopping = False
         self._force = asyncio.Event()
 
@@ -157,7 +156,7 @@ class Stack:
         self._sink.line("stack", message)
 
     async def start(self) -> None:
-        """Infrastructure, then every runnable service, then wait until all are ready. On any
+        """Infrastructure, then every chosen service, then wait until all are ready. On any
         failure (or cancellation) everything started so far is stopped again."""
         began = time.monotonic()
         try:
@@ -190,21 +189,25 @@ class Stack:
             self.infra_env = {var: base[var] for var in INFRA_VARS if var in base}
 
     def _select(self) -> list[Instance]:
+        """The instances to start. A service that cannot run (not installed, no __main__) is an
+        error rather than quietly left out: a stack missing a service misleads whoever uses it."""
+        known = {instance.spec.name for instance in self.instances}
+        if self._only is not None and (unknown := sorted(self._only - known)):
+            raise StackError(
+                f"unknown service(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         extra_paths = [p for p in self._base_env().get("PYTHONPATH", "").split(os.pathsep) if p]
-        chosen: list[Instance] = []
-        for instance in self.instances:
-            name = instance.spec.name
-            if self._only is not None and name not in self._only and name not in self._require:
-                continue
-            if runnable(instance.spec.module, extra_paths):
-                chosen.append(instance)
-            elif name in self._require:
+        chosen = [
+            instance
+            for instance in self.instances
+            if self._only is None or instance.spec.name in self._only
+        ]
+        for spec in {instance.spec.name: instance.spec for instance in chosen}.values():
+            if not runnable(spec.module, extra_paths):
                 raise StackError(
-                    f"{name} is required but `python -m {instance.spec.module}` has nothing to "
-                    "run yet (not installed, or no __main__.py); run `make install`"
+                    f"{spec.name} cannot run: `python -m {spec.module}` finds no module or no "
+                    "__main__.py (run `make install`, or leave it out with --only)"
                 )
-            elif name not in self.skipped:
-                self.skipped.append(name)
         return chosen
 
     def env_for(self, instance: Instance) -> dict[str, str]:
@@ -317,9 +320,10 @@ class Stack:
     def _announce(self, elapsed: float) -> None:
         self.say(f"ready in {elapsed:.1f}s")
         gateway = self.urls.get("gateway")
+        served = self._web_app_served()
         if gateway is not None:
             self.say("")
-            if self._web_app_served():
+            if served:
                 self.say(f"  >>> Hintro is running: open {gateway}/ in your browser <<<")
             else:
                 self.say(
@@ -328,9 +332,8 @@ class Stack:
                 )
             self.say("")
         for name, url in self.urls.items():
-            self.say(f"  {name:<10} {url}" + ("   <- start here" if name == "gateway" else ""))
-        if self.skipped:
-            self.say(f"not started (no runnable module yet): {', '.join(self.skipped)}")
+            start_here = name == "gateway" and served
+            self.say(f"  {name:<10} {url}" + ("/   <- the web app" if start_here else ""))
 
     def _web_app_served(self) -> bool:
         """Whether the gateway serves a web app: ``WEB_DIST_DIR`` given, or the checkout's build
@@ -401,9 +404,3 @@ def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
     """Signal the instance's whole process group (it may have children of its own)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
-
-
-if __name__ == "__main__":
-    from hintro_devtools.cli import stack_main
-
-    sys.exit(stack_main())

@@ -1,8 +1,8 @@
 """The web app's build steps behind ``make run``, ``make test`` and CI.
 
-``python -m hintro_devtools.web build``   npm ci when needed, vite build when the sources changed
-``python -m hintro_devtools.web test``    the same, then the unit tests (``npm test``: Vitest)
-``python -m hintro_devtools.web chromium`` Debian's Chromium with apt-get when missing (root)
+``python -m hintro_devtools web build``    npm ci when needed, vite build when the sources changed
+``python -m hintro_devtools web test``     the same, then the unit tests (``npm test``: Vitest)
+``python -m hintro_devtools web chromium`` Debian's Chromium with apt-get when missing (root)
 
 Every step is a no-op with a message when ``web/`` does not exist. ``npm ci`` runs when
 ``node_modules`` is missing or ``package-lock.json`` differs from the one it was installed from
@@ -17,7 +17,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -74,8 +73,11 @@ def build_inputs(web: Path, extra: Iterable[Path] = ()) -> Iterable[Path]:
             for filename in filenames:
                 yield Path(directory) / filename
     for entry in web.iterdir():
-        if entry.is_file() and (
-            entry.name in _INPUT_FILES or entry.name.startswith(_CONFIG_PREFIXES)
+        # tsc -b writes tsconfig.tsbuildinfo during the build: an output, not an input.
+        if (
+            entry.is_file()
+            and not entry.name.endswith(".tsbuildinfo")
+            and (entry.name in _INPUT_FILES or entry.name.startswith(_CONFIG_PREFIXES))
         ):
             yield entry
     yield from (path for path in extra if path.is_file())
@@ -147,7 +149,7 @@ def ensure_chromium() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hintro_devtools.web", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m hintro_devtools web", description=__doc__)
     parser.add_argument("action", choices=["build", "test", "chromium"])
     parser.add_argument(
         "--optional",
@@ -167,7 +169,3 @@ def main(argv: list[str] | None = None) -> int:
         say(f"error: {exc}")
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

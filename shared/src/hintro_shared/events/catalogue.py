@@ -262,7 +262,8 @@ class ActivityRecorded(EventData):
 
 
 # Routing key (= envelope ``type``) -> schema of ``data``. Adding an event type means adding it
-# here, regenerating docs/asyncapi.json and describing it in docs/events.md (a test checks).
+# here, regenerating docs/asyncapi.json (make openapi) and describing it in docs/events.md (a test
+# checks).
 EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "user.registered": UserRegistered,
     "board.created": BoardCreated,

@@ -14,11 +14,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hintro_shared.config import ServiceSettings
 from hintro_shared.events.publisher import EventPublisher
-from hintro_shared.events.testing import Probe, event_bus
 from hintro_shared.mongo import MONGO_DB
-from hintro_shared.testing import rabbit_connection
-from hintro_shared.testkit.boards import FakeBoardService, serving_board_service
-from hintro_shared.testkit.tokens import TokenMint
+from hintro_testkit.boards import FakeBoardService, serving_board_service
+from hintro_testkit.events import Probe, event_bus
+from hintro_testkit.infra import rabbit_connection
+from hintro_testkit.tokens import TokenMint
 
 Client = TestClient[web.Request, web.Application]
 AppFactory = Callable[[str], tuple[ServiceSettings, web.Application]]

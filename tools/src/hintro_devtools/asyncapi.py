@@ -1,13 +1,11 @@
 """The AsyncAPI 3.0 description of the event bus, generated from the catalogue.
 
-``python -m hintro_shared.events.asyncapi [path]`` writes it (default ``docs/asyncapi.json``);
-a test fails when the committed file is stale or an event type is missing from it.
+``make openapi`` writes it to ``docs/asyncapi.json`` (:mod:`hintro_devtools.apidocs`); a test
+fails when the committed file is stale or an event type is missing from it.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -135,17 +133,3 @@ def build_asyncapi(exchange: str = DEFAULT_EXCHANGE) -> dict[str, Any]:
 def render(exchange: str = DEFAULT_EXCHANGE) -> bytes:
     """The document as committed: indented, keys in a stable order, trailing newline."""
     return orjson.dumps(build_asyncapi(exchange), option=orjson.OPT_INDENT_2) + b"\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Write the document to ``argv[0]`` (default ``docs/asyncapi.json``)."""
-    args = sys.argv[1:] if argv is None else argv
-    target = Path(args[0] if args else "docs/asyncapi.json")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(render())
-    print(f"wrote {target}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

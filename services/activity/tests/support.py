@@ -19,10 +19,10 @@ from hintro_activity.repository import ActivityLog
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.mongo import MONGO_DB
-from hintro_shared.testing import isolated_settings, unique, wait_for
-from hintro_shared.testkit.boards import FakeBoard
-from hintro_shared.testkit.harness import ServiceHarness, running_service
-from hintro_shared.testkit.tokens import TokenMint
+from hintro_testkit.boards import FakeBoard
+from hintro_testkit.harness import ServiceHarness, running_service
+from hintro_testkit.infra import isolated_settings, unique, wait_for
+from hintro_testkit.tokens import TokenMint
 
 
 class Harness(ServiceHarness):

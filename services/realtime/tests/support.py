@@ -24,11 +24,11 @@ from hintro_realtime.config import Settings
 from hintro_shared.events.catalogue import ActivityRecorded
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.publisher import EventPublisher
-from hintro_shared.events.testing import delete_event_objects
 from hintro_shared.redis_conn import make_redis
-from hintro_shared.testing import isolated_settings, unique, wait_for
-from hintro_shared.testkit.tokens import TokenMint
 from hintro_shared.timeutil import rfc3339
+from hintro_testkit.events import delete_event_objects
+from hintro_testkit.infra import isolated_settings, unique, wait_for
+from hintro_testkit.tokens import TokenMint
 
 Hook = Callable[[str, str], Awaitable[None]]
 """An async hook of a stand-in endpoint, called with (board id, user id) before it answers."""

@@ -16,12 +16,12 @@ from hintro_shared.authz import Role
 from hintro_shared.boardview import BoardProjection
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.ordering import key_between
-from hintro_shared.testing import isolated_settings, unique, wait_for
-from hintro_shared.testkit.boards import FakeBoard, FakeList
-from hintro_shared.testkit.harness import ServiceHarness, running_service
-from hintro_shared.testkit.tokens import TokenMint
 from hintro_task.app import create_app
 from hintro_task.config import Settings
+from hintro_testkit.boards import FakeBoard, FakeList
+from hintro_testkit.harness import ServiceHarness, running_service
+from hintro_testkit.infra import isolated_settings, unique, wait_for
+from hintro_testkit.tokens import TokenMint
 
 
 class Harness(ServiceHarness):

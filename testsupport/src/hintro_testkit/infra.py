@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -40,14 +39,6 @@ def redis_url() -> str:
 def unique(prefix: str) -> str:
     """A name no other test (or run) uses, so tests can run in parallel and be rerun."""
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago on the loopback interface."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def isolated_settings(prefix: str) -> dict[str, Any]:
