@@ -119,8 +119,8 @@ async def test_migrations_go_up_down_and_up_again(
 async def _auth_startup(db: Database) -> None:
     from hintro_auth.repository import MongoRefreshTokens, MongoUsers
 
-    await MongoUsers(db, None).ensure_indexes()  # type: ignore[arg-type]
-    await MongoRefreshTokens(db, family_retention=timedelta(days=31)).ensure_indexes()
+    await MongoUsers(db).create_indexes()
+    await MongoRefreshTokens(db, family_retention=timedelta(days=31)).create_indexes()
 
 
 async def _board_startup(db: Database) -> None:

@@ -1,6 +1,6 @@
-"""The shared board view (lifted from the task service): which projection write each board
-event makes, and access decisions for any caller shape. The Mongo side is pinned by the task
-and activity services' conformance tests, which run it on the configured server."""
+"""The shared board view: which projection write each board event makes, and access decisions
+for any caller shape. The Mongo side is pinned by the task and activity services' conformance
+tests, which run it on the configured server."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hintro_shared.authz import Action, Role
 from hintro_shared.boardview import BoardAccess, BoardSnapshot, ListRef, apply_board_event
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import new_event
-from hintro_shared.problems import Problem
+from hintro_shared.refusals import NotFound
 
 
 class RecordingWriter:
@@ -139,6 +139,5 @@ async def test_access_asks_the_board_service_only_on_a_denial() -> None:
     )
     assert directory.calls == 1
     assert projection.snapshots == [fresh]
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(NotFound):
         await BoardAccess("b", SomeCaller("stranger"), projection, directory).authorize(Action.READ)
-    assert refused.value.status == 404

@@ -125,7 +125,7 @@ async def test_event_of_a_write_whose_process_died_before_publishing_still_goes_
     # "After restart": a relay whose sweeper looks after the collection.
     relay = OutboxRelay(publisher, interval=0.05, grace=0.0)
     relay.watch(db.boards)
-    await relay.ensure_indexes()
+    await relay.create_indexes()
     relay.start()
     received: list[EventEnvelope] = []
     try:

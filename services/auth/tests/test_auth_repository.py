@@ -19,17 +19,9 @@ from hintro_auth.repository import MongoRefreshTokens, MongoUsers
 from hintro_shared.events.catalogue import UserRegistered
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.outbox import PENDING
-from hintro_shared.events.relay import OutboxRelay
 from hintro_testkit.infra import mongo_url, unique
 
 pytestmark = pytest.mark.integration
-
-
-class NoPublisher:
-    """A relay publisher that never succeeds, so outbox entries stay where they were written."""
-
-    async def publish(self, envelope: EventEnvelope, *, within: float | None = None) -> None:
-        raise ConnectionError("broker not used in this test")
 
 
 @pytest.fixture
@@ -44,12 +36,10 @@ async def db() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
 
 
 @pytest.fixture
-async def users(db: AsyncDatabase[dict[str, Any]]) -> AsyncIterator[MongoUsers]:
-    relay = OutboxRelay(NoPublisher())
-    repository = MongoUsers(db, relay)
-    await repository.ensure_indexes()
-    yield repository
-    await relay.stop()
+async def users(db: AsyncDatabase[dict[str, Any]]) -> MongoUsers:
+    repository = MongoUsers(db)
+    await repository.create_indexes()
+    return repository
 
 
 def _event(user_id: str, email: str) -> EventEnvelope:
@@ -63,7 +53,7 @@ def _event(user_id: str, email: str) -> EventEnvelope:
 async def test_user_and_its_event_are_one_document_and_duplicates_are_refused(
     db: AsyncDatabase[dict[str, Any]], users: MongoUsers
 ) -> None:
-    await users.ensure_indexes()  # idempotent
+    await users.create_indexes()  # idempotent
     user = new_user("ada@example.com", "Ada", "hash-1", utc_now())
     await users.add(user, _event(user.id, user.email))
     stored = await users.by_email("ada@example.com")
@@ -92,7 +82,7 @@ async def test_concurrent_spends_of_one_token_have_exactly_one_winner(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
     tokens = MongoRefreshTokens(db, family_retention=timedelta(days=31))
-    await tokens.ensure_indexes()
+    await tokens.create_indexes()
     _, record = issue_refresh_token("user-1", "family-1", utc_now(), timedelta(days=30))
     await tokens.add(record)
     results = await asyncio.gather(*(tokens.spend(record.token_hash) for _ in range(10)))
@@ -110,7 +100,7 @@ async def test_family_revocation_is_idempotent_and_concurrency_safe(
     db: AsyncDatabase[dict[str, Any]],
 ) -> None:
     tokens = MongoRefreshTokens(db, family_retention=timedelta(days=31))
-    await tokens.ensure_indexes()
+    await tokens.create_indexes()
     assert not await tokens.is_family_revoked("family-1")
     now = utc_now()
     await asyncio.gather(*(tokens.revoke_family("family-1", now) for _ in range(5)))

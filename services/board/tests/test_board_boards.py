@@ -338,7 +338,7 @@ async def test_event_of_a_write_whose_flush_never_ran_is_published_by_the_sweepe
     """A crash between the write and its fast-path flush loses no event."""
     from hintro_board.domain import Board, Member, now
     from hintro_board.repository import MongoBoards
-    from hintro_board.service import Actor, make_event
+    from hintro_board.service import Caller, make_event
     from hintro_shared.authz import Role
     from hintro_shared.events import catalogue as ev
 
@@ -354,7 +354,7 @@ async def test_event_of_a_write_whose_flush_never_ran_is_published_by_the_sweepe
     )
     async with board.probe("board.created") as probe:
         # The write as the service makes it, but no flush afterwards (the process "died").
-        event = make_event("board.created", Actor(owner), orphan.id, data)
+        event = make_event("board.created", Caller(owner), orphan.id, data)
         await MongoBoards(board.db).insert(orphan, event)
         got: list[Any] = []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from hintro_shared.problems import Problem, forbidden, not_found
+from hintro_shared.refusals import Forbidden, NotFound
 
 
 class Role(StrEnum):
@@ -46,11 +46,12 @@ def can(role: Role | str | None, action: Action) -> bool:
 
 
 def authorize(role: Role | str | None, action: Action, *, what: str = "board") -> Role:
-    """Return the caller's role if allowed; raise 404 for non-members and 403 otherwise."""
+    """Return the caller's role if allowed; :class:`NotFound` for non-members (404) and
+    :class:`Forbidden` (403) otherwise."""
     if role is None:
-        raise not_found(what)
+        raise NotFound(what)
     if not can(role, action):
-        raise forbidden()
+        raise Forbidden()
     return Role(role)
 
 
@@ -59,4 +60,4 @@ def require_member(role: Role | str | None, *, what: str = "board") -> Role:
     return authorize(role, Action.READ, what=what)
 
 
-__all__ = ["CAPABILITIES", "Action", "Problem", "Role", "authorize", "can", "require_member"]
+__all__ = ["CAPABILITIES", "Action", "Role", "authorize", "can", "require_member"]

@@ -14,10 +14,11 @@ import os
 import re
 import signal
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 
 from hintro_shared import jsonutil
 from hintro_shared.config import ServiceSettings
@@ -43,14 +44,29 @@ def origin_socket_id(request: web.Request) -> str | None:
     return socket_id if _VALID_SOCKET_ID.match(socket_id) else None
 
 
-def json_response(data: Any, *, status: int = 200, version: int | None = None) -> web.Response:
-    """A JSON response (orjson), with the resource's ``ETag`` when ``version`` is given."""
-    headers = {"ETag": etag(version)} if version is not None else None
+def json_response(
+    data: Any,
+    *,
+    status: int = 200,
+    version: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    """The one way a service writes a JSON body: a pydantic schema (dumped by its aliases, the
+    wire shape ``schemas.py`` declares) or plain JSON data (orjson), with the resource's
+    ``ETag`` when ``version`` is given."""
+    all_headers = dict(headers or {})
+    if version is not None:
+        all_headers["ETag"] = etag(version)
+    body = (
+        data.model_dump_json(by_alias=True).encode()
+        if isinstance(data, BaseModel)
+        else jsonutil.dumps_bytes(data)
+    )
     return web.Response(
-        body=jsonutil.dumps_bytes(data),
+        body=body,
         status=status,
         content_type="application/json",
-        headers=headers,
+        headers=all_headers or None,
     )
 
 

@@ -14,6 +14,10 @@ service in Kubernetes, a one-shot service in docker-compose). docs/database.md h
   rolling a service's image back does not fail its migration Job (migrations are additive:
   expand first, contract in a later release).
 - Index steps match indexes by their keys, never by name: servers may name them differently.
+- Migrations are written out, not derived from the repositories: a released migration never
+  changes. The repositories still create the same indexes at start-up (an idempotent safety
+  net); the deploy tests check that migrating to the latest version leaves nothing for them
+  to add.
 """
 
 from __future__ import annotations

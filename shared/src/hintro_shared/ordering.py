@@ -153,3 +153,8 @@ def validate_key(key: str) -> str:
     """Return ``key`` if it is a valid position, else raise :class:`InvalidPosition`."""
     _split(key)
     return key
+
+
+class PositionTaken(Exception):
+    """Another item of the same parent already holds the computed position (the unique index
+    refused the write); the writer picks another key between fresh neighbours and retries."""

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hintro_shared import jsonutil
-from hintro_shared.problems import Problem
+from hintro_shared.refusals import RuleBroken
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -42,10 +42,6 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return value
 
 
-def invalid_cursor() -> Problem:
+def invalid_cursor() -> RuleBroken:
     """422 for a cursor we did not make (or whose fields are not what the route expects)."""
-    return Problem(
-        422,
-        "The cursor is not valid.",
-        errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}],
-    )
+    return RuleBroken(("query", "cursor"), "invalid cursor", detail="The cursor is not valid.")

@@ -1,28 +1,36 @@
 """RFC 9457 problem+json for every failure, so clients never see HTML, text or a traceback.
 
-Handlers raise :class:`Problem` (or aiohttp's HTTP exceptions); :func:`problem_middleware` turns
-everything, unexpected exceptions included, into ``application/problem+json``.
+Handlers raise :class:`Problem` (or aiohttp's HTTP exceptions), use cases raise the HTTP-free
+refusals of :mod:`hintro_shared.refusals`; :func:`problem_middleware` turns everything,
+unexpected exceptions included, into ``application/problem+json``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, TypeVar
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ValidationError
 
 from hintro_shared import jsonutil
 from hintro_shared.errors import UNAVAILABLE_ERRORS
+from hintro_shared.refusals import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    RuleBroken,
+    Unauthenticated,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
-E = TypeVar("E", bound=Exception)
 
 
 class Problem(Exception):
@@ -82,6 +90,27 @@ def unauthorized(detail: str = "A valid bearer token is required.") -> Problem:
     )
 
 
+def refusal_problem(exc: DomainError) -> Problem:
+    """The problem a use case's refusal is answered with (the one mapping of the suite)."""
+    if isinstance(exc, NotFound):
+        return Problem(404, exc.detail)
+    if isinstance(exc, Forbidden):
+        return Problem(403, exc.detail)
+    if isinstance(exc, Unauthenticated):
+        return Problem(401, exc.detail)
+    if isinstance(exc, RuleBroken):
+        error: dict[str, Any] = {"loc": list(exc.loc), "msg": exc.message}
+        if exc.type is not None:
+            error["type"] = exc.type
+        return Problem(422, exc.detail, errors=[error])
+    if isinstance(exc, Conflict):
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return Problem(409, exc.detail, headers=headers)
+    if isinstance(exc, PreconditionFailed):
+        return Problem(412, exc.detail, title="Precondition Failed")
+    return Problem(422, exc.detail)
+
+
 def validation_problem(exc: ValidationError) -> Problem:
     """422 listing each failing field, without echoing the rejected input back."""
     errors = [
@@ -133,6 +162,8 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
         return response
     except Problem as problem:
         return problem_response(problem)
+    except DomainError as exc:
+        return problem_response(refusal_problem(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -152,19 +183,3 @@ async def problem_middleware(request: web.Request, handler: Any) -> web.StreamRe
     except Exception:
         _log.exception("unhandled error on %s %s", request.method, request.path)
         return problem_response(Problem(500, "An internal error occurred."))
-
-
-def error_middleware(error: type[E], to_problem: Callable[[E], Problem]) -> Middleware:
-    """A middleware that turns ``error`` (a service's own refusal, e.g. a broken domain rule)
-    raised by a handler into ``to_problem(exc)``; it sits inside :func:`problem_middleware`,
-    which renders the problem."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-        try:
-            response: web.StreamResponse = await handler(request)
-            return response
-        except error as exc:
-            raise to_problem(exc) from None
-
-    return middleware

@@ -6,6 +6,7 @@ an event's time identically (clients match a push to its log entry by it)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 
 def rfc3339(value: datetime) -> str:
@@ -14,3 +15,29 @@ def rfc3339(value: datetime) -> str:
         value = value.replace(tzinfo=UTC)
     value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def to_millis(value: datetime) -> datetime:
+    """``value`` in UTC truncated to milliseconds (a naive ``value`` is taken to be UTC): MongoDB
+    keeps milliseconds, so what a write returns equals what a later read returns."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def now_millis() -> datetime:
+    """The current UTC time at the millisecond precision MongoDB stores."""
+    return to_millis(datetime.now(UTC))
+
+
+def stored_time(value: Any) -> datetime:
+    """A stored UTC time, whichever form the store hands back: a BSON datetime (naive means
+    UTC) or an RFC 3339 string (nx-27017 turns a datetime written by ``$set`` into one)."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)

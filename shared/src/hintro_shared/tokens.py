@@ -22,8 +22,11 @@ import aiohttp
 import jwt
 from aiohttp import web
 
+from hintro_shared.caller import Caller
 from hintro_shared.config import ServiceSettings
 from hintro_shared.errors import DependencyUnavailable
+from hintro_shared.http import REQUEST_ID_HEADER, origin_socket_id
+from hintro_shared.logging import request_id_var
 from hintro_shared.problems import unauthorized
 
 _log = logging.getLogger(__name__)
@@ -373,3 +376,15 @@ async def authenticate(request: web.Request) -> Claims:
         raise unauthorized("The bearer token is invalid or expired.") from None
     request[CLAIMS] = claims
     return claims
+
+
+async def authenticated_caller(request: web.Request) -> Caller:
+    """The request's :class:`Caller` from its verified token (401 as :func:`authenticate`), with
+    the request id for tracing and the socket id whose echo is suppressed."""
+    claims = await authenticate(request)
+    return Caller(
+        user_id=claims.sub,
+        authorization=request.headers["Authorization"],
+        request_id=request_id_var.get() or request.headers.get(REQUEST_ID_HEADER),
+        socket_id=origin_socket_id(request),
+    )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from hintro_shared.problems import Problem
+from hintro_shared.problems import Problem, refusal_problem
+from hintro_shared.refusals import PreconditionFailed
 
 
 def etag(version: int) -> str:
@@ -26,8 +27,4 @@ def expected_version(request: web.Request) -> int | None:
 
 def stale_version() -> Problem:
     """412: the client's copy is out of date."""
-    return Problem(
-        412,
-        "The resource has changed since you read it; fetch it again and retry.",
-        title="Precondition Failed",
-    )
+    return refusal_problem(PreconditionFailed())

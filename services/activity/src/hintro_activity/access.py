@@ -5,20 +5,9 @@ the projection yet). Everyone else gets 404, never 403."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hintro_shared.authz import Action, Role
 from hintro_shared.boardview import BoardAccess, BoardDirectory, ProjectionReader
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The authenticated caller of one request."""
-
-    user_id: str
-    authorization: str
-    """The caller's ``Authorization`` header, forwarded to the board service on a fallback."""
-    request_id: str | None = None
+from hintro_shared.caller import Caller as Caller
 
 
 class BoardReaders:

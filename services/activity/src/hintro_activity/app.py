@@ -16,7 +16,7 @@ from hintro_activity.config import Settings
 from hintro_activity.consumers import ROUTING_KEYS, ActivityEvents
 from hintro_activity.healer import ClaimHealer
 from hintro_activity.names import NameDirectory
-from hintro_activity.repository import ActivityLog
+from hintro_activity.repository import ENTRIES, ActivityLog
 from hintro_activity.routes import ACTIVITY_SERVICE, OPERATIONS
 from hintro_activity.service import ActivityService
 from hintro_shared.boardview import BOARD_CLIENT, BoardClient, BoardProjection, board_client_ctx
@@ -41,7 +41,7 @@ def _activity_ctx(settings: Settings) -> Ctx:
             # Fast path: an entry's activity.recorded leaves right after its insert; the sweeper
             # publishes whatever a crash left behind. History pages read through MONGO_READ_DB
             # (MONGO_READ_PREFERENCE, may be a secondary); everything else stays on the primary.
-            log = ActivityLog(db, read_db=app[MONGO_READ_DB], on_recorded=events.relay.flush_soon)
+            log = ActivityLog(db, read_db=app[MONGO_READ_DB], outbox=events.outbox(db[ENTRIES]))
             names, board_view = NameDirectory(db), BoardProjection(db)
             for store in (log, names, board_view):
                 await store.create_indexes()

@@ -8,10 +8,11 @@ its entry), its ``seq`` the event's place in the board's log (1, 2, 3, ... witho
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from hintro_shared.ids import is_safe_id as is_safe_id
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -23,19 +24,11 @@ USER_REGISTERED = "user.registered"
 # The families of board-scoped events (routing-key patterns of the consumer queue).
 LOGGED_PREFIXES = ("board.", "list.", "task.")
 
-# Ids become map keys (``members.<userId>``, ``claims.<eventId>``) and path segments, so only
-# characters safe in both are accepted; anything else is a board nobody can be a member of.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 NameKind = Literal["user", "list", "task", "previous_list", "previous_task"]
 # Kinds whose name can be looked up again later (a user's name, a list's or task's current
 # title); a "previous" title is the one held just before the event and can only be read then.
 HEALABLE: frozenset[str] = frozenset({"user", "list", "task"})
-
-
-def is_safe_id(value: str) -> bool:
-    """Whether ``value`` can be used as an id key (see ``_SAFE_ID``)."""
-    return bool(_SAFE_ID.match(value))
 
 
 def is_logged(event_type: str) -> bool:
@@ -51,8 +44,8 @@ class Subject:
     kind: str
     id: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form (the wire form is the same, see ``schemas.entry_json``)."""
         return {"kind": self.kind, "id": self.id}
 
 
@@ -120,10 +113,6 @@ class Actor:
     id: str | None
     name: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        """The wire form."""
-        return {"id": self.id, "name": self.name}
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -139,20 +128,6 @@ class Entry:
     data: dict[str, Any]
     created_at: str
     """RFC 3339 UTC: the event's time."""
-
-    def to_json(self) -> dict[str, Any]:
-        """The wire form, exactly the keys of the contract."""
-        return {
-            "id": self.id,
-            "boardId": self.board_id,
-            "seq": self.seq,
-            "type": self.type,
-            "actor": self.actor.to_json(),
-            "subject": self.subject.to_json(),
-            "summary": self.summary,
-            "data": self.data,
-            "createdAt": self.created_at,
-        }
 
 
 def contiguous_from(after_seq: int, seqs: Iterable[int]) -> int:

@@ -51,6 +51,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hintro_shared import jsonutil
+from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.events.outbox import OUTBOX, PENDING
 from hintro_shared.events.relay import Collection, ensure_outbox_index
 
@@ -59,7 +60,6 @@ _log = logging.getLogger(__name__)
 Document = dict[str, Any]
 BuildEntry = Callable[[int], Document]
 """Builds the entry document for a given seq (the seq is only known once claimed)."""
-OnRecorded = Callable[[Collection, Any], None]
 
 CLAIMS = "claims"
 CLAIMS_PENDING = "claimsPending"
@@ -93,6 +93,11 @@ def head_of(counter: Mapping[str, Any] | None) -> int:
     return min([seq, *(c - 1 for c in claimed)])
 
 
+ENTRIES = "entries"
+# Without a fast path (tests, tools) the relay's sweeper publishes the events.
+_SWEEPER_ONLY = SweeperOnly()
+
+
 class ActivityLog:
     """Entries and counters, and the gapless seq protocol above."""
 
@@ -101,15 +106,15 @@ class ActivityLog:
         db: AsyncDatabase[Document],
         *,
         read_db: AsyncDatabase[Document] | None = None,
-        on_recorded: OnRecorded | None = None,
+        outbox: Outbox = _SWEEPER_ONLY,
         max_attempts: int = 500,
     ) -> None:
         """``db`` is the primary; ``read_db`` (default: ``db``) serves only the history pages."""
-        self.entries: Collection = db["entries"]
+        self.entries: Collection = db[ENTRIES]
         self.counters: Collection = db["counters"]
         # The lag-tolerant read path (history pages): never written through, never the replay.
-        self.history: Collection = (db if read_db is None else read_db)["entries"]
-        self._on_recorded = on_recorded
+        self.history: Collection = (db if read_db is None else read_db)[ENTRIES]
+        self._outbox = outbox
         self._max_attempts = max_attempts
 
     async def create_indexes(self) -> None:
@@ -193,8 +198,8 @@ class ActivityLog:
         if counter is not None and counter.get("deleted"):
             await self.entries.delete_many({"boardId": board_id})
             return
-        if self._on_recorded is not None:
-            self._on_recorded(self.entries, event_id)
+        # The seq protocol completes entries here and in the healer: both publish at once.
+        self._outbox.written(event_id)
 
     async def heal_stale_claims(self, older_than_seconds: float, batch_size: int = 100) -> int:
         """Complete claims older than ``older_than_seconds`` from the entry kept in them

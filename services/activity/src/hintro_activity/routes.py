@@ -3,11 +3,8 @@ replay); ``OPERATIONS`` declares it for routing and for OpenAPI."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
-from hintro_activity.access import Caller
 from hintro_activity.domain import is_safe_id
 from hintro_activity.schemas import (
     ActivityPage,
@@ -15,35 +12,21 @@ from hintro_activity.schemas import (
     ActivityReplay,
     HistoryQuery,
     ReplayQuery,
+    entry_json,
 )
 from hintro_activity.service import ActivityService
-from hintro_shared import jsonutil
-from hintro_shared.http import REQUEST_ID_HEADER
-from hintro_shared.logging import request_id_var
+from hintro_shared.http import json_response
 from hintro_shared.openapi import Operation
 from hintro_shared.problems import not_found, validate
-from hintro_shared.tokens import authenticate
+from hintro_shared.tokens import authenticated_caller
 
 ACTIVITY_SERVICE = web.AppKey("hintro.activity.service", ActivityService)
 TAG = "activity"
 
 
-async def _caller(request: web.Request) -> Caller:
-    claims = await authenticate(request)
-    return Caller(
-        user_id=claims.sub,
-        authorization=request.headers["Authorization"],
-        request_id=request_id_var.get() or request.headers.get(REQUEST_ID_HEADER),
-    )
-
-
-def _json(body: Any) -> web.Response:
-    return web.Response(body=jsonutil.dumps_bytes(body), content_type="application/json")
-
-
 async def handle_board_activity(request: web.Request) -> web.Response:
     """GET /api/boards/{boardId}/activity"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     board_id = request.match_info["boardId"]
     if not is_safe_id(board_id):
         raise not_found("board")
@@ -52,16 +35,16 @@ async def handle_board_activity(request: web.Request) -> web.Response:
     if "afterSeq" in query:
         replay_query = validate(ReplayQuery, query)
         replay = await service.replay(caller, board_id, replay_query.after_seq, replay_query.limit)
-        return _json(
+        return json_response(
             {
-                "items": [entry.to_json() for entry in replay.items],
+                "items": [entry_json(entry) for entry in replay.items],
                 "next": replay.next,
                 "seq": replay.seq,
             }
         )
     history_query = validate(HistoryQuery, query)
     page = await service.history(caller, board_id, history_query.limit, history_query.before)
-    return _json({"items": [entry.to_json() for entry in page.items], "next": page.next})
+    return json_response({"items": [entry_json(entry) for entry in page.items], "next": page.next})
 
 
 OPERATIONS: list[Operation] = [

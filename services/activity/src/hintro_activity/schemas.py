@@ -1,5 +1,5 @@
 """Query and response schemas of the activity route (camelCase on the wire; unknown query
-parameters are rejected). Responses are documented here and rendered by ``Entry.to_json``."""
+parameters are rejected). Responses are documented here and shaped by :func:`entry_json`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hintro_activity.domain import (
     MAX_LIMIT,
     REPLAY_DEFAULT_LIMIT,
     REPLAY_MAX_LIMIT,
+    Entry,
 )
 
 _QUERY = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
@@ -115,3 +116,18 @@ class ActivityReplay(BaseModel):
         "more entries are recorded; else null."
     )
     seq: int = Field(ge=0, description="The board's current seq: every entry 1..seq is recorded.")
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    """The entry as :class:`EntryOut` describes it, exactly the keys of the contract."""
+    return {
+        "id": entry.id,
+        "boardId": entry.board_id,
+        "seq": entry.seq,
+        "type": entry.type,
+        "actor": {"id": entry.actor.id, "name": entry.actor.name},
+        "subject": {"kind": entry.subject.kind, "id": entry.subject.id},
+        "summary": entry.summary,
+        "data": entry.data,
+        "createdAt": entry.created_at,
+    }

@@ -146,7 +146,7 @@ class ActivityService:
             "boardId": board_id,
             "type": envelope.type,
             "actor": {"id": envelope.actor_id},
-            "subject": subject.to_json(),
+            "subject": subject.to_doc(),
             "summary": summary.text,
             "names": names.to_doc(),
             "unresolved": _unresolved(summary),

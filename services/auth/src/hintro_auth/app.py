@@ -19,8 +19,8 @@ from hintro_auth.repository import USERS, MongoRefreshTokens, MongoUsers
 from hintro_auth.routes import AUTH_SERVICE, JWKS_BODY, JWKS_CACHE_CONTROL, OPERATIONS
 from hintro_auth.service import AuthService
 from hintro_shared import jsonutil
+from hintro_shared.events.fastpath import RelayOutbox
 from hintro_shared.events.lifecycle import ServiceEvents
-from hintro_shared.events.relay import OutboxRelay
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
@@ -31,7 +31,7 @@ Ctx = Callable[[web.Application], AsyncIterator[None]]
 
 AUTH_SETTINGS = web.AppKey("hintro.auth.settings", AuthSettings)
 KEY_RING = web.AppKey("hintro.auth.key_ring", KeyRing)
-OUTBOX_RELAY = web.AppKey("hintro.auth.outbox_relay", OutboxRelay)
+USERS_OUTBOX = web.AppKey("hintro.auth.users_outbox", RelayOutbox)
 PASSWORDS = web.AppKey("hintro.auth.passwords", Argon2Passwords)
 """Replaceable before start-up (tests put a spy here)."""
 
@@ -66,7 +66,8 @@ def _passwords_ctx(app: web.Application) -> AsyncIterator[None]:
 def _events_ctx(settings: AuthSettings) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
-            app[OUTBOX_RELAY] = await events.start_relay(app[MONGO_DB][USERS])
+            await events.start_relay(app[MONGO_DB][USERS])
+            app[USERS_OUTBOX] = events.outbox(app[MONGO_DB][USERS])
             yield
 
     return ctx
@@ -75,12 +76,12 @@ def _events_ctx(settings: AuthSettings) -> Ctx:
 def _service_ctx(settings: AuthSettings) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
-        users = MongoUsers(db, app[OUTBOX_RELAY])
+        users = MongoUsers(db)
         refresh_tokens = MongoRefreshTokens(
             db, family_retention=timedelta(seconds=settings.refresh_token_ttl_seconds, days=1)
         )
-        await users.ensure_indexes()
-        await refresh_tokens.ensure_indexes()
+        await users.create_indexes()
+        await refresh_tokens.create_indexes()
         app[AUTH_SERVICE] = AuthService(
             users=users,
             refresh_tokens=refresh_tokens,
@@ -93,6 +94,7 @@ def _service_ctx(settings: AuthSettings) -> Ctx:
             ),
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
             clock=utc_now,
+            outbox=app[USERS_OUTBOX],
         )
         yield
 

@@ -8,7 +8,10 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from hintro_shared.refusals import Conflict, NotFound, Unauthenticated
+from hintro_shared.timeutil import now_millis
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
 PASSWORD_MIN_LENGTH = 8
@@ -23,24 +26,32 @@ TOKEN_TYPE = "Bearer"  # noqa: S105 (an OAuth token type, not a secret)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
-class AuthError(Exception):
-    """Base of the auth domain's errors."""
-
-
-class EmailTaken(AuthError):
+class EmailTaken(Conflict):
     """Another account already uses this e-mail address (compared case-insensitively)."""
 
+    def __init__(self) -> None:
+        super().__init__("An account with this e-mail address already exists.")
 
-class InvalidCredentials(AuthError):
+
+class InvalidCredentials(Unauthenticated):
     """Unknown e-mail or wrong password; callers must not learn which."""
 
+    def __init__(self) -> None:
+        super().__init__("The e-mail address or password is incorrect.")
 
-class InvalidRefreshToken(AuthError):
+
+class InvalidRefreshToken(Unauthenticated):
     """The refresh token is unknown, expired, spent or its family was revoked."""
 
+    def __init__(self) -> None:
+        super().__init__("The refresh token is invalid, expired or revoked.")
 
-class UserNotFound(AuthError):
+
+class UserNotFound(NotFound):
     """No user has this id or e-mail address."""
+
+    def __init__(self) -> None:
+        super().__init__("user")
 
 
 def normalise_email(raw: str) -> str:
@@ -62,9 +73,7 @@ def truncate_to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def utc_now() -> datetime:
-    """The current time, UTC, at the precision the database keeps."""
-    return truncate_to_millis(datetime.now(UTC))
+utc_now = now_millis
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pymongo.errors import DuplicateKeyError
 from hintro_auth.domain import EmailTaken, RefreshToken, User
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import outbox_fields
-from hintro_shared.events.relay import OutboxRelay, ensure_outbox_index
+from hintro_shared.events.relay import ensure_outbox_index
 
 Document = dict[str, Any]
 
@@ -70,16 +70,15 @@ def _refresh_token(doc: Document) -> RefreshToken:
 class MongoUsers:
     """Users in MongoDB."""
 
-    def __init__(self, db: AsyncDatabase[Document], relay: OutboxRelay) -> None:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._users: AsyncCollection[Document] = db[USERS]
-        self._relay = relay
 
     @property
     def collection(self) -> AsyncCollection[Document]:
         """The ``users`` collection (the outbox relay reads it too)."""
         return self._users
 
-    async def ensure_indexes(self) -> None:
+    async def create_indexes(self) -> None:
         """Create the indexes this repository relies on (idempotent)."""
         await self._users.create_index([("email", ASCENDING)], unique=True, name="email_unique")
         await ensure_outbox_index(self._users)
@@ -87,13 +86,11 @@ class MongoUsers:
     async def add(self, user: User, event: EventEnvelope) -> None:
         """Insert the user with its event in its outbox (one document, one atomic write);
         ``EmailTaken`` when the unique index says the address is in use, and then no event
-        exists. The relay publishes the event right after, without holding up the response;
-        should that fail, its sweeper does it later."""
+        exists."""
         try:
             await self._users.insert_one({**user_document(user), **outbox_fields(event)})
         except DuplicateKeyError:
             raise EmailTaken from None
-        self._relay.flush_soon(self._users, user.id)
 
     async def by_id(self, user_id: str) -> User | None:
         """The user with this id."""
@@ -121,7 +118,7 @@ class MongoRefreshTokens:
         # A revoked family must be remembered as long as any of its tokens could be presented.
         self._family_retention = family_retention
 
-    async def ensure_indexes(self) -> None:
+    async def create_indexes(self) -> None:
         """TTL indexes, so expired tokens and forgotten families clean themselves up."""
         await self._tokens.create_index(
             [("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"

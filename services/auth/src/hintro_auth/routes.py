@@ -1,11 +1,11 @@
-"""The auth service's HTTP surface, declared once as :data:`OPERATIONS`."""
+"""The auth service's HTTP surface, declared once as :data:`OPERATIONS`: handlers parse, call
+a use case and write the schema; refusals (``EmailTaken``, ``InvalidCredentials``...) become
+problem+json in the shared problem middleware."""
 
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import BaseModel
 
-from hintro_auth.domain import EmailTaken, InvalidCredentials, InvalidRefreshToken, UserNotFound
 from hintro_auth.schemas import (
     Jwks,
     LoginRequest,
@@ -17,8 +17,9 @@ from hintro_auth.schemas import (
     UserSummary,
 )
 from hintro_auth.service import AuthService
+from hintro_shared.http import json_response
 from hintro_shared.openapi import Operation
-from hintro_shared.problems import Problem, not_found, read_json, validate
+from hintro_shared.problems import read_json, validate
 from hintro_shared.tokens import authenticate
 
 AUTH_SERVICE = web.AppKey("hintro.auth.service", AuthService)
@@ -30,53 +31,25 @@ TAG = "auth"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _json(
-    model: BaseModel, *, status: int = 200, headers: dict[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        body=model.model_dump_json(by_alias=True),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
-
-
-def _bad_credentials() -> Problem:
-    return Problem(401, "The e-mail address or password is incorrect.")
-
-
-def _bad_refresh_token() -> Problem:
-    return Problem(401, "The refresh token is invalid, expired or revoked.")
-
-
 async def handle_register(request: web.Request) -> web.Response:
     """Create an account."""
     body = await read_json(request, RegisterRequest)
-    try:
-        user = await request.app[AUTH_SERVICE].register(body.email, body.password, body.name)
-    except EmailTaken:
-        raise Problem(409, "An account with this e-mail address already exists.") from None
-    return _json(UserOut.model_validate(user, from_attributes=True), status=201)
+    user = await request.app[AUTH_SERVICE].register(body.email, body.password, body.name)
+    return json_response(UserOut.model_validate(user, from_attributes=True), status=201)
 
 
 async def handle_login(request: web.Request) -> web.Response:
     """Start a session with an e-mail address and password."""
     body = await read_json(request, LoginRequest)
-    try:
-        pair = await request.app[AUTH_SERVICE].login(body.email, body.password)
-    except InvalidCredentials:
-        raise _bad_credentials() from None
-    return _json(TokenPairOut.model_validate(pair, from_attributes=True), headers=_NO_STORE)
+    pair = await request.app[AUTH_SERVICE].login(body.email, body.password)
+    return json_response(TokenPairOut.model_validate(pair, from_attributes=True), headers=_NO_STORE)
 
 
 async def handle_refresh(request: web.Request) -> web.Response:
     """Exchange a refresh token for a new pair (the presented one is spent)."""
     body = await read_json(request, RefreshRequest)
-    try:
-        pair = await request.app[AUTH_SERVICE].refresh(body.refresh_token)
-    except InvalidRefreshToken:
-        raise _bad_refresh_token() from None
-    return _json(TokenPairOut.model_validate(pair, from_attributes=True), headers=_NO_STORE)
+    pair = await request.app[AUTH_SERVICE].refresh(body.refresh_token)
+    return json_response(TokenPairOut.model_validate(pair, from_attributes=True), headers=_NO_STORE)
 
 
 async def handle_logout(request: web.Request) -> web.Response:
@@ -89,22 +62,16 @@ async def handle_logout(request: web.Request) -> web.Response:
 async def handle_me(request: web.Request) -> web.Response:
     """The caller's account."""
     claims = await authenticate(request)
-    try:
-        user = await request.app[AUTH_SERVICE].user(claims.sub)
-    except UserNotFound:
-        raise not_found("user") from None
-    return _json(UserOut.model_validate(user, from_attributes=True))
+    user = await request.app[AUTH_SERVICE].user(claims.sub)
+    return json_response(UserOut.model_validate(user, from_attributes=True))
 
 
 async def handle_find_user(request: web.Request) -> web.Response:
     """Look a user up by e-mail address (to invite them to a board)."""
     await authenticate(request)
     query = validate(UserQuery, dict(request.query))
-    try:
-        user = await request.app[AUTH_SERVICE].user_by_email(query.email)
-    except UserNotFound:
-        raise not_found("user") from None
-    return _json(UserSummary.model_validate(user, from_attributes=True))
+    user = await request.app[AUTH_SERVICE].user_by_email(query.email)
+    return json_response(UserSummary.model_validate(user, from_attributes=True))
 
 
 async def handle_jwks(request: web.Request) -> web.Response:

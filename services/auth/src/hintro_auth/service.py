@@ -30,6 +30,7 @@ from hintro_auth.domain import (
 )
 from hintro_shared.events.catalogue import UserRegistered
 from hintro_shared.events.envelope import EventEnvelope, new_event
+from hintro_shared.events.fastpath import Outbox, SweeperOnly
 
 EVENT_SOURCE = "hintro/auth"
 _log = logging.getLogger(__name__)
@@ -109,6 +110,10 @@ class AccessTokens(Protocol):
         ...
 
 
+# Without a fast path (unit tests) the relay's sweeper publishes the events.
+_SWEEPER_ONLY = SweeperOnly()
+
+
 class AuthService:
     """The auth service's use cases."""
 
@@ -121,6 +126,7 @@ class AuthService:
         access_tokens: AccessTokens,
         refresh_ttl: timedelta,
         clock: Callable[[], datetime],
+        outbox: Outbox = _SWEEPER_ONLY,
     ) -> None:
         self._users = users
         self._refresh_tokens = refresh_tokens
@@ -128,6 +134,7 @@ class AuthService:
         self._access_tokens = access_tokens
         self._refresh_ttl = refresh_ttl
         self._clock = clock
+        self._outbox = outbox
 
     async def register(self, email: str, password: str, name: str) -> User:
         """Create an account; ``EmailTaken`` if the address is in use (the unique index decides,
@@ -142,6 +149,7 @@ class AuthService:
             time=user.created_at,
         )
         await self._users.add(user, event)
+        self._outbox.written(user.id)  # publish now, without holding up the response
         _log.info("user registered", extra={"userId": user.id})
         return user
 

@@ -17,16 +17,11 @@ from hintro_board.consumers import ROUTING_KEYS, BoardEvents
 from hintro_board.list_repository import MongoLists
 from hintro_board.lists import ListService
 from hintro_board.repository import MongoBoards, MongoUsers
-from hintro_board.routes import (
-    BOARD_SERVICE,
-    LIST_SERVICE,
-    OPERATIONS,
-    domain_error_middleware,
-)
+from hintro_board.routes import BOARD_SERVICE, LIST_SERVICE, OPERATIONS
 from hintro_board.service import BoardService
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
-from hintro_shared.events.relay import Collection, OutboxRelay
+from hintro_shared.events.relay import OutboxRelay
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
@@ -42,24 +37,6 @@ EVENT_CONSUMER = web.AppKey("hintro.board.consumer", EventConsumer)
 BOARD_CACHE = web.AppKey("hintro.board.cache", BoardCache)
 
 
-class RelayOutbox:
-    """The use cases' ``Outbox``: the relay's fast path, in the background so a response
-    never waits for the broker (the sweeper covers a flush that fails)."""
-
-    def __init__(self, relay: OutboxRelay, boards: Collection, lists: Collection) -> None:
-        self._relay = relay
-        self._boards = boards
-        self._lists = lists
-
-    def board_written(self, board_id: str) -> None:
-        """Publish the board's pending events now."""
-        self._relay.flush_soon(self._boards, board_id)
-
-    def list_written(self, list_id: str) -> None:
-        """Publish the list's pending events now."""
-        self._relay.flush_soon(self._lists, list_id)
-
-
 def _service_ctx(settings: Settings) -> Ctx:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
@@ -68,7 +45,7 @@ def _service_ctx(settings: Settings) -> Ctx:
             boards, lists, users = MongoBoards(db), MongoLists(db), MongoUsers(db)
             for repository in (boards, lists, users):
                 await repository.create_indexes()
-            relay = await events.start_relay(boards.collection, lists.collection)
+            await events.start_relay(boards.collection, lists.collection)
             cache = BoardCache(
                 app[REDIS],
                 prefix=settings.board_cache_prefix,
@@ -76,11 +53,16 @@ def _service_ctx(settings: Settings) -> Ctx:
                 generation_ttl_seconds=settings.board_cache_generation_ttl_seconds,
                 retry_seconds=settings.board_cache_retry_seconds,
             )
-            outbox = RelayOutbox(relay, boards.collection, lists.collection)
             app[BOARD_CACHE] = cache
-            app[BOARD_SERVICE] = BoardService(boards, lists, users, outbox, cache)
+            app[BOARD_SERVICE] = BoardService(
+                boards, lists, users, events.outbox(boards.collection), cache
+            )
             app[LIST_SERVICE] = ListService(
-                boards, lists, outbox, cache, position_retries=settings.position_retries
+                boards,
+                lists,
+                events.outbox(lists.collection),
+                cache,
+                position_retries=settings.position_retries,
             )
             app[EVENT_CONSUMER] = await events.consume(
                 queue=settings.consumer_queue,
@@ -94,7 +76,7 @@ def _service_ctx(settings: Settings) -> Ctx:
 
 def create_app(settings: Settings, *, token_keys: KeySource | None = None) -> web.Application:
     """The board service's application; ``token_keys`` replaces auth's JWKS (tests)."""
-    app = create_base_app(settings, extra_middlewares=(domain_error_middleware,))
+    app = create_base_app(settings)
     app[BOARD_SETTINGS] = settings
     app.cleanup_ctx.extend(
         [

@@ -7,76 +7,81 @@ are ordered by fractional-index positions computed from the neighbours a client 
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from hintro_shared.authz import Role
+from hintro_shared.ids import is_safe_id
+from hintro_shared.ids import new_id as new_id
 from hintro_shared.ordering import jittered_key_between
+from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
+from hintro_shared.timeutil import now_millis
 
 MAX_TITLE_LENGTH = 200
 MAX_DESCRIPTION_LENGTH = 10_000
 # Roles the member routes may grant; the single owner is fixed when the board is created.
 GRANTABLE_ROLES: frozenset[Role] = frozenset({Role.EDITOR, Role.VIEWER})
-# User ids become keys of the ``roles`` map (a dotted path in updates), so they must never
-# contain "." or "$"; auth issues hex ids, this admits any reasonable opaque id.
-_USER_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
-class DomainError(Exception):
-    """A rule of the board domain refused the request."""
-
-
-class AlreadyMember(DomainError):
+class AlreadyMember(Conflict):
     """The user is already a member of the board."""
 
+    def __init__(self, user_id: str) -> None:
+        super().__init__("The user is already a member of this board.")
+        self.user_id = user_id
 
-class NotAMember(DomainError):
+
+class NotAMember(NotFound):
     """The user named in the path is not a member of the board."""
 
+    def __init__(self, user_id: str) -> None:
+        super().__init__("member")
+        self.user_id = user_id
 
-class OwnerIsFixed(DomainError):
+
+class OwnerIsFixed(Conflict):
     """The owner can be neither removed from the board nor given another role."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            "The owner cannot be removed or given another role; delete the board instead."
+        )
 
-class UnknownUser(DomainError):
+
+class UnknownUser(NotFound):
     """No registered user has that id or email."""
 
+    def __init__(self) -> None:
+        super().__init__("user")
 
-class InvalidAnchor(DomainError):
+
+class InvalidAnchor(RuleBroken):
     """``afterId`` / ``beforeId`` name no list of this board, the list itself, or are reversed."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(("body", field), message, type_="invalid_anchor", detail=message)
         self.field = field
 
 
-class StaleVersion(DomainError):
+class StaleVersion(PreconditionFailed):
     """``If-Match`` named a version the resource no longer has."""
 
 
-class Contention(DomainError):
+class Contention(Conflict):
     """Concurrent writers kept changing the resource (or taking the computed position) while
     this write retried; nothing was written and the client may retry."""
 
-
-def new_id() -> str:
-    """A fresh opaque id (32 hex characters)."""
-    return uuid.uuid4().hex
+    def __init__(self) -> None:
+        super().__init__("The resource is being changed concurrently; retry.", retry_after=1)
 
 
-def now() -> datetime:
-    """The current UTC time at millisecond precision, as MongoDB stores it, so the value a
-    write returns equals the value a later read returns."""
-    current = datetime.now(UTC)
-    return current.replace(microsecond=current.microsecond // 1000 * 1000)
+now = now_millis
 
 
 def is_valid_user_id(user_id: str) -> bool:
-    """Whether ``user_id`` may be stored as a member key."""
-    return bool(_USER_ID.match(user_id))
+    """Whether ``user_id`` may be stored as a member key (``roles.<userId>``)."""
+    return is_safe_id(user_id)
 
 
 def normalise_email(email: str) -> str:
@@ -138,7 +143,7 @@ def members_from(
 def check_grantable(role: Role) -> Role:
     """The member routes may grant editor or viewer only (the owner is fixed)."""
     if role not in GRANTABLE_ROLES:
-        raise OwnerIsFixed("the owner role cannot be granted")
+        raise OwnerIsFixed()
     return role
 
 

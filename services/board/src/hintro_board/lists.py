@@ -18,11 +18,12 @@ from hintro_board.domain import (
     now,
     position_between,
 )
-from hintro_board.ports import Boards, Cache, Lists, Outbox, PositionTaken
-from hintro_board.service import MAX_WRITE_ATTEMPTS, Actor, make_event
+from hintro_board.ports import Boards, Cache, Lists, PositionTaken
+from hintro_board.service import MAX_WRITE_ATTEMPTS, Caller, make_event
 from hintro_shared.authz import Action, authorize
 from hintro_shared.events import catalogue as ev
-from hintro_shared.problems import not_found
+from hintro_shared.events.fastpath import Outbox
+from hintro_shared.refusals import NotFound
 
 
 class ListService:
@@ -43,13 +44,13 @@ class ListService:
         self._cache = cache
         self._position_retries = position_retries
 
-    async def _authorize(self, actor: Actor, board_id: str, action: Action, what: str) -> None:
+    async def _authorize(self, actor: Caller, board_id: str, action: Action, what: str) -> None:
         board = await self._boards.get(board_id)
         authorize(None if board is None else board.role_of(actor.user_id), action, what=what)
 
     async def _written(self, board_id: str, list_id: str) -> None:
         await self._cache.invalidate(board_id)
-        self._outbox.list_written(list_id)
+        self._outbox.written(list_id)
 
     async def _anchor(self, board_id: str, list_id: str, field: str) -> str:
         position = await self._lists.position_of(board_id, list_id)
@@ -80,13 +81,13 @@ class ListService:
             lower = await self._lists.neighbour(board_id, None, above=False, exclude=moving)
         return position_between(lower, upper)
 
-    async def lists_of(self, actor: Actor, board_id: str) -> list[BoardList]:
+    async def lists_of(self, actor: Caller, board_id: str) -> list[BoardList]:
         """The board's lists in order (members only)."""
         await self._authorize(actor, board_id, Action.READ, "board")
         return await self._lists.of_board(board_id)
 
     async def create_list(
-        self, actor: Actor, board_id: str, title: str, placement: Placement
+        self, actor: Caller, board_id: str, title: str, placement: Placement
     ) -> BoardList:
         """A new list at the given place (the end when no anchor is named)."""
         await self._authorize(actor, board_id, Action.EDIT_LISTS, "board")
@@ -118,18 +119,18 @@ class ListService:
                 continue
             await self._written(board_id, list_id)
             return board_list
-        raise Contention(list_id)
+        raise Contention()
 
-    async def _list_for(self, actor: Actor, list_id: str, action: Action) -> BoardList:
+    async def _list_for(self, actor: Caller, list_id: str, action: Action) -> BoardList:
         board_list = await self._lists.get(list_id)
         if board_list is None:
-            raise not_found("list")
+            raise NotFound("list")
         await self._authorize(actor, board_list.board_id, action, "list")
         return board_list
 
     async def update_list(
         self,
-        actor: Actor,
+        actor: Caller,
         list_id: str,
         title: str | None,
         placement: Placement,
@@ -139,7 +140,7 @@ class ListService:
         for _ in range(max(self._position_retries, MAX_WRITE_ATTEMPTS)):
             current = await self._list_for(actor, list_id, Action.EDIT_LISTS)
             if expected_version is not None and current.version != expected_version:
-                raise StaleVersion(list_id)
+                raise StaleVersion()
             position = (
                 await self._place(current.board_id, placement, list_id)
                 if placement.anchored
@@ -177,10 +178,10 @@ class ListService:
                     version=current.version + 1,
                 )
             if expected_version is not None:
-                raise StaleVersion(list_id)
-        raise Contention(list_id)
+                raise StaleVersion()
+        raise Contention()
 
-    async def delete_list(self, actor: Actor, list_id: str) -> None:
+    async def delete_list(self, actor: Caller, list_id: str) -> None:
         """Delete a list; its tasks go when the task service sees ``list.deleted``."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             current = await self._list_for(actor, list_id, Action.EDIT_LISTS)
@@ -194,4 +195,4 @@ class ListService:
             if await self._lists.tombstone(list_id, current.version, event):
                 await self._written(current.board_id, list_id)
                 return
-        raise Contention(list_id)
+        raise Contention()

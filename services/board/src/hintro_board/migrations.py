@@ -1,9 +1,6 @@
 """The board database's migrations (``python -m hintro_board.migrate up|down|status``).
 
-Written out, not derived from the repositories: a released migration never changes. The
-repositories still create the same indexes at start-up (idempotent safety net); the deploy
-tests check that migrating to the latest version leaves nothing for them to add.
-"""
+Written out, never derived (see :mod:`hintro_shared.migrations`)."""
 
 from __future__ import annotations
 

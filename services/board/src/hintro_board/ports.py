@@ -1,4 +1,5 @@
-"""The small interfaces the use cases depend on (MongoDB, the outbox relay, the read cache),
+"""The small interfaces the use cases depend on (MongoDB, the read cache; the outbox fast path
+is the shared :class:`~hintro_shared.events.fastpath.Outbox`),
 so the service can be exercised with fakes and each adapter swapped alone."""
 
 from __future__ import annotations
@@ -11,10 +12,7 @@ from hintro_board.cache import Lookup
 from hintro_board.domain import Board, BoardList
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
-
-
-class PositionTaken(Exception):
-    """Another list of the board already has the computed position (unique index)."""
+from hintro_shared.ordering import PositionTaken as PositionTaken
 
 
 class Boards(Protocol):
@@ -84,13 +82,6 @@ class Users(Protocol):
 
     async def exists(self, user_id: str) -> bool: ...
     async def id_by_email(self, email: str) -> str | None: ...
-
-
-class Outbox(Protocol):
-    """Gets a written document's pending events out now (the relay's fast path)."""
-
-    def board_written(self, board_id: str) -> None: ...
-    def list_written(self, list_id: str) -> None: ...
 
 
 class Cache(Protocol):

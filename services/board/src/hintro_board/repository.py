@@ -14,13 +14,13 @@ nx-27017 quirks this module works around (each is pinned by the conformance test
   ``{memberIds: 1, createdAt: -1}`` and paginated by ``(createdAt, _id)``;
 - dotted projections come back flat, so reads project whole fields only;
 - a datetime written by ``$set`` reads back as a naive "YYYY-MM-DD HH:MM:SS.ffffff" string (an
-  inserted one reads back as a datetime), so :func:`as_datetime` reads both.
+  inserted one reads back as a datetime), so :func:`~hintro_shared.timeutil.stored_time` reads both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -32,6 +32,7 @@ from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields, tombstone_update, with_outbox
 from hintro_shared.events.relay import ensure_outbox_index
+from hintro_shared.timeutil import stored_time
 
 Document = dict[str, Any]
 Collection = AsyncCollection[Document]
@@ -56,14 +57,6 @@ LIST_FIELDS: dict[str, int] = {
 }
 
 
-def as_datetime(value: Any) -> datetime:
-    """A stored UTC time, whichever form it came back in (see the module docstring)."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def board_from(doc: Mapping[str, Any]) -> Board:
     """A :class:`Board` from its stored document."""
     return Board(
@@ -72,8 +65,8 @@ def board_from(doc: Mapping[str, Any]) -> Board:
         description=doc.get("description", ""),
         owner_id=doc["ownerId"],
         members=members_from(doc["ownerId"], doc.get("memberIds", []), doc.get("roles", {})),
-        created_at=as_datetime(doc["createdAt"]),
-        updated_at=as_datetime(doc["updatedAt"]),
+        created_at=stored_time(doc["createdAt"]),
+        updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
     )
 
@@ -85,8 +78,8 @@ def list_from(doc: Mapping[str, Any]) -> BoardList:
         board_id=doc["boardId"],
         title=doc["title"],
         position=doc["position"],
-        created_at=as_datetime(doc["createdAt"]),
-        updated_at=as_datetime(doc["updatedAt"]),
+        created_at=stored_time(doc["createdAt"]),
+        updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
     )
 

@@ -1,7 +1,8 @@
 """The board service's HTTP surface, declared once as :data:`OPERATIONS`.
 
 Every handler verifies the bearer token itself (defence in depth; the gateway checks too),
-then validates the body, then calls a use case; domain refusals become problem+json here.
+then validates the body, then calls a use case; the use cases' refusals
+(:mod:`hintro_shared.refusals`) become problem+json in the shared problem middleware.
 """
 
 from __future__ import annotations
@@ -10,18 +11,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from hintro_board.domain import (
-    AlreadyMember,
-    Contention,
-    DomainError,
-    InvalidAnchor,
-    NotAMember,
-    OwnerIsFixed,
-    Placement,
-    StaleVersion,
-    UnknownUser,
-    is_valid_user_id,
-)
+from hintro_board.domain import Placement, is_valid_user_id
 from hintro_board.lists import ListService
 from hintro_board.schemas import (
     BoardCreate,
@@ -40,21 +30,14 @@ from hintro_board.schemas import (
     list_json,
     member_json,
 )
-from hintro_board.service import Actor, BoardService
+from hintro_board.service import BoardService, Caller
 from hintro_shared.authz import Role
-from hintro_shared.http import SOCKET_ID_HEADER, json_response, origin_socket_id
+from hintro_shared.http import SOCKET_ID_HEADER, json_response
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
-from hintro_shared.problems import (
-    Problem,
-    error_middleware,
-    not_found,
-    read_json,
-    unauthorized,
-    validate,
-)
-from hintro_shared.tokens import authenticate
-from hintro_shared.versioning import etag, expected_version, stale_version
+from hintro_shared.problems import read_json, unauthorized, validate
+from hintro_shared.tokens import authenticated_caller
+from hintro_shared.versioning import etag, expected_version
 
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
@@ -62,41 +45,11 @@ LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
 _JSON = "application/json"
 
 
-def _problem_for(exc: DomainError) -> Problem:
-    if isinstance(exc, InvalidAnchor):
-        return Problem(
-            422,
-            str(exc),
-            errors=[{"loc": ["body", exc.field], "msg": str(exc), "type": "invalid_anchor"}],
-        )
-    if isinstance(exc, StaleVersion):
-        return stale_version()
-    if isinstance(exc, AlreadyMember):
-        return Problem(409, "The user is already a member of this board.")
-    if isinstance(exc, OwnerIsFixed):
-        return Problem(
-            409, "The owner cannot be removed or given another role; delete the board instead."
-        )
-    if isinstance(exc, NotAMember):
-        return not_found("member")
-    if isinstance(exc, UnknownUser):
-        return not_found("user")
-    if isinstance(exc, Contention):
-        return Problem(
-            409, "The resource is being changed concurrently; retry.", headers={"Retry-After": "1"}
-        )
-    return Problem(422, str(exc))
-
-
-domain_error_middleware = error_middleware(DomainError, _problem_for)
-"""Turn a domain refusal into its problem (inside the shared problem middleware)."""
-
-
-async def _actor(request: web.Request) -> Actor:
-    claims = await authenticate(request)
-    if not is_valid_user_id(claims.user_id):
+async def _caller(request: web.Request) -> Caller:
+    caller = await authenticated_caller(request)
+    if not is_valid_user_id(caller.user_id):
         raise unauthorized("The token's subject is not a valid user id.")
-    return Actor(claims.user_id, origin_socket_id(request))
+    return caller
 
 
 def _cursor_after(cursor: str | None) -> tuple[datetime, str] | None:
@@ -121,10 +74,10 @@ def _cursor_for(after: tuple[datetime, str] | None) -> str | None:
 
 async def handle_list_boards(request: web.Request) -> web.Response:
     """The boards the caller is a member of, newest first."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     query = validate(BoardPageQuery, dict(request.query))
     boards, after = await request.app[BOARD_SERVICE].list_boards(
-        actor, query.limit, _cursor_after(query.cursor)
+        caller, query.limit, _cursor_after(query.cursor)
     )
     return json_response(
         {"items": [board_json(board) for board in boards], "next": _cursor_for(after)}
@@ -133,34 +86,34 @@ async def handle_list_boards(request: web.Request) -> web.Response:
 
 async def handle_create_board(request: web.Request) -> web.Response:
     """Create a board; the caller becomes its owner."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, BoardCreate)
-    board = await request.app[BOARD_SERVICE].create_board(actor, body.title, body.description)
+    board = await request.app[BOARD_SERVICE].create_board(caller, body.title, body.description)
     return json_response(board_json(board), status=201, version=board.version)
 
 
 async def handle_get_board(request: web.Request) -> web.Response:
     """A board with its lists in order (served from the read cache when current)."""
-    actor = await _actor(request)
-    read = await request.app[BOARD_SERVICE].read_board(actor, request.match_info["boardId"])
+    caller = await _caller(request)
+    read = await request.app[BOARD_SERVICE].read_board(caller, request.match_info["boardId"])
     return web.Response(body=read.body, content_type=_JSON, headers={"ETag": etag(read.version)})
 
 
 async def handle_update_board(request: web.Request) -> web.Response:
     """Change a board's title and/or description (``If-Match`` makes it conditional)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     expected = expected_version(request)
     body = await read_json(request, BoardPatch)
     board = await request.app[BOARD_SERVICE].update_board(
-        actor, request.match_info["boardId"], body.model_dump(exclude_unset=True), expected
+        caller, request.match_info["boardId"], body.model_dump(exclude_unset=True), expected
     )
     return json_response(board_json(board), version=board.version)
 
 
 async def handle_delete_board(request: web.Request) -> web.Response:
     """Delete a board (owner only); its lists, tasks and activity go too."""
-    actor = await _actor(request)
-    await request.app[BOARD_SERVICE].delete_board(actor, request.match_info["boardId"])
+    caller = await _caller(request)
+    await request.app[BOARD_SERVICE].delete_board(caller, request.match_info["boardId"])
     return web.Response(status=204)
 
 
@@ -169,29 +122,29 @@ async def handle_delete_board(request: web.Request) -> web.Response:
 
 async def handle_add_member(request: web.Request) -> web.Response:
     """Add a registered user (by id or e-mail) as editor (default) or viewer."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, MemberAdd)
     member = await request.app[BOARD_SERVICE].add_member(
-        actor, request.match_info["boardId"], body.user_id, body.email, Role(body.role)
+        caller, request.match_info["boardId"], body.user_id, body.email, Role(body.role)
     )
     return json_response(member_json(member.user_id, member.role.value), status=201)
 
 
 async def handle_change_member_role(request: web.Request) -> web.Response:
     """Make a member an editor or a viewer (owner only)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, MemberPatch)
     member = await request.app[BOARD_SERVICE].change_member_role(
-        actor, request.match_info["boardId"], request.match_info["userId"], Role(body.role)
+        caller, request.match_info["boardId"], request.match_info["userId"], Role(body.role)
     )
     return json_response(member_json(member.user_id, member.role.value))
 
 
 async def handle_remove_member(request: web.Request) -> web.Response:
     """Remove a member (owner), or leave the board (any member, their own id)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     await request.app[BOARD_SERVICE].remove_member(
-        actor, request.match_info["boardId"], request.match_info["userId"]
+        caller, request.match_info["boardId"], request.match_info["userId"]
     )
     return web.Response(status=204)
 
@@ -201,17 +154,17 @@ async def handle_remove_member(request: web.Request) -> web.Response:
 
 async def handle_board_lists(request: web.Request) -> web.Response:
     """A board's lists in order."""
-    actor = await _actor(request)
-    lists = await request.app[LIST_SERVICE].lists_of(actor, request.match_info["boardId"])
+    caller = await _caller(request)
+    lists = await request.app[LIST_SERVICE].lists_of(caller, request.match_info["boardId"])
     return json_response([list_json(item) for item in lists])
 
 
 async def handle_create_list(request: web.Request) -> web.Response:
     """Create a list after/before an anchor, or at the end."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     body = await read_json(request, ListCreate)
     board_list = await request.app[LIST_SERVICE].create_list(
-        actor,
+        caller,
         request.match_info["boardId"],
         body.title,
         Placement(after_id=body.after_id, before_id=body.before_id),
@@ -221,11 +174,11 @@ async def handle_create_list(request: web.Request) -> web.Response:
 
 async def handle_update_list(request: web.Request) -> web.Response:
     """Rename and/or move a list (``If-Match`` makes it conditional)."""
-    actor = await _actor(request)
+    caller = await _caller(request)
     expected = expected_version(request)
     body = await read_json(request, ListPatch)
     board_list = await request.app[LIST_SERVICE].update_list(
-        actor,
+        caller,
         request.match_info["listId"],
         body.title,
         Placement(after_id=body.after_id, before_id=body.before_id),
@@ -236,8 +189,8 @@ async def handle_update_list(request: web.Request) -> web.Response:
 
 async def handle_delete_list(request: web.Request) -> web.Response:
     """Delete a list; its tasks go too."""
-    actor = await _actor(request)
-    await request.app[LIST_SERVICE].delete_list(actor, request.match_info["listId"])
+    caller = await _caller(request)
+    await request.app[LIST_SERVICE].delete_list(caller, request.match_info["listId"])
     return web.Response(status=204)
 
 

@@ -31,25 +31,19 @@ from hintro_board.domain import (
     normalise_email,
     now,
 )
-from hintro_board.ports import Boards, Cache, Lists, Outbox, Users
+from hintro_board.ports import Boards, Cache, Lists, Users
 from hintro_board.schemas import board_with_lists_json
 from hintro_shared import jsonutil
 from hintro_shared.authz import Action, Role, authorize, require_member
+from hintro_shared.caller import Caller as Caller
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
-from hintro_shared.problems import not_found
+from hintro_shared.events.fastpath import Outbox
+from hintro_shared.refusals import NotFound
 
 SOURCE = "hintro/board"
 # Compare-and-set attempts before a write gives up with 409 (only under heavy contention).
 MAX_WRITE_ATTEMPTS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who is calling: the token's subject and, optionally, their Socket.IO sid."""
-
-    user_id: str
-    socket_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +54,7 @@ class BoardRead:
     version: int
 
 
-def make_event(event_type: str, actor: Actor, board_id: str, data: ev.EventData) -> EventEnvelope:
+def make_event(event_type: str, actor: Caller, board_id: str, data: ev.EventData) -> EventEnvelope:
     """A catalogue event caused by ``actor`` on ``board_id`` (correlation id: the request's)."""
     return new_event(
         event_type,
@@ -86,9 +80,9 @@ class BoardService:
 
     async def _written(self, board_id: str) -> None:
         await self._cache.invalidate(board_id)
-        self._outbox.board_written(board_id)
+        self._outbox.written(board_id)
 
-    async def _board_for(self, actor: Actor, board_id: str, action: Action) -> Board:
+    async def _board_for(self, actor: Caller, board_id: str, action: Action) -> Board:
         board = await self._boards.get(board_id)
         authorize(None if board is None else board.role_of(actor.user_id), action)
         assert board is not None  # authorize raised 404 otherwise
@@ -96,7 +90,7 @@ class BoardService:
 
     async def _write(
         self,
-        actor: Actor,
+        actor: Caller,
         board_id: str,
         action: Action,
         attempt: Callable[[Board], Awaitable[bool]],
@@ -106,17 +100,17 @@ class BoardService:
         for _ in range(MAX_WRITE_ATTEMPTS):
             board = await self._board_for(actor, board_id, action)
             if expected_version is not None and board.version != expected_version:
-                raise StaleVersion(board_id)
+                raise StaleVersion()
             if await attempt(board):
                 await self._written(board_id)
                 return board
             if expected_version is not None:
-                raise StaleVersion(board_id)
-        raise Contention(board_id)
+                raise StaleVersion()
+        raise Contention()
 
     # --- boards ------------------------------------------------------------------------------
 
-    async def create_board(self, actor: Actor, title: str, description: str) -> Board:
+    async def create_board(self, actor: Caller, title: str, description: str) -> Board:
         """A new board whose owner (and only member) is the caller."""
         created = now()
         board = Board(
@@ -139,11 +133,11 @@ class BoardService:
             version=1,
         )
         await self._boards.insert(board, make_event("board.created", actor, board.id, data))
-        self._outbox.board_written(board.id)
+        self._outbox.written(board.id)
         return board
 
     async def list_boards(
-        self, actor: Actor, limit: int, after: tuple[datetime, str] | None
+        self, actor: Caller, limit: int, after: tuple[datetime, str] | None
     ) -> tuple[list[Board], tuple[datetime, str] | None]:
         """A page of the caller's boards, newest first, and the key the next page starts
         after (``None`` on the last page)."""
@@ -153,7 +147,7 @@ class BoardService:
         page = boards[:limit]
         return page, (page[-1].created_at, page[-1].id)
 
-    async def read_board(self, actor: Actor, board_id: str) -> BoardRead:
+    async def read_board(self, actor: Caller, board_id: str) -> BoardRead:
         """The board with its lists, from the cache when it holds the current generation."""
         lookup = await self._cache.get(board_id)
         if lookup.hit is not None:
@@ -163,7 +157,7 @@ class BoardService:
             self._boards.get(board_id), self._lists.of_board(board_id)
         )
         if board is None:
-            raise not_found("board")
+            raise NotFound("board")
         body = jsonutil.dumps_bytes(board_with_lists_json(board, lists))
         roles = {m.user_id: m.role.value for m in board.members}
         # Stored under the generation seen before the reads: a write that landed meanwhile
@@ -174,7 +168,7 @@ class BoardService:
 
     async def update_board(
         self,
-        actor: Actor,
+        actor: Caller,
         board_id: str,
         changes: Mapping[str, Any],
         expected_version: int | None,
@@ -203,7 +197,7 @@ class BoardService:
             version=board.version + 1,
         )
 
-    async def delete_board(self, actor: Actor, board_id: str) -> None:
+    async def delete_board(self, actor: Caller, board_id: str) -> None:
         """Delete the board (owner only); its lists go now, tasks and activity on the event."""
 
         async def attempt(board: Board) -> bool:
@@ -221,15 +215,15 @@ class BoardService:
         if email is not None:
             found = await self._users.id_by_email(normalise_email(email))
             if found is None:
-                raise UnknownUser(email)
+                raise UnknownUser()
             return found
         assert user_id is not None
         if not is_valid_user_id(user_id) or not await self._users.exists(user_id):
-            raise UnknownUser(user_id)
+            raise UnknownUser()
         return user_id
 
     async def add_member(
-        self, actor: Actor, board_id: str, user_id: str | None, email: str | None, role: Role
+        self, actor: Caller, board_id: str, user_id: str | None, email: str | None, role: Role
     ) -> Member:
         """Add a registered user as editor or viewer (owner only)."""
         check_grantable(role)
@@ -255,7 +249,7 @@ class BoardService:
         return Member(target, role)
 
     async def change_member_role(
-        self, actor: Actor, board_id: str, user_id: str, role: Role
+        self, actor: Caller, board_id: str, user_id: str, role: Role
     ) -> Member:
         """Make a member an editor or a viewer (owner only; the owner's role is fixed)."""
         check_grantable(role)
@@ -266,7 +260,7 @@ class BoardService:
             if previous is None:
                 raise NotAMember(user_id)
             if previous is Role.OWNER:
-                raise OwnerIsFixed(user_id)
+                raise OwnerIsFixed()
             if previous is role:
                 return True  # nothing changes: no new version, no event
             data = ev.MemberRoleChanged(
@@ -284,7 +278,7 @@ class BoardService:
         await self._write(actor, board_id, Action.MANAGE_MEMBERS, attempt)
         return Member(user_id, role)
 
-    async def remove_member(self, actor: Actor, board_id: str, user_id: str) -> None:
+    async def remove_member(self, actor: Caller, board_id: str, user_id: str) -> None:
         """Remove a member (owner), or leave (any member removing themselves); the owner
         cannot be removed."""
         # Leaving needs only membership; removing someone else needs the owner's capability.
@@ -296,7 +290,7 @@ class BoardService:
             if role is None:
                 raise NotAMember(user_id)
             if role is Role.OWNER:
-                raise OwnerIsFixed(user_id)
+                raise OwnerIsFixed()
             data = ev.MemberRemoved(
                 board_id=board_id, user_id=user_id, role=role.value, version=board.version + 1
             )

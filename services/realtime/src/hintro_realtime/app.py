@@ -20,10 +20,10 @@ from hintro_realtime.config import Settings
 from hintro_realtime.consumers import PushConsumer
 from hintro_realtime.manager import RealtimeManager
 from hintro_realtime.pusher import Pusher
+from hintro_realtime.repository import RedisSeqCursor
 from hintro_realtime.routes import OPERATIONS
 from hintro_realtime.service import RealtimeService
 from hintro_realtime.sockets import attach, create_server, disconnect_all, register_handlers
-from hintro_realtime.store import RedisSeqCursor
 from hintro_realtime.upstreams import ActivityLog, BoardMembership
 from hintro_shared.health import HEALTH
 from hintro_shared.http import create_base_app

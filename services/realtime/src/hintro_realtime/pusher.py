@@ -7,7 +7,7 @@ replicas never race each other's pushes. Activity records a board's events concu
 pushed yet is *held* (unacknowledged, in a :class:`~hintro_realtime.domain.Reorder`) until the
 predecessor arrives, or for at most ``gap_wait`` seconds, after which the gap is given up on and
 clients see it in ``seq``. The last pushed seq of each board lives in Redis
-(:class:`~hintro_realtime.store.RedisSeqCursor`), so a redelivered or duplicated event is
+(:class:`~hintro_realtime.repository.RedisSeqCursor`), so a redelivered or duplicated event is
 dropped and the role can move to another replica. A failing push (Redis down) is retried in
 place: moving on would reorder the board.
 """

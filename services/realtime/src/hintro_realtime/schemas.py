@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from hintro_realtime.domain import Push
+from hintro_shared.ids import ID_PATTERN
 
-BoardId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+BoardId = Annotated[str, Field(pattern=ID_PATTERN)]
 Seq = Annotated[StrictInt, Field(ge=0)]
 
 

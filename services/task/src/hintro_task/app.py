@@ -1,4 +1,10 @@
-"""The task service's composition root: the only place that wires adapters to use cases."""
+"""The task service's composition root: the only place that wires adapters to use cases.
+
+Resources open in this order and close in reverse: MongoDB, RabbitMQ, the token verifier, the
+board service client (asked when the projection denies or misses), then the repository and
+the projection (indexes first), the event publisher and outbox relay, the projection's
+consumer and the use cases.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +27,7 @@ from hintro_shared.tokens import KeySource, token_verifier_ctx
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
 from hintro_task.repository import TaskRepository
-from hintro_task.routes import OPERATIONS, TASK_SERVICE, rule_error_middleware
+from hintro_task.routes import OPERATIONS, TASK_SERVICE
 from hintro_task.service import TaskService
 
 
@@ -32,9 +38,7 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
         async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
-            # Fast path: each write's events leave right after it commits, without making the
-            # request wait for the broker; the sweeper catches whatever a crash left behind.
-            tasks = TaskRepository(db, on_written=events.relay.flush_soon)
+            tasks = TaskRepository(db)
             projection = BoardProjection(db)
             await tasks.create_indexes()
             await projection.create_indexes()
@@ -44,7 +48,11 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 routing_keys=ROUTING_KEYS,
                 handler=BoardEventHandler(projection, tasks),
             )
-            app[TASK_SERVICE] = TaskService(tasks, projection, app[BOARD_CLIENT])
+            # Fast path: each write's events leave right after it commits, without making the
+            # request wait for the broker; the sweeper catches whatever a crash left behind.
+            app[TASK_SERVICE] = TaskService(
+                tasks, projection, app[BOARD_CLIENT], outbox=events.outbox(tasks.collection)
+            )
             yield
 
     return ctx
@@ -60,12 +68,16 @@ def create_app(
 
     ``token_keys`` replaces auth's JWKS as the source of verification keys (tests);
     ``board_client`` replaces the client of the board service."""
-    app = create_base_app(settings, extra_middlewares=(rule_error_middleware,))
+    app = create_base_app(settings)
     client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
-    app.cleanup_ctx.append(mongo_ctx(settings))
-    app.cleanup_ctx.append(rabbit_ctx(settings))
-    app.cleanup_ctx.append(token_verifier_ctx(settings, token_keys))
-    app.cleanup_ctx.append(board_client_ctx(client))
-    app.cleanup_ctx.append(_tasks_ctx(settings))
+    app.cleanup_ctx.extend(
+        [
+            mongo_ctx(settings),
+            rabbit_ctx(settings),
+            token_verifier_ctx(settings, token_keys),
+            board_client_ctx(client),
+            _tasks_ctx(settings),
+        ]
+    )
     add_operations(app, OPERATIONS)
     return app

@@ -7,27 +7,27 @@ is its position alone, so moving a task rewrites that one task and nothing else.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-# What the task service knows of boards (lifted into hintro_shared.boardview), re-exported so
-# the task vocabulary stays in one place.
+# What the task service knows of boards (the shared board view), re-exported so the task
+# vocabulary stays in one place.
 from hintro_shared.boardview.model import BoardSnapshot as BoardSnapshot
 from hintro_shared.boardview.model import ListRef as ListRef
+from hintro_shared.caller import Caller
+from hintro_shared.ids import ID_MAX_LENGTH
+from hintro_shared.ids import is_safe_id as is_safe_id
+from hintro_shared.ordering import PositionTaken as PositionTaken
 from hintro_shared.ordering import jittered_key_between
+from hintro_shared.timeutil import now_millis
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
 LABELS_MAX = 20
 LABEL_MAX = 50
 ASSIGNEES_MAX = 50
-ID_MAX = 128
-
-# Ids become map keys in the projection (``members.<userId>``) and path segments towards the
-# board service, so only characters that are safe in both are accepted.
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+ID_MAX = ID_MAX_LENGTH
 
 TASK_CREATED = "task.created"
 TASK_UPDATED = "task.updated"
@@ -39,21 +39,6 @@ TASK_DELETED = "task.deleted"
 EDITABLE_FIELDS = ("title", "description", "labels", "dueDate")
 
 
-class TaskRuleError(Exception):
-    """A request that is well-formed but breaks a rule (an anchor in another list, an assignee
-    who is not a member). The HTTP layer answers 422 and nothing is written."""
-
-    def __init__(self, loc: tuple[str, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
-        self.message = message
-
-
-class PositionTaken(Exception):
-    """Another task already holds the chosen position in that list (the writer picks another
-    key and tries again)."""
-
-
 @dataclass(frozen=True)
 class EventContext:
     """Who caused a change and from where: copied into each event's envelope."""
@@ -63,22 +48,16 @@ class EventContext:
     origin_socket_id: str | None = None
 
 
-def is_safe_id(value: str) -> bool:
-    """Whether ``value`` can be used as an id key (see ``_SAFE_ID``)."""
-    return bool(_SAFE_ID.match(value))
+now = now_millis
 
 
-def now() -> datetime:
-    """The current UTC time at the millisecond precision MongoDB stores."""
-    return to_millis(datetime.now(UTC))
-
-
-def to_millis(value: datetime) -> datetime:
-    """``value`` in UTC truncated to milliseconds, so what is stored is what is answered."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+def event_context(caller: Caller) -> EventContext:
+    """The provenance every event of the caller's request carries."""
+    return EventContext(
+        actor_id=caller.user_id,
+        correlation_id=caller.request_id,
+        origin_socket_id=caller.socket_id,
+    )
 
 
 def unique_in_order(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -104,24 +83,6 @@ class Task:
     created_at: datetime
     updated_at: datetime
     version: int
-
-    def to_json(self) -> dict[str, Any]:
-        """The public representation (docs/api.md, "Tasks": Task)."""
-        return {
-            "id": self.id,
-            "boardId": self.board_id,
-            "listId": self.list_id,
-            "title": self.title,
-            "description": self.description,
-            "position": self.position,
-            "assigneeIds": list(self.assignee_ids),
-            "labels": list(self.labels),
-            "dueDate": self.due_date,
-            "createdBy": self.created_by,
-            "createdAt": self.created_at,
-            "updatedAt": self.updated_at,
-            "version": self.version,
-        }
 
     def field_values(self) -> dict[str, Any]:
         """The editable fields by their public names, for computing what a PATCH changes."""
@@ -186,9 +147,23 @@ def _subject(task: Task) -> dict[str, Any]:
 
 def created_event(task: Task) -> TaskEvent:
     """``task.created`` carries the whole new task."""
-    data = task.to_json()
-    del data["id"], data["updatedAt"]
-    return TaskEvent(TASK_CREATED, {**data, "taskId": task.id})
+    return TaskEvent(
+        TASK_CREATED,
+        {
+            "boardId": task.board_id,
+            "listId": task.list_id,
+            "title": task.title,
+            "description": task.description,
+            "position": task.position,
+            "assigneeIds": list(task.assignee_ids),
+            "labels": list(task.labels),
+            "dueDate": task.due_date,
+            "createdBy": task.created_by,
+            "createdAt": task.created_at,
+            "version": task.version,
+            "taskId": task.id,
+        },
+    )
 
 
 def updated_event(task: Task, changes: dict[str, Any]) -> TaskEvent:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
+from hintro_shared.refusals import RuleBroken
 from hintro_task.access import BoardAccess
-from hintro_task.domain import ListRef, Task, TaskRuleError
+from hintro_task.domain import ListRef, Task
 
 
 class TaskPages(Protocol):
@@ -33,7 +34,7 @@ async def _lists(access: BoardAccess, list_id: str | None) -> list[ListRef]:
         return await access.lists()
     ref = await access.list_on_board(list_id)
     if ref is None:
-        raise TaskRuleError(("query", "listId"), "no such list on this board")
+        raise RuleBroken(("query", "listId"), "no such list on this board")
     return [ref]
 
 

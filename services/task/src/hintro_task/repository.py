@@ -11,7 +11,6 @@ that collides raises :class:`PositionTaken` and the use case picks another key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +29,7 @@ from hintro_shared.events.outbox import (
     tombstone_update,
     with_outbox,
 )
+from hintro_shared.timeutil import rfc3339, stored_time
 from hintro_task.domain import EventContext, PositionTaken, Task, TaskEvent
 
 Document = dict[str, Any]
@@ -52,22 +52,10 @@ TASK_FIELDS: Document = {
 _POSITION_ONLY: Document = {"position": 1, "_id": 0}
 
 
-def _time_out(value: datetime) -> str:
+def _to_document(task: Task) -> Document:
     # Times are stored as fixed-width RFC 3339 strings (millisecond precision, "Z"): they sort
     # like the instants they name, and nx-27017 0.8.1 would turn a top-level datetime written
     # by $set into a zone-less string.
-    return (
-        value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-    )
-
-
-def _time_in(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _to_document(task: Task) -> Document:
     return {
         "boardId": task.board_id,
         "listId": task.list_id,
@@ -77,10 +65,10 @@ def _to_document(task: Task) -> Document:
         # Arrays of strings are $set whole (nx-27017 mangles $push).
         "assigneeIds": list(task.assignee_ids),
         "labels": list(task.labels),
-        "dueDate": None if task.due_date is None else _time_out(task.due_date),
+        "dueDate": None if task.due_date is None else rfc3339(task.due_date),
         "createdBy": task.created_by,
-        "createdAt": _time_out(task.created_at),
-        "updatedAt": _time_out(task.updated_at),
+        "createdAt": rfc3339(task.created_at),
+        "updatedAt": rfc3339(task.updated_at),
         "version": task.version,
     }
 
@@ -95,10 +83,10 @@ def _to_task(doc: Document) -> Task:
         position=doc["position"],
         assignee_ids=tuple(doc.get("assigneeIds") or ()),
         labels=tuple(doc.get("labels") or ()),
-        due_date=None if doc.get("dueDate") is None else _time_in(doc["dueDate"]),
+        due_date=None if doc.get("dueDate") is None else stored_time(doc["dueDate"]),
         created_by=doc["createdBy"],
-        created_at=_time_in(doc["createdAt"]),
-        updated_at=_time_in(doc["updatedAt"]),
+        created_at=stored_time(doc["createdAt"]),
+        updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
     )
 
@@ -106,15 +94,8 @@ def _to_task(doc: Document) -> Task:
 class TaskRepository:
     """The ``tasks`` collection."""
 
-    def __init__(
-        self,
-        db: AsyncDatabase[Document],
-        *,
-        on_written: Callable[[AsyncCollection[Document], str], None] | None = None,
-    ) -> None:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection: AsyncCollection[Document] = db["tasks"]
-        # Called after each committed write with events: the relay's fast path.
-        self._on_written = on_written
 
     async def create_indexes(self) -> None:
         """Indexes for uniqueness of places, the ordered listing, and the cascades."""
@@ -137,10 +118,6 @@ class TaskRepository:
             correlation_id=ctx.correlation_id,
             origin_socket_id=ctx.origin_socket_id,
         )
-
-    def _written(self, task_id: str) -> None:
-        if self._on_written is not None:
-            self._on_written(self.collection, task_id)
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -198,7 +175,6 @@ class TaskRepository:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
             raise PositionTaken(task.position) from exc
-        self._written(task.id)
 
     async def save(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
@@ -216,10 +192,7 @@ class TaskRepository:
             )
         except DuplicateKeyError as exc:
             raise PositionTaken(task.position) from exc
-        if result.matched_count == 0:
-            return False
-        self._written(task.id)
-        return True
+        return result.matched_count != 0
 
     async def delete(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
@@ -229,21 +202,18 @@ class TaskRepository:
         update = tombstone_update(
             envelope,
             order=task.version,
-            extra_set={"version": task.version, "updatedAt": _time_out(task.updated_at)},
+            extra_set={"version": task.version, "updatedAt": rfc3339(task.updated_at)},
         )
         result = await self.collection.update_one(
             {"_id": task.id, "version": expected_version, **LIVE}, update
         )
-        if result.matched_count == 0:
-            return False
-        self._written(task.id)
-        return True
+        return result.matched_count != 0
 
     async def _purge(self, query: Document) -> int:
         # Hide every task at once, then drop those with no event waiting; the rest stay as
         # tombstones until the relay has published their events (and then removes them).
         hidden = await self.collection.update_many(
-            {**query, **LIVE}, {"$set": {DELETED: True, DELETED_AT: _time_out(datetime.now(UTC))}}
+            {**query, **LIVE}, {"$set": {DELETED: True, DELETED_AT: rfc3339(datetime.now(UTC))}}
         )
         await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
         return hidden.modified_count

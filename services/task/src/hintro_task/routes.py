@@ -6,18 +6,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from hintro_shared.http import (
-    REQUEST_ID_HEADER,
     SOCKET_ID_HEADER,
     json_response,
-    origin_socket_id,
 )
-from hintro_shared.logging import request_id_var
 from hintro_shared.openapi import Operation
-from hintro_shared.problems import Problem, error_middleware, not_found, read_json, validate
-from hintro_shared.tokens import authenticate
+from hintro_shared.problems import not_found, read_json, validate
+from hintro_shared.tokens import authenticated_caller
 from hintro_shared.versioning import expected_version
-from hintro_task.access import Caller
-from hintro_task.domain import Task, TaskRuleError, is_safe_id
+from hintro_task.domain import Task, is_safe_id
 from hintro_task.schemas import (
     CreateTaskBody,
     ListTasksQuery,
@@ -25,33 +21,12 @@ from hintro_task.schemas import (
     TaskOut,
     TaskPage,
     UpdateTaskBody,
+    task_json,
 )
 from hintro_task.service import TaskService
 
 TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
 TAG = "tasks"
-
-
-def _rule_problem(exc: TaskRuleError) -> Problem:
-    return Problem(
-        422,
-        "The request failed validation.",
-        errors=[{"loc": list(exc.loc), "msg": exc.message}],
-    )
-
-
-rule_error_middleware = error_middleware(TaskRuleError, _rule_problem)
-"""A broken rule (:class:`TaskRuleError`) is a 422 problem like a schema failure."""
-
-
-async def _caller(request: web.Request) -> Caller:
-    claims = await authenticate(request)
-    return Caller(
-        user_id=claims.sub,
-        authorization=request.headers["Authorization"],
-        request_id=request_id_var.get() or request.headers.get(REQUEST_ID_HEADER),
-        socket_id=origin_socket_id(request),
-    )
 
 
 def _path_id(request: web.Request, name: str, what: str) -> str:
@@ -62,7 +37,7 @@ def _path_id(request: web.Request, name: str, what: str) -> str:
 
 
 def _task(task: Task, *, status: int = 200) -> web.Response:
-    return json_response(task.to_json(), status=status, version=task.version)
+    return json_response(task_json(task), status=status, version=task.version)
 
 
 def _service(request: web.Request) -> TaskService:
@@ -71,18 +46,18 @@ def _service(request: web.Request) -> TaskService:
 
 async def handle_list_tasks(request: web.Request) -> web.Response:
     """GET /api/boards/{boardId}/tasks"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     board_id = _path_id(request, "boardId", "board")
     query = validate(ListTasksQuery, dict(request.query))
     items, next_cursor = await _service(request).list_tasks(
         caller, board_id, query.list_id, query.limit, query.cursor
     )
-    return json_response({"items": [task.to_json() for task in items], "next": next_cursor})
+    return json_response({"items": [task_json(task) for task in items], "next": next_cursor})
 
 
 async def handle_create_task(request: web.Request) -> web.Response:
     """POST /api/boards/{boardId}/tasks"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     board_id = _path_id(request, "boardId", "board")
     body = await read_json(request, CreateTaskBody)
     fields = body.model_dump(by_alias=True, exclude_none=True)
@@ -92,14 +67,14 @@ async def handle_create_task(request: web.Request) -> web.Response:
 
 async def handle_get_task(request: web.Request) -> web.Response:
     """GET /api/tasks/{taskId}"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     task = await _service(request).get_task(caller, _path_id(request, "taskId", "task"))
     return _task(task)
 
 
 async def handle_update_task(request: web.Request) -> web.Response:
     """PATCH /api/tasks/{taskId}"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     task_id = _path_id(request, "taskId", "task")
     body = await read_json(request, UpdateTaskBody)
     task = await _service(request).update_task(
@@ -110,7 +85,7 @@ async def handle_update_task(request: web.Request) -> web.Response:
 
 async def handle_move_task(request: web.Request) -> web.Response:
     """POST /api/tasks/{taskId}/move"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     task_id = _path_id(request, "taskId", "task")
     body = await read_json(request, MoveTaskBody)
     task = await _service(request).move_task(
@@ -121,7 +96,7 @@ async def handle_move_task(request: web.Request) -> web.Response:
 
 async def handle_assign_task(request: web.Request) -> web.Response:
     """PUT /api/tasks/{taskId}/assignees/{userId}"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     task_id = _path_id(request, "taskId", "task")
     task = await _service(request).set_assignee(
         caller, task_id, request.match_info["userId"], on=True
@@ -131,7 +106,7 @@ async def handle_assign_task(request: web.Request) -> web.Response:
 
 async def handle_unassign_task(request: web.Request) -> web.Response:
     """DELETE /api/tasks/{taskId}/assignees/{userId}"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     task_id = _path_id(request, "taskId", "task")
     task = await _service(request).set_assignee(
         caller, task_id, request.match_info["userId"], on=False
@@ -141,7 +116,7 @@ async def handle_unassign_task(request: web.Request) -> web.Response:
 
 async def handle_delete_task(request: web.Request) -> web.Response:
     """DELETE /api/tasks/{taskId}"""
-    caller = await _caller(request)
+    caller = await authenticated_caller(request)
     await _service(request).delete_task(caller, _path_id(request, "taskId", "task"))
     return web.Response(status=204)
 

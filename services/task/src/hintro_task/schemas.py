@@ -1,5 +1,5 @@
 """Request and response schemas of the task routes (camelCase on the wire; unknown request
-fields are rejected). Responses are documented here and rendered by ``Task.to_json``."""
+fields are rejected). Responses are documented here and shaped by :func:`task_json`."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hintro_task.domain import (
     LABEL_MAX,
     LABELS_MAX,
     TITLE_MAX,
+    Task,
 )
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -114,3 +115,22 @@ class TaskPage(BaseModel):
 
     items: list[TaskOut]
     next: str | None
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    """The task as :class:`TaskOut` describes it (the wire shape of every task response)."""
+    return {
+        "id": task.id,
+        "boardId": task.board_id,
+        "listId": task.list_id,
+        "title": task.title,
+        "description": task.description,
+        "position": task.position,
+        "assigneeIds": list(task.assignee_ids),
+        "labels": list(task.labels),
+        "dueDate": task.due_date,
+        "createdBy": task.created_by,
+        "createdAt": task.created_at,
+        "updatedAt": task.updated_at,
+        "version": task.version,
+    }

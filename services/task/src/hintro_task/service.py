@@ -1,7 +1,7 @@
 """The task use cases, over small interfaces (a task store, the projection, the board service).
 
 Each use case authorizes first (non-members 404, viewers 403 on writes, via the shared
-capability table), checks the rules (422, nothing written), then makes exactly one
+capability table), checks the rules (:class:`RuleBroken`, nothing written), then makes exactly one
 single-document write that carries its event. Writes are compare-and-set on the task's version
 and placements retry on a position collision, so concurrent requests never lose an update or
 end up at the same place.
@@ -9,15 +9,16 @@ end up at the same place.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from hintro_shared.authz import Action
-from hintro_shared.problems import Problem, not_found
-from hintro_shared.versioning import stale_version
+from hintro_shared.events.fastpath import Outbox, SweeperOnly
+from hintro_shared.ids import new_id
+from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
+from hintro_shared.timeutil import to_millis
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
 from hintro_task.domain import (
     ASSIGNEES_MAX,
@@ -27,19 +28,21 @@ from hintro_task.domain import (
     PositionTaken,
     Task,
     TaskEvent,
-    TaskRuleError,
     assignment_event,
     changed_fields,
     created_event,
     deleted_event,
+    event_context,
     is_safe_id,
     moved_event,
     now,
-    to_millis,
     unique_in_order,
     updated_event,
 )
 from hintro_task.listing import list_page
+
+# Without a fast path (unit tests) the relay's sweeper publishes the events.
+_SWEEPER_ONLY = SweeperOnly()
 
 # Attempts at a contended write (version race or position collision) before giving up with 409.
 MAX_ATTEMPTS = 16
@@ -75,12 +78,12 @@ class TaskStore(Protocol):
     async def purge_list(self, list_id: str) -> int: ...
 
 
-def _contended() -> Problem:
-    return Problem(409, "The task is being changed concurrently; retry.")
+def _contended() -> Conflict:
+    return Conflict("The task is being changed concurrently; retry.")
 
 
-def _unknown_list(loc: tuple[str, ...]) -> TaskRuleError:
-    return TaskRuleError(loc, "no such list on this board")
+def _unknown_list(loc: tuple[str, ...]) -> RuleBroken:
+    return RuleBroken(loc, "no such list on this board")
 
 
 class TaskService:
@@ -92,12 +95,14 @@ class TaskService:
         projection: ProjectionReader,
         directory: BoardDirectory,
         *,
-        new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+        outbox: Outbox = _SWEEPER_ONLY,
+        new_id: Callable[[], str] = new_id,
         clock: Callable[[], datetime] = now,
     ) -> None:
         self._tasks = tasks
         self._projection = projection
         self._directory = directory
+        self._outbox = outbox
         self._new_id = new_id
         self._clock = clock
 
@@ -108,7 +113,7 @@ class TaskService:
     async def _load(self, caller: Caller, task_id: str, action: Action) -> tuple[Task, BoardAccess]:
         task = await self._tasks.get(task_id) if is_safe_id(task_id) else None
         if task is None:
-            raise not_found("task")
+            raise NotFound("task")
         access = self.access(task.board_id, caller)
         await access.authorize(action, what="task")
         return task, access
@@ -123,7 +128,7 @@ class TaskService:
         """Where a task goes in ``list_id``: after ``after_id`` / before ``before_id`` (tasks of
         that list), at the end without anchors. ``moving`` is the task being placed."""
         if moving is not None and moving in (after_id, before_id):
-            raise TaskRuleError(
+            raise RuleBroken(
                 ("body", "afterId" if moving == after_id else "beforeId"),
                 "a task cannot be placed next to itself",
             )
@@ -131,7 +136,7 @@ class TaskService:
         before = await self._anchor(list_id, before_id, "beforeId")
         if after is not None:
             if before is not None and not after.position < before.position:
-                raise TaskRuleError(("body", "beforeId"), "beforeId must come after afterId")
+                raise RuleBroken(("body", "beforeId"), "beforeId must come after afterId")
             upper = await self._tasks.position_after(list_id, after.position, exclude=moving)
             return Placement(after.position, upper)
         if before is not None:
@@ -144,7 +149,7 @@ class TaskService:
             return None
         anchor = await self._tasks.get(anchor_id)
         if anchor is None or anchor.list_id != list_id:
-            raise TaskRuleError(("body", name), "the anchor must be a task in the target list")
+            raise RuleBroken(("body", name), "the anchor must be a task in the target list")
         return anchor
 
     async def _target_list(self, access: BoardAccess, list_id: str) -> ListRef:
@@ -171,7 +176,7 @@ class TaskService:
         requested_assignees: list[str] = fields.get("assigneeIds", [])
         for index, user_id in enumerate(requested_assignees):
             if not await access.is_member(user_id):
-                raise TaskRuleError(("body", "assigneeIds", str(index)), "not a board member")
+                raise RuleBroken(("body", "assigneeIds", str(index)), "not a board member")
         assignees = unique_in_order(requested_assignees)
         at = self._clock()
         due = fields.get("dueDate")
@@ -193,9 +198,10 @@ class TaskService:
                 version=1,
             )
             try:
-                await self._tasks.insert(task, created_event(task), caller.event_context())
+                await self._tasks.insert(task, created_event(task), event_context(caller))
             except PositionTaken:
                 continue
+            self._outbox.written(task.id)
             await self._ensure_list_alive(ref.id)
             return task
         raise _contended()
@@ -222,13 +228,14 @@ class TaskService:
         for _ in range(MAX_ATTEMPTS):
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
             if expected_version is not None and task.version != expected_version:
-                raise stale_version()
+                raise PreconditionFailed()
             changes = changed_fields(task, requested)
             if not changes:
                 return task
             updated = task.with_changes(changes, self._clock())
             event = updated_event(updated, changes)
-            if await self._tasks.save(updated, task.version, event, caller.event_context()):
+            if await self._tasks.save(updated, task.version, event, event_context(caller)):
+                self._outbox.written(task.id)
                 return updated
         raise _contended()
 
@@ -254,11 +261,12 @@ class TaskService:
             )
             try:
                 saved = await self._tasks.save(
-                    moved, task.version, moved_event(moved, task.list_id), caller.event_context()
+                    moved, task.version, moved_event(moved, task.list_id), event_context(caller)
                 )
             except PositionTaken:
                 continue
             if saved:
+                self._outbox.written(task.id)
                 await self._ensure_list_alive(ref.id)
                 return moved
         raise _contended()
@@ -274,9 +282,9 @@ class TaskService:
                 return task
             if on:
                 if not is_safe_id(user_id) or not await access.is_member(user_id):
-                    raise TaskRuleError(("path", "userId"), "not a board member")
+                    raise RuleBroken(("path", "userId"), "not a board member")
                 if len(task.assignee_ids) >= ASSIGNEES_MAX:
-                    raise TaskRuleError(("path", "userId"), "a task has at most 50 assignees")
+                    raise RuleBroken(("path", "userId"), "a task has at most 50 assignees")
                 assignees = (*task.assignee_ids, user_id)
             else:
                 assignees = tuple(a for a in task.assignee_ids if a != user_id)
@@ -284,7 +292,8 @@ class TaskService:
                 task, assignee_ids=assignees, updated_at=self._clock(), version=task.version + 1
             )
             event = assignment_event(changed, user_id, assigned=on)
-            if await self._tasks.save(changed, task.version, event, caller.event_context()):
+            if await self._tasks.save(changed, task.version, event, event_context(caller)):
+                self._outbox.written(task.id)
                 return changed
         raise _contended()
 
@@ -294,8 +303,9 @@ class TaskService:
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
             gone = replace(task, updated_at=self._clock(), version=task.version + 1)
             if await self._tasks.delete(
-                gone, task.version, deleted_event(gone), caller.event_context()
+                gone, task.version, deleted_event(gone), event_context(caller)
             ):
+                self._outbox.written(task.id)
                 return
         raise _contended()
 

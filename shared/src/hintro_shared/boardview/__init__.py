@@ -1,8 +1,7 @@
 """A service's own view of boards: who is a member with which role, and the boards' lists in
 order, built from the board service's events (:mod:`.events`) into a version-guarded Mongo
 projection (:mod:`.projection`), with the board service asked directly (:mod:`.client`) when
-the projection denies or misses (:mod:`.access`). Lifted from the task service; used by the
-task and activity services.
+the projection denies or misses (:mod:`.access`). Used by the task and activity services.
 """
 
 from hintro_shared.boardview.access import (

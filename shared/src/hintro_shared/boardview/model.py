@@ -1,5 +1,5 @@
 """What a service other than the board service knows of a board, free of I/O: its lists'
-places and the board service's current answer about a board (lifted from the task service)."""
+places and the board service's current answer about a board."""
 
 from __future__ import annotations
 

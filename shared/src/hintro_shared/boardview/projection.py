@@ -1,6 +1,6 @@
 """A service's own view of boards, members and lists, built from the board service's events
-(and, on a denial, from its direct answer) and stored in that service's database. Lifted from
-the task service; the task and activity services both keep one.
+(and, on a denial, from its direct answer) and stored in that service's database; the task and
+activity services both keep one.
 
 Documents (one per aggregate, so every update is a single-document atomic write)::
 

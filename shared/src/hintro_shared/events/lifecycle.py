@@ -6,8 +6,9 @@ collections whose documents carry an outbox, and (for a service that listens)
 :class:`EventConsumer`\\ s. :class:`ServiceEvents` does that once::
 
     async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
-        repository = Repository(db, on_written=events.relay.flush_soon)
+        repository = Repository(db)
         await events.start_relay(repository.collection)
+        use_cases = UseCases(repository, outbox=events.outbox(repository.collection))
         await events.consume(queue=..., routing_keys=ROUTING_KEYS, handler=Handler(...))
         yield
 
@@ -28,6 +29,7 @@ from aio_pika.abc import AbstractRobustConnection
 
 from hintro_shared.config import ServiceSettings
 from hintro_shared.events.consumer import DEFAULT_PREFETCH, EventConsumer, Handler
+from hintro_shared.events.fastpath import RelayOutbox
 from hintro_shared.events.publisher import EventPublisher
 from hintro_shared.events.relay import Collection, OutboxRelay
 
@@ -73,10 +75,14 @@ class ServiceEvents:
         """Watch ``collections``, create the sweeper's indexes on them and start the sweeper."""
         for collection in collections:
             self.relay.watch(collection)
-        await self.relay.ensure_indexes()
+        await self.relay.create_indexes()
         self.relay.start()
         self._closers.push_async_callback(self.relay.stop, self._drain_seconds)
         return self.relay
+
+    def outbox(self, collection: Collection) -> RelayOutbox:
+        """The fast-path port for writes to ``collection`` (see :mod:`.fastpath`)."""
+        return RelayOutbox(self.relay, collection)
 
     async def consume(
         self,

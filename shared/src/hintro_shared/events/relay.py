@@ -99,7 +99,7 @@ class OutboxRelay:
         """Have the sweeper look after this collection's outboxes."""
         self._collections[collection.full_name] = collection
 
-    async def ensure_indexes(self) -> None:
+    async def create_indexes(self) -> None:
         """Create the sweeper's indexes on every watched collection."""
         for collection in self._collections.values():
             await ensure_outbox_index(collection)
