@@ -27,8 +27,13 @@ export default defineConfig({
   },
   server: {
     proxy: {
-      "/api": gateway,
-      "/socket.io": { target: gateway, ws: true },
+      // The gateway accepts cookie sessions only from its own origin: the dev server speaks as it.
+      "/api": {
+        target: gateway,
+        changeOrigin: true,
+        configure: (proxy) => proxy.on("proxyReq", (request) => request.setHeader("Origin", gateway)),
+      },
+      "/socket.io": { target: gateway, ws: true, changeOrigin: true },
     },
   },
   test: {

@@ -33,7 +33,7 @@ async def test_invite_by_email_then_transfer_ownership_then_leave(
     await panel.get_by_label("E-mail").fill(bob.email)
     await panel.get_by_role("button", name="Invite").click()
     await expect(panel.get_by_test_id("member")).to_have_count(2)
-    await expect(panel.get_by_text("Bob Kahn")).to_be_visible()
+    await expect(panel.get_by_text("Bob Kahn", exact=True)).to_be_visible()
 
     await panel.get_by_role("button", name="Make owner: Bob Kahn").click()
     await (

@@ -31,7 +31,7 @@ import { Avatar, displayName } from "../components/Avatar";
 import { Confirm } from "../components/Modal";
 import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
 import { placeAt } from "../lib/positions";
-import type { BoardOps } from "./ops";
+import { isTemp, type BoardOps } from "./ops";
 
 const LIST = "list:";
 const DROP = "drop:";
@@ -194,7 +194,9 @@ interface ColumnProps {
 }
 
 const Column = memo(function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
-  const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit, animateLayoutChanges: still });
+  // A list the server has not answered for yet has no id to put cards in or to move by.
+  const saving = isTemp(list.id);
+  const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
   const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
   const [renaming, setRenaming] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -275,8 +277,8 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
           <label className="sr-only" htmlFor={`new-card-${list.id}`}>
             New card in {list.title}
           </label>
-          <input id={`new-card-${list.id}`} name="title" placeholder="New card" maxLength={200} required />
-          <button type="submit" aria-label={`Add card to ${list.title}`}>
+          <input id={`new-card-${list.id}`} name="title" placeholder="New card" maxLength={200} required disabled={saving} />
+          <button type="submit" aria-label={`Add card to ${list.title}`} disabled={saving}>
             Add
           </button>
         </form>
@@ -328,7 +330,8 @@ export function dueText(due: string | null): string | null {
 }
 
 const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) {
-  const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit, animateLayoutChanges: still });
+  const saving = isTemp(task.id);
+  const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
   const due = dueText(task.dueDate);
   return (
@@ -343,7 +346,13 @@ const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) 
           ⠿
         </button>
       )}
-      <Link to={`/boards/${boardId}/cards/${task.id}`} className="card-link" data-testid="card">
+      <Link
+        to={`/boards/${boardId}/cards/${task.id}`}
+        className="card-link"
+        data-testid="card"
+        aria-disabled={saving || undefined}
+        onClick={(event) => saving && event.preventDefault()}
+      >
         <span className="card-title">{task.title}</span>
         {(task.labels.length > 0 || due || assignees.length > 0) && (
           <span className="card-meta">
