@@ -1,5 +1,5 @@
-"""Members and activity in the browser: invite by e-mail, transfer ownership, leave, the activity
-sentences with older pages loaded on scroll."""
+"""Members and activity in the browser: invite by e-mail, transfer ownership, leave; long lists and
+the activity sentences load more as they are scrolled."""
 
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ async def test_activity_reads_newest_first_and_loads_older_pages_on_scroll(
     page = await (await new_context()).new_page()
     await sign_in(page, ada)
     await open_board(page, board["id"])
+    # A list shows its first 30 cards; scrolling to its end brings the rest.
+    await expect(cards(page, "Inbox")).to_have_count(30)
+    await page.get_by_role("button", name="Show 10 more cards").scroll_into_view_if_needed()
     await expect(cards(page, "Inbox")).to_have_count(40)
     await page.get_by_role("button", name="Activity").click()
     entries = page.get_by_test_id("activity-entry")
