@@ -7,6 +7,7 @@
 #   make openapi  regenerates the committed OpenAPI and AsyncAPI documents
 #   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...'), then
 #               make bench-web, the web app measured in Chromium (WEB_BENCH_ARGS)
+#   make soak   30 minutes of mixed load at 70 % of capacity (SOAK_ARGS='--duration 180'); not CI
 # Each target first runs `install`, so a fresh clone needs nothing but Python 3.11+ and make.
 
 SHELL := /bin/bash
@@ -26,12 +27,13 @@ PYTEST_ARGS ?=
 RUN_ARGS ?=
 BENCH_ARGS ?=
 WEB_BENCH_ARGS ?=
+SOAK_ARGS ?=
 # The whole web side (Chromium, npm ci, build, Vitest; failures fail the run) on a full `make
 # test`; a targeted run (PYTEST_ARGS given) only rebuilds a stale web/dist, and a missing Node.js
 # is a warning there. WEB_TESTS=1 or 0 chooses explicitly.
 WEB_TESTS ?= $(if $(PYTEST_ARGS),0,1)
 
-.PHONY: help install run test lint fmt bench bench-web openapi
+.PHONY: help install run test lint fmt bench bench-web soak openapi
 
 help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
@@ -44,6 +46,8 @@ help:
 	@echo "            bench/results/*.json (BENCH_ARGS='--quick' or '--duration 30 ...'), then bench-web"
 	@echo "make bench-web  the web app in Chromium: first-load JS, Lighthouse, a 5,000-card board"
 	@echo "            (WEB_BENCH_ARGS='--runs 5 --presets desktop' or '--url http://127.0.0.1:8080')"
+	@echo "make soak   30 min of mixed load at 70 % of capacity, sockets connected; RSS, p99 per"
+	@echo "            minute, queues, DLQs (SOAK_ARGS='--duration 180 --warmup 30')"
 	@echo "make install  uv (with pip when missing) and the locked environment in .venv"
 
 install:
@@ -115,3 +119,7 @@ bench: install
 bench-web: install
 	@$(RUN) python -m hintro_devtools web chromium
 	$(RUN) python -m bench.webapp $(WEB_BENCH_ARGS)
+
+# Not part of CI: the figures of docs/performance.md, "Soak". Exits 1 on any 5xx or DLQ message.
+soak: install
+	$(RUN) python -m bench.soak $(SOAK_ARGS)

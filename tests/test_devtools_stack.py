@@ -184,10 +184,11 @@ async def test_a_service_that_never_gets_ready_fails_the_start_naming_it(
     stack = fake_stack(
         fake_path,
         tmp_path,
-        ready_timeout=1.0,
+        # Long enough for the fake to import aiohttp and answer 503 on a busy machine.
+        ready_timeout=5.0,
         service_env={"gateway": {"FAKE_MODE": "never_ready"}},
     )
-    with pytest.raises(StackError, match=r"^gateway .* was not ready within 1s .*503"):
+    with pytest.raises(StackError, match=r"^gateway .* was not ready within 5s .*503"):
         await stack.start()
     assert all(item.process.returncode is not None for item in stack.running.values())
 

@@ -9,7 +9,6 @@ can watch one expire while a page is open.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -59,19 +58,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def web_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     """The whole stack, its gateway serving web/dist at ``/``."""
-    # Inherited by every service; only auth reads it.
-    previous = os.environ.get("ACCESS_TOKEN_TTL_SECONDS")
-    os.environ["ACCESS_TOKEN_TTL_SECONDS"] = str(ACCESS_TOKEN_TTL_SECONDS)
-    try:
-        async with isolated_stack(
-            tmp_path_factory.mktemp("keys"), name="browser", web_dist=DIST
-        ) as running:
-            yield running
-    finally:
-        if previous is None:
-            os.environ.pop("ACCESS_TOKEN_TTL_SECONDS", None)
-        else:
-            os.environ["ACCESS_TOKEN_TTL_SECONDS"] = previous
+    async with isolated_stack(
+        tmp_path_factory.mktemp("keys"),
+        name="browser",
+        env={"ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS)},
+        web_dist=DIST,
+    ) as running:
+        yield running
 
 
 @pytest_asyncio.fixture(loop_scope="session")

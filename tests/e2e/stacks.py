@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import aio_pika
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
 from hintro_devtools.stack import Stack
 from hintro_devtools.workspace import repo_root
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
+from hintro_shared.events.topology import dlq_name, unrouted_name
 from hintro_testkit.events import delete_event_objects
 
 # The queues of the services' consumers, by the setting that names each (all are renamed per run).
@@ -25,11 +27,17 @@ CONSUMER_QUEUES = {
 
 @contextlib.asynccontextmanager
 async def isolated_stack(
-    keys_dir: Path, *, name: str, only: tuple[str, ...] = (), web_dist: Path | None = None
+    keys_dir: Path,
+    *,
+    name: str,
+    only: tuple[str, ...] = (),
+    env: Mapping[str, str] | None = None,
+    web_dist: Path | None = None,
 ) -> AsyncIterator[Stack]:
     """A stack on free ports whose databases, broker objects, Redis keys and pub/sub channel are
-    its own, and whose exchange and queues are deleted when it stops. ``web_dist``: a built web
-    app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``).
+    its own, and whose exchange and queues are deleted when it stops. ``env`` is laid over every
+    process's environment (e.g. ``REDIS_URL`` of a Redis of the test's own). ``web_dist``: a built
+    web app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``).
 
     The broker and Redis are shared with any other stack on this machine (`make run`, a
     parallel e2e run): with the default names, two board services would share the
@@ -49,6 +57,7 @@ async def isolated_stack(
             "BOARD_CACHE_PREFIX": f"hintro:board:{run_id}:",
             "REDIS_PREFIX": f"hintro:realtime:{run_id}:",
             "SOCKETIO_CHANNEL": f"hintro.realtime.socketio.{run_id}",
+            **(env or {}),
         },
         service_env={
             "auth": {"JWT_KEY_FILE": str(keys_dir / "jwt-signing.pem")},
@@ -78,3 +87,35 @@ async def isolated_stack(
             consumer_queues=list(queues.values()),
             retry_delays=DEFAULT_RETRY_DELAYS,
         )
+
+
+def event_queues(stack: Stack) -> dict[str, str]:
+    """The stack's own consumer queues, their dead-letter queues and its unrouted queue:
+    label (``activity.log``, ``activity.log.dlq``, ``unrouted``) -> broker name."""
+    env = stack.env_for(stack.instances[0])
+    names: dict[str, str] = {}
+    for setting, default in CONSUMER_QUEUES.items():
+        names[default] = env[setting]
+        names[dlq_name(default)] = dlq_name(env[setting])
+    names["unrouted"] = unrouted_name(env["EVENTS_EXCHANGE"])
+    return names
+
+
+async def queue_depths(stack: Stack) -> dict[str, int | None]:
+    """Messages ready in each of :func:`event_queues` (None: the queue does not exist)."""
+    depths: dict[str, int | None] = {}
+    connection = await aio_pika.connect_robust(stack.infra_env["RABBITMQ_URL"])
+    async with connection:
+        for label, queue in event_queues(stack).items():
+            # A passive declare of a missing queue closes its channel: one channel each.
+            channel = await connection.channel()
+            try:
+                underlay = await channel.get_underlay_channel()
+                declared = await underlay.queue_declare(queue, passive=True)
+                depths[label] = int(declared.message_count or 0)
+            except CONNECTION_EXCEPTIONS:
+                depths[label] = None
+            finally:
+                with contextlib.suppress(*CONNECTION_EXCEPTIONS):
+                    await channel.close()
+    return depths

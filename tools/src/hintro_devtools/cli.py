@@ -1,7 +1,8 @@
 """The one command line behind the Makefile: ``python -m hintro_devtools COMMAND ...``.
 
 ``run`` (``make run``) runs the stack until Ctrl-C or SIGTERM and exits 0, or exits 1 when it
-cannot start or a service dies. ``infra``::
+cannot start or a service crashes too often (a service that dies is restarted with backoff,
+:mod:`hintro_devtools.restarts`). ``infra``::
 
     up   [--for run|test]            ensure the infrastructure, print KEY=value lines; the
                                      embedded nx-27017 it starts keeps running
@@ -29,6 +30,7 @@ from types import FrameType
 from hintro_devtools.apidocs import openapi_main
 from hintro_devtools.infra import PROFILES, InfraError, ensure_infra, say
 from hintro_devtools.mongo import stop_detached
+from hintro_devtools.restarts import RestartPolicy
 from hintro_devtools.services import SERVICES, ServiceSpec
 from hintro_devtools.stack import Stack
 from hintro_devtools.web import main as web_main
@@ -49,7 +51,8 @@ def _pairs(values: list[str], what: str) -> dict[str, int]:
 
 
 async def run_cli(args: argparse.Namespace, services: Sequence[ServiceSpec] = SERVICES) -> int:
-    """Run the stack until a signal (exit 0) or until an instance dies (exit 1)."""
+    """Run the stack until a signal (exit 0) or until an instance crashes too often, or dies
+    at all with ``--no-restart`` (exit 1)."""
     stack = Stack(
         profile=args.profile,
         services=services,
@@ -88,16 +91,30 @@ async def run_cli(args: argparse.Namespace, services: Sequence[ServiceSpec] = SE
         stack.say(f"error: {error}")
         return 1
     stack.say("Ctrl-C stops everything")
-    died = asyncio.create_task(stack.wait_exit())
-    await asyncio.wait({died, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+    policy = None if args.no_restart else restart_policy(args)
+    supervising = asyncio.create_task(stack.supervise(policy))
+    await asyncio.wait({supervising, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
     code = 0
-    if died.done() and not stop_requested.is_set():
-        stack.say(f"error: {stack.describe_exit(died.result())}")
+    if supervising.done() and (error := supervising.exception()) is not None:
+        stack.say(f"error: {error}")
         code = 1
-    died.cancel()
+    supervising.cancel()
     stop_wait.cancel()
     await stack.stop()
     return code
+
+
+def restart_policy(args: argparse.Namespace) -> RestartPolicy:
+    """The restart policy the ``run`` options describe."""
+    try:
+        return RestartPolicy(
+            max_crashes=args.max_crashes,
+            window_seconds=args.crash_window,
+            first_delay=args.restart_delay,
+            max_delay=max(args.restart_delay, RestartPolicy.max_delay),
+        )
+    except ValueError as exc:
+        raise SystemExit(f"invalid restart options: {exc}") from exc
 
 
 def parse_run_args(argv: list[str]) -> argparse.Namespace:
@@ -115,6 +132,28 @@ def parse_run_args(argv: list[str]) -> argparse.Namespace:
         "--no-infra",
         action="store_true",
         help="start no infrastructure; use MONGO_URL, RABBITMQ_URL, REDIS_URL as they are",
+    )
+    restarts = parser.add_argument_group(
+        "restarts", "a service that dies is restarted with exponential backoff"
+    )
+    restarts.add_argument(
+        "--max-crashes",
+        type=int,
+        default=RestartPolicy.max_crashes,
+        help="this many crashes of one service within --crash-window stop the stack "
+        "(default %(default)s)",
+    )
+    restarts.add_argument(
+        "--crash-window", type=float, default=RestartPolicy.window_seconds, help="seconds"
+    )
+    restarts.add_argument(
+        "--restart-delay",
+        type=float,
+        default=RestartPolicy.first_delay,
+        help="seconds before the first restart; doubles per recent crash (default %(default)s)",
+    )
+    restarts.add_argument(
+        "--no-restart", action="store_true", help="stop the stack when any service dies"
     )
     return parser.parse_args(argv)
 

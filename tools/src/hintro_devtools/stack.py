@@ -1,9 +1,9 @@
 """The supervisor: infrastructure, then every service, each until its /readyz says 200.
 
 From the command line (``python -m hintro_devtools run``, i.e. ``make run``) it runs until Ctrl-C
-or SIGTERM, then stops every process (SIGTERM, a bounded wait, SIGKILL for stragglers) and the
-nx-27017 it started, and exits 0. As a library (e2e tests, the benchmark) it is an async context
-manager::
+or SIGTERM, restarting a service that dies (:meth:`Stack.supervise`), then stops every process
+(SIGTERM, a bounded wait, SIGKILL for stragglers) and the nx-27017 it started, and exits 0. As a
+library (e2e tests, the benchmark) it is an async context manager::
 
     async with Stack(profile="test", free_ports=True, echo=False) as stack:
         ... stack.gateway_url, stack.url("auth") ...
@@ -27,6 +27,7 @@ import aiohttp
 
 from hintro_devtools.infra import PROFILES, Infra, InfraError, ensure_infra
 from hintro_devtools.output import LogSink
+from hintro_devtools.restarts import CrashHistory, RestartPolicy, how_it_ended
 from hintro_devtools.services import (
     SERVICES,
     Instance,
@@ -38,6 +39,7 @@ from hintro_devtools.services import (
 from hintro_devtools.workspace import repo_root
 
 LOG_TAIL_LINES = 30
+EXIT_POLL_SECONDS = 0.2
 READ_LIMIT = 1024 * 1024  # a long JSON log line must not break the reader
 INFRA_VARS = ("MONGO_URL", "RABBITMQ_URL", "REDIS_URL")
 
@@ -112,6 +114,8 @@ class Stack:
         self.running: dict[str, Running] = {}
         self._stopping = False
         self._force = asyncio.Event()
+        self._stop_requested = asyncio.Event()
+        self.restarts: dict[str, int] = {}  # instance name -> times the supervisor restarted it
 
     # -- what tests read -------------------------------------------------------------------
 
@@ -240,7 +244,7 @@ class Stack:
         )
         running = Running(instance, process)
         running.reader = asyncio.create_task(self._read(running))
-        running.exited = asyncio.create_task(process.wait())
+        running.exited = asyncio.create_task(_exit_code(process))
         self.running[instance.name] = running
 
     async def _read(self, running: Running) -> None:
@@ -344,20 +348,78 @@ class Stack:
         built = (self.root / "web" / "dist" / "index.html").is_file()
         return built and self.profile.environment == "development"
 
-    async def wait_exit(self) -> Running:
-        """Wait until some instance exits while the stack is not stopping; return it."""
-        tasks = {item.exited: item for item in self.running.values() if item.exited is not None}
-        if not tasks:
-            await asyncio.Event().wait()  # nothing runs: wait for cancellation
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        running = tasks[next(iter(done))]
-        await self._drain_output(running)
-        return running
+    async def supervise(self, policy: RestartPolicy | None) -> None:
+        """Watch every running instance until the stack stops. With a ``policy``, an instance
+        that exits is restarted with backoff (each step said in the log) and this raises
+        :class:`StackError` only when one crashes too often (:mod:`hintro_devtools.restarts`);
+        without one, the first exit raises it. Returns when :meth:`stop` is called."""
+        watchers = [asyncio.create_task(self._watch(name, policy)) for name in list(self.running)]
+        try:
+            for finished in asyncio.as_completed(watchers):
+                await finished  # the first failure propagates at once
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
 
-    def describe_exit(self, running: Running) -> str:
-        """An error message for an instance that exited on its own."""
-        assert running.exited is not None
-        return self._describe(running, f"exited with code {running.exited.result()}")
+    async def _watch(self, name: str, policy: RestartPolicy | None) -> None:
+        history = CrashHistory(policy) if policy is not None else None
+        while True:
+            running = self.running[name]
+            assert running.exited is not None
+            # Shielded: cancelling this watcher must not cancel the wait stop() relies on.
+            code = await asyncio.shield(running.exited)
+            if self._stopping:
+                return
+            if _group_alive(running.process):
+                # Workers it forked (WORKERS > 1) outlive it, keeping its port and its output.
+                self.say(f"{name} left processes in its group: SIGKILL")
+                _signal_group(running.process, signal.SIGKILL)
+            await self._drain_output(running)
+            ended = how_it_ended(code)
+            if policy is None or history is None:
+                raise StackError(self._describe(running, ended))
+            crashes = history.record()
+            window = f"{policy.window_seconds:g}s"
+            if history.gives_up(crashes):
+                raise StackError(
+                    self._describe(
+                        running,
+                        f"{ended}: {crashes} crashes within {window}, giving up",
+                    )
+                )
+            delay = policy.delay(crashes)
+            self.say(
+                f"{name} {ended} (crash {crashes} of {policy.max_crashes} allowed within "
+                f"{window}): restarting in {delay:g}s"
+            )
+            # The backoff itself; stop() cuts it short.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), delay)
+            if self._stopping:
+                return
+            await self._spawn(running.instance)
+            self.restarts[name] = self.restarts.get(name, 0) + 1
+            restarted = self.running[name]
+            if self._stopping:  # stop() began during the spawn and did not see this process
+                _signal_group(restarted.process, signal.SIGKILL)
+                await restarted.process.wait()
+                return
+            self.say(f"{name} restarted (pid {restarted.process.pid})")
+            await self._report_ready_again(restarted)
+
+    async def _report_ready_again(self, running: Running) -> None:
+        """Say when a restarted instance is ready; if it dies first, its watcher sees that."""
+        deadline = time.monotonic() + self._ready_timeout
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2.0)) as session:
+            try:
+                await self._wait_ready(running, session, deadline)
+            except StackError as exc:
+                if running.exited is not None and running.exited.done():
+                    return
+                self.say(f"warning: {str(exc).splitlines()[0]}")
+                return
+        self.say(f"{running.instance.name} ready again")
 
     def kill_now(self) -> None:
         """Skip the rest of the graceful wait (a second Ctrl-C)."""
@@ -369,6 +431,7 @@ class Stack:
         if self._stopping:
             return
         self._stopping = True
+        self._stop_requested.set()  # a watcher in its backoff wakes and restarts nothing
         alive = [item for item in self.running.values() if item.process.returncode is None]
         for item in alive:
             _signal_group(item.process, signal.SIGTERM)
@@ -404,3 +467,28 @@ def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
     """Signal the instance's whole process group (it may have children of its own)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
+
+
+def _group_alive(process: asyncio.subprocess.Process) -> bool:
+    """Whether any process of the instance's process group is still there."""
+    try:
+        os.killpg(process.pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+async def _exit_code(process: asyncio.subprocess.Process) -> int:
+    """The process's exit code, as soon as it has exited. ``process.wait()`` alone also waits
+    until its output pipe closes, which a child it forked (``WORKERS`` > 1) keeps open: the
+    return code, set when the child watcher reaps it, is looked at as well."""
+    waiting = asyncio.ensure_future(process.wait())
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiting}, timeout=EXIT_POLL_SECONDS)
+            if done:
+                return waiting.result()
+            if process.returncode is not None:
+                return process.returncode
+    finally:
+        waiting.cancel()

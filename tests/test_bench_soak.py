@@ -1,0 +1,67 @@
+"""The soak's bookkeeping (``python -m bench.soak``, not run in CI): per-bucket figures and the
+summary docs/performance.md quotes. The soak itself needs minutes; these need none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.soak import MIX, Record, parse, summary
+
+
+def test_buckets_count_5xx_apart_from_other_errors_and_take_p99_per_bucket() -> None:
+    record = Record(bucket=60)
+    for i in range(100):
+        record.add(at=1.0 + i * 0.1, latency=(i + 1) / 1000, outcome="200")
+    record.add(at=30.0, latency=0.5, outcome="503")
+    record.add(at=30.0, latency=0.5, outcome="404")
+    record.add(at=61.0, latency=0.02, outcome="ClientConnectorError")
+    first, second = record.rows()
+    assert first["from_s"] == 0
+    assert first["requests"] == 102
+    assert first["5xx"] == 1
+    assert first["other_errors"] == {"404": 1}
+    assert first["p99_ms"] == 500.0  # the two slow answers are the top 2 %
+    assert first["p50_ms"] == 51.0
+    assert second == {
+        "from_s": 60,
+        "requests": 1,
+        "5xx": 0,
+        "other_errors": {"ClientConnectorError": 1},
+        "p50_ms": 20.0,
+        "p99_ms": 20.0,
+        "max_ms": 20.0,
+    }
+
+
+def test_the_mix_balances_creates_and_deletes() -> None:
+    assert MIX.count("create") == MIX.count("delete")
+    assert len(MIX) == 20
+
+
+def test_defaults_are_thirty_minutes_at_seventy_percent() -> None:
+    args = parse([])
+    assert args.duration == 1800
+    assert args.load == 0.7
+
+
+def test_summary_shows_memory_growth_and_queues() -> None:
+    result: dict[str, Any] = {
+        "options": {"concurrency": 16, "duration": 180.0},
+        "capacity_ops": 50.0,
+        "capacity_http_ops": 80.0,
+        "drain_seconds": 1.5,
+        "rate_ops": 35.0,
+        "5xx": 0,
+        "skipped": 0,
+        "buckets": Record(60).rows(),
+        "rss_after_warmup_mb": {"gateway": 100.0},
+        "rss_end_mb": {"gateway": 110.0},
+        "sockets": {"opened": 10, "still_connected": 10, "pushes": 5},
+        "queues_at_stop": {"activity": {"depth": 3}},
+        "queues_drained": {"activity": {"depth": 0}, "activity.dlq": {"depth": 0}},
+    }
+    text = summary(result)
+    assert "| gateway | 100.0 | 110.0 | +10.0 % |" in text
+    assert "queues after draining (1.5s): activity 0, activity.dlq 0" in text
+    assert "capacity 50.0 ops/s sustained (80.0 answered" in text
+    assert "soak at 35.0 ops/s for 180s; 5xx: 0" in text
