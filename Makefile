@@ -26,8 +26,8 @@ space := $(empty) $(empty)
 PYTEST_ARGS ?=
 RUN_ARGS ?=
 BENCH_ARGS ?=
-WEB_BENCH_ARGS ?=
 SOAK_ARGS ?=
+WEB_BENCH_ARGS ?=
 # The whole web side (Chromium, npm ci, build, Vitest; failures fail the run) on a full `make
 # test`; a targeted run (PYTEST_ARGS given) only rebuilds a stale web/dist, and a missing Node.js
 # is a warning there. WEB_TESTS=1 or 0 chooses explicitly.

@@ -46,5 +46,6 @@ def test_quick_benchmark_runs_every_scenario_and_writes_figures(tmp_path: Path) 
     assert results["5"]["fanout_received"] == results["5"]["sockets"]
     assert results["6"]["requests"] > 0
     assert results["7"]["variants"]["parallel_per_list"]["tasks"] > 0
+    assert results["7"]["variants"]["two_requests"]["requests"] == 2
     # The table went to stdout with a row per scenario.
     assert "cached board read via gateway" in completed.stdout

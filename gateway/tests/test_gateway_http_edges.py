@@ -3,6 +3,7 @@ cannot be spoofed."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import re
@@ -72,6 +73,46 @@ async def test_large_json_is_gzipped_for_clients_that_accept_it(
     assert await plain.json() == {"items": items}
 
 
+async def test_a_body_the_service_compressed_passes_through_untouched(
+    make_gateway: HarnessFactory,
+) -> None:
+    body = json.dumps({"items": [{"id": f"t{i}", "title": "T" * 40} for i in range(3000)]})
+    stored = gzip.compress(body.encode(), mtime=0)  # bigger than the buffering limit too
+    asked: list[str] = []
+
+    async def precompressed(request: web.Request) -> web.Response:
+        asked.append(request.headers.get("Accept-Encoding", ""))
+        if request.headers.get("Accept-Encoding") == "gzip":
+            return web.Response(
+                body=stored,
+                content_type="application/json",
+                headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+            )
+        return web.Response(text=body, content_type="application/json")
+
+    def routes(app: web.Application) -> None:
+        app.router.add_get("/api/boards/b1/tasks", precompressed)
+
+    harness = await make_gateway(customize={"task": routes})
+    token = harness.auth()["Authorization"]
+    zipped = await harness.client.get(
+        "/api/boards/b1/tasks",
+        headers={"Authorization": token, "Accept-Encoding": "br;q=1, gzip;q=0.8"},
+        auto_decompress=False,
+    )
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert await zipped.read() == stored  # the very bytes: not compressed again, not inflated
+    plain = await harness.client.get(
+        "/api/boards/b1/tasks",
+        headers={"Authorization": token, "Accept-Encoding": "identity"},
+        auto_decompress=False,
+    )
+    assert "Content-Encoding" not in plain.headers
+    assert await plain.text() == body
+    # The service is told gzip only when the client takes it, never the client's own list.
+    assert asked == ["gzip", "identity"]
+
+
 async def test_cors_preflight_is_answered_by_the_gateway(make_gateway: HarnessFactory) -> None:
     harness = await make_gateway(cors_origins="https://app.hintro.dev, https://admin.hintro.dev")
     preflight = await harness.client.options(
@@ -132,3 +173,33 @@ async def test_forwarded_for_is_ignored_unless_the_peer_is_trusted(
         "/api/boards", headers={**trusting.auth(), "X-Forwarded-For": "203.0.113.9"}
     )
     assert trusting.services["board"].seen[-1].header("x-forwarded-for") == "203.0.113.9, 127.0.0.1"
+
+
+async def _raw_exchange(port: int, request: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        return head
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    "target",
+    [b"http://x/api/boards", b"http://127.0.0.1:1/api/boards?x=1", b"//x/api/boards"],
+)
+async def test_an_absolute_form_request_target_is_400(
+    make_gateway: HarnessFactory, target: bytes
+) -> None:
+    harness = await make_gateway()
+    token = harness.auth()["Authorization"].encode()
+    assert harness.client.server.port is not None
+    head = await _raw_exchange(
+        harness.client.server.port,
+        b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nAuthorization: " + token + b"\r\n\r\n",
+    )
+    status_line = head.split(b"\r\n", 1)[0]
+    assert status_line.startswith(b"HTTP/1.1 4"), head
+    assert harness.services["board"].seen == []

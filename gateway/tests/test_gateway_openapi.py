@@ -126,3 +126,34 @@ async def test_gateway_serves_the_document(gw: Harness) -> None:
     )
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert json.loads(gzip.decompress(await zipped.read())) == _committed()
+
+
+def test_every_forwarded_route_documents_the_gateway_answers_and_headers() -> None:
+    doc = _committed()
+    assert doc["servers"]
+    assert doc["servers"][0]["url"].startswith("http")
+    assert set(doc["components"]["headers"]) >= {
+        "ETag",
+        "Location",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Retry-After",
+    }
+    too_many = doc["components"]["responses"]["TooManyRequests"]
+    assert set(too_many["headers"]) == {"Retry-After", "RateLimit", "RateLimit-Policy"}
+    for service, operations in service_operations().items():
+        for op in operations:
+            responses = doc["paths"][op.path][op.method.lower()]["responses"]
+            for status in ("422", "429", "502", "503", "504"):
+                assert status in responses, (service, op.method, op.path, status)
+            assert responses["503"] == {"$ref": "#/components/responses/ServiceUnavailable"}
+            success = responses[str(op.status)]
+            assert set(success["headers"]) >= {"RateLimit", "RateLimit-Policy"}
+    board = doc["paths"]["/api/boards/{boardId}"]["get"]["responses"]
+    assert "ETag" in board["200"]["headers"]
+    assert "304" in board
+    created = doc["paths"]["/api/boards"]["post"]
+    assert {"ETag", "Location"} <= set(created["responses"]["201"]["headers"])
+    assert created["requestBody"]["content"]["application/json"]["examples"]
+    problem = doc["components"]["responses"]["Problem"]["content"]["application/problem+json"]
+    assert problem["examples"]

@@ -66,6 +66,20 @@ async def test_request_id_is_generated_or_kept_and_forwarded(gw: Harness) -> Non
     assert gw.services["board"].seen[-1].header("x-request-id") == "req-42"
 
 
+@pytest.mark.parametrize(
+    "unsafe",
+    ["a b", "x" * 129, "caf\u00e9".encode().decode("latin-1"), "id;drop", '{"json":1}', "a/../b"],
+)
+async def test_an_unsafe_request_id_is_replaced_before_it_reaches_a_service(
+    gw: Harness, unsafe: str
+) -> None:
+    response = await gw.client.get("/api/boards", headers={**gw.auth(), "X-Request-Id": unsafe})
+    assert response.status == 200
+    replaced = response.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", replaced)
+    assert gw.services["board"].seen[-1].header("x-request-id") == replaced
+
+
 async def test_client_cannot_spoof_the_user_id(gw: Harness) -> None:
     await gw.client.get("/api/auth/me", headers={**gw.auth("real-user"), "X-User-Id": "admin"})
     assert gw.services["auth"].seen[-1].headers["x-user-id"] == ["real-user"]

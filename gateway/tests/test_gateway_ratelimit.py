@@ -12,8 +12,9 @@ import subprocess
 
 import pytest
 import redis.asyncio as aioredis
+from aiohttp import web
 
-from gateway.tests.conftest import Harness, HarnessFactory
+from gateway.tests.conftest import FAKE, Harness, HarnessFactory, Seen
 from hintro_devtools.ports import free_port
 from hintro_gateway.config import RatePolicy
 from hintro_gateway.gateway import GATEWAY
@@ -62,39 +63,113 @@ async def test_each_user_has_their_own_budget(make_gateway: HarnessFactory) -> N
     assert (await harness.client.get("/api/boards", headers=harness.auth("bob"))).status == 200
 
 
-async def test_login_is_limited_tightly_per_email_and_per_ip(make_gateway: HarnessFactory) -> None:
-    harness = await make_gateway(
-        rate_limit_auth_email="2/60", rate_limit_auth_ip="3/60", trusted_proxies="127.0.0.1/32"
+RIGHT_PASSWORD = "the-right-one"
+
+
+async def _checking_login(request: web.Request) -> web.Response:
+    # A stand-in auth that knows one password: 200 for it, 401 for any other.
+    raw = await request.read()
+    request.app[FAKE].seen.append(Seen(request.method, request.path_qs, {}, raw))
+    body = json.loads(raw)
+    if body.get("password") == RIGHT_PASSWORD:
+        return web.json_response({"accessToken": "a"})
+    return web.json_response({"status": 401}, status=401)
+
+
+def _with_checking_login(app: web.Application) -> None:
+    app.router.add_post("/api/auth/login", _checking_login)
+
+
+async def _login(harness: Harness, ip: str, email: str, password: str = "wrong") -> int:  # noqa: S107
+    body = json.dumps({"email": email, "password": password}).encode()
+    response = await harness.client.post(
+        "/api/auth/login",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Forwarded-For": ip},
     )
+    if response.status != 429:
+        # The body the gateway read for the email still reached auth whole.
+        assert harness.services["auth"].seen[-1].body == body
+    return response.status
 
-    async def login(ip: str, email: str) -> int:
-        body = json.dumps({"email": email, "password": "pw-123456"}).encode()
-        response = await harness.client.post(
-            "/api/auth/login",
-            data=body,
-            headers={"Content-Type": "application/json", "X-Forwarded-For": ip},
-        )
-        if response.status == 200:
-            # The body the gateway read for the email still reached auth whole.
-            assert harness.services["auth"].seen[-1].body == body
-        return response.status
 
-    assert await login("198.51.100.1", "x@hintro.dev") == 200
-    assert await login("198.51.100.1", "X@Hintro.dev ") == 200  # same address, normalised
-    assert await login("198.51.100.1", "x@hintro.dev") == 429  # per email
-    assert await login("198.51.100.1", "y@hintro.dev") == 200  # the refusal cost nothing
-    assert await login("198.51.100.1", "z@hintro.dev") == 429  # per IP (3 spent)
-    assert await login("198.51.100.2", "z@hintro.dev") == 200  # another IP
-    assert await login("198.51.100.3", "x@hintro.dev") == 429  # the email, from anywhere
-    # Register shares the budgets.
+async def test_login_attempts_are_limited_per_address(make_gateway: HarnessFactory) -> None:
+    harness = await make_gateway(rate_limit_auth_ip="3/60", trusted_proxies="127.0.0.1/32")
+    assert await _login(harness, "198.51.100.1", "x@hintro.dev") == 200
+    assert await _login(harness, "198.51.100.1", "y@hintro.dev") == 200
+    assert await _login(harness, "198.51.100.1", "z@hintro.dev") == 200
+    assert await _login(harness, "198.51.100.1", "w@hintro.dev") == 429  # per address
+    assert await _login(harness, "198.51.100.2", "w@hintro.dev") == 200  # another address
+    # Register shares the per-address budget.
     response = await harness.client.post(
         "/api/auth/register",
-        json={"email": "x@hintro.dev", "password": "pw-123456", "name": "X"},
-        headers={"X-Forwarded-For": "198.51.100.9"},
+        json={"email": "v@hintro.dev", "password": "pw-123456", "name": "V"},
+        headers={"X-Forwarded-For": "198.51.100.1"},
     )
     assert response.status == 429
-    assert '"auth-email";q=2;w=60' in response.headers["RateLimit-Policy"]
+    assert '"auth-ip";q=3;w=60' in response.headers["RateLimit-Policy"]
     assert "Retry-After" in response.headers
+
+
+async def test_successful_logins_do_not_count_against_the_email(
+    make_gateway: HarnessFactory,
+) -> None:
+    harness = await make_gateway(
+        customize={"auth": _with_checking_login},
+        rate_limit_auth_email_ip="2/60",
+        rate_limit_auth_email="3/60",
+        trusted_proxies="127.0.0.1/32",
+    )
+    for _ in range(6):
+        assert await _login(harness, "198.51.100.1", "X@Hintro.dev ", RIGHT_PASSWORD) == 200
+
+
+async def test_wrong_passwords_cannot_lock_the_owner_out(make_gateway: HarnessFactory) -> None:
+    harness = await make_gateway(
+        customize={"auth": _with_checking_login},
+        rate_limit_auth_email_ip="2/60",
+        rate_limit_auth_email="3/60",
+        trusted_proxies="127.0.0.1/32",
+    )
+    owner, email = "203.0.113.7", "owner@hintro.dev"
+    assert await _login(harness, owner, email, RIGHT_PASSWORD) == 200  # the owner's address
+    # One attacker address: stopped after its own failures for that email (same email, any
+    # case), and those failures alone do not exhaust the email's bucket.
+    attacker = "198.51.100.1"
+    assert [await _login(harness, attacker, e) for e in (email, email.upper(), email)] == [
+        401,
+        401,
+        429,
+    ]
+    assert await _login(harness, "198.51.100.9", email, RIGHT_PASSWORD) == 200
+    # Several attacker addresses: the email's failure bucket runs out, and then only addresses
+    # the account signed in from get through to auth.
+    statuses = [await _login(harness, f"198.51.100.{n}", email) for n in range(2, 6)]
+    assert statuses == [401, 429, 429, 429]
+    assert await _login(harness, "192.0.2.50", email) == 429  # a guess from a new address
+    assert await _login(harness, owner, email, RIGHT_PASSWORD) == 200  # the owner is let in
+    assert await _login(harness, "198.51.100.9", email, RIGHT_PASSWORD) == 200
+    # Other accounts are not affected.
+    assert await _login(harness, "192.0.2.50", "other@hintro.dev") == 401
+
+
+async def test_ipv6_clients_are_limited_per_64(make_gateway: HarnessFactory) -> None:
+    harness = await make_gateway(rate_limit_default="2/60", trusted_proxies="127.0.0.1/32")
+
+    async def refresh(ip: str) -> int:
+        response = await harness.client.post(
+            "/api/auth/refresh", json={"refreshToken": "r"}, headers={"X-Forwarded-For": ip}
+        )
+        return response.status
+
+    assert await refresh("2001:db8:1:2::1") == 200
+    assert await refresh("2001:db8:1:2:ffff:ffff:ffff:fffe") == 200
+    assert await refresh("2001:db8:1:2:abcd::9") == 429  # the same /64, another address
+    assert await refresh("2001:db8:1:3::1") == 200  # the next /64
+    # An IPv4-mapped address counts as its IPv4 address.
+    assert await refresh("192.0.2.77") == 200
+    assert await refresh("::ffff:192.0.2.77") == 200
+    assert await refresh("192.0.2.77") == 429
 
 
 async def test_anonymous_callers_are_limited_per_ip(make_gateway: HarnessFactory) -> None:
@@ -284,3 +359,33 @@ async def test_redis_outage_falls_back_to_the_local_limiter_and_back(
 
 async def _async_true(value: bool) -> bool:
     return value
+
+
+async def test_refunds_and_marks_agree_in_redis_and_in_process() -> None:
+    client = aioredis.Redis.from_url(redis_url())
+    limiter = RateLimiter(client, prefix=unique("rl") + ":")
+    local = LocalLimiter()
+    limits = [Limit(RatePolicy("failures", 2, 60), "k")]
+    try:
+        for _ in range(2):
+            assert (await limiter.check(limits)).allowed
+            assert local.check(limits).allowed
+        assert not (await limiter.check(limits)).allowed
+        assert not local.check(limits).allowed
+        await limiter.refund(limits)
+        local.refund(limits)
+        # One charge given back: exactly one more request fits.
+        assert (await limiter.check(limits)).allowed
+        assert local.check(limits).allowed
+        assert not (await limiter.check(limits)).allowed
+        assert not local.check(limits).allowed
+        assert not await limiter.marked("known")
+        await limiter.mark("known", 60)
+        local.mark("known", 60)
+        assert await limiter.marked("known")
+        assert local.marked("known")
+        assert not local.marked("other")
+        assert not limiter.local_mode
+    finally:
+        await limiter.close()
+        await client.aclose()

@@ -8,10 +8,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from hintro_gateway.clientip import client_ip
+from hintro_gateway.clientip import address_key, client_ip
 from hintro_gateway.config import RatePolicy
-from hintro_gateway.headers import accepts_gzip, is_json
+from hintro_gateway.headers import is_json
 from hintro_gateway.routing import resolve
+from hintro_shared.http import accepts_gzip
 
 TRUSTED = (ipaddress.ip_network("10.0.0.0/8"),)
 
@@ -80,3 +81,17 @@ def test_routing_table_sends_nested_board_paths_to_their_own_services() -> None:
     assert _service("GET", "/api/boards/b1/lists") == "board"
     assert _service("GET", "/api/boards/b1/unknown") is None
     assert _service("PUT", "/api/boards") is None
+
+
+@pytest.mark.parametrize(
+    ("address", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::ffff", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_per_address_limits_key_ipv6_by_its_64(address: str, key: str) -> None:
+    assert address_key(address) == key

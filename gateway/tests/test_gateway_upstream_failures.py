@@ -156,3 +156,47 @@ async def test_socketio_requests_stick_to_one_realtime_replica_per_client(
     finally:
         await one.server.close()
         await two.server.close()
+
+
+async def test_slow_logins_do_not_open_the_circuit_for_auths_cheap_routes(
+    make_gateway: HarnessFactory,
+) -> None:
+    async def slow_login(_: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+    harness = await make_gateway(
+        customize={"auth": lambda app: app.router.add_post("/api/auth/login", slow_login)},
+        upstream_timeout=0.3,
+        circuit_failure_threshold=2,
+    )
+    for _ in range(3):
+        response = await harness.client.post(
+            "/api/auth/login", json={"email": "a@hintro.dev", "password": "pw-123456"}
+        )
+        assert response.status == 504
+    refresh = await harness.client.post("/api/auth/refresh", json={"refreshToken": "r"})
+    assert refresh.status == 200
+    assert (await harness.client.get("/api/auth/me", headers=harness.auth())).status == 200
+    jwks = await harness.client.get("/api/auth/.well-known/jwks.json")
+    assert jwks.status == 200
+
+
+async def test_timeouts_of_cheap_routes_still_open_the_circuit(
+    make_gateway: HarnessFactory,
+) -> None:
+    async def slow_me(_: web.Request) -> web.Response:
+        await asyncio.sleep(5)
+        return web.json_response({})
+
+    harness = await make_gateway(
+        customize={"auth": lambda app: app.router.add_get("/api/auth/me", slow_me)},
+        upstream_timeout=0.3,
+        circuit_failure_threshold=2,
+        circuit_reset_seconds=30,
+    )
+    for _ in range(2):
+        assert (await harness.client.get("/api/auth/me", headers=harness.auth())).status == 504
+    refresh = await harness.client.post("/api/auth/refresh", json={"refreshToken": "r"})
+    assert refresh.status == 503
+    assert "Retry-After" in refresh.headers

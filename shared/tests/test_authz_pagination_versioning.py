@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from aiohttp.test_utils import make_mocked_request
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from hintro_shared.authz import Action, Role, authorize, can
+from hintro_shared.config import ServiceSettings
+from hintro_shared.http import create_base_app
 from hintro_shared.pagination import decode_cursor, encode_cursor
 from hintro_shared.problems import Problem
 from hintro_shared.refusals import Forbidden, NotFound, RuleBroken
@@ -54,3 +57,26 @@ def test_if_match_parsing() -> None:
     with pytest.raises(Problem) as caught:
         expected_version(make_mocked_request("PATCH", "/", headers={"If-Match": '"abc"'}))
     assert caught.value.status == 412
+
+
+@pytest.mark.parametrize(
+    "header", ['"²"', '"١٢"', '"99999999999999999999"', '"-1"', '"1 "', '""', '"3" "4"']
+)
+def test_if_match_that_is_not_a_plain_version_is_412(header: str) -> None:
+    with pytest.raises(Problem) as caught:
+        expected_version(make_mocked_request("PATCH", "/", headers={"If-Match": header}))
+    assert caught.value.status == 412
+
+
+async def test_an_odd_if_match_is_a_412_problem_over_http() -> None:
+    async def patch(request: web.Request) -> web.Response:
+        return web.json_response({"version": expected_version(request)})
+
+    app = create_base_app(ServiceSettings(service_name="versioning", environment="test"))
+    app.router.add_patch("/thing", patch)
+    async with TestClient(TestServer(app)) as client:
+        response = await client.patch("/thing", headers={"If-Match": '"²"'})
+        assert response.status == 412
+        assert response.content_type == "application/problem+json"
+        ok = await client.patch("/thing", headers={"If-Match": '"7"'})
+        assert await ok.json() == {"version": 7}

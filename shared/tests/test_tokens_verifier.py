@@ -294,3 +294,39 @@ async def test_authenticate_refuses_an_expired_token(
     token = _sign(signing_key, _claims(exp=int(time.time()) - 10))
     response = await client.get("/whoami", headers={"Authorization": f"Bearer {token}"})
     assert response.status == 401
+
+
+async def _whoami_status(
+    settings: ServiceSettings, key: ec.EllipticCurvePrivateKey, **claims: Any
+) -> int:
+    app = create_base_app(settings)
+    app.cleanup_ctx.append(
+        token_verifier_ctx(settings, StaticKeySource({"keys": [_jwk(key, KID)]}))
+    )
+    app.router.add_get("/whoami", whoami)
+    async with TestClient(TestServer(app)) as test_client:
+        token = _sign(key, _claims(**claims))
+        response = await test_client.get("/whoami", headers={"Authorization": f"Bearer {token}"})
+        return response.status
+
+
+async def test_services_tolerate_the_configured_clock_skew(
+    signing_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    base: dict[str, Any] = {
+        "service_name": "t",
+        "environment": "test",
+        "jwt_issuer": ISSUER,
+        "jwt_audience": AUDIENCE,
+    }
+    default = ServiceSettings(**base)
+    assert default.token_leeway_seconds == 5.0
+    now = int(time.time())
+    # Auth's clock a little ahead (iat in the future) or behind (exp just past): accepted.
+    assert await _whoami_status(default, signing_key, iat=now + 3) == 200
+    assert await _whoami_status(default, signing_key, iat=now - 900, exp=now - 2) == 200
+    # Beyond the leeway: refused.
+    assert await _whoami_status(default, signing_key, iat=now + 30) == 401
+    assert await _whoami_status(default, signing_key, iat=now - 900, exp=now - 30) == 401
+    strict = ServiceSettings(**base, token_leeway_seconds=0)
+    assert await _whoami_status(strict, signing_key, iat=now + 3) == 401

@@ -36,8 +36,8 @@ async def isolated_stack(
 ) -> AsyncIterator[Stack]:
     """A stack on free ports whose databases, broker objects, Redis keys and pub/sub channel are
     its own, and whose exchange and queues are deleted when it stops. ``env`` is laid over every
-    process's environment (e.g. ``REDIS_URL`` of a Redis of the test's own). ``web_dist``: a built
-    web app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``).
+    process's environment (e.g. ``REDIS_URL`` of a Redis of the test's own); ``web_dist``: a
+    built web app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``).
 
     The broker and Redis are shared with any other stack on this machine (`make run`, a
     parallel e2e run): with the default names, two board services would share the

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hintro_gateway.apidoc import OPENAPI_PATH, handle_openapi
+from hintro_gateway.apidoc import ASYNCAPI_PATH, OPENAPI_PATH, handle_asyncapi, handle_openapi
 from hintro_gateway.config import GatewaySettings
 from hintro_gateway.cors import Cors
 from hintro_gateway.gateway import (
@@ -29,6 +29,7 @@ from hintro_gateway.websocket import OPEN_WEBSOCKETS, close_websockets
 from hintro_shared.health import HEALTH
 from hintro_shared.http import REQUEST_ID_HEADER, create_base_app
 from hintro_shared.logging import request_id_var
+from hintro_shared.openapi import refuse_unknown_query
 from hintro_shared.redis_conn import REDIS, redis_ctx
 from hintro_shared.tokens import token_verifier_ctx
 
@@ -60,6 +61,11 @@ def _gateway_ctx(
 async def _openapi(request: web.Request) -> web.StreamResponse:
     await request.app[GATEWAY].anonymous(request)
     return await handle_openapi(request)
+
+
+async def _asyncapi(request: web.Request) -> web.StreamResponse:
+    await request.app[GATEWAY].anonymous(request)
+    return await handle_asyncapi(request)
 
 
 def create_app(settings: GatewaySettings | None = None) -> web.Application:
@@ -97,7 +103,9 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
 
     for route in ROUTES:
         app.router.add_route(route.method, route.pattern, route_handler(route))
-    app.router.add_get(OPENAPI_PATH, _openapi)
+    # The documents take no query parameters: any is 422, as on every other route.
+    app.router.add_get(OPENAPI_PATH, refuse_unknown_query(_openapi, frozenset()))
+    app.router.add_get(ASYNCAPI_PATH, refuse_unknown_query(_asyncapi, frozenset()))
     # Engine.IO uses GET (polling, websocket upgrade) and POST (polling sends).
     app.router.add_route("*", SOCKETIO_PATH, handle_socketio)
     return app

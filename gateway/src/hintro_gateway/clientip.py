@@ -24,6 +24,21 @@ def is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:
     return any(ip in network for network in trusted)
 
 
+def address_key(address: str) -> str:
+    """The key per-address rate limits use for ``address``: an IPv4 address itself, an IPv6
+    address's /64 network (one subscriber usually holds a whole /64 and can rotate through it
+    freely), the IPv4 address inside an IPv4-mapped IPv6 one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def peer_address(request: web.Request) -> str:
     """The TCP peer's address (``unknown`` for odd transports)."""
     return request.remote or "unknown"

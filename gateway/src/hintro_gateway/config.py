@@ -81,7 +81,12 @@ class GatewaySettings(ServiceSettings):
     rate_limit_enabled: bool = True
     rate_limit_default: str = "600/60"
     rate_limit_auth_ip: str = "20/60"
-    rate_limit_auth_email: str = "5/60"
+    # Failed logins and registers per (email, address); per email from any address (not for
+    # addresses the account signed in from lately: see docs/gateway.md, "Sign-in guessing").
+    rate_limit_auth_email_ip: str = "5/60"
+    rate_limit_auth_email: str = "10/60"
+    # How long a successful login's address stays exempt from its email's failure bucket.
+    rate_limit_known_address_days: float = Field(default=30.0, gt=0)
     rate_limit_socketio: str = "300/60"
     rate_limit_prefix: str = "hintro:rl:"
     rate_limit_redis_retry_seconds: float = Field(default=2.0, gt=0)
@@ -127,7 +132,11 @@ class GatewaySettings(ServiceSettings):
         return value
 
     @field_validator(
-        "rate_limit_default", "rate_limit_auth_ip", "rate_limit_auth_email", "rate_limit_socketio"
+        "rate_limit_default",
+        "rate_limit_auth_ip",
+        "rate_limit_auth_email_ip",
+        "rate_limit_auth_email",
+        "rate_limit_socketio",
     )
     @classmethod
     def _valid_rate(cls, value: str) -> str:
@@ -174,10 +183,12 @@ class GatewaySettings(ServiceSettings):
     @property
     def rate_policies(self) -> dict[str, RatePolicy]:
         """Every rate policy by name: ``default`` (per user, or per IP when anonymous),
-        ``auth-ip`` and ``auth-email`` (login and register), ``socketio`` (per IP)."""
+        ``auth-ip`` (every login and register per address), ``auth-email-ip`` and ``auth-email``
+        (their failures per email and address, per email), ``socketio`` (per IP)."""
         return {
             "default": RatePolicy.parse("default", self.rate_limit_default),
             "auth-ip": RatePolicy.parse("auth-ip", self.rate_limit_auth_ip),
+            "auth-email-ip": RatePolicy.parse("auth-email-ip", self.rate_limit_auth_email_ip),
             "auth-email": RatePolicy.parse("auth-email", self.rate_limit_auth_email),
             "socketio": RatePolicy.parse("socketio", self.rate_limit_socketio),
         }

@@ -3,18 +3,20 @@
 Private routes need a valid access token, verified here from auth's JWKS (no call to auth per
 request); the verified user id is forwarded as ``X-User-Id`` and the ``Authorization`` header is
 forwarded as well, so each service verifies the token again (defence in depth). Rate limits are
-per user when authenticated and per client IP otherwise; login and register are also limited,
-much more tightly, per IP and per email.
+per user when authenticated and per client address otherwise (an IPv6 client by its /64); login
+and register are also limited per address, and their failures per (email, address) and per
+email, in a way that stops password guessing without locking the owner out (docs/gateway.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 
-from hintro_gateway.clientip import client_ip
+from hintro_gateway.clientip import address_key, client_ip
 from hintro_gateway.config import GatewaySettings, IPNetwork, RatePolicy
 from hintro_gateway.metrics import RATE_LIMITED
 from hintro_gateway.proxy import Proxy
@@ -58,6 +60,16 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class SignInGuard:
+    """What a login or register is charged beyond the per-address limits."""
+
+    failure_limits: tuple[Limit, ...]
+    """Buckets that count failed attempts: charged up front, given back on success."""
+    known_key: str
+    """Marks the address as one the account signs in from."""
+
+
 class Gateway:
     """The per-request pipeline, with the resources it uses."""
 
@@ -69,7 +81,9 @@ class Gateway:
         policies = settings.rate_policies
         self._default: RatePolicy = policies["default"]
         self._auth_ip: RatePolicy = policies["auth-ip"]
+        self._auth_email_ip: RatePolicy = policies["auth-email-ip"]
         self._auth_email: RatePolicy = policies["auth-email"]
+        self._known_seconds = settings.rate_limit_known_address_days * 86_400
         self._socketio: RatePolicy = policies["socketio"]
         self._ws_max = settings.ws_max_message_bytes
 
@@ -90,7 +104,7 @@ class Gateway:
 
     async def route(self, request: web.Request, route: Route) -> web.StreamResponse:
         """Authenticate (private routes), rate-limit and forward one API request."""
-        ip = client_ip(request, self._trusted)
+        ip = address_key(client_ip(request, self._trusted))
         claims: Claims | None = None
         if not route.public:
             try:
@@ -105,21 +119,55 @@ class Gateway:
             else Limit(self._default, f"default:ip:{ip}")
         ]
         body: bytes | None = None
+        guard: SignInGuard | None = None
         if route.read_email:
             # Small JSON (bounded by the body limit: 413 past it); forwarded as read.
             body = await request.read()
             limits.append(Limit(self._auth_ip, f"auth-ip:{ip}"))
             email = email_of(body)
-            if email is not None:
-                limits.append(Limit(self._auth_email, f"auth-email:{_email_key(email)}"))
+            if email is not None and self._enabled:
+                guard = await self._sign_in_guard(email, ip)
+                limits += guard.failure_limits
         await self.limit(request, limits)
-        return await self.proxy.forward(
-            request, route.service, user_id=claims.sub if claims is not None else None, body=body
-        )
+        user_id = claims.sub if claims is not None else None
+        if guard is None:
+            return await self.proxy.forward(
+                request, route.service, user_id=user_id, body=body, slow=route.slow
+            )
+        try:
+            response = await self.proxy.forward(
+                request, route.service, user_id=user_id, body=body, slow=route.slow
+            )
+        except Problem as problem:
+            if problem.status == 503:
+                await self.limiter.refund(guard.failure_limits)  # nothing was tried
+            raise
+        await self._settle(guard, response.status)
+        return response
+
+    async def _sign_in_guard(self, email: str, ip: str) -> SignInGuard:
+        """The failure buckets of a login or register for ``email`` from ``ip``: per (email,
+        address) always, per email unless the account signed in from this address lately."""
+        key = _email_key(email)
+        known = f"auth-known:{key}:{ip}"
+        limits = [Limit(self._auth_email_ip, f"auth-email-ip:{key}:{ip}")]
+        if not await self.limiter.marked(known):
+            limits.append(Limit(self._auth_email, f"auth-email:{key}"))
+        return SignInGuard(tuple(limits), known)
+
+    async def _settle(self, guard: SignInGuard, status: int) -> None:
+        """The failure buckets were charged before auth answered: give the charge back unless
+        the attempt failed. A 2xx (right password, new account) also marks the address as one
+        the account signs in from; a 503 means auth refused the work without judging it."""
+        if 200 <= status < 300:
+            await self.limiter.refund(guard.failure_limits)
+            await self.limiter.mark(guard.known_key, self._known_seconds)
+        elif status == 503:
+            await self.limiter.refund(guard.failure_limits)
 
     async def socketio(self, request: web.Request) -> web.StreamResponse:
         """``/socket.io/``: per-IP limit, then a websocket bridge or plain proxying."""
-        ip = client_ip(request, self._trusted)
+        ip = address_key(client_ip(request, self._trusted))
         await self.limit(request, [Limit(self._socketio, f"socketio:ip:{ip}")])
         # Affinity by client address: an Engine.IO polling session lives in one replica.
         if is_websocket_upgrade(request):
@@ -130,7 +178,7 @@ class Gateway:
 
     async def anonymous(self, request: web.Request) -> None:
         """The per-IP default limit, for the gateway's own public routes."""
-        ip = client_ip(request, self._trusted)
+        ip = address_key(client_ip(request, self._trusted))
         await self.limit(request, [Limit(self._default, f"default:ip:{ip}")])
 
 

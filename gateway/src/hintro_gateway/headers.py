@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from hintro_shared.http import REQUEST_ID_HEADER, USER_ID_HEADER
+from hintro_shared.http import REQUEST_ID_HEADER, USER_ID_HEADER, accepts_gzip
 
 HOP_BY_HOP = frozenset(
     {
@@ -72,6 +72,7 @@ def upstream_request_headers(
     websocket: bool = False,
 ) -> CIMultiDict[str]:
     """The headers sent to a service for one client request."""
+    accept_encoding = ", ".join(incoming.getall("Accept-Encoding", []))
     drop = (_WEBSOCKET_REQUEST_DROP if websocket else _REQUEST_DROP) | _connection_listed(incoming)
     headers: CIMultiDict[str] = CIMultiDict(
         (name, value) for name, value in incoming.items() if name.lower() not in drop
@@ -83,8 +84,9 @@ def upstream_request_headers(
     headers["X-Forwarded-Proto"] = proto
     if host:
         headers["X-Forwarded-Host"] = host
-    # The gateway compresses for the client once; services need not spend CPU on it.
-    headers["Accept-Encoding"] = "identity"
+    # The gateway compresses for the client; a service sends gzip only where it keeps a body
+    # compressed already (a board's tasks), and the gateway passes such a body through.
+    headers["Accept-Encoding"] = "gzip" if accepts_gzip(accept_encoding) else "identity"
     if content_length is not None:
         headers["Content-Length"] = str(content_length)
     return headers
@@ -96,25 +98,6 @@ def client_response_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]
     return CIMultiDict(
         (name, value) for name, value in upstream.items() if name.lower() not in drop
     )
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """True when ``Accept-Encoding`` allows gzip (explicitly or by ``*``) with a q above 0."""
-    for item in accept_encoding.lower().split(","):
-        coding, _, params = item.strip().partition(";")
-        if coding.strip() not in ("gzip", "*"):
-            continue
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            return True
-    return False
 
 
 def is_json(content_type: str) -> bool:

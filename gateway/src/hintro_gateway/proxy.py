@@ -69,6 +69,16 @@ def make_websocket_session(settings: GatewaySettings) -> aiohttp.ClientSession:
     return _session(settings, aiohttp.TCPConnector(limit=0, ttl_dns_cache=60))
 
 
+def origin_target(request: web.Request) -> str:
+    """The request's path and query as sent to a service. Only origin-form (``/path?query``)
+    is accepted: the gateway is no forward proxy, and an absolute-form target
+    (``GET http://x/api/...``) would otherwise be glued to the service's URL."""
+    target = request.raw_path
+    if not target.startswith("/") or target.startswith("//"):
+        raise Problem(400, "The request target must be a path, not an absolute URL.")
+    return target
+
+
 async def _body_chunks(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
     async for chunk in content.iter_chunked(_CHUNK):
         yield chunk
@@ -128,9 +138,12 @@ class Proxy:
         user_id: str | None,
         body: bytes | None = None,
         affinity: str | None = None,
+        slow: bool = False,
     ) -> web.StreamResponse:
         """Send ``request`` to ``service`` and relay its answer (``body``: already read;
-        ``affinity``: keep requests with the same value on the same replica)."""
+        ``affinity``: keep requests with the same value on the same replica; ``slow``: its
+        timeouts do not count towards the circuit breaker)."""
+        target = origin_target(request)
         data: bytes | AsyncIterator[bytes] | None = body
         content_length = len(body) if body is not None else None
         if body is None and request.body_exists:
@@ -148,7 +161,7 @@ class Proxy:
         refused: list[Upstream] = []
         while True:
             upstream = pool.pick(affinity, refused)
-            url = URL(upstream.base_url + request.raw_path, encoded=True)
+            url = URL(upstream.base_url + target, encoded=True)
             started = time.perf_counter()
             try:
                 response = await self.session.request(
@@ -163,7 +176,7 @@ class Proxy:
                 if len(refused) >= len(pool.replicas):
                     raise problem from None
             except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                raise transport_problem(upstream, exc) from None
+                raise transport_problem(upstream, exc, slow=slow) from None
         UPSTREAM_LATENCY.labels(service).observe(time.perf_counter() - started)
         UPSTREAM_REQUESTS.labels(service, str(response.status)).inc()
         upstream.breaker.success()

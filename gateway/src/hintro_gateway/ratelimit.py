@@ -67,6 +67,22 @@ end
 return out
 """
 
+# Gives back one request's charge (KEYS[i], ARGV[i]: its emission interval in us): the charge of
+# a login that turned out to succeed, on a bucket that counts failures only.
+REFUND_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now) - tonumber(ARGV[i])
+  if tat <= now then
+    redis.call('DEL', KEYS[i])
+  else
+    redis.call('SET', KEYS[i], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
+  end
+end
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -127,6 +143,7 @@ class LocalLimiter:
 
     def __init__(self, max_keys: int = 100_000) -> None:
         self._tats: dict[str, int] = {}
+        self._marks: dict[str, float] = {}
         self._max_keys = max_keys
 
     def check(self, limits: Sequence[Limit], now_us: int | None = None) -> Decision:
@@ -151,6 +168,16 @@ class LocalLimiter:
             self._prune(now)
         return _decision(limits, allowed, max(retry, 0), raw)
 
+    def refund(self, limits: Sequence[Limit], now_us: int | None = None) -> None:
+        """Give back one charge on each limit."""
+        now = time.time_ns() // 1000 if now_us is None else now_us
+        for limit in limits:
+            tat = self._tats.get(limit.key, now) - limit.interval_us
+            if tat <= now:
+                self._tats.pop(limit.key, None)
+            else:
+                self._tats[limit.key] = tat
+
     def _prune(self, now: int) -> None:
         # A key whose TAT has passed is indistinguishable from a fresh one: forget it.
         self._tats = {key: tat for key, tat in self._tats.items() if tat > now}
@@ -162,6 +189,20 @@ class LocalLimiter:
     def clear(self) -> None:
         """Forget every key (Redis is authoritative again)."""
         self._tats.clear()
+        self._marks.clear()
+
+    def mark(self, key: str, ttl_seconds: float) -> None:
+        """Remember ``key`` for ``ttl_seconds``."""
+        if len(self._marks) >= self._max_keys:
+            now = time.monotonic()
+            self._marks = {k: until for k, until in self._marks.items() if until > now}
+            if len(self._marks) >= self._max_keys:
+                self._marks.pop(next(iter(self._marks)))
+        self._marks[key] = time.monotonic() + ttl_seconds
+
+    def marked(self, key: str) -> bool:
+        """Whether ``key`` was remembered and has not expired."""
+        return self._marks.get(key, 0.0) > time.monotonic()
 
 
 class RateLimiterDegraded(Exception):
@@ -183,6 +224,7 @@ class RateLimiter:
         self._client = client
         self._batch = batch
         self._script = client.register_script(GCRA_LUA)
+        self._refund_script = client.register_script(REFUND_LUA)
         # Checks that arrive in the same event-loop turn share one pipelined round trip (see
         # _eval): under load that is one Redis call for many requests, each still charged.
         self._pending: list[tuple[list[str], list[int], asyncio.Future[list[int]]]] = []
@@ -209,6 +251,41 @@ class RateLimiter:
             else:
                 return _decision(limits, bool(raw[0]), int(raw[1]), [int(x) for x in raw[2:]])
         return self._local.check(limits)
+
+    async def refund(self, limits: Sequence[Limit]) -> None:
+        """Give back one charge on each of ``limits`` (a request they should not have counted)."""
+        if not limits:
+            return
+        if not self.local_mode:
+            keys = [self._prefix + limit.key for limit in limits]
+            try:
+                await self._refund_script(keys=keys, args=[limit.interval_us for limit in limits])
+            except (redis.exceptions.RedisError, OSError) as exc:
+                self._enter_local_mode(exc)
+            else:
+                return
+        self._local.refund(limits)
+
+    async def mark(self, key: str, ttl_seconds: float) -> None:
+        """Remember ``key`` for ``ttl_seconds`` (e.g. an address an account signed in from)."""
+        if not self.local_mode:
+            try:
+                ttl_ms = max(1, round(ttl_seconds * 1000))
+                await self._client.set(self._prefix + key, b"1", px=ttl_ms)
+            except (redis.exceptions.RedisError, OSError) as exc:
+                self._enter_local_mode(exc)
+            else:
+                return
+        self._local.mark(key, ttl_seconds)
+
+    async def marked(self, key: str) -> bool:
+        """Whether ``key`` is remembered (see :meth:`mark`)."""
+        if not self.local_mode:
+            try:
+                return bool(await self._client.exists(self._prefix + key))
+            except (redis.exceptions.RedisError, OSError) as exc:
+                self._enter_local_mode(exc)
+        return self._local.marked(key)
 
     async def _eval(self, keys: list[str], args: list[int]) -> list[int]:
         """Run the GCRA script for one request, batched with the others of this loop turn."""

@@ -28,12 +28,16 @@ class Route:
     public: bool = False
     read_email: bool = False
     """Login and register: the gateway reads the body's email for the per-email rate limit."""
+    slow: bool = False
+    """Deliberately expensive (password hashing): its timeouts say the route is busy, not that
+    the service is down, so they do not count towards the service's circuit breaker, and a
+    login flood cannot open the circuit for the service's cheap routes (refresh, me, JWKS)."""
 
 
 ROUTES: tuple[Route, ...] = (
     # auth
-    Route("POST", "/api/auth/register", AUTH, public=True, read_email=True),
-    Route("POST", "/api/auth/login", AUTH, public=True, read_email=True),
+    Route("POST", "/api/auth/register", AUTH, public=True, read_email=True, slow=True),
+    Route("POST", "/api/auth/login", AUTH, public=True, read_email=True, slow=True),
     Route("POST", "/api/auth/refresh", AUTH, public=True),
     Route("POST", "/api/auth/logout", AUTH, public=True),
     Route("GET", "/api/auth/me", AUTH),

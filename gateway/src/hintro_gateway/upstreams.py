@@ -91,9 +91,11 @@ def unavailable(pool: UpstreamPool) -> Problem:
     )
 
 
-def transport_problem(upstream: Upstream, exc: BaseException) -> Problem:
-    """502 or 504 for a failed exchange with a replica, counted against its breaker."""
-    upstream.breaker.failure()
+def transport_problem(upstream: Upstream, exc: BaseException, *, slow: bool = False) -> Problem:
+    """502 or 504 for a failed exchange with a replica, counted against its breaker, except a
+    timeout of a ``slow`` route (see :attr:`hintro_gateway.routing.Route.slow`)."""
+    if not (slow and isinstance(exc, TimeoutError)):
+        upstream.breaker.failure()
     if isinstance(exc, TimeoutError):
         UPSTREAM_REQUESTS.labels(upstream.name, "timeout").inc()
         return Problem(504, f"The {upstream.name} service did not answer in time.")

@@ -19,7 +19,7 @@ from aiohttp import web
 from yarl import URL
 
 from hintro_gateway.metrics import UPSTREAM_REQUESTS, WEBSOCKETS_OPEN
-from hintro_gateway.proxy import Proxy
+from hintro_gateway.proxy import Proxy, origin_target
 from hintro_gateway.routing import SOCKETIO_SERVICE
 from hintro_gateway.upstreams import transport_problem
 from hintro_shared.problems import Problem
@@ -69,12 +69,13 @@ async def bridge_websocket(
     request: web.Request, proxy: Proxy, *, max_message_bytes: int, affinity: str | None = None
 ) -> web.StreamResponse:
     """Bridge the client's websocket to the realtime service's."""
+    target = origin_target(request)
     upstream = proxy.pools[SOCKETIO_SERVICE].pick(affinity)
     headers = proxy.forward_headers(request, user_id=None, content_length=None, websocket=True)
     protocols = tuple(
         p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()
     )
-    url = URL(upstream.base_url + request.raw_path, encoded=True)
+    url = URL(upstream.base_url + target, encoded=True)
     try:
         server_ws = await proxy.websocket_session.ws_connect(
             url,

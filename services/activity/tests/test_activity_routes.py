@@ -30,10 +30,10 @@ async def board_with_entries(harness: Harness, count: int) -> tuple[str, FakeBoa
 async def test_pages_go_newest_first_without_repeats_or_holes(harness: Harness) -> None:
     owner, board = await board_with_entries(harness, 12)
     seen: list[int] = []
-    before: Any = None
+    cursor: Any = None
     pages = 0
     while True:
-        params = {"limit": 5, **({"before": before} if before is not None else {})}
+        params = {"limit": 5, **({"cursor": cursor} if cursor is not None else {})}
         page = await harness.activity(board.id, owner, **params)
         seen += [item["seq"] for item in page["items"]]
         pages += 1
@@ -41,8 +41,8 @@ async def test_pages_go_newest_first_without_repeats_or_holes(harness: Harness) 
             # New activity between pages does not shift the following pages.
             await harness.send(harness.board_updated(board, owner, title="Meanwhile"))
             await harness.wait_seq(board.id, 13)
-        before = page["next"]
-        if before is None:
+        cursor = page["next"]
+        if cursor is None:
             break
     assert seen == list(range(12, 0, -1))
     assert pages == 3
@@ -54,8 +54,8 @@ async def test_pages_go_newest_first_without_repeats_or_holes(harness: Harness) 
 async def test_a_full_last_page_says_there_is_no_next(harness: Harness) -> None:
     owner, board = await board_with_entries(harness, 4)
     page = await harness.activity(board.id, owner, limit=2)
-    assert page["next"] == 3
-    last = await harness.activity(board.id, owner, limit=2, before=3)
+    assert isinstance(page["next"], str)  # opaque, like every other cursor
+    last = await harness.activity(board.id, owner, limit=2, cursor=page["next"])
     assert [item["seq"] for item in last["items"]] == [2, 1]
     assert last["next"] is None
 
@@ -66,11 +66,12 @@ async def test_a_full_last_page_says_there_is_no_next(harness: Harness) -> None:
         {"limit": 0},
         {"limit": 101},
         {"limit": "many"},
-        {"before": 0},
+        {"before": 3},
         {"cursor": "x"},
+        {"cursor": "eyJzIjowfQ"},
         {"afterSeq": -1},
         {"afterSeq": 1, "limit": 501},
-        {"afterSeq": 1, "before": 5},
+        {"afterSeq": 1, "cursor": "eyJzIjozfQ"},
     ],
 )
 async def test_query_out_of_bounds_is_422(harness: Harness, params: dict[str, Any]) -> None:
@@ -78,6 +79,22 @@ async def test_query_out_of_bounds_is_422(harness: Harness, params: dict[str, An
     status, body = await harness.get(f"/api/boards/{board.id}/activity", owner, **params)
     assert status == 422
     assert body["errors"]
+
+
+async def test_history_pages_carry_an_etag_that_follows_new_entries(harness: Harness) -> None:
+    owner, board = await board_with_entries(harness, 2)
+    path = f"/api/boards/{board.id}/activity"
+    async with harness.client.get(path, headers=harness.auth(owner)) as first:
+        etag = first.headers["ETag"]
+    headers = harness.auth(owner, **{"If-None-Match": etag})
+    async with harness.client.get(path, headers=headers) as again:
+        assert (again.status, again.headers["ETag"]) == (304, etag)
+    await harness.send(harness.board_updated(board, owner, title="New"))
+    await harness.wait_seq(board.id, 3)
+    async with harness.client.get(path, headers=headers) as changed:
+        assert changed.status == 200
+        assert changed.headers["ETag"] != etag
+        assert (await changed.json())["items"][0]["seq"] == 3
 
 
 async def test_the_largest_pages_are_allowed(harness: Harness) -> None:

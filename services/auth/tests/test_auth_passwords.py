@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import argon2
 import pytest
 
-from hintro_auth.passwords import Argon2Passwords
+from hintro_auth.passwords import Argon2Passwords, PasswordWorkBusy
 
 
 @pytest.fixture
@@ -96,3 +96,49 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
         passwords.close()
     # A ~100 ms hash on the loop would have allowed a single tick.
     assert ticks > 3
+
+
+class BlockingHasher:
+    """Wraps argon2's hasher; ``verify`` holds its thread until released, so a test decides
+    when the hashing slot frees up."""
+
+    def __init__(self, real: argon2.PasswordHasher) -> None:
+        self._real = real
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def hash(self, password: str) -> str:
+        return self._real.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.entered.set()
+        self.release.wait(10)
+        return self._real.verify(password_hash, password)
+
+    def check_needs_rehash(self, password_hash: str) -> bool:
+        return self._real.check_needs_rehash(password_hash)
+
+
+async def test_past_the_queue_limit_hashing_is_refused_at_once_with_503() -> None:
+    passwords = Argon2Passwords("CHEAPEST", concurrency=1, queue_limit=1)
+    await passwords.start()
+    stored = await passwords.hash("pw")
+    blocking = BlockingHasher(passwords._hasher)
+    passwords._hasher = blocking  # type: ignore[assignment]
+    try:
+        running = asyncio.create_task(passwords.verify(stored, "pw"))
+        queued = asyncio.create_task(passwords.verify(stored, "pw"))
+        await asyncio.to_thread(blocking.entered.wait, 5)
+        started = time.perf_counter()
+        with pytest.raises(PasswordWorkBusy) as refused:
+            await passwords.verify(stored, "pw")
+        assert time.perf_counter() - started < 0.5  # refused, not queued
+        assert refused.value.status == 503
+        assert refused.value.headers["Retry-After"] == "1"
+        blocking.release.set()
+        assert await running
+        assert await queued  # the one that fitted in the queue still ran
+        assert await passwords.verify(stored, "pw")  # the queue drained: accepted again
+    finally:
+        blocking.release.set()
+        passwords.close()

@@ -36,10 +36,40 @@ async def test_get_board_returns_board_with_lists_and_etag(board: Any) -> None:
     created = await board.create_board(owner)
     response = await board.client.get(f"/api/boards/{created['id']}", headers=board.auth(owner))
     assert response.status == 200
-    assert response.headers["ETag"] == '"1"'
+    # The version (what If-Match compares) and a digest of the body (lists included).
+    assert response.headers["ETag"].startswith('"1.')
     body = await response.json()
     assert body == {**created, "lists": []}
     BoardWithListsOut.model_validate(body)
+
+
+async def test_board_etag_follows_list_changes_and_answers_304(board: Any) -> None:
+    owner = new_user()
+    created = await board.create_board(owner)
+    path = f"/api/boards/{created['id']}"
+    first = await board.client.get(path, headers=board.auth(owner))
+    etag = first.headers["ETag"]
+    again = await board.client.get(path, headers=board.auth(owner, **{"If-None-Match": etag}))
+    assert (again.status, again.headers["ETag"], await again.read()) == (304, etag, b"")
+    made = await board.client.post(
+        f"{path}/lists", json={"title": "Todo"}, headers=board.auth(owner)
+    )
+    assert made.status == 201
+    after = await board.client.get(path, headers=board.auth(owner, **{"If-None-Match": etag}))
+    assert after.status == 200
+    assert after.headers["ETag"] != etag
+    assert [item["title"] for item in (await after.json())["lists"]] == ["Todo"]
+    # The board's own version did not move; If-Match still takes the new ETag.
+    assert after.headers["ETag"].startswith('"1.')
+    patched = await board.client.patch(
+        path, json={"title": "T"}, headers=board.auth(owner, **{"If-Match": after.headers["ETag"]})
+    )
+    assert patched.status == 200
+    # A non-member learns nothing, not even 304.
+    stranger = await board.client.get(
+        path, headers=board.auth(new_user(), **{"If-None-Match": after.headers["ETag"]})
+    )
+    assert stranger.status == 404
 
 
 async def test_request_without_token_is_401(board: Any) -> None:

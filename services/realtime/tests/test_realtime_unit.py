@@ -8,7 +8,7 @@ import pytest
 
 from hintro_realtime.domain import Gate, Push, Reorder, board_of_room, board_room
 from hintro_realtime.pusher import Incoming, Pusher
-from hintro_realtime.schemas import ActivityEntry, ReplayPage
+from hintro_realtime.schemas import ActivityEntry, PushOut, ReplayPage
 from hintro_realtime.service import _replayable
 from hintro_shared.timeutil import rfc3339
 
@@ -248,3 +248,26 @@ def test_a_contiguous_page_is_replayed_and_anything_else_resyncs() -> None:
     assert _replayable(ReplayPage(items=[entry(3)], next=3, seq=9), 2) is None  # too many
     assert _replayable(ReplayPage(items=[], seq=2), 5) is None  # ahead of the board
     assert _replayable(ReplayPage(items=[], seq=2), 2) == []
+
+
+def test_the_push_payload_is_what_the_protocol_document_says() -> None:
+    push = Push(
+        id="e1",
+        type="task.created",
+        board_id="b1",
+        seq=3,
+        actor_id=None,
+        occurred_at="2026-12-05T16:52:21.123Z",
+        data={"taskId": "t1"},
+    )
+    assert PushOut.model_validate(push.payload()).model_dump(by_alias=True) == push.payload()
+    deleted = Push(
+        id="e2",
+        type="board.deleted",
+        board_id="b1",
+        seq=None,
+        actor_id="u1",
+        occurred_at="2026-12-05T16:52:21.123Z",
+        data={"boardId": "b1", "version": 4, "title": "Gone"},
+    )
+    assert PushOut.model_validate(deleted.payload()).model_dump(by_alias=True) == deleted.payload()

@@ -13,6 +13,7 @@ repositories depend on, including the nx-27017 0.8.1 quirks they are written aro
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ from hintro_task.domain import (
     PositionTaken,
     Task,
     created_event,
+    deleted_event,
     moved_event,
 )
 from hintro_task.repository import TaskRepository
@@ -175,19 +177,25 @@ async def test_neighbour_queries_and_pages(repo: TaskRepository) -> None:
     assert [t.position for t in await repo.page("LN", "a1", 5)] == ["a3", "a5"]
 
 
-async def test_purge_touches_only_its_list_and_hides_tombstones(
+async def test_cascade_scans_touch_only_their_list_and_drained_tombstones_go(
     repo: TaskRepository, db: Db
 ) -> None:
     for list_id in ("LP", "LP", "LQ"):
         item = task(unique("t"), list_id, unique("a"))
         await repo.insert(item, created_event(item), CTX)
-    assert await repo.purge_list("LP") == 2
-    assert await repo.purge_list("LP") == 0
+    doomed = await repo.live_of_list("LP")
+    assert len(doomed) == 2
+    for item in doomed:
+        gone = replace(item, version=item.version + 1)
+        assert await repo.delete(gone, item.version, deleted_event(gone), CTX)
+    assert await repo.live_of_list("LP") == []
+    assert [t.list_id for t in await repo.live_of_board("b-LQ")] == ["LQ"]
     # Tombstones stay while their events are pending, but no reader sees them.
+    assert await repo.drop_drained(list_id="LP") == 0
     assert await db["tasks"].count_documents({"listId": "LP", **LIVE}) == 0
     assert await db["tasks"].count_documents({"listId": "LQ", **LIVE}) == 1
     await db["tasks"].update_many({"listId": "LP"}, {"$set": {"outboxPending": 0}})
-    assert await repo.purge_list("LP") == 0
+    assert await repo.drop_drained(list_id="LP") == 2
     assert await db["tasks"].count_documents({"listId": "LP"}) == 0
 
 

@@ -38,6 +38,13 @@ async def test_board_deleted_removes_its_tasks(harness: Harness) -> None:
     await wait_for(gone, within=5, what="tasks of the deleted board to go")
     status, _ = await harness.request("GET", f"/api/boards/{board.id}/tasks", board.owner)
     assert status == 404
+
+    async def announced() -> bool:
+        events = await harness.events()
+        return sum(e.type == "task.deleted" and e.board_id == board.id for e in events) == 3
+
+    # Each of the three tasks announces its deletion.
+    await wait_for(announced, within=5, what="a task.deleted per task of the board")
     status, _ = await harness.request("GET", f"/api/tasks/{survivor['id']}", kept.owner)
     assert status == 200
     # A redelivered deletion changes nothing and fails nothing.
@@ -61,6 +68,12 @@ async def test_list_deleted_removes_its_tasks_only(harness: Harness) -> None:
     for task in doomed:
         status, _ = await harness.request("GET", f"/api/tasks/{task['id']}", board.owner)
         assert status == 404
+        # Each cascaded task announces its deletion, as the list's deleter.
+        created, deleted = await harness.wait_events(task["id"], 2)
+        assert (created.type, deleted.type) == ("task.created", "task.deleted")
+        assert deleted.data["listId"] == gone_list.id
+        assert deleted.actor_id == "someone"
+        assert deleted.data["version"] == task["version"] + 1
     status, _ = await harness.request("GET", f"/api/tasks/{other['id']}", board.owner)
     assert status == 200
     status, _ = await harness.request(

@@ -226,5 +226,12 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
     assert create["additionalProperties"] is False
     assert {"listId", "assigneeIds", "dueDate", "afterId"} <= set(create["properties"])
     listing = doc["paths"]["/api/boards/{boardId}/tasks"]["get"]
-    assert {p["name"] for p in listing["parameters"]} == {"boardId", "listId", "limit", "cursor"}
+    assert {p["name"] for p in listing["parameters"]} == {
+        "boardId",
+        "listId",
+        "limit",
+        "cursor",
+        "all",
+        "If-None-Match",
+    }
     assert "dueDate" in doc["components"]["schemas"]["TaskOut"]["properties"]

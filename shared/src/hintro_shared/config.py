@@ -60,6 +60,8 @@ class ServiceSettings(BaseSettings):
     auth_url: str = "http://127.0.0.1:8001"
     jwt_issuer: str = "hintro-auth"
     jwt_audience: str = "hintro"
+    # Clock skew tolerated on access tokens' iat/exp/nbf between auth and the verifying process.
+    token_leeway_seconds: float = Field(default=5.0, ge=0, le=300)
 
     # How long start-up keeps retrying a dependency before the process gives up.
     startup_timeout_seconds: float = Field(default=60.0, gt=0)

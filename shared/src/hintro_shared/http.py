@@ -33,7 +33,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 USER_ID_HEADER = "X-User-Id"
 SOCKET_ID_HEADER = "X-Socket-Id"
 _VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _log = logging.getLogger(__name__)
 
 
@@ -70,11 +70,30 @@ def json_response(
     )
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when ``Accept-Encoding`` allows gzip (explicitly or by ``*``) with a q above 0."""
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.strip().partition(";")
+        if coding.strip() not in ("gzip", "*"):
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            return True
+    return False
+
+
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Adopt the caller's request id (or make one) for logs, events and the response header."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
     token = request_id_var.set(request_id)
     try:
         response: web.StreamResponse = await handler(request)

@@ -17,29 +17,19 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
 
+from hintro_shared.openapi_parts import (
+    GATEWAY_ERRORS,
+    HEADERS,
+    RATE_LIMIT_HEADERS,
+    RESPONSE_FOR_STATUS,
+    RESPONSES,
+    header_refs,
+)
+from hintro_shared.problems import Problem
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _PATH_PARAM = re.compile(r"{(\w+)}")
 _REF_TEMPLATE = "#/components/schemas/{model}"
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": "string"}},
-                    "msg": {"type": "string"},
-                },
-            },
-        },
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -61,7 +51,13 @@ class Operation:
     """True when no bearer token is needed."""
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = ()
-    """Request headers the operation honours, e.g. ``If-Match``."""
+    """Request headers the operation honours, e.g. ``If-Match``; ``If-None-Match`` documents a
+    ``304`` answer."""
+    response_headers: tuple[str, ...] = ()
+    """Headers of the success answer, e.g. ``ETag``, ``Location`` (documented in
+    :data:`hintro_shared.openapi_parts.HEADERS`)."""
+    examples: tuple[Any, ...] = ()
+    """Example request bodies (documented under the request body)."""
 
     @property
     def operation_id(self) -> str:
@@ -69,10 +65,43 @@ class Operation:
         return self.handler.__name__.removeprefix("handle_")
 
 
+def query_names(query: type[BaseModel] | None) -> frozenset[str]:
+    """The query parameters a route takes: its query model's fields by their public names."""
+    if query is None:
+        return frozenset()
+    return frozenset(field.alias or name for name, field in query.model_fields.items())
+
+
+def refuse_unknown_query(handler: Handler, allowed: frozenset[str]) -> Handler:
+    """``handler`` behind a check that every query parameter is one the route takes: any
+    other is ``422`` as pydantic words it (``extra_forbidden``), before the handler runs, on
+    every route alike (a typo such as ``?limt=`` must not be silently ignored)."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        unknown = sorted({name for name in request.query if name not in allowed})
+        if unknown:
+            raise Problem(
+                422,
+                "The request failed validation.",
+                errors=[
+                    {"loc": [name], "msg": "Extra inputs are not permitted",
+                     "type": "extra_forbidden"}
+                    for name in unknown
+                ],
+            )  # fmt: skip
+        return await handler(request)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
 def add_operations(app: web.Application, operations: Iterable[Operation]) -> None:
-    """Register every operation's handler on ``app``."""
+    """Register every operation's handler on ``app``, refusing unknown query parameters."""
     for op in operations:
-        app.router.add_route(op.method, op.path, op.handler)
+        app.router.add_route(
+            op.method, op.path, refuse_unknown_query(op.handler, query_names(op.query))
+        )
 
 
 def _schema(type_: Any, components: dict[str, Any]) -> dict[str, Any]:
@@ -108,17 +137,32 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
     return params
 
 
-def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+def _operation_doc(op: Operation, components: dict[str, Any], *, proxied: bool) -> dict[str, Any]:
+    """One operation. ``proxied``: forwarded by the gateway, so it may also answer 429 and the
+    gateway's upstream failures. Every ``/api`` route is rate-limited (its answers carry the
+    RateLimit headers) and refuses unknown query parameters (422)."""
+    api = op.path.startswith("/api/")
     success: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
+    headers = [*op.response_headers, *(RATE_LIMIT_HEADERS if api else ())]
+    if headers:
+        success["headers"] = header_refs(headers)
     if op.response is not None:
         success["content"] = {"application/json": {"schema": _schema(op.response, components)}}
     responses: dict[str, Any] = {str(op.status): success}
-    problem_ref = {"$ref": "#/components/responses/Problem"}
-    for status in sorted(
-        {*op.errors, *((401,) if not op.public else ()), 422 if op.request else 0}
-    ):
-        if status:
-            responses[str(status)] = problem_ref
+    if "If-None-Match" in op.headers:
+        responses["304"] = {
+            "description": "Not Modified: If-None-Match names the current ETag (no body)",
+            "headers": header_refs(["ETag", *RATE_LIMIT_HEADERS]),
+        }
+    statuses = {
+        *op.errors,
+        *((401,) if not op.public else ()),
+        *((422,) if op.request or api else ()),
+        *(GATEWAY_ERRORS if proxied else ()),
+    }
+    for status in sorted(statuses):
+        name = RESPONSE_FOR_STATUS.get(status, "Problem")
+        responses[str(status)] = {"$ref": f"#/components/responses/{name}"}
     doc: dict[str, Any] = {
         "operationId": op.operation_id,
         "summary": op.summary,
@@ -127,34 +171,44 @@ def _operation_doc(op: Operation, components: dict[str, Any]) -> dict[str, Any]:
         "responses": responses,
     }
     if op.request is not None:
-        doc["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": _schema(op.request, components)}},
-        }
+        body: dict[str, Any] = {"schema": _schema(op.request, components)}
+        if op.examples:
+            body["examples"] = {
+                f"example{index}": {"value": example}
+                for index, example in enumerate(op.examples, start=1)
+            }
+        doc["requestBody"] = {"required": True, "content": {"application/json": body}}
     doc["security"] = [] if op.public else [{"bearerAuth": []}]
     return doc
 
 
 def build_openapi(
-    operations: Iterable[Operation], *, title: str, version: str, description: str = ""
+    operations: Iterable[Operation],
+    *,
+    title: str,
+    version: str,
+    description: str = "",
+    local: Iterable[Operation] = (),
+    servers: Iterable[dict[str, str]] = (),
 ) -> dict[str, Any]:
-    """An OpenAPI 3.1 document of ``operations`` (paths sorted so the output is stable)."""
+    """An OpenAPI 3.1 document of ``operations`` (the services' routes, which the gateway
+    forwards) and ``local`` (the gateway's own), paths sorted so the output is stable."""
     components: dict[str, Any] = {}
     paths: dict[str, dict[str, Any]] = {}
-    for op in operations:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation_doc(op, components)
+    for proxied, ops in ((True, operations), (False, local)):
+        for op in ops:
+            paths.setdefault(op.path, {})[op.method.lower()] = _operation_doc(
+                op, components, proxied=proxied
+            )
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
+        "servers": list(servers),
         "paths": {path: paths[path] for path in sorted(paths)},
         "components": {
             "schemas": {name: components[name] for name in sorted(components)},
-            "responses": {
-                "Problem": {
-                    "description": "An RFC 9457 problem",
-                    "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
-                }
-            },
+            "responses": RESPONSES,
+            "headers": HEADERS,
             "securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

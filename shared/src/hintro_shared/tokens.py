@@ -336,7 +336,10 @@ def token_verifier_ctx(
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         source: KeySource = keys if keys is not None else JwksKeySource(settings.jwks_url)
         app[TOKEN_VERIFIER] = TokenVerifier(
-            source, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            source,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway=settings.token_leeway_seconds,
         )
         yield
         if keys is None and isinstance(source, JwksKeySource):

@@ -1,15 +1,17 @@
 """The committed API documents, generated from code: the gateway's OpenAPI document
-(``gateway/src/hintro_gateway/openapi.json``, served by the gateway as a file) and the AsyncAPI
-document of the events (``docs/asyncapi.json``).
+(``gateway/src/hintro_gateway/openapi.json``), the AsyncAPI document of the client Socket.IO
+protocol (``gateway/src/hintro_gateway/asyncapi.json``; both served by the gateway as files) and
+the AsyncAPI document of the events between services (``docs/asyncapi.json``).
 
-    python -m hintro_devtools openapi          # rewrite both (make openapi)
-    python -m hintro_devtools openapi --check  # exit 1 if either committed file is stale
+    python -m hintro_devtools openapi          # rewrite them all (make openapi)
+    python -m hintro_devtools openapi --check  # exit 1 if a committed file is stale
 
 The OpenAPI document comes from each service's ``routes.OPERATIONS`` (the same list its app
 registers, so it follows the pydantic schemas the handlers validate with) plus the gateway's own
 routes. It is generated here, in the dev tools, because only they may import every service: the
-gateway package depends on hintro-shared alone. The AsyncAPI document comes from the event
-catalogue (:mod:`hintro_devtools.asyncapi`).
+gateway package depends on hintro-shared alone. The Socket.IO document comes from the realtime
+service's schemas (:mod:`hintro_devtools.socketapi`), the events' from the event catalogue
+(:mod:`hintro_devtools.asyncapi`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from typing import Any
 
 import orjson
 
-from hintro_devtools import asyncapi
+from hintro_devtools import asyncapi, socketapi
 from hintro_devtools.workspace import repo_root
-from hintro_gateway.apidoc import GATEWAY_OPERATIONS, OPENAPI_FILE
+from hintro_gateway.apidoc import ASYNCAPI_FILE, GATEWAY_OPERATIONS, OPENAPI_FILE
 from hintro_gateway.routing import SERVICES
 from hintro_shared.openapi import Operation, build_openapi
 
@@ -38,6 +40,9 @@ DESCRIPTION = (
     "`RateLimit-Policy` and `RateLimit` headers; 429 adds `Retry-After`. Live updates use "
     "Socket.IO v5 at `/socket.io/` (see docs/gateway.md)."
 )
+
+
+SERVERS = [{"url": "http://127.0.0.1:8080", "description": "The gateway under `make run`"}]
 
 
 def routes_module(service: str) -> str:
@@ -58,16 +63,23 @@ def generate_openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document of every public route."""
     operations = [op for ops in service_operations().values() for op in ops]
     doc = build_openapi(
-        [*operations, *GATEWAY_OPERATIONS],
+        operations,
+        local=GATEWAY_OPERATIONS,
         title="Hintro API",
         version=metadata.version("hintro-gateway"),
         description=DESCRIPTION,
+        servers=SERVERS,
     )
     # /metrics is Prometheus text, which Operation (JSON bodies) cannot say.
     metrics = doc["paths"].get("/metrics", {}).get("get")
     if metrics is not None:
         metrics["responses"]["200"]["content"] = {"text/plain": {"schema": {"type": "string"}}}
     return doc
+
+
+def generate_socket_asyncapi() -> dict[str, Any]:
+    """The AsyncAPI 3.0 document of the client Socket.IO protocol."""
+    return socketapi.build_socket_asyncapi(version=metadata.version("hintro-gateway"))
 
 
 def render(doc: dict[str, Any]) -> bytes:
@@ -90,6 +102,10 @@ def documents(root: Path | None = None) -> list[Document]:
         Document(
             root / "gateway" / "src" / "hintro_gateway" / OPENAPI_FILE,
             render(generate_openapi()),
+        ),
+        Document(
+            root / "gateway" / "src" / "hintro_gateway" / ASYNCAPI_FILE,
+            render(generate_socket_asyncapi()),
         ),
         Document(root / "docs" / "asyncapi.json", asyncapi.render()),
     ]

@@ -21,12 +21,12 @@ _RESPONSE = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
 class HistoryQuery(BaseModel):
-    """``?limit=&before=``: the log newest first."""
+    """``?limit=&cursor=``: the log newest first (``cursor``: the previous page's ``next``)."""
 
     model_config = _QUERY
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    before: int | None = Field(default=None, ge=1)
+    cursor: str | None = Field(default=None, max_length=512)
 
 
 class ReplayQuery(BaseModel):
@@ -49,16 +49,16 @@ class ActivityQuery(BaseModel):
         description=f"Entries per page: 1..{MAX_LIMIT}, default {DEFAULT_LIMIT}; with afterSeq "
         f"0..{REPLAY_MAX_LIMIT}, default {REPLAY_DEFAULT_LIMIT} (0: only the board's seq).",
     )
-    before: int | None = Field(
+    cursor: str | None = Field(
         default=None,
-        ge=1,
-        description="Only entries with a smaller seq (the previous page's `next`).",
+        max_length=512,
+        description="The previous page's `next` (opaque): the entries older than that page.",
     )
     after_seq: int | None = Field(
         default=None,
         ge=0,
         description="Replay: entries with a greater seq, ascending and contiguous "
-        "(not with `before`).",
+        "(not with `cursor`).",
     )
 
 
@@ -102,7 +102,9 @@ class ActivityPage(BaseModel):
     model_config = _RESPONSE
 
     items: list[EntryOut]
-    next: int | None = Field(description="`before` of the next (older) page; null at the end.")
+    next: str | None = Field(
+        description="The `cursor` of the next (older) page (opaque); null at the end."
+    )
 
 
 class ActivityReplay(BaseModel):

@@ -46,7 +46,10 @@ def _keys_ctx(settings: AuthSettings) -> Ctx:
         app[JWKS_CACHE_CONTROL] = f"public, max-age={settings.jwks_max_age_seconds}"
         # Auth checks its own bearer tokens with its own public keys: no HTTP round trip.
         app[TOKEN_VERIFIER] = TokenVerifier(
-            StaticKeySource(jwks), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            StaticKeySource(jwks),
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            leeway=settings.token_leeway_seconds,
         )
         yield
 
@@ -106,7 +109,9 @@ def create_app(settings: AuthSettings) -> web.Application:
     app = create_base_app(settings)
     app[AUTH_SETTINGS] = settings
     app[PASSWORDS] = Argon2Passwords(
-        settings.password_hash_profile, settings.password_hash_concurrency
+        settings.password_hash_profile,
+        settings.password_hash_concurrency,
+        settings.password_hash_queue_limit,
     )
     app.cleanup_ctx.extend(
         [

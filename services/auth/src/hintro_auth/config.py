@@ -38,6 +38,9 @@ class AuthSettings(ServiceSettings):
     # argon2id with the low-memory profile takes 64 MiB per hash: this bounds the hashes running
     # at once (memory) and the threads they run on; further logins queue.
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+    # Hashes that may wait for a slot; past it, a login or register is refused at once with 503
+    # and Retry-After (a flood fails fast instead of queueing past its callers' timeouts).
+    password_hash_queue_limit: int = Field(default=32, ge=0)
 
     @model_validator(mode="after")
     def _refuse_weak_settings_in_production(self) -> AuthSettings:

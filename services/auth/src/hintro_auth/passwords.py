@@ -3,7 +3,9 @@
 Each low-memory-profile hash takes 64 MiB and tens of milliseconds of CPU. Hashes run on a
 dedicated thread pool (argon2-cffi releases the GIL), at most ``concurrency`` at once: extra
 logins wait their turn on a semaphore instead of exhausting memory, and while they wait the
-event loop keeps serving everything else.
+event loop keeps serving everything else. At most ``queue_limit`` wait: beyond that a login
+flood gets a fast ``503`` with ``Retry-After`` instead of joining a queue that would outlast
+its callers' timeouts.
 """
 
 from __future__ import annotations
@@ -17,16 +19,33 @@ from typing import TypeVar
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hintro_shared.problems import Problem
+
 T = TypeVar("T")
+
+
+class PasswordWorkBusy(Problem):
+    """503: every hashing slot is busy and the queue in front of them is full."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            503,
+            "Too many sign-ins are being checked right now; retry shortly.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class Argon2Passwords:
     """Hashes and verifies passwords with argon2id at one of argon2-cffi's named profiles."""
 
-    def __init__(self, profile: str = "RFC_9106_LOW_MEMORY", concurrency: int = 2) -> None:
+    def __init__(
+        self, profile: str = "RFC_9106_LOW_MEMORY", concurrency: int = 2, queue_limit: int = 32
+    ) -> None:
         parameters = getattr(argon2.profiles, profile)
         self._hasher = argon2.PasswordHasher.from_parameters(parameters)
         self._concurrency = concurrency
+        self._queue_limit = queue_limit
+        self._waiting = 0
         self._semaphore: asyncio.Semaphore | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._dummy_hash: str | None = None
@@ -48,8 +67,20 @@ class Argon2Passwords:
     async def _run(self, fn: Callable[..., T], *args: str) -> T:
         if self._semaphore is None or self._executor is None:
             raise RuntimeError("Argon2Passwords.start() was not awaited")
-        async with self._semaphore:
+        if self._semaphore.locked():
+            if self._waiting >= self._queue_limit:
+                raise PasswordWorkBusy(retry_after=1)
+            self._waiting += 1
+            try:
+                await self._semaphore.acquire()
+            finally:
+                self._waiting -= 1
+        else:
+            await self._semaphore.acquire()
+        try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        finally:
+            self._semaphore.release()
 
     async def hash(self, password: str) -> str:
         """An encoded argon2id hash (parameters and salt included) of ``password``."""

@@ -1,45 +1,26 @@
-"""The board read cache in Redis: generation-keyed, race-free, and optional.
+"""The board read cache: the member-independent board body (what every member sees) per board,
+in the shared generation-keyed Redis cache (:mod:`hintro_shared.readcache`: race-free
+invalidation, optional Redis, ``BOARD_CACHE_TTL_SECONDS`` bounding what a lost invalidation can
+leave behind).
 
-Each board has a generation counter ``<prefix>{<boardId>}:gen``. A reader fetches the counter
-and the body stored under it in one round trip (a Lua script); on a miss it reads MongoDB and
-stores the body under the generation it saw *before* the database read. A writer bumps the
-counter (``INCR``) after its database write and before answering. So a slow reader that read
-the database before a write can only store its stale body under an old generation that nobody
-reads any more, and a client that reads after its own write returned always misses the old
-entries: no stale read after one's own write.
-
-The cached value is the member-independent board body (what every member sees), preceded by a
-small header line with the roles and version, so a hit checks membership without parsing the
-body and answers with the stored bytes as they are.
-
-Redis is optional: every Redis error is caught here, logged once per up/down transition, and
-turns into a miss (reads go to MongoDB). A write whose ``INCR`` fails is remembered and the
-bump retried before this process trusts the cache again. What remains: while Redis is
-unreachable from a writer but keeps its data, *another* replica may serve the pre-write body
-until the entry's TTL (``BOARD_CACHE_TTL_SECONDS``) expires or the writer's retry lands.
+The cached value is the body preceded by a small header line with the roles, the version and
+the ETag, so a hit checks membership without parsing the body and answers with the stored
+bytes as they are. The ETag is ``"<version>.<digest of the body>"``: it changes whenever any
+byte of the body does (a list created, renamed, moved or deleted changes the body, not the
+board's version), and ``If-Match`` still reads the version in front of the dot.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-import redis.exceptions
 
 from hintro_shared import jsonutil
-
-_log = logging.getLogger(__name__)
-
-# KEYS[1] = generation key; ARGV[1] = body key prefix. Returns {generation, body or false}.
-_READ_SCRIPT = """
-local g = redis.call('GET', KEYS[1])
-if not g then g = '0' end
-return {g, redis.call('GET', ARGV[1] .. g)}
-"""
-_REDIS_ERRORS = (redis.exceptions.RedisError, OSError, TimeoutError)
+from hintro_shared.readcache import Lookup as _Lookup
+from hintro_shared.readcache import ReadCache
+from hintro_shared.versioning import content_digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,36 +29,36 @@ class CachedBoard:
 
     roles: dict[str, str]
     version: int
+    etag: str
     body: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class Lookup:
-    """The result of a read: a hit, or the generation to store a fresh body under (``None``
-    when Redis is unavailable and nothing should be stored)."""
-
-    hit: CachedBoard | None
-    generation: str | None
+Lookup = _Lookup[CachedBoard]
 
 
-_UNAVAILABLE = Lookup(hit=None, generation=None)
+def board_etag(version: int, body: bytes) -> str:
+    """The ETag of ``GET /api/boards/{boardId}``: version and digest of the body."""
+    return f'"{version}.{content_digest(body)}"'
 
 
 def encode_entry(roles: dict[str, str], version: int, body: bytes) -> bytes:
-    """Header line (roles, version) + newline + body; the body is compact JSON, so it never
-    contains a raw newline."""
-    return jsonutil.dumps_bytes({"roles": roles, "version": version}) + b"\n" + body
+    """Header line (roles, version, ETag) + newline + body; the body is compact JSON, so it
+    never contains a raw newline. The ETag is computed here, once per stored body."""
+    header = {"roles": roles, "version": version, "etag": board_etag(version, body)}
+    return jsonutil.dumps_bytes(header) + b"\n" + body
 
 
 def decode_entry(value: bytes) -> CachedBoard:
     """Inverse of :func:`encode_entry`."""
     header, _, body = value.partition(b"\n")
     meta: dict[str, Any] = jsonutil.loads(header)
-    return CachedBoard(roles=meta["roles"], version=int(meta["version"]), body=body)
+    return CachedBoard(
+        roles=meta["roles"], version=int(meta["version"]), etag=str(meta["etag"]), body=body
+    )
 
 
-class BoardCache:
-    """Generation-keyed board bodies in Redis, degrading to "always miss" without Redis."""
+class BoardCache(ReadCache[CachedBoard]):
+    """Board bodies by board id (``BOARD_CACHE_*`` settings)."""
 
     def __init__(
         self,
@@ -88,105 +69,12 @@ class BoardCache:
         generation_ttl_seconds: int,
         retry_seconds: float = 1.0,
     ) -> None:
-        self._client = client
-        self._prefix = prefix
-        self._ttl = ttl_seconds
-        self._generation_ttl = generation_ttl_seconds
-        self._retry_seconds = retry_seconds
-        self._script = client.register_script(_READ_SCRIPT) if client is not None else None
-        self._down_until = 0.0
-        self._down = False
-        # Boards whose invalidation did not reach Redis; bumped before the cache is used again.
-        self._pending: set[str] = set()
-
-    def _generation_key(self, board_id: str) -> str:
-        # The hash tag keeps a board's keys in one slot (Redis Cluster) for the script.
-        return f"{self._prefix}{{{board_id}}}:gen"
-
-    def _body_prefix(self, board_id: str) -> str:
-        return f"{self._prefix}{{{board_id}}}:body:"
-
-    def _available(self) -> bool:
-        return self._client is not None and time.monotonic() >= self._down_until
-
-    def _failed(self, exc: BaseException) -> None:
-        self._down_until = time.monotonic() + self._retry_seconds
-        if not self._down:
-            self._down = True
-            _log.warning("board cache unavailable, reading from MongoDB: %s", type(exc).__name__)
-
-    def _succeeded(self) -> None:
-        if self._down:
-            self._down = False
-            _log.info("board cache available again")
-
-    async def _flush_pending(self) -> bool:
-        """Retry invalidations that failed; ``False`` if some still could not be made."""
-        if not self._pending:
-            return True
-        pending = set(self._pending)
-        try:
-            await self._bump(pending)
-        except _REDIS_ERRORS as exc:
-            self._failed(exc)
-            return False
-        self._pending -= pending
-        return True
-
-    async def _bump(self, board_ids: set[str]) -> None:
-        assert self._client is not None
-        async with self._client.pipeline(transaction=False) as pipe:
-            for board_id in board_ids:
-                key = self._generation_key(board_id)
-                pipe.incr(key)
-                pipe.expire(key, self._generation_ttl)
-            await pipe.execute()
-
-    async def get(self, board_id: str) -> Lookup:
-        """The cached board, or the generation a fresh body must be stored under."""
-        if not self._available() or not await self._flush_pending():
-            return _UNAVAILABLE
-        assert self._script is not None
-        try:
-            generation, value = await self._script(
-                keys=[self._generation_key(board_id)], args=[self._body_prefix(board_id)]
-            )
-        except _REDIS_ERRORS as exc:
-            self._failed(exc)
-            return _UNAVAILABLE
-        self._succeeded()
-        gen = generation.decode() if isinstance(generation, bytes) else str(generation)
-        if value is None:
-            return Lookup(hit=None, generation=gen)
-        try:
-            return Lookup(hit=decode_entry(value), generation=gen)
-        except (ValueError, KeyError, TypeError):
-            _log.warning("unreadable board cache entry ignored", extra={"boardId": board_id})
-            return Lookup(hit=None, generation=gen)
-
-    async def put(self, board_id: str, generation: str | None, entry: bytes) -> None:
-        """Store a body read from MongoDB under the generation seen before that read."""
-        if generation is None or not self._available():
-            return
-        assert self._client is not None
-        try:
-            await self._client.set(self._body_prefix(board_id) + generation, entry, ex=self._ttl)
-        except _REDIS_ERRORS as exc:
-            self._failed(exc)
-
-    async def invalidate(self, board_id: str) -> None:
-        """Make every cached body of the board unreachable; call after each committed write."""
-        if self._client is None:
-            return
-        if not self._available():
-            self._pending.add(board_id)
-            return
-        self._pending.add(board_id)
-        pending = set(self._pending)
-        try:
-            await self._bump(pending)
-        except _REDIS_ERRORS as exc:
-            self._failed(exc)
-            return
-        self._pending -= pending
-        self._succeeded()
+        super().__init__(
+            client,
+            prefix=prefix,
+            ttl_seconds=ttl_seconds,
+            generation_ttl_seconds=generation_ttl_seconds,
+            decode=decode_entry,
+            retry_seconds=retry_seconds,
+            name="board cache",
+        )

@@ -37,7 +37,7 @@ from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.problems import read_json, unauthorized, validate
 from hintro_shared.tokens import authenticated_caller
-from hintro_shared.versioning import etag, expected_version
+from hintro_shared.versioning import expected_version, not_modified, not_modified_since
 
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
@@ -89,14 +89,22 @@ async def handle_create_board(request: web.Request) -> web.Response:
     caller = await _caller(request)
     body = await read_json(request, BoardCreate)
     board = await request.app[BOARD_SERVICE].create_board(caller, body.title, body.description)
-    return json_response(board_json(board), status=201, version=board.version)
+    return json_response(
+        board_json(board),
+        status=201,
+        version=board.version,
+        headers={"Location": f"/api/boards/{board.id}"},
+    )
 
 
 async def handle_get_board(request: web.Request) -> web.Response:
-    """A board with its lists in order (served from the read cache when current)."""
+    """A board with its lists in order (served from the read cache when current); 304 when
+    ``If-None-Match`` names its current ETag."""
     caller = await _caller(request)
     read = await request.app[BOARD_SERVICE].read_board(caller, request.match_info["boardId"])
-    return web.Response(body=read.body, content_type=_JSON, headers={"ETag": etag(read.version)})
+    if not_modified_since(request, read.etag):
+        return not_modified(read.etag)
+    return web.Response(body=read.body, content_type=_JSON, headers={"ETag": read.etag})
 
 
 async def handle_update_board(request: web.Request) -> web.Response:
@@ -196,25 +204,31 @@ async def handle_delete_list(request: web.Request) -> web.Response:
 
 TAG = "boards"
 _BOARD = "/api/boards/{boardId}"
+_ETAG = ("ETag",)
 OPERATIONS: list[Operation] = [
     Operation("GET", "/api/boards", handle_list_boards, "List my boards", TAG,
               response=BoardPage, query=BoardPageQuery, errors=(422,)),
     Operation("POST", "/api/boards", handle_create_board, "Create a board", TAG,
               status=201, request=BoardCreate, response=BoardOut, errors=(400, 413),
-              headers=(SOCKET_ID_HEADER,)),
+              headers=(SOCKET_ID_HEADER,), response_headers=("ETag", "Location"),
+              examples=({"title": "Launch", "description": "Q3 plans"},)),
     Operation("GET", _BOARD, handle_get_board, "Get a board with its lists", TAG,
-              response=BoardWithListsOut, errors=(404,)),
+              response=BoardWithListsOut, errors=(404,), headers=("If-None-Match",),
+              response_headers=_ETAG),
     Operation("PATCH", _BOARD, handle_update_board, "Update a board", TAG,
               request=BoardPatch, response=BoardOut, errors=(400, 403, 404, 409, 412, 413),
-              headers=("If-Match", SOCKET_ID_HEADER)),
+              headers=("If-Match", SOCKET_ID_HEADER), response_headers=_ETAG,
+              examples=({"title": "Launch v2"},)),
     Operation("DELETE", _BOARD, handle_delete_board, "Delete a board", TAG,
               status=204, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
     Operation("POST", f"{_BOARD}/members", handle_add_member, "Add a member", TAG,
               status=201, request=MemberAdd, response=MemberOut,
-              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,)),
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,),
+              examples=({"email": "bob@example.com", "role": "viewer"},)),
     Operation("PATCH", f"{_BOARD}/members/{{userId}}", handle_change_member_role,
               "Change a member's role", TAG, request=MemberPatch, response=MemberOut,
-              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,)),
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,),
+              examples=({"role": "editor"},)),
     Operation("DELETE", f"{_BOARD}/members/{{userId}}", handle_remove_member,
               "Remove a member or leave a board", TAG, status=204,
               errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
@@ -222,10 +236,13 @@ OPERATIONS: list[Operation] = [
               response=list[ListOut], errors=(404,)),
     Operation("POST", f"{_BOARD}/lists", handle_create_list, "Create a list", "lists",
               status=201, request=ListCreate, response=ListOut,
-              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,)),
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,),
+              response_headers=_ETAG, examples=({"title": "Done"},)),
     Operation("PATCH", "/api/lists/{listId}", handle_update_list, "Rename and/or move a list",
               "lists", request=ListPatch, response=ListOut,
-              errors=(400, 403, 404, 409, 412, 413), headers=("If-Match", SOCKET_ID_HEADER)),
+              errors=(400, 403, 404, 409, 412, 413), headers=("If-Match", SOCKET_ID_HEADER),
+              response_headers=_ETAG,
+              examples=({"title": "Doing", "afterId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e"},)),
     Operation("DELETE", "/api/lists/{listId}", handle_delete_list, "Delete a list", "lists",
               status=204, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
 ]  # fmt: skip

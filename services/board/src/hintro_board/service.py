@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hintro_board.cache import encode_entry
+from hintro_board.cache import board_etag, encode_entry
 from hintro_board.domain import (
     AlreadyMember,
     Board,
@@ -48,10 +48,10 @@ MAX_WRITE_ATTEMPTS = 20
 
 @dataclass(frozen=True, slots=True)
 class BoardRead:
-    """``GET /api/boards/{boardId}``: the JSON body and the version for the ETag."""
+    """``GET /api/boards/{boardId}``: the JSON body and its ETag."""
 
     body: bytes
-    version: int
+    etag: str
 
 
 def make_event(event_type: str, actor: Caller, board_id: str, data: ev.EventData) -> EventEnvelope:
@@ -152,7 +152,7 @@ class BoardService:
         lookup = await self._cache.get(board_id)
         if lookup.hit is not None:
             require_member(lookup.hit.roles.get(actor.user_id))
-            return BoardRead(lookup.hit.body, lookup.hit.version)
+            return BoardRead(lookup.hit.body, lookup.hit.etag)
         board, lists = await asyncio.gather(
             self._boards.get(board_id), self._lists.of_board(board_id)
         )
@@ -164,7 +164,7 @@ class BoardService:
         # has bumped it, so this body can never be served after that write.
         await self._cache.put(board_id, lookup.generation, encode_entry(roles, board.version, body))
         require_member(board.role_of(actor.user_id))
-        return BoardRead(body, board.version)
+        return BoardRead(body, board_etag(board.version, body))
 
     async def update_board(
         self,

@@ -1,9 +1,11 @@
-"""Shapes of what crosses the realtime service's edges: the payloads clients emit, and the
-activity service's replay page (services/activity/README.md)."""
+"""Shapes of what crosses the realtime service's edges: the client protocol (the payloads
+clients emit, the acks, the connect refusal and the pushed ``event``: the schemas of the
+AsyncAPI document at ``/api/asyncapi.json``), and the activity service's replay page
+(services/activity/README.md)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
@@ -22,13 +24,102 @@ class JoinPayload(_Payload):
     """``board:join``: ``{boardId, sinceSeq?}``; ``sinceSeq`` is the last seq the client has."""
 
     board_id: BoardId = Field(alias="boardId")
-    since_seq: Seq | None = Field(default=None, alias="sinceSeq")
+    since_seq: Seq | None = Field(
+        default=None,
+        alias="sinceSeq",
+        description="The last seq the client has: the events after it are replayed before "
+        "the ack. Without it nothing from the past is replayed.",
+    )
 
 
 class LeavePayload(_Payload):
     """``board:leave``: ``{boardId}``."""
 
     board_id: BoardId = Field(alias="boardId")
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The payload as sent (camelCase; absent optional fields left out)."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+class ConnectAuth(_Wire):
+    """The Socket.IO handshake's ``auth``: the access token (``Authorization`` is not used)."""
+
+    token: str = Field(description="An access token, as for `Authorization: Bearer`.")
+
+
+class ConnectRefusedData(_Wire):
+    """``connect_error``'s ``data``."""
+
+    detail: str
+
+
+class ConnectRefusal(_Wire):
+    """``connect_error``: the handshake was refused; the socket is not connected."""
+
+    message: Literal["unauthorized", "unavailable"] = Field(
+        description="`unauthorized`: no token, or an invalid or expired one (get a fresh one, "
+        "reconnect). `unavailable`: the signing keys cannot be fetched (retry)."
+    )
+    data: ConnectRefusedData
+
+
+class JoinAck(_Wire):
+    """The ack of an accepted ``board:join``."""
+
+    ok: Literal[True] = True
+    seq: int = Field(
+        ge=0,
+        description="The highest seq the socket has (replayed, or the board's current seq): "
+        "every later push on the board has a higher one.",
+    )
+    resync: Literal[True] | None = Field(
+        default=None,
+        description="Present when nothing was replayed because more than REPLAY_MAX_EVENTS "
+        "were missing (or sinceSeq is beyond the board's seq): reload the board over REST and "
+        "continue from `seq`.",
+    )
+
+
+class LeaveAck(_Wire):
+    """The ack of a ``board:leave`` (joined or not)."""
+
+    ok: Literal[True] = True
+
+
+class Refusal(_Wire):
+    """The ack of a refused ``board:join`` or ``board:leave``."""
+
+    ok: Literal[False] = False
+    error: Literal["invalid", "not_found", "unauthorized", "unavailable"] = Field(
+        description="`invalid`: the payload's shape (fix it). `not_found`: no such board or "
+        "not a member (stop). `unauthorized`: the token expired since connecting (reconnect "
+        "with a fresh one, rejoin). `unavailable`: board or activity did not answer (retry)."
+    )
+    detail: str
+
+
+class PushOut(_Wire):
+    """A board event as pushed to the board's sockets (Socket.IO event ``event``)."""
+
+    id: str = Field(description="The event id (equal to the activity entry's id).")
+    type: str = Field(description="The event type, e.g. `task.moved`.")
+    board_id: str = Field(alias="boardId")
+    seq: int | None = Field(
+        ge=1,
+        description="The entry's seq in the board's activity log; `null` only for "
+        "`board.deleted`, which ends the log instead of adding to it.",
+    )
+    actor_id: str | None = Field(alias="actorId", description="Who caused it (may be null).")
+    occurred_at: str = Field(
+        alias="occurredAt",
+        description="When it happened (RFC 3339 UTC, milliseconds): the entry's createdAt.",
+    )
+    data: dict[str, Any] = Field(description="The event's data (docs/events.md).")
 
 
 def payload_error(exc: ValidationError) -> str:

@@ -15,7 +15,15 @@ from pydantic import ValidationError
 
 from hintro_realtime.domain import JoinRefused, Push
 from hintro_realtime.metrics import CONNECTED_SOCKETS, JOINS, REPLAYED
-from hintro_realtime.schemas import JoinPayload, LeavePayload, ReplayPage, payload_error
+from hintro_realtime.schemas import (
+    JoinAck,
+    JoinPayload,
+    LeaveAck,
+    LeavePayload,
+    Refusal,
+    ReplayPage,
+    payload_error,
+)
 from hintro_shared.tokens import Claims, InvalidToken, KeysUnavailable
 
 _log = logging.getLogger(__name__)
@@ -77,7 +85,7 @@ class Connection:
 
 def refused(code: str, detail: str) -> Ack:
     """The ack of a refused request."""
-    return {"ok": False, "error": code, "detail": detail}
+    return Refusal.model_validate({"error": code, "detail": detail}).wire()
 
 
 class RealtimeService:
@@ -198,10 +206,7 @@ class RealtimeService:
         seq = await self._rooms.finish_sync(sid, board_id, floor)
         if seq is None:
             raise JoinRefused("not_found", "No such board, or you are not a member of it.")
-        ack: Ack = {"ok": True, "seq": seq}
-        if resync:
-            ack["resync"] = True
-        return ack
+        return JoinAck(seq=seq, resync=True if resync else None).wire()
 
     async def leave(self, sid: str, raw: object) -> Ack:
         """``board:leave {boardId}`` → ``{ok: true}``."""
@@ -211,7 +216,7 @@ class RealtimeService:
             return refused("invalid", payload_error(exc))
         async with self._serialized(sid):
             await self._rooms.close_gate(sid, request.board_id)
-        return {"ok": True}
+        return LeaveAck().wire()
 
 
 def _replayable(page: ReplayPage, since_seq: int) -> list[Push] | None:

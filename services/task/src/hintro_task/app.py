@@ -23,7 +23,9 @@ from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
 from hintro_shared.rabbit import RABBIT, rabbit_ctx
+from hintro_shared.redis_conn import REDIS, redis_ctx
 from hintro_shared.tokens import KeySource, token_verifier_ctx
+from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
 from hintro_task.repository import TaskRepository
@@ -33,7 +35,8 @@ from hintro_task.service import TaskService
 
 def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     """Repository and projection (indexes first), the outbox relay with its publisher, the
-    projection's consumer, and the use cases; stopped in reverse order."""
+    task collections' cache, the use cases and the projection's consumer; stopped in reverse
+    order."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
@@ -43,16 +46,28 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             await tasks.create_indexes()
             await projection.create_indexes()
             await events.start_relay(tasks.collection)
-            await events.consume(
-                queue=settings.projection_queue,
-                routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, tasks),
+            cache = TasksCache(
+                app[REDIS],
+                prefix=settings.tasks_cache_prefix,
+                ttl_seconds=settings.tasks_cache_ttl_seconds,
+                generation_ttl_seconds=settings.tasks_cache_generation_ttl_seconds,
+                retry_seconds=settings.tasks_cache_retry_seconds,
             )
             # Fast path: each write's events leave right after it commits, without making the
             # request wait for the broker; the sweeper catches whatever a crash left behind.
-            app[TASK_SERVICE] = TaskService(
-                tasks, projection, app[BOARD_CLIENT], outbox=events.outbox(tasks.collection)
+            service = TaskService(
+                tasks,
+                projection,
+                app[BOARD_CLIENT],
+                cache,
+                outbox=events.outbox(tasks.collection),
             )
+            await events.consume(
+                queue=settings.projection_queue,
+                routing_keys=ROUTING_KEYS,
+                handler=BoardEventHandler(projection, service, cache),
+            )
+            app[TASK_SERVICE] = service
             yield
 
     return ctx
@@ -73,6 +88,8 @@ def create_app(
     app.cleanup_ctx.extend(
         [
             mongo_ctx(settings),
+            # Optional: without Redis the task collections are read from MongoDB every time.
+            redis_ctx(settings, required=False),
             rabbit_ctx(settings),
             token_verifier_ctx(settings, token_keys),
             board_client_ctx(client),

@@ -1,5 +1,6 @@
 """Events in: the board service's board.*, board.member_* and list.* events keep the
-projection current, and deleted boards and lists take their tasks with them.
+projection current, and deleted boards and lists take their tasks with them, each task with its
+own ``task.deleted`` (caused by the deleting event's actor, correlated with it).
 
 Every effect is idempotent on its own document (version guards in the shared
 :mod:`hintro_shared.boardview` projection, final tombstones, cascades that find nothing the
@@ -16,36 +17,54 @@ from hintro_shared.boardview.events import ROUTING_KEYS as ROUTING_KEYS
 from hintro_shared.boardview.events import ProjectionWriter, apply_board_event
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope
+from hintro_task.domain import EventContext
 
 _log = logging.getLogger(__name__)
 
 
 class TaskCascade(Protocol):
-    """Removing the tasks of something deleted (see ``TaskRepository``)."""
+    """Deleting the tasks of something deleted (see ``TaskService``)."""
 
-    async def purge_list(self, list_id: str) -> int: ...
+    async def delete_list_tasks(self, list_id: str, cause: EventContext) -> int: ...
 
-    async def purge_board(self, board_id: str) -> int: ...
+    async def delete_board_tasks(self, board_id: str, cause: EventContext) -> int: ...
+
+
+class CacheInvalidation(Protocol):
+    """The board task collections' cache (see :mod:`hintro_task.cache`)."""
+
+    async def invalidate(self, board_id: str) -> None: ...
 
 
 class BoardEventHandler:
     """Applies one board-service event to the projection and the tasks."""
 
-    def __init__(self, projection: ProjectionWriter, tasks: TaskCascade) -> None:
+    def __init__(
+        self, projection: ProjectionWriter, tasks: TaskCascade, cache: CacheInvalidation
+    ) -> None:
         self._projection = projection
         self._tasks = tasks
+        self._cache = cache
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply ``envelope``; unknown types (a newer producer's) are ignored."""
         # The projection first (a deleted board or list is tombstoned, so access is refused
         # before its tasks go), then the cascades.
         data = await apply_board_event(self._projection, envelope)
+        cause = EventContext(
+            actor_id=envelope.actor_id,
+            correlation_id=envelope.correlation_id,
+            origin_socket_id=envelope.origin_socket_id,
+        )
         match data:
             case ev.BoardDeleted():
-                removed = await self._tasks.purge_board(data.board_id)
+                removed = await self._tasks.delete_board_tasks(data.board_id, cause)
                 _log.info("board deleted", extra={"boardId": data.board_id, "tasks": removed})
             case ev.ListDeleted():
-                removed = await self._tasks.purge_list(data.list_id)
+                removed = await self._tasks.delete_list_tasks(data.list_id, cause)
                 _log.info("list deleted", extra={"listId": data.list_id, "tasks": removed})
             case _:
                 pass
+        if isinstance(data, ev.ListCreated | ev.ListUpdated | ev.ListDeleted | ev.BoardDeleted):
+            # List order decides the order of ?all=true; a cascade changes its content.
+            await self._cache.invalidate(data.board_id)

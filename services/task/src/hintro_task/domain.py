@@ -43,7 +43,7 @@ EDITABLE_FIELDS = ("title", "description", "labels", "dueDate")
 class EventContext:
     """Who caused a change and from where: copied into each event's envelope."""
 
-    actor_id: str
+    actor_id: str | None
     correlation_id: str | None = None
     origin_socket_id: str | None = None
 

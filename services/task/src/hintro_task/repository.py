@@ -11,7 +11,6 @@ that collides raises :class:`PositionTaken` and the use case picks another key.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -22,7 +21,6 @@ from pymongo.errors import DuplicateKeyError
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.outbox import (
     DELETED,
-    DELETED_AT,
     LIVE,
     PENDING,
     outbox_fields,
@@ -154,6 +152,28 @@ class TaskRepository:
             {"listId": list_id, "position": {"$lt": position}}, DESCENDING, exclude
         )
 
+    async def of_board(self, board_id: str) -> list[Task]:
+        """Every live task of the board, by list id then position (one scan of the
+        (boardId, listId, position) index); the caller puts the lists in board order."""
+        cursor = self.collection.find({"boardId": board_id, **LIVE}, TASK_FIELDS).sort(
+            [("listId", ASCENDING), ("position", ASCENDING)]
+        )
+        return [_to_task(doc) async for doc in cursor]
+
+    async def live_of_list(self, list_id: str) -> list[Task]:
+        """The live tasks of a list (a cascade deletes them one by one)."""
+        return [
+            _to_task(doc)
+            async for doc in self.collection.find({"listId": list_id, **LIVE}, TASK_FIELDS)
+        ]
+
+    async def live_of_board(self, board_id: str) -> list[Task]:
+        """The live tasks of a board (a cascade deletes them one by one)."""
+        return [
+            _to_task(doc)
+            async for doc in self.collection.find({"boardId": board_id, **LIVE}, TASK_FIELDS)
+        ]
+
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]:
         """Up to ``limit`` tasks of the list in order, after ``after_position`` (an index
         range scan on (listId, position); no skip)."""
@@ -209,19 +229,9 @@ class TaskRepository:
         )
         return result.matched_count != 0
 
-    async def _purge(self, query: Document) -> int:
-        # Hide every task at once, then drop those with no event waiting; the rest stay as
-        # tombstones until the relay has published their events (and then removes them).
-        hidden = await self.collection.update_many(
-            {**query, **LIVE}, {"$set": {DELETED: True, DELETED_AT: rfc3339(datetime.now(UTC))}}
-        )
-        await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
-        return hidden.modified_count
-
-    async def purge_list(self, list_id: str) -> int:
-        """Remove every task of a deleted list (idempotent); returns how many were live."""
-        return await self._purge({"listId": list_id})
-
-    async def purge_board(self, board_id: str) -> int:
-        """Remove every task of a deleted board (idempotent); returns how many were live."""
-        return await self._purge({"boardId": board_id})
+    async def drop_drained(self, *, list_id: str | None = None, board_id: str | None = None) -> int:
+        """Remove the tasks of a list or board that are tombstones with no event waiting
+        (the relay removes the others once their events are out)."""
+        query: Document = {"listId": list_id} if list_id is not None else {"boardId": board_id}
+        result = await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
+        return result.deleted_count

@@ -7,12 +7,14 @@ from aiohttp import web
 
 from hintro_shared.http import (
     SOCKET_ID_HEADER,
+    accepts_gzip,
     json_response,
 )
 from hintro_shared.openapi import Operation
 from hintro_shared.problems import not_found, read_json, validate
 from hintro_shared.tokens import authenticated_caller
-from hintro_shared.versioning import expected_version
+from hintro_shared.versioning import etag, expected_version, not_modified, not_modified_since
+from hintro_task.cache import BoardTasks
 from hintro_task.domain import Task, is_safe_id
 from hintro_task.schemas import (
     CreateTaskBody,
@@ -27,6 +29,7 @@ from hintro_task.service import TaskService
 
 TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
 TAG = "tasks"
+_JSON = "application/json"
 
 
 def _path_id(request: web.Request, name: str, what: str) -> str:
@@ -37,11 +40,25 @@ def _path_id(request: web.Request, name: str, what: str) -> str:
 
 
 def _task(task: Task, *, status: int = 200) -> web.Response:
-    return json_response(task_json(task), status=status, version=task.version)
+    headers = {"Location": f"/api/tasks/{task.id}"} if status == 201 else None
+    return json_response(task_json(task), status=status, version=task.version, headers=headers)
 
 
 def _service(request: web.Request) -> TaskService:
     return request.app[TASK_SERVICE]
+
+
+def _board_tasks(request: web.Request, tasks: BoardTasks) -> web.Response:
+    """The board's task collection: 304 when the client has it, else the stored gzip bytes
+    for a client that accepts gzip (the gateway asks for gzip only then), else plain JSON."""
+    vary = {"Vary": "Accept-Encoding"}
+    if not_modified_since(request, tasks.etag):
+        return not_modified(tasks.etag, vary)
+    headers = {**vary, "ETag": tasks.etag}
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=tasks.gzipped, content_type=_JSON, headers=headers)
+    return web.Response(body=tasks.plain(), content_type=_JSON, headers=headers)
 
 
 async def handle_list_tasks(request: web.Request) -> web.Response:
@@ -49,6 +66,8 @@ async def handle_list_tasks(request: web.Request) -> web.Response:
     caller = await authenticated_caller(request)
     board_id = _path_id(request, "boardId", "board")
     query = validate(ListTasksQuery, dict(request.query))
+    if query.all:
+        return _board_tasks(request, await _service(request).board_tasks(caller, board_id))
     items, next_cursor = await _service(request).list_tasks(
         caller, board_id, query.list_id, query.limit, query.cursor
     )
@@ -66,9 +85,11 @@ async def handle_create_task(request: web.Request) -> web.Response:
 
 
 async def handle_get_task(request: web.Request) -> web.Response:
-    """GET /api/tasks/{taskId}"""
+    """GET /api/tasks/{taskId} (304 when ``If-None-Match`` names its version)"""
     caller = await authenticated_caller(request)
     task = await _service(request).get_task(caller, _path_id(request, "taskId", "task"))
+    if not_modified_since(request, etag(task.version)):
+        return not_modified(etag(task.version))
     return _task(task)
 
 
@@ -122,6 +143,7 @@ async def handle_delete_task(request: web.Request) -> web.Response:
 
 
 _READ_ERRORS = (404, 503)
+_ETAG = ("ETag",)
 _WRITE_ERRORS = (403, 404, 409, 422, 503)
 
 OPERATIONS: list[Operation] = [
@@ -129,11 +151,14 @@ OPERATIONS: list[Operation] = [
         "GET",
         "/api/boards/{boardId}/tasks",
         handle_list_tasks,
-        "The board's tasks, ordered by list then position (cursor-paginated)",
+        "The board's tasks, ordered by list then position (cursor-paginated, or all at once "
+        "with all=true)",
         TAG,
         query=ListTasksQuery,
         response=TaskPage,
         errors=(*_READ_ERRORS, 422),
+        headers=("If-None-Match",),
+        response_headers=_ETAG,
     ),
     Operation(
         "POST",
@@ -146,6 +171,17 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=(400, 413, *_WRITE_ERRORS),
         headers=(SOCKET_ID_HEADER,),
+        response_headers=("ETag", "Location"),
+        examples=(
+            {"listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e", "title": "Fix login"},
+            {
+                "listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e",
+                "title": "Write release notes",
+                "labels": ["docs"],
+                "dueDate": "2026-12-24T17:00:00Z",
+                "afterId": "0b9e8d7c6a5f4e3d2c1b0a9f8e7d6c5b",
+            },
+        ),
     ),
     Operation(
         "GET",
@@ -155,6 +191,8 @@ OPERATIONS: list[Operation] = [
         TAG,
         response=TaskOut,
         errors=_READ_ERRORS,
+        headers=("If-None-Match",),
+        response_headers=_ETAG,
     ),
     Operation(
         "PATCH",
@@ -166,6 +204,8 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=(400, 412, 413, *_WRITE_ERRORS),
         headers=("If-Match", SOCKET_ID_HEADER),
+        response_headers=_ETAG,
+        examples=({"title": "Fix the login form", "dueDate": None},),
     ),
     Operation(
         "POST",
@@ -177,6 +217,13 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=(400, 413, *_WRITE_ERRORS),
         headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+        examples=(
+            {
+                "listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e",
+                "beforeId": "0b9e8d7c6a5f4e3d2c1b0a9f8e7d6c5b",
+            },
+        ),
     ),
     Operation(
         "PUT",
@@ -187,6 +234,7 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=_WRITE_ERRORS,
         headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
     ),
     Operation(
         "DELETE",
@@ -197,6 +245,7 @@ OPERATIONS: list[Operation] = [
         response=TaskOut,
         errors=_WRITE_ERRORS,
         headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
     ),
     Operation(
         "DELETE",

@@ -83,11 +83,23 @@ class MoveTaskBody(BaseModel):
 
 
 class ListTasksQuery(PageQuery):
-    """``?listId=&limit=&cursor=`` of the task listing."""
+    """``?listId=&limit=&cursor=`` of the task listing, or ``?all=true`` for every task of the
+    board in one response (``next`` is then ``null``; not with the paging parameters)."""
 
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel)
 
     list_id: Id | None = None
+    all: bool = Field(
+        default=False,
+        description="Every task of the board in one response (cached, gzip, ETag); not "
+        "together with listId, limit or cursor.",
+    )
+
+    @model_validator(mode="after")
+    def _all_alone(self) -> ListTasksQuery:
+        if self.all and self.model_fields_set & {"list_id", "limit", "cursor"}:
+            raise ValueError("all=true takes no listId, limit or cursor")
+        return self
 
 
 class TaskOut(BaseModel):

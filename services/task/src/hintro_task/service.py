@@ -9,17 +9,21 @@ end up at the same place.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from hintro_shared import jsonutil
 from hintro_shared.authz import Action
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.ids import new_id
+from hintro_shared.readcache import Lookup
 from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
 from hintro_shared.timeutil import to_millis
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
+from hintro_task.cache import BoardTasks, encode_entry
 from hintro_task.domain import (
     ASSIGNEES_MAX,
     EventContext,
@@ -40,12 +44,15 @@ from hintro_task.domain import (
     updated_event,
 )
 from hintro_task.listing import list_page
+from hintro_task.schemas import task_json
 
 # Without a fast path (unit tests) the relay's sweeper publishes the events.
 _SWEEPER_ONLY = SweeperOnly()
 
 # Attempts at a contended write (version race or position collision) before giving up with 409.
 MAX_ATTEMPTS = 16
+# Tasks a cascade deletes at once (each is its own compare-and-set write carrying its event).
+CASCADE_CONCURRENCY = 16
 
 
 class TaskStore(Protocol):
@@ -65,6 +72,16 @@ class TaskStore(Protocol):
 
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]: ...
 
+    async def of_board(self, board_id: str) -> list[Task]: ...
+
+    async def live_of_list(self, list_id: str) -> list[Task]: ...
+
+    async def live_of_board(self, board_id: str) -> list[Task]: ...
+
+    async def drop_drained(
+        self, *, list_id: str | None = None, board_id: str | None = None
+    ) -> int: ...
+
     async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None: ...
 
     async def save(
@@ -75,7 +92,28 @@ class TaskStore(Protocol):
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
     ) -> bool: ...
 
-    async def purge_list(self, list_id: str) -> int: ...
+
+class TasksCache(Protocol):
+    """Every task of a board, compressed, by board (see :mod:`hintro_task.cache`)."""
+
+    async def get(self, board_id: str) -> Lookup[BoardTasks]: ...
+
+    async def put(self, board_id: str, generation: str | None, entry: bytes) -> None: ...
+
+    async def invalidate(self, board_id: str) -> None: ...
+
+
+class NoCache:
+    """A :class:`TasksCache` that holds nothing (every read goes to MongoDB)."""
+
+    async def get(self, board_id: str) -> Lookup[BoardTasks]:
+        return Lookup(hit=None, generation=None)
+
+    async def put(self, board_id: str, generation: str | None, entry: bytes) -> None:
+        return None
+
+    async def invalidate(self, board_id: str) -> None:
+        return None
 
 
 def _contended() -> Conflict:
@@ -94,6 +132,7 @@ class TaskService:
         tasks: TaskStore,
         projection: ProjectionReader,
         directory: BoardDirectory,
+        cache: TasksCache | None = None,
         *,
         outbox: Outbox = _SWEEPER_ONLY,
         new_id: Callable[[], str] = new_id,
@@ -102,6 +141,7 @@ class TaskService:
         self._tasks = tasks
         self._projection = projection
         self._directory = directory
+        self._cache: TasksCache = cache or NoCache()
         self._outbox = outbox
         self._new_id = new_id
         self._clock = clock
@@ -158,12 +198,12 @@ class TaskService:
             raise _unknown_list(("body", "listId"))
         return ref
 
-    async def _ensure_list_alive(self, list_id: str) -> None:
+    async def _ensure_list_alive(self, caller: Caller, list_id: str) -> None:
         # A list.deleted may have been consumed between our check and our write; its cascade
         # then missed this task, so repeat the (idempotent) cascade now.
         ref = await self._projection.get_list(list_id)
         if ref is not None and ref.deleted:
-            await self._tasks.purge_list(list_id)
+            await self.delete_list_tasks(list_id, event_context(caller))
             raise _unknown_list(("body", "listId"))
 
     # --- use cases -----------------------------------------------------------------------------
@@ -202,7 +242,8 @@ class TaskService:
             except PositionTaken:
                 continue
             self._outbox.written(task.id)
-            await self._ensure_list_alive(ref.id)
+            await self._cache.invalidate(board_id)
+            await self._ensure_list_alive(caller, ref.id)
             return task
         raise _contended()
 
@@ -236,6 +277,7 @@ class TaskService:
             event = updated_event(updated, changes)
             if await self._tasks.save(updated, task.version, event, event_context(caller)):
                 self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
                 return updated
         raise _contended()
 
@@ -267,7 +309,8 @@ class TaskService:
                 continue
             if saved:
                 self._outbox.written(task.id)
-                await self._ensure_list_alive(ref.id)
+                await self._cache.invalidate(task.board_id)
+                await self._ensure_list_alive(caller, ref.id)
                 return moved
         raise _contended()
 
@@ -294,6 +337,7 @@ class TaskService:
             event = assignment_event(changed, user_id, assigned=on)
             if await self._tasks.save(changed, task.version, event, event_context(caller)):
                 self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
                 return changed
         raise _contended()
 
@@ -306,6 +350,7 @@ class TaskService:
                 gone, task.version, deleted_event(gone), event_context(caller)
             ):
                 self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
                 return
         raise _contended()
 
@@ -316,3 +361,66 @@ class TaskService:
         access = self.access(board_id, caller)
         await access.authorize(Action.READ)
         return await list_page(access, self._tasks, list_id, limit, cursor)
+
+    async def board_tasks(self, caller: Caller, board_id: str) -> BoardTasks:
+        """Every task of the board in board order (lists in order, then position), from the
+        cache when it holds the current generation (members only)."""
+        access = self.access(board_id, caller)
+        await access.authorize(Action.READ)
+        lookup = await self._cache.get(board_id)
+        if lookup.hit is not None:
+            return lookup.hit
+        lists, tasks = await asyncio.gather(access.lists(), self._tasks.of_board(board_id))
+        by_list: dict[str, list[Task]] = {}
+        for task in tasks:
+            by_list.setdefault(task.list_id, []).append(task)
+        # Tasks of a list the projection no longer has (deleted, cascade under way) are left
+        # out, as the paged listing leaves them out.
+        items = [task_json(task) for ref in lists for task in by_list.get(ref.id, ())]
+        body = BoardTasks.of(jsonutil.dumps_bytes({"items": items, "next": None}))
+        # Stored under the generation seen before the reads: a write that landed meanwhile
+        # has bumped it, so this body can never be served after that write.
+        await self._cache.put(board_id, lookup.generation, encode_entry(body))
+        return body
+
+    # --- cascades (events in) ------------------------------------------------------------------
+
+    async def delete_list_tasks(self, list_id: str, cause: EventContext) -> int:
+        """Delete every task of a deleted list, each with its own ``task.deleted`` (so every
+        subscriber and client sees them go); idempotent. Returns how many were deleted."""
+        deleted = await self._cascade(await self._tasks.live_of_list(list_id), cause)
+        await self._tasks.drop_drained(list_id=list_id)
+        return deleted
+
+    async def delete_board_tasks(self, board_id: str, cause: EventContext) -> int:
+        """Delete every task of a deleted board, each with its own ``task.deleted``;
+        idempotent. Returns how many were deleted."""
+        deleted = await self._cascade(await self._tasks.live_of_board(board_id), cause)
+        await self._tasks.drop_drained(board_id=board_id)
+        await self._cache.invalidate(board_id)
+        return deleted
+
+    async def _cascade(self, tasks: list[Task], cause: EventContext) -> int:
+        gate = asyncio.Semaphore(CASCADE_CONCURRENCY)
+
+        async def delete_one(task: Task) -> bool:
+            async with gate:
+                return await self._delete_as(task, cause)
+
+        deleted = sum(await asyncio.gather(*(delete_one(task) for task in tasks)))
+        for board_id in {task.board_id for task in tasks}:
+            await self._cache.invalidate(board_id)
+        return deleted
+
+    async def _delete_as(self, task: Task | None, cause: EventContext) -> bool:
+        """Tombstone ``task`` with its ``task.deleted``, re-reading it after a lost race;
+        ``False`` when it is gone already."""
+        for _ in range(MAX_ATTEMPTS):
+            if task is None:
+                return False
+            gone = replace(task, updated_at=self._clock(), version=task.version + 1)
+            if await self._tasks.delete(gone, task.version, deleted_event(gone), cause):
+                self._outbox.written(task.id)
+                return True
+            task = await self._tasks.get(task.id)
+        raise _contended()

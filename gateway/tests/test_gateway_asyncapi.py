@@ -1,0 +1,96 @@
+"""The AsyncAPI document of the Socket.IO protocol: generated from the realtime service's
+schemas, committed, served at /api/asyncapi.json, every reference resolving and every pushed
+event type described."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gateway.tests.conftest import Harness
+from hintro_devtools.apidocs import generate_socket_asyncapi, render
+from hintro_devtools.socketapi import pushed_types
+from hintro_devtools.workspace import repo_root
+from hintro_gateway.apidoc import ASYNCAPI_FILE
+from hintro_realtime.sockets import JOIN_EVENT, LEAVE_EVENT
+
+ASYNCAPI_OUTPUT = repo_root() / "gateway" / "src" / "hintro_gateway" / ASYNCAPI_FILE
+
+
+def _committed() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(ASYNCAPI_OUTPUT.read_bytes())
+    return doc
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
+def _resolve(doc: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    node: Any = doc
+    for part in ref[2:].split("/"):
+        assert part in node, f"{ref} does not resolve"
+        node = node[part]
+    # A channel's message is a reference to the component: follow it.
+    if isinstance(node, dict) and set(node) == {"$ref"}:
+        return _resolve(doc, node["$ref"])
+    return node
+
+
+def test_committed_document_is_fresh() -> None:
+    assert ASYNCAPI_OUTPUT.read_bytes() == render(generate_socket_asyncapi()), "run `make openapi`"
+
+
+def test_every_reference_resolves() -> None:
+    doc = _committed()
+    refs = _refs(doc)
+    assert refs
+    for ref in refs:
+        _resolve(doc, ref)
+
+
+def test_the_protocol_is_described_operation_by_operation() -> None:
+    doc = _committed()
+    assert doc["asyncapi"] == "3.0.0"
+    ops = doc["operations"]
+    join = ops["joinBoard"]
+    assert join["action"] == "receive"
+    assert _resolve(doc, join["messages"][0]["$ref"])["name"] == JOIN_EVENT
+    assert _resolve(doc, ops["leaveBoard"]["messages"][0]["$ref"])["name"] == LEAVE_EVENT
+    acks = _resolve(doc, join["reply"]["messages"][0]["$ref"])["payload"]["oneOf"]
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in acks} == {"JoinAck", "Refusal"}
+    join_schema = doc["components"]["schemas"]["JoinPayload"]
+    assert set(join_schema["properties"]) == {"boardId", "sinceSeq"}
+    assert join_schema["additionalProperties"] is False
+    # One pushed message per board-scoped event type, each with its data schema.
+    pushed = [_resolve(doc, m["$ref"]) for m in ops["pushEvent"]["messages"]]
+    types = {m["payload"]["allOf"][1]["properties"]["type"]["const"] for m in pushed}
+    assert types == set(pushed_types())
+    assert "user.registered" not in types
+    assert "activity.recorded" not in types
+    assert all(m["name"] == "event" for m in pushed)
+    deleted = next(
+        m
+        for m in pushed
+        if m["payload"]["allOf"][1]["properties"]["type"]["const"] == "board.deleted"
+    )
+    assert deleted["payload"]["allOf"][1]["properties"]["seq"] == {"type": "null"}
+
+
+@pytest.mark.integration
+async def test_gateway_serves_the_document(gw: Harness) -> None:
+    plain = await gw.client.get("/api/asyncapi.json", headers={"Accept-Encoding": "identity"})
+    assert plain.status == 200
+    assert plain.content_type == "application/json"
+    assert await plain.json() == _committed()
+    refused = await gw.client.get("/api/asyncapi.json?v=2")
+    assert refused.status == 422
+    assert refused.content_type == "application/problem+json"
