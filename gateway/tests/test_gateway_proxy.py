@@ -204,3 +204,36 @@ async def test_unknown_api_path_is_404_problem(gw: Harness) -> None:
     wrong_method = await gw.client.put("/api/boards", headers=gw.auth())
     assert wrong_method.status == 405
     assert wrong_method.content_type == PROBLEM
+
+
+async def test_origin_is_vouched_for_only_when_own_or_listed(make_gateway: HarnessFactory) -> None:
+    harness = await make_gateway(cors_origins=("https://app.example", "*"))
+    own = f"http://{harness.client.host}:{harness.client.port}"
+    cases = [
+        ({"Origin": own}, True),
+        ({"Origin": "https://app.example"}, True),
+        ({"Origin": "https://app.example/"}, True),
+        ({"Origin": "https://evil.example"}, False),  # "*" allows CORS reads, never cookies
+        ({}, False),
+        ({"Origin": "https://evil.example", "X-Origin-Trusted": "1"}, False),  # not from clients
+    ]
+    for headers, trusted in cases:
+        await harness.client.post("/api/auth/refresh", json={}, headers=headers)
+        seen = harness.services["auth"].seen[-1].headers
+        assert (seen.get("x-origin-trusted") == ["1"]) is trusted, headers
+
+
+async def test_cookies_pass_both_ways_on_auth_routes(make_gateway: HarnessFactory) -> None:
+    async def refresh(request: web.Request) -> web.Response:
+        response = web.json_response({"got": request.cookies.get("hintro_refresh")})
+        response.headers["Set-Cookie"] = "hintro_refresh=new; HttpOnly; Path=/api/auth"
+        return response
+
+    harness = await make_gateway(
+        customize={"auth": lambda app: app.router.add_post("/api/auth/refresh", refresh)}
+    )
+    response = await harness.client.post(
+        "/api/auth/refresh", json={}, headers={"Cookie": "hintro_refresh=old"}
+    )
+    assert await response.json() == {"got": "old"}
+    assert response.headers["Set-Cookie"] == "hintro_refresh=new; HttpOnly; Path=/api/auth"

@@ -35,6 +35,7 @@ API_EVENT_TYPES = {
 # types"); each documented in docs/events.md and by its producer.
 EXTENSION_EVENT_TYPES = {
     "activity.recorded",  # services/activity/README.md: what realtime pushes, with its seq
+    "user.renamed",  # docs/events.md: PATCH /api/auth/me changed a name
 }
 
 MOVED = {

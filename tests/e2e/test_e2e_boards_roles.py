@@ -81,8 +81,12 @@ MATRIX: list[Case] = [
                                                                               "{outsider}"}),
     Case(W, 200, 403, 403, 404, "PATCH /api/boards/{board}/members/{target}", {"role": "viewer"}),
     Case(W, 204, 403, 403, 404, "DELETE /api/boards/{board}/members/{target}"),
-    # Leaving: any member may remove themselves, except the owner (409: delete the board).
+    # Leaving: any member may remove themselves, except the owner (409: transfer first).
     Case(W, 409, 204, 204, 404, "DELETE /api/boards/{board}/members/{me}"),
+    Case(W, 200, 403, 403, 404, "POST /api/boards/{board}/transfer",         {"userId":
+                                                                              "{target}"}),
+    # Profiles: everyone may ask; what comes back depends on shared boards (test_e2e_people).
+    Case(R, 200, 200, 200, 200, "GET /api/users?ids={target},{me}"),
     Case(R, 200, 200, 200, 404, "GET /api/boards/{board}/lists"),
     Case(W, 201, 201, 403, 404, "POST /api/boards/{board}/lists",            {"title": "Later"}),
     Case(W, 200, 200, 403, 404, "PATCH /api/lists/{list}",                   {"title": "Renamed"}),

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from hintro_shared.http import REQUEST_ID_HEADER, USER_ID_HEADER, accepts_gzip
+from hintro_shared.http import (
+    ORIGIN_TRUSTED_HEADER,
+    REQUEST_ID_HEADER,
+    USER_ID_HEADER,
+    accepts_gzip,
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -34,6 +39,7 @@ _REQUEST_REPLACED = frozenset(
         "expect",
         USER_ID_HEADER.lower(),
         REQUEST_ID_HEADER.lower(),
+        ORIGIN_TRUSTED_HEADER.lower(),
         "x-forwarded-for",
         "x-forwarded-proto",
         "x-forwarded-host",
@@ -70,8 +76,10 @@ def upstream_request_headers(
     host: str | None,
     content_length: int | None,
     websocket: bool = False,
+    origin_trusted: bool = False,
 ) -> CIMultiDict[str]:
-    """The headers sent to a service for one client request."""
+    """The headers sent to a service for one client request. ``Cookie`` passes through (auth's
+    refresh cookie), as ``Set-Cookie`` does on the way back."""
     accept_encoding = ", ".join(incoming.getall("Accept-Encoding", []))
     drop = (_WEBSOCKET_REQUEST_DROP if websocket else _REQUEST_DROP) | _connection_listed(incoming)
     headers: CIMultiDict[str] = CIMultiDict(
@@ -84,12 +92,26 @@ def upstream_request_headers(
     headers["X-Forwarded-Proto"] = proto
     if host:
         headers["X-Forwarded-Host"] = host
+    if origin_trusted:
+        headers[ORIGIN_TRUSTED_HEADER] = "1"
     # The gateway compresses for the client; a service sends gzip only where it keeps a body
     # compressed already (a board's tasks), and the gateway passes such a body through.
     headers["Accept-Encoding"] = "gzip" if accepts_gzip(accept_encoding) else "identity"
     if content_length is not None:
         headers["Content-Length"] = str(content_length)
     return headers
+
+
+def trusted_origin(
+    origin: str | None, *, proto: str, host: str | None, allowed: frozenset[str]
+) -> bool:
+    """Whether a browser request's ``Origin`` is the gateway's own (``proto://host``) or one
+    of the explicitly allowed origins (``CORS_ORIGINS``; ``*`` never counts). A request
+    without ``Origin`` is not trusted."""
+    if not origin:
+        return False
+    origin = origin.rstrip("/")
+    return origin in allowed or (bool(host) and origin == f"{proto}://{host}")
 
 
 def client_response_headers(upstream: CIMultiDictProxy[str]) -> CIMultiDict[str]:

@@ -20,7 +20,12 @@ from yarl import URL
 
 from hintro_gateway.clientip import is_trusted, peer_address
 from hintro_gateway.config import GatewaySettings, IPNetwork
-from hintro_gateway.headers import client_response_headers, should_gzip, upstream_request_headers
+from hintro_gateway.headers import (
+    client_response_headers,
+    should_gzip,
+    trusted_origin,
+    upstream_request_headers,
+)
 from hintro_gateway.metrics import UPSTREAM_LATENCY, UPSTREAM_REQUESTS
 from hintro_gateway.upstreams import Upstream, UpstreamPool, transport_problem
 from hintro_shared.logging import request_id_var
@@ -102,6 +107,9 @@ class Proxy:
         self._max_body = settings.max_body_bytes
         self._buffer_limit = settings.buffer_response_bytes
         self._gzip_min = settings.gzip_min_bytes
+        self._allowed_origins = frozenset(
+            origin.rstrip("/") for origin in settings.cors_origins if origin != "*"
+        )
 
     def forward_headers(
         self,
@@ -119,15 +127,19 @@ class Proxy:
             earlier = ", ".join(request.headers.getall("X-Forwarded-For", []))
             forwarded_for = f"{earlier}, {peer}" if earlier else peer
             proto = request.headers.get("X-Forwarded-Proto", proto)
+        host = request.headers.get("Host")
         return upstream_request_headers(
             request.headers,
             user_id=user_id,
             request_id=request_id_var.get() or "",
             forwarded_for=forwarded_for,
             proto=proto,
-            host=request.headers.get("Host"),
+            host=host,
             content_length=content_length,
             websocket=websocket,
+            origin_trusted=trusted_origin(
+                request.headers.get("Origin"), proto=proto, host=host, allowed=self._allowed_origins
+            ),
         )
 
     async def forward(

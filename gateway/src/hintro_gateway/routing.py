@@ -5,8 +5,8 @@ path the table does not name is a 404 at the gateway and a wrong method a 405, w
 to a service. Paths are forwarded unchanged (the services serve the same public paths).
 
 ``public`` routes need no bearer token. Logout is public on purpose: it takes the refresh token
-in its body and that token is the credential (a client whose access token has expired must
-still be able to log out); auth checks it.
+in its body (or the browser's refresh cookie) and that token is the credential (a client whose
+access token has expired must still be able to log out); auth checks it.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/auth/refresh", AUTH, public=True),
     Route("POST", "/api/auth/logout", AUTH, public=True),
     Route("GET", "/api/auth/me", AUTH),
+    Route("PATCH", "/api/auth/me", AUTH),
     Route("GET", "/api/auth/.well-known/jwks.json", AUTH, public=True),
-    Route("GET", "/api/users", AUTH),
     # board: boards, members, lists
     Route("GET", "/api/boards", BOARD),
     Route("POST", "/api/boards", BOARD),
@@ -52,6 +52,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/boards/{boardId}/members", BOARD),
     Route("PATCH", "/api/boards/{boardId}/members/{userId}", BOARD),
     Route("DELETE", "/api/boards/{boardId}/members/{userId}", BOARD),
+    Route("POST", "/api/boards/{boardId}/transfer", BOARD),
+    # People: board knows who shares a board with whom, and every user's name and e-mail.
+    Route("GET", "/api/users", BOARD),
     Route("GET", "/api/boards/{boardId}/lists", BOARD),
     Route("POST", "/api/boards/{boardId}/lists", BOARD),
     Route("PATCH", "/api/lists/{listId}", BOARD),

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from hintro_shared.events.envelope import new_event
 from hintro_testkit.infra import wait_for
 from services.activity.tests.support import Harness
 
@@ -237,3 +238,63 @@ async def test_a_deleted_board_takes_its_log_with_it(harness: Harness) -> None:
     assert status == 404
     await asyncio.sleep(0.5)
     assert await harness.entries(board.id) == []
+
+
+async def test_a_rename_names_new_entries_and_leaves_written_ones(harness: Harness) -> None:
+    ada = await harness.user("Ada")
+    board = await harness.board(ada)
+    renamed = harness.event("user.renamed", None, None, userId=ada, name="Ada Lovelace")
+    await harness.send(renamed)
+
+    async def taken() -> bool:
+        doc = await harness.db["users"].find_one({"_id": ada})
+        return doc is not None and doc["name"] == "Ada Lovelace"
+
+    await wait_for(taken, what="the new name")
+    # A late, older rename and a replayed registration change nothing.
+    older = new_event(
+        "user.renamed",
+        source="hintro/auth",
+        data={"userId": ada, "name": "Stale"},
+        actor_id=ada,
+        time=renamed.time - timedelta(minutes=1),
+    )
+    replay = harness.event("user.registered", None, None, userId=ada, email="a@x.io", name="Ada")
+    await harness.send(older, replay)
+    await harness.send(harness.board_updated(board, ada, title="Renamed board"))
+    await harness.wait_seq(board.id, 2)
+    items = (await harness.activity(board.id, ada))["items"]
+    assert [item["summary"] for item in items] == [
+        "Ada Lovelace renamed the board to “Renamed board”",
+        "Ada created the board “Board”",
+    ]
+    assert items[0]["actor"] == {"id": ada, "name": "Ada Lovelace"}
+    assert items[1]["actor"] == {"id": ada, "name": "Ada"}
+
+
+async def test_an_ownership_transfer_reads_as_such(harness: Harness) -> None:
+    ada, bob = await harness.user("Ada"), await harness.user("Bob")
+    board = await harness.board(ada)
+    await harness.send(harness.member_added(board, ada, bob, "editor"))
+    changes = [(bob, "owner", "editor"), (ada, "editor", "owner")]
+    for user_id, role, previous in changes:
+        board.version += 1
+        await harness.send(
+            harness.event(
+                "board.member_role_changed",
+                board.id,
+                ada,
+                boardId=board.id,
+                userId=user_id,
+                role=role,
+                previousRole=previous,
+                version=board.version,
+            )
+        )
+    await harness.wait_seq(board.id, 4)
+    items = (await harness.activity(board.id, ada))["items"]
+    # Two events handled concurrently may take their seqs in either order.
+    assert {item["summary"] for item in items[:2]} == {
+        "Ada changed their role from owner to editor",
+        "Ada made Bob the owner",
+    }

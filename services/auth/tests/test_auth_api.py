@@ -350,32 +350,10 @@ async def test_validation_errors_do_not_echo_the_password(auth: RunningAuth) -> 
     assert b"secret1" not in await response.read()
 
 
-async def test_find_user_by_email(auth: RunningAuth) -> None:
-    user = await auth.register("donald@example.com", name="Donald")
-    tokens = await auth.login("donald@example.com")
-    found = await auth.call(
-        "GET", "/api/users", params={"email": "DONALD@example.com"}, headers=_bearer(tokens)
-    )
-    assert found.status == 200
-    assert await found.json() == {"id": user["id"], "email": user["email"], "name": "Donald"}
-    missing = await auth.call(
-        "GET", "/api/users", params={"email": "nobody@example.com"}, headers=_bearer(tokens)
-    )
-    assert missing.status == 404
-    for params in ({}, {"email": "not-an-email"}):
-        invalid = await auth.call("GET", "/api/users", params=params, headers=_bearer(tokens))
-        assert invalid.status == 422
-    anonymous = await auth.call("GET", "/api/users", params={"email": "donald@example.com"})
-    assert anonymous.status == 401
-
-
 async def test_no_response_ever_contains_a_password_hash(auth: RunningAuth) -> None:
     user = await auth.register("hash@example.com")
     tokens = await auth.login("hash@example.com")
     await auth.call("GET", "/api/auth/me", headers=_bearer(tokens))
-    await auth.call(
-        "GET", "/api/users", params={"email": "hash@example.com"}, headers=_bearer(tokens)
-    )
     await auth.call("POST", "/api/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
     await auth.call("POST", "/api/auth/register", json={"email": "hash@example.com"})
     assert user

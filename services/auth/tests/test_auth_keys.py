@@ -158,25 +158,26 @@ async def test_token_signed_before_rotation_verifies_against_the_rotated_jwks(
     old_token = AccessTokenIssuer(before, issuer="hintro-auth", audience="hintro", ttl_seconds=900)
     new_token = AccessTokenIssuer(after, issuer="hintro-auth", audience="hintro", ttl_seconds=900)
     verifier = TokenVerifier(StaticKeySource(after.jwks()), issuer="hintro-auth", audience="hintro")
-    assert (await verifier.verify(old_token.issue("user-1", now).token)).kid == before.kid
-    assert (await verifier.verify(new_token.issue("user-1", now).token)).kid == after.kid
+    assert (await verifier.verify(old_token.issue("user-1", now, "s1").token)).kid == before.kid
+    assert (await verifier.verify(new_token.issue("user-1", now, "s1").token)).kid == after.kid
     # Once the old key is retired from the JWKS its tokens stop verifying.
     retired = TokenVerifier(
         StaticKeySource(KeyRing(signing_key=new).jwks()), issuer="hintro-auth", audience="hintro"
     )
     with pytest.raises(InvalidToken):
-        await retired.verify(old_token.issue("user-1", now).token)
+        await retired.verify(old_token.issue("user-1", now, "s1").token)
 
 
 async def test_issued_token_carries_every_contract_claim(tmp_path: Path) -> None:
     ring = KeyRing(signing_key=ec.generate_private_key(ec.SECP256R1()))
     now = datetime.now(UTC)
     issued = AccessTokenIssuer(ring, issuer="hintro-auth", audience="hintro", ttl_seconds=900)
-    access = issued.issue("user-1", now)
+    access = issued.issue("user-1", now, "family-1")
     claims = await TokenVerifier(
         StaticKeySource(ring.jwks()), issuer="hintro-auth", audience="hintro"
     ).verify(access.token)
     assert access.expires_in == 900
     assert claims.sub == "user-1"
+    assert claims.sid == "family-1"
     assert claims.exp - claims.iat == 900
     assert claims.jti

@@ -15,8 +15,10 @@ from hintro_auth.domain import (
     InvalidCredentials,
     InvalidRefreshToken,
     RefreshToken,
+    TokenPair,
     User,
     UserNotFound,
+    WrongPassword,
 )
 from hintro_auth.service import AuthService
 from hintro_shared.events.envelope import EventEnvelope
@@ -46,6 +48,27 @@ class FakeUsers:
         if user.password_hash == old_hash:
             self.by_key[user_id] = replace(user, password_hash=new_hash)
 
+    async def update(
+        self,
+        user_id: str,
+        expected_hash: str,
+        *,
+        name: str | None,
+        password_hash: str | None,
+        event: EventEnvelope | None,
+    ) -> bool:
+        user = self.by_key[user_id]
+        if user.password_hash != expected_hash:
+            return False
+        self.by_key[user_id] = replace(
+            user,
+            name=user.name if name is None else name,
+            password_hash=user.password_hash if password_hash is None else password_hash,
+        )
+        if event is not None:
+            self.events.append(event)
+        return True
+
 
 @dataclass
 class FakeRefreshTokens:
@@ -73,6 +96,10 @@ class FakeRefreshTokens:
     async def is_family_revoked(self, family_id: str) -> bool:
         return family_id in self.revoked
 
+    async def families_of(self, user_id: str, now: datetime) -> set[str]:
+        live = (t for t in self.tokens.values() if not t.is_expired(now))
+        return {t.family_id for t in live if t.user_id == user_id}
+
 
 @dataclass
 class FakePasswords:
@@ -95,8 +122,8 @@ class FakePasswords:
 
 
 class FakeAccessTokens:
-    def issue(self, user_id: str, now: datetime) -> AccessToken:
-        return AccessToken(token=f"access:{user_id}:{now.isoformat()}", expires_in=900)
+    def issue(self, user_id: str, now: datetime, session_id: str) -> AccessToken:
+        return AccessToken(token=f"access:{user_id}:{now.isoformat()}:{session_id}", expires_in=900)
 
 
 @dataclass
@@ -241,11 +268,57 @@ async def test_logout_revokes_the_family_and_is_idempotent(world: World) -> None
         await world.service.refresh(rotated.refresh_token)
 
 
-async def test_users_are_found_by_id_and_by_email_in_any_case(world: World) -> None:
+async def test_users_are_found_by_id(world: World) -> None:
     user = await world.service.register("ada@example.com", PASSWORD, "Ada")
     assert (await world.service.user(user.id)).email == "ada@example.com"
-    assert (await world.service.user_by_email(" ADA@example.com")).id == user.id
     with pytest.raises(UserNotFound):
         await world.service.user("nobody")
-    with pytest.raises(UserNotFound):
-        await world.service.user_by_email("nobody@example.com")
+
+
+def _session_of(pair: TokenPair) -> str:
+    return pair.access_token.rsplit(":", 1)[1]
+
+
+async def test_rename_writes_the_name_and_user_renamed_in_one_write(world: World) -> None:
+    user = await world.service.register("ren@example.com", PASSWORD, "Ada")
+    updated = await world.service.update_me(user.id, "s", name="Ada Lovelace")
+    assert updated.name == "Ada Lovelace"
+    assert (await world.service.user(user.id)).name == "Ada Lovelace"
+    event = world.users.events[-1]
+    assert (event.type, event.data) == ("user.renamed", {"userId": user.id, "name": "Ada Lovelace"})
+    assert event.actor_id == user.id
+    # The same name again changes nothing and says nothing.
+    await world.service.update_me(user.id, "s", name="Ada Lovelace")
+    assert len(world.users.events) == 2
+
+
+async def test_password_change_keeps_this_session_and_revokes_the_others(world: World) -> None:
+    user = await world.service.register("pw@example.com", PASSWORD, "Ada")
+    mine = await world.service.login("pw@example.com", PASSWORD)
+    other = await world.service.login("pw@example.com", PASSWORD)
+    await world.service.update_me(
+        user.id, _session_of(mine), current_password=PASSWORD, new_password="new password 1"
+    )
+    await world.service.refresh(mine.refresh_token)
+    with pytest.raises(InvalidRefreshToken):
+        await world.service.refresh(other.refresh_token)
+    with pytest.raises(InvalidCredentials):
+        await world.service.login("pw@example.com", PASSWORD)
+    await world.service.login("pw@example.com", "new password 1")
+
+
+async def test_wrong_current_password_changes_nothing(world: World) -> None:
+    user = await world.service.register("wrong@example.com", PASSWORD, "Ada")
+    session = await world.service.login("wrong@example.com", PASSWORD)
+    with pytest.raises(WrongPassword):
+        await world.service.update_me(
+            user.id,
+            "elsewhere",
+            name="Mallory",
+            current_password="not it at all",
+            new_password="new password 1",
+        )
+    assert (await world.service.user(user.id)).name == "Ada"
+    assert len(world.users.events) == 1
+    await world.service.refresh(session.refresh_token)
+    await world.service.login("wrong@example.com", PASSWORD)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from hintro_board.schemas import BoardOut, BoardPage, BoardWithListsOut
+from hintro_shared.people import color
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,11 @@ async def test_created_board_has_the_caller_as_owner_and_the_contract_shape(boar
     assert created["title"] == "Roadmap"
     assert created["description"] == "Q3 plans"
     assert created["ownerId"] == owner
-    assert created["members"] == [{"userId": owner, "role": "owner"}]
+    # The owner is not in the users projection (no user.registered): no name, a colour still.
+    assert created["members"] == [
+        {"userId": owner, "role": "owner", "name": "", "email": "", "initials": "",
+         "color": color(owner)}
+    ]  # fmt: skip
     assert created["version"] == 1
     BoardOut.model_validate(created)
 

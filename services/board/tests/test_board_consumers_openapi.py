@@ -67,6 +67,8 @@ def test_every_route_is_declared_with_its_schemas() -> None:
         ("POST", "/api/boards/{boardId}/members"),
         ("PATCH", "/api/boards/{boardId}/members/{userId}"),
         ("DELETE", "/api/boards/{boardId}/members/{userId}"),
+        ("POST", "/api/boards/{boardId}/transfer"),
+        ("GET", "/api/users"),
         ("GET", "/api/boards/{boardId}/lists"),
         ("POST", "/api/boards/{boardId}/lists"),
         ("PATCH", "/api/lists/{listId}"),
@@ -75,6 +77,9 @@ def test_every_route_is_declared_with_its_schemas() -> None:
     schemas = doc["components"]["schemas"]
     assert set(schemas["BoardOut"]["properties"]) == {
         "id", "title", "description", "ownerId", "members", "createdAt", "updatedAt", "version"
+    }  # fmt: skip
+    assert set(schemas["MemberOut"]["properties"]) == {
+        "userId", "role", "name", "email", "initials", "color"
     }  # fmt: skip
     assert schemas["BoardCreate"]["additionalProperties"] is False
     assert set(schemas["ListPatch"]["properties"]) == {"title", "afterId", "beforeId"}

@@ -6,7 +6,9 @@ import pytest
 
 from hintro_board.cache import decode_entry, encode_entry
 from hintro_board.domain import (
+    Board,
     InvalidAnchor,
+    InvalidTransfer,
     Member,
     OwnerIsFixed,
     Placement,
@@ -16,6 +18,7 @@ from hintro_board.domain import (
     normalise_email,
     now,
     position_between,
+    transferred,
 )
 from hintro_shared.authz import Role
 
@@ -77,3 +80,21 @@ def test_cache_entry_round_trips_without_parsing_the_body() -> None:
     body = b'{"id":"b1","title":"line\\nbreak"}'
     entry = decode_entry(encode_entry({"u1": "owner"}, 7, body))
     assert (entry.roles, entry.version, entry.body) == ({"u1": "owner"}, 7, body)
+
+
+def test_a_transfer_makes_the_member_owner_and_the_old_owner_editor() -> None:
+    at = now()
+    members = members_from("o", ["o", "a", "b"], {"o": "owner", "a": "viewer", "b": "editor"})
+    board = Board("b1", "T", "", "o", members, at, at, 3)
+    assert transferred(board, "b") == (
+        Member("b", Role.OWNER),
+        Member("o", Role.EDITOR),
+        Member("a", Role.VIEWER),
+    )
+    # The same order the stored arrays give once the transfer is written.
+    assert transferred(board, "b") == members_from(
+        "b", ["o", "a", "b"], {"o": "editor", "a": "viewer", "b": "owner"}
+    )
+    for target in ("o", "stranger"):
+        with pytest.raises(InvalidTransfer):
+            transferred(board, target)

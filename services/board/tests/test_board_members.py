@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hintro_shared.people import color
 from hintro_testkit.infra import wait_for
 
 pytestmark = pytest.mark.integration
@@ -31,12 +32,21 @@ async def test_user_registered_event_lets_the_owner_add_them_by_email(board: Any
         headers=board.auth(owner),
     )
     assert response.status == 201, await response.text()
-    assert await response.json() == {"userId": user_id, "role": "editor"}
+    added = await response.json()
+    assert added == {
+        "userId": user_id,
+        "role": "editor",
+        "name": "Ada",
+        "email": email.lower(),
+        "initials": "AD",
+        "color": color(user_id),
+    }
     fetched = await board.get_board(created["id"], owner)
-    assert fetched["members"] == [
-        {"userId": owner, "role": "owner"},
-        {"userId": user_id, "role": "editor"},
+    assert [(m["userId"], m["role"]) for m in fetched["members"]] == [
+        (owner, "owner"),
+        (user_id, "editor"),
     ]
+    assert fetched["members"][1] == added
     assert fetched["version"] == 2
     # The new member sees the board in their list now.
     listed = await board.client.get("/api/boards", headers=board.auth(user_id))
@@ -70,7 +80,7 @@ async def test_add_member_by_user_id_with_role(board: Any) -> None:
         headers=board.auth(owner),
     )
     assert response.status == 201
-    assert await response.json() == {"userId": user_id, "role": "viewer"}
+    assert members_of({"members": [await response.json()]}) == {user_id: "viewer"}
 
 
 @pytest.mark.parametrize("field", ["userId", "email"])
@@ -153,7 +163,7 @@ async def test_owner_changes_a_members_role(board: Any) -> None:
     path = f"/api/boards/{created['id']}/members/{member}"
     response = await board.client.patch(path, json={"role": "viewer"}, headers=board.auth(owner))
     assert response.status == 200
-    assert await response.json() == {"userId": member, "role": "viewer"}
+    assert members_of({"members": [await response.json()]}) == {member: "viewer"}
     assert members_of(await board.get_board(created["id"], owner))[member] == "viewer"
     # The viewer can no longer edit.
     denied = await board.client.patch(

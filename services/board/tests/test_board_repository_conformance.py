@@ -13,10 +13,10 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from hintro_board.domain import Board, BoardList, Member
+from hintro_board.domain import Board, BoardList, Member, Profile
 from hintro_board.list_repository import MongoLists
 from hintro_board.ports import PositionTaken
-from hintro_board.repository import MongoBoards, MongoUsers
+from hintro_board.repository import MongoBoards, MongoUsers, UserNotKnownYet
 from hintro_shared.authz import Role
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
@@ -164,10 +164,32 @@ async def test_users_projection_upsert_is_idempotent_and_email_unique(
 ) -> None:
     _, _, users = repos
     user_id, email = uuid.uuid4().hex, f"{uuid.uuid4().hex}@example.com"
-    await users.upsert(user_id, email, "Ada")
-    await users.upsert(user_id, email, "Ada")
+    await users.upsert(user_id, email, "Ada", 1_000)
+    await users.upsert(user_id, email, "Ada", 1_000)
     assert await users.exists(user_id)
     assert await users.id_by_email(email) == user_id
     assert await users.collection.count_documents({"email": email}) == 1
     with pytest.raises(DuplicateKeyError):
-        await users.upsert(uuid.uuid4().hex, email, "Impostor")
+        await users.upsert(uuid.uuid4().hex, email, "Impostor", 1_000)
+
+
+async def test_users_projection_keeps_the_newest_name(
+    repos: tuple[MongoBoards, MongoLists, MongoUsers],
+) -> None:
+    _, _, users = repos
+    user_id, email = uuid.uuid4().hex, f"{uuid.uuid4().hex}@example.com"
+    with pytest.raises(UserNotKnownYet):
+        await users.rename(user_id, "Too early", 500)
+    await users.upsert(user_id, email, "Ada", 1_000)
+    assert await users.rename(user_id, "Ada L.", 2_000)
+    assert not await users.rename(user_id, "Older rename", 1_500)
+    await users.upsert(user_id, email, "Ada", 1_000)  # a replayed registration
+    assert (await users.profiles([user_id]))[user_id] == Profile(user_id, "Ada L.", email)
+    assert await users.by_email(email) == Profile(user_id, "Ada L.", email)
+    # A user recorded before names carried a time takes any rename.
+    legacy = uuid.uuid4().hex
+    await users.collection.insert_one({"_id": legacy, "email": f"{legacy}@x.io", "name": "Old"})
+    assert await users.rename(legacy, "New", 3_000)
+    assert (await users.profiles([legacy, "nobody"])) == {
+        legacy: Profile(legacy, "New", f"{legacy}@x.io")
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hintro_shared.authz import Role
 from hintro_testkit.infra import unique, wait_for
 from services.task.tests.support import Harness
 
@@ -106,3 +107,37 @@ async def test_no_event_without_a_change(harness: Harness) -> None:
     assert status == 200
     events = await harness.wait_events(task["id"], 2)
     assert [e.type for e in events] == ["task.created", "task.updated"]
+
+
+async def test_a_removed_member_is_unassigned_from_the_boards_tasks(harness: Harness) -> None:
+    owner, leaver, stayer = unique("owner"), unique("leaver"), unique("stayer")
+    members = {leaver: Role.EDITOR, stayer: Role.EDITOR}
+    board = await harness.board(owner, members=members, lists=2)
+    other = await harness.board(owner, members={leaver: Role.EDITOR}, lists=1)
+    both = await harness.create_task(board, owner, 0, assigneeIds=[leaver, stayer])
+    only = await harness.create_task(board, owner, 1, assigneeIds=[leaver])
+    untouched = await harness.create_task(board, owner, 0, assigneeIds=[stayer])
+    elsewhere = await harness.create_task(other, owner, 0, assigneeIds=[leaver])
+    await harness.remove_member(board, leaver)
+
+    async def unassigned() -> bool:
+        for task in (both, only):
+            _, fresh = await harness.request("GET", f"/api/tasks/{task['id']}", owner)
+            if leaver in fresh["assigneeIds"]:
+                return False
+        return True
+
+    await wait_for(unassigned, within=10, what="the leaver taken off the board's tasks")
+    _, fresh = await harness.request("GET", f"/api/tasks/{both['id']}", owner)
+    assert fresh["assigneeIds"] == [stayer]
+    assert fresh["version"] == both["version"] + 1
+    for task, assignees in ((untouched, [stayer]), (elsewhere, [leaver])):
+        _, same = await harness.request("GET", f"/api/tasks/{task['id']}", owner)
+        assert same["assigneeIds"] == assignees
+        assert same["version"] == task["version"]
+    for task in (both, only):
+        events = await harness.wait_events(task["id"], 2)
+        assert events[-1].type == "task.unassigned"
+        assert events[-1].data["userId"] == leaver
+        assert events[-1].actor_id == "someone"  # the removal's actor
+        assert events[-1].origin_socket_id is None

@@ -32,6 +32,10 @@ SETTINGS = web.AppKey("hintro.settings", ServiceSettings)
 REQUEST_ID_HEADER = "X-Request-Id"
 USER_ID_HEADER = "X-User-Id"
 SOCKET_ID_HEADER = "X-Socket-Id"
+ORIGIN_TRUSTED_HEADER = "X-Origin-Trusted"
+"""Set (to ``1``) by the gateway, never taken from a client, when the request's ``Origin`` is
+the gateway's own origin or one of its explicit ``CORS_ORIGINS``: auth's cookie sessions need
+it."""
 _VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _log = logging.getLogger(__name__)

@@ -44,6 +44,8 @@ class Operation:
     status: int = 200
     request: Any = None
     """Body schema (a pydantic model or any type a ``TypeAdapter`` accepts)."""
+    request_optional: bool = False
+    """True when the body may be left out altogether."""
     response: Any = None
     """Success body schema; ``None`` for an empty body (e.g. 204)."""
     query: type[BaseModel] | None = None
@@ -177,7 +179,10 @@ def _operation_doc(op: Operation, components: dict[str, Any], *, proxied: bool) 
                 f"example{index}": {"value": example}
                 for index, example in enumerate(op.examples, start=1)
             }
-        doc["requestBody"] = {"required": True, "content": {"application/json": body}}
+        doc["requestBody"] = {
+            "required": not op.request_optional,
+            "content": {"application/json": body},
+        }
     doc["security"] = [] if op.public else [{"bearerAuth": []}]
     return doc
 

@@ -41,3 +41,12 @@ def stored_time(value: Any) -> datetime:
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
+
+
+def epoch_millis(value: datetime) -> int:
+    """Milliseconds since the epoch (a naive ``value`` is taken to be UTC): an integer that
+    orders events by time in a projection (nx-27017 reads back datetimes written by ``$set`` as
+    strings, so guards compare integers)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp() * 1000)

@@ -58,6 +58,9 @@ class Claims:
     iat: int
     exp: int
     kid: str = ""
+    sid: str = ""
+    """The session (refresh-token family) the token was issued for; empty in tokens from
+    before sessions were named."""
 
     @property
     def user_id(self) -> str:
@@ -308,7 +311,10 @@ class TokenVerifier:
             raise InvalidToken("the token was issued in the future")
         if nbf is not None and nbf > now + self._leeway:
             raise InvalidToken("the token is not yet valid")
-        return Claims(sub=sub, jti=jti, iat=iat, exp=exp, kid=kid)
+        sid = payload.get("sid")
+        return Claims(
+            sub=sub, jti=jti, iat=iat, exp=exp, kid=kid, sid=sid if isinstance(sid, str) else ""
+        )
 
 
 def _numeric_date(payload: Mapping[str, Any], name: str) -> int | None:

@@ -1,7 +1,8 @@
 """Events in: every board-scoped event (``board.*`` incl. ``board.member_*``, ``list.*``,
 ``task.*``) becomes an entry of its board's log, and keeps the projections this service reads
-current (the shared board view for access, names for summaries); ``user.registered`` teaches
-users' names; ``board.deleted`` removes the board's log and projections instead of being
+current (the shared board view for access, names for summaries); ``user.registered`` and
+``user.renamed`` teach users' names (entries already written keep the name they were written
+with); ``board.deleted`` removes the board's log and projections instead of being
 logged.
 
 The entry is recorded *before* the projections take the event in, so a rename's summary can
@@ -15,15 +16,16 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from hintro_activity.domain import BOARD_DELETED, USER_REGISTERED, is_logged
+from hintro_activity.domain import BOARD_DELETED, USER_REGISTERED, USER_RENAMED, is_logged
 from hintro_activity.service import board_of
 from hintro_shared.boardview import ProjectionWriter, apply_board_event
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope
+from hintro_shared.timeutil import epoch_millis
 
 _log = logging.getLogger(__name__)
 
-ROUTING_KEYS = (USER_REGISTERED, "board.*", "list.*", "task.*")
+ROUTING_KEYS = (USER_REGISTERED, USER_RENAMED, "board.*", "list.*", "task.*")
 
 
 class Recorder(Protocol):
@@ -43,7 +45,9 @@ class LogState(Protocol):
 class NameWriter(Protocol):
     """The names projection's writes (see ``NameDirectory``)."""
 
-    async def set_user(self, user_id: str, name: str) -> None: ...
+    async def add_user(self, user_id: str, name: str, at_ms: int) -> None: ...
+
+    async def rename_user(self, user_id: str, name: str, at_ms: int) -> None: ...
 
     async def set_list_title(self, list_id: str, board_id: str, title: str, v: int) -> None: ...
 
@@ -71,7 +75,13 @@ class ActivityEvents:
         """Apply one event; raising makes the consumer base retry it, then dead-letter it."""
         if envelope.type == USER_REGISTERED:
             user = envelope.data_as(ev.UserRegistered)
-            await self._names.set_user(user.user_id, user.name)
+            await self._names.add_user(user.user_id, user.name, epoch_millis(envelope.time))
+            return
+        if envelope.type == USER_RENAMED:
+            renamed = envelope.data_as(ev.UserRenamed)
+            await self._names.rename_user(
+                renamed.user_id, renamed.name, epoch_millis(envelope.time)
+            )
             return
         board_id = board_of(envelope)
         if board_id is None:

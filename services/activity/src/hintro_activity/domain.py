@@ -21,6 +21,7 @@ REPLAY_MAX_LIMIT = 500
 
 BOARD_DELETED = "board.deleted"
 USER_REGISTERED = "user.registered"
+USER_RENAMED = "user.renamed"
 # The families of board-scoped events (routing-key patterns of the consumer queue).
 LOGGED_PREFIXES = ("board.", "list.", "task.")
 

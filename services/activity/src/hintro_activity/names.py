@@ -4,7 +4,7 @@ titles (``task.*`` events that carry one).
 
 Documents::
 
-    users:       {_id: userId, name}
+    users:       {_id: userId, name, nameAt}   nameAt = epoch ms of the event that set it
     list_titles: {_id: listId, boardId, title, v}      v = the list version the title is from
     task_titles: {_id: taskId, boardId, title, v}
 
@@ -87,9 +87,25 @@ class NameDirectory:
                 names.add(ref, doc["title"])
         return names
 
-    async def set_user(self, user_id: str, name: str) -> None:
-        """Record a user's name (the same values however often the event comes)."""
-        await self.users.update_one({"_id": user_id}, {"$set": {"name": name}}, upsert=True)
+    async def add_user(self, user_id: str, name: str, at_ms: int) -> None:
+        """Record a registered user's name; a replay never undoes a later rename (the name is
+        written only when the document is created)."""
+        await self.users.update_one(
+            {"_id": user_id}, {"$setOnInsert": {"name": name, "nameAt": at_ms}}, upsert=True
+        )
+
+    async def rename_user(self, user_id: str, name: str, at_ms: int) -> None:
+        """Take a rename made at ``at_ms`` unless a newer name is held. Entries already
+        written keep the name they were written with; only later ones use this one."""
+        if await apply_if_newer(
+            self.users, {"_id": user_id}, at_ms, {"name": name}, version_field="nameAt"
+        ):
+            return
+        # Names recorded before they carried a time have no nameAt: any rename is newer.
+        await self.users.update_one(
+            {"_id": user_id, "nameAt": {"$exists": False}},
+            {"$set": {"name": name, "nameAt": at_ms}},
+        )
 
     async def set_list_title(self, list_id: str, board_id: str, title: str, v: int) -> None:
         """Record a list's title as of list version ``v`` (only if newer than the held one)."""

@@ -135,6 +135,8 @@ def _member_added(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
 
 def _member_role_changed(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
     role, previous, user_id = data.get("role"), data.get("previousRole"), data.get("userId")
+    if role == "owner":  # the first half of an ownership transfer
+        return f"{n.actor()} made {n.user(user_id)} the owner"
     whose = "their" if n.is_actor(user_id) else n.possessive(user_id)
     if previous:
         return f"{n.actor()} changed {whose} role from {previous} to {role}"

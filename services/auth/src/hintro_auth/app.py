@@ -12,6 +12,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from hintro_auth.config import AuthSettings
+from hintro_auth.cookies import SESSION_COOKIE, SessionCookie
 from hintro_auth.domain import utc_now
 from hintro_auth.keys import AccessTokenIssuer, KeyRing, load_key_ring
 from hintro_auth.passwords import Argon2Passwords
@@ -108,6 +109,9 @@ def create_app(settings: AuthSettings) -> web.Application:
     """The auth service's application."""
     app = create_base_app(settings)
     app[AUTH_SETTINGS] = settings
+    app[SESSION_COOKIE] = SessionCookie.for_environment(
+        settings.environment, settings.refresh_token_ttl_seconds
+    )
     app[PASSWORDS] = Argon2Passwords(
         settings.password_hash_profile,
         settings.password_hash_concurrency,

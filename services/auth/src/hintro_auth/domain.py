@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hintro_shared.refusals import Conflict, NotFound, Unauthenticated
+from hintro_shared.refusals import Conflict, Forbidden, NotFound, Unauthenticated
 from hintro_shared.timeutil import now_millis
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a forward path
@@ -52,6 +52,20 @@ class UserNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("user")
+
+
+class WrongPassword(Forbidden):
+    """A password change named the wrong current password; nothing changed."""
+
+    def __init__(self) -> None:
+        super().__init__("The current password is incorrect; nothing was changed.")
+
+
+class ConcurrentChange(Conflict):
+    """The account changed between reading and writing it (another password change)."""
+
+    def __init__(self) -> None:
+        super().__init__("The account was changed concurrently; nothing was changed, retry.")
 
 
 def normalise_email(raw: str) -> str:

@@ -211,10 +211,12 @@ class AccessTokenIssuer:
         self._audience = audience
         self._ttl = ttl_seconds
 
-    def issue(self, user_id: str, now: datetime) -> AccessToken:
-        """A fresh access token for ``user_id``, valid for the configured lifetime."""
+    def issue(self, user_id: str, now: datetime, session_id: str) -> AccessToken:
+        """A fresh access token for ``user_id``, valid for the configured lifetime; ``sid``
+        names the session (refresh-token family) it belongs to."""
         iat = int(now.timestamp())
         claims = {
+            "sid": session_id,
             "sub": user_id,
             "iat": iat,
             "exp": iat + self._ttl,

@@ -16,4 +16,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         Index("refresh_tokens", (("expiresAt", 1),), "expires_ttl", expire_after_seconds=0),
         Index("refresh_families", (("expiresAt", 1),), "expires_ttl", expire_after_seconds=0),
     ),
+    index_migration(
+        2,
+        "refresh tokens by user: a password change revokes the user's other sessions",
+        Index("refresh_tokens", (("userId", 1),), "user"),
+    ),
 )

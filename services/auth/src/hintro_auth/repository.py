@@ -4,7 +4,8 @@
   (``outbox``, ``outboxPending``: see :mod:`hintro_shared.events.outbox`);
   ``email`` (normalised) has a unique index, which is what makes registration race-safe.
 - ``refresh_tokens``: ``{_id: sha256(token), familyId, userId, issuedAt, expiresAt, spent}``;
-  a TTL index removes them once expired.
+  a TTL index removes them once expired; ``userId`` is indexed (a password change revokes
+  the user's other families).
 - ``refresh_families``: ``{_id: familyId, revokedAt, expiresAt}``, only for revoked families.
 
 Every correctness property rests on single-document atomicity (unique index, conditional
@@ -24,7 +25,7 @@ from pymongo.errors import DuplicateKeyError
 
 from hintro_auth.domain import EmailTaken, RefreshToken, User
 from hintro_shared.events.envelope import EventEnvelope
-from hintro_shared.events.outbox import outbox_fields
+from hintro_shared.events.outbox import outbox_fields, with_outbox
 from hintro_shared.events.relay import ensure_outbox_index
 
 Document = dict[str, Any]
@@ -108,6 +109,31 @@ class MongoUsers:
             {"_id": user_id, "passwordHash": old_hash}, {"$set": {"passwordHash": new_hash}}
         )
 
+    async def update(
+        self,
+        user_id: str,
+        expected_hash: str,
+        *,
+        name: str | None,
+        password_hash: str | None,
+        event: EventEnvelope | None,
+    ) -> bool:
+        """Set the name and/or the hash if the stored hash is still ``expected_hash`` (a
+        compare-and-set, so two password changes cannot both win); the name's event goes in
+        the same write."""
+        fields: Document = {}
+        if name is not None:
+            fields["name"] = name
+        if password_hash is not None:
+            fields["passwordHash"] = password_hash
+        update: Document = {"$set": fields}
+        if event is not None:
+            update = with_outbox(update, event)
+        result = await self._users.update_one(
+            {"_id": user_id, "passwordHash": expected_hash}, update
+        )
+        return result.matched_count == 1
+
 
 class MongoRefreshTokens:
     """Refresh tokens (by hash) and revoked families in MongoDB."""
@@ -123,6 +149,7 @@ class MongoRefreshTokens:
         await self._tokens.create_index(
             [("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"
         )
+        await self._tokens.create_index([("userId", ASCENDING)], name="user")
         await self._families.create_index(
             [("expiresAt", ASCENDING)], expireAfterSeconds=0, name="expires_ttl"
         )
@@ -165,6 +192,14 @@ class MongoRefreshTokens:
                 {"$setOnInsert": {"revokedAt": now, "expiresAt": now + self._family_retention}},
                 upsert=True,
             )
+
+    async def families_of(self, user_id: str, now: datetime) -> set[str]:
+        """The families of the user's unexpired tokens (spent ones included: a family lives
+        on in its newest token, and revoking a family twice is harmless)."""
+        cursor = self._tokens.find(
+            {"userId": user_id, "expiresAt": {"$gt": now}}, {"familyId": 1, "_id": 0}
+        )
+        return {str(doc["familyId"]) async for doc in cursor}
 
     async def is_family_revoked(self, family_id: str) -> bool:
         """Whether the family was revoked."""

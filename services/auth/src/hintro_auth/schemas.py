@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from hintro_auth.domain import (
@@ -37,6 +44,13 @@ Name = Annotated[
     ),
 ]
 RefreshTokenText = Annotated[str, Field(min_length=1, max_length=512)]
+Session = Annotated[
+    Literal["cookie"],
+    Field(
+        description='"cookie": the refresh token goes in an HttpOnly cookie, not the body '
+        "(browser sessions; docs/api.md)."
+    ),
+]
 
 
 class Request(BaseModel):
@@ -59,6 +73,7 @@ class RegisterRequest(Request):
     email: Email
     password: Password
     name: Name
+    session: Session | None = None
 
 
 class LoginRequest(Request):
@@ -66,20 +81,39 @@ class LoginRequest(Request):
 
     email: Email
     password: LoginPassword
+    session: Session | None = None
 
 
 class RefreshRequest(Request):
-    """``POST /api/auth/refresh`` and ``POST /api/auth/logout``."""
+    """``POST /api/auth/refresh`` and ``POST /api/auth/logout``: the refresh token, or nothing
+    (``{}`` or no body) to use the browser's session cookie."""
 
-    refresh_token: RefreshTokenText
+    refresh_token: RefreshTokenText | None = None
 
 
-class UserQuery(BaseModel):
-    """``GET /api/users?email=``."""
+class MePatch(Request):
+    """``PATCH /api/auth/me``: a new name and/or a new password (with the current one)."""
 
-    model_config = ConfigDict(extra="ignore")
+    name: Name | None = None
+    current_password: LoginPassword | None = None
+    new_password: Password | None = None
 
-    email: Email
+    @model_validator(mode="after")
+    def _consistent(self) -> MePatch:
+        for field, alias in (
+            ("name", "name"),
+            ("current_password", "currentPassword"),
+            ("new_password", "newPassword"),
+        ):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{alias} cannot be null")
+        if self.name is None and self.new_password is None:
+            raise ValueError("give name and/or newPassword")
+        if self.new_password is not None and self.current_password is None:
+            raise ValueError("currentPassword is required to change the password")
+        if self.current_password is not None and self.new_password is None:
+            raise ValueError("currentPassword goes only with newPassword")
+        return self
 
 
 class UserOut(Response):
@@ -91,19 +125,20 @@ class UserOut(Response):
     created_at: datetime
 
 
-class UserSummary(Response):
-    """Another user, as needed to invite them to a board."""
-
-    id: str
-    email: str
-    name: str
-
-
 class TokenPairOut(Response):
     """A new session: a short-lived access token and the refresh token to renew it."""
 
     access_token: str
     refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+class AccessTokenOut(Response):
+    """A browser session's answer: the access token only (the refresh token is in the
+    ``hintro_refresh`` cookie)."""
+
+    access_token: str
     token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
     expires_in: int = Field(description="Seconds until the access token expires.")
 

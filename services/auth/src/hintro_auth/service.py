@@ -16,19 +16,21 @@ from typing import Protocol
 
 from hintro_auth.domain import (
     AccessToken,
+    ConcurrentChange,
     InvalidCredentials,
     InvalidRefreshToken,
     RefreshToken,
     TokenPair,
     User,
     UserNotFound,
+    WrongPassword,
     hash_refresh_token,
     issue_refresh_token,
     new_family_id,
     new_user,
     normalise_email,
 )
-from hintro_shared.events.catalogue import UserRegistered
+from hintro_shared.events.catalogue import UserRegistered, UserRenamed
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
 
@@ -56,6 +58,19 @@ class Users(Protocol):
         """Swap the hash, only if it is still ``old_hash``."""
         ...
 
+    async def update(
+        self,
+        user_id: str,
+        expected_hash: str,
+        *,
+        name: str | None,
+        password_hash: str | None,
+        event: EventEnvelope | None,
+    ) -> bool:
+        """Set the name and/or the hash (with the name's event in the same write) if the hash
+        is still ``expected_hash``; ``False`` when it is not."""
+        ...
+
 
 class RefreshTokens(Protocol):
     """Where refresh tokens (by hash) and revoked families live."""
@@ -79,6 +94,10 @@ class RefreshTokens(Protocol):
 
     async def is_family_revoked(self, family_id: str) -> bool:
         """Whether the family was revoked."""
+        ...
+
+    async def families_of(self, user_id: str, now: datetime) -> set[str]:
+        """The families of the user's unexpired tokens."""
         ...
 
 
@@ -105,8 +124,8 @@ class Passwords(Protocol):
 class AccessTokens(Protocol):
     """Signs access tokens."""
 
-    def issue(self, user_id: str, now: datetime) -> AccessToken:
-        """A signed access token for ``user_id``."""
+    def issue(self, user_id: str, now: datetime, session_id: str) -> AccessToken:
+        """A signed access token for ``user_id`` in session (refresh family) ``session_id``."""
         ...
 
 
@@ -169,6 +188,10 @@ class AuthService:
             await self._users.replace_password_hash(user.id, user.password_hash, new_hash)
         return await self._issue(user.id, new_family_id())
 
+    async def start_session(self, user_id: str) -> TokenPair:
+        """A new session for a user who just proved who they are (registration)."""
+        return await self._issue(user_id, new_family_id())
+
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Exchange a live refresh token for a new pair in the same family; the presented one is
         spent. Presenting a spent token revokes its family. ``InvalidRefreshToken`` on failure."""
@@ -204,18 +227,65 @@ class AuthService:
             raise UserNotFound
         return user
 
-    async def user_by_email(self, email: str) -> User:
-        """The user with this address (any case), or ``UserNotFound``."""
-        user = await self._users.by_email(normalise_email(email))
-        if user is None:
-            raise UserNotFound
-        return user
+    async def update_me(
+        self,
+        user_id: str,
+        session_id: str,
+        *,
+        name: str | None = None,
+        current_password: str | None = None,
+        new_password: str | None = None,
+    ) -> User:
+        """Change the caller's name and/or password.
+
+        A password change needs the current password (``WrongPassword`` otherwise, nothing
+        written) and then revokes every other session of the user: every refresh-token family
+        but ``session_id`` (the one the caller's access token was issued in; an empty id keeps
+        none). A new name is published as ``user.renamed`` in the same write."""
+        user = await self.user(user_id)
+        new_hash: str | None = None
+        if new_password is not None:
+            if current_password is None or not await self._passwords.verify(
+                user.password_hash, current_password
+            ):
+                raise WrongPassword
+            new_hash = await self._passwords.hash(new_password)
+        renamed = name if name is not None and name != user.name else None
+        event = None
+        if renamed is not None:
+            event = new_event(
+                "user.renamed",
+                source=EVENT_SOURCE,
+                data=UserRenamed(user_id=user.id, name=renamed),
+                actor_id=user.id,
+            )
+        if renamed is None and new_hash is None:
+            return user
+        if not await self._users.update(
+            user.id, user.password_hash, name=renamed, password_hash=new_hash, event=event
+        ):
+            raise ConcurrentChange
+        if event is not None:
+            self._outbox.written(user.id)  # publish the rename now
+        if new_hash is not None:
+            now = self._clock()
+            for family in await self._refresh_tokens.families_of(user.id, now):
+                if family != session_id:
+                    await self._refresh_tokens.revoke_family(family, now)
+            _log.info("password changed; other sessions revoked", extra={"userId": user.id})
+        return User(
+            id=user.id,
+            email=user.email,
+            name=renamed if renamed is not None else user.name,
+            password_hash=new_hash if new_hash is not None else user.password_hash,
+            created_at=user.created_at,
+        )
 
     async def _issue(self, user_id: str, family_id: str) -> TokenPair:
         now = self._clock()
         token, record = issue_refresh_token(user_id, family_id, now, self._refresh_ttl)
         await self._refresh_tokens.add(record)
-        access = self._access_tokens.issue(user_id, now)
+        access = self._access_tokens.issue(user_id, now, family_id)
         return TokenPair(
             access_token=access.token, refresh_token=token, expires_in=access.expires_in
         )

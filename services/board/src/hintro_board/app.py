@@ -17,8 +17,8 @@ from hintro_board.consumers import ROUTING_KEYS, BoardEvents
 from hintro_board.list_repository import MongoLists
 from hintro_board.lists import ListService
 from hintro_board.repository import MongoBoards, MongoUsers
-from hintro_board.routes import BOARD_SERVICE, LIST_SERVICE, OPERATIONS
-from hintro_board.service import BoardService
+from hintro_board.routes import BOARD_SERVICE, LIST_SERVICE, OPERATIONS, PEOPLE_SERVICE
+from hintro_board.service import BoardService, PeopleService
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.events.relay import OutboxRelay
@@ -64,10 +64,12 @@ def _service_ctx(settings: Settings) -> Ctx:
                 cache,
                 position_retries=settings.position_retries,
             )
+            people = PeopleService(boards, users, cache)
+            app[PEOPLE_SERVICE] = people
             app[EVENT_CONSUMER] = await events.consume(
                 queue=settings.consumer_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEvents(users, lists),
+                handler=BoardEvents(people, lists),
             )
             yield
 

@@ -1,8 +1,9 @@
 """Events into the board service.
 
-- ``user.registered`` → the users projection (who can be invited, by id or e-mail). The board
-  service learns of users only this way, never by calling auth. The upsert sets the same
-  values however often the event is replayed, so it is idempotent by itself.
+- ``user.registered`` and ``user.renamed`` → the users projection (who can be invited, by id or
+  e-mail, and the names board responses show). The board service learns of users only this
+  way, never by calling auth. Names are kept by event time, so replays and late events never
+  put back an older name; boards showing a changed name leave the read cache.
 - ``board.deleted`` → remove the deleted board's lists. The delete route already does it right
   after the write; this makes it happen even if that process died in between. Idempotent.
 """
@@ -12,19 +13,22 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from hintro_board.domain import is_valid_user_id, normalise_email
-from hintro_shared.events.catalogue import BoardDeleted, UserRegistered
+from hintro_board.domain import is_valid_user_id
+from hintro_shared.events.catalogue import BoardDeleted, UserRegistered, UserRenamed
 from hintro_shared.events.envelope import EventEnvelope
+from hintro_shared.timeutil import epoch_millis
 
 _log = logging.getLogger(__name__)
 
-ROUTING_KEYS = ("user.registered", "board.deleted")
+ROUTING_KEYS = ("user.registered", "user.renamed", "board.deleted")
 
 
 class UserProjection(Protocol):
-    """Where registered users are recorded."""
+    """Where users are recorded (see ``PeopleService``)."""
 
-    async def upsert(self, user_id: str, email: str, name: str) -> None: ...
+    async def user_registered(self, user_id: str, email: str, name: str, at_ms: int) -> None: ...
+
+    async def user_renamed(self, user_id: str, name: str, at_ms: int) -> None: ...
 
 
 class ListPurge(Protocol):
@@ -48,7 +52,14 @@ class BoardEvents:
                 # Such an id could not be a member key; nothing to record.
                 _log.warning("user.registered with an unusable id ignored")
                 return
-            await self._users.upsert(user.user_id, normalise_email(user.email), user.name)
+            at_ms = epoch_millis(envelope.time)
+            await self._users.user_registered(user.user_id, user.email, user.name, at_ms)
+        elif envelope.type == "user.renamed":
+            renamed = envelope.data_as(UserRenamed)
+            if is_valid_user_id(renamed.user_id):
+                await self._users.user_renamed(
+                    renamed.user_id, renamed.name, epoch_millis(envelope.time)
+                )
         elif envelope.type == "board.deleted":
             deleted = envelope.data_as(BoardDeleted)
             await self._lists.delete_of_board(deleted.board_id)

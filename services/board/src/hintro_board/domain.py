@@ -1,8 +1,9 @@
 """The board service's rules and entities: boards, their members, their ordered lists.
 
 Nothing here does I/O. Membership is one role per user, with exactly one owner who can neither
-be removed nor demoted (ownership is not transferable through the member routes), and lists
-are ordered by fractional-index positions computed from the neighbours a client names.
+be removed, leave, nor be demoted through the member routes; ownership moves only by a transfer
+to another member (the old owner becomes an editor). Lists are ordered by fractional-index
+positions computed from the neighbours a client names.
 """
 
 from __future__ import annotations
@@ -46,6 +47,25 @@ class OwnerIsFixed(Conflict):
     def __init__(self) -> None:
         super().__init__(
             "The owner cannot be removed or given another role; delete the board instead."
+        )
+
+
+class OwnerCannotLeave(Conflict):
+    """The owner asked to leave; ownership has to be transferred first."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The owner cannot leave the board; transfer ownership to another member first "
+            "(POST /api/boards/{boardId}/transfer) or delete the board."
+        )
+
+
+class InvalidTransfer(RuleBroken):
+    """A transfer named no other member of the board."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            ("body", "userId"), "not another member of this board", type_="not_a_member"
         )
 
 
@@ -98,6 +118,15 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """What the board service knows of a user (from ``user.registered``/``user.renamed``)."""
+
+    user_id: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     """A board and its members (the owner first, then in the order they joined)."""
 
@@ -138,6 +167,15 @@ def members_from(
     skipped: the map is authoritative)."""
     ordered = [owner_id, *(uid for uid in member_ids if uid != owner_id)]
     return tuple(Member(uid, Role(roles[uid])) for uid in ordered if uid in roles)
+
+
+def transferred(board: Board, new_owner: str) -> tuple[Member, ...]:
+    """The members after ownership moves to ``new_owner`` (a member other than the owner): the
+    new owner first, the old owner an editor, everyone else unchanged and in order."""
+    if new_owner == board.owner_id or board.role_of(new_owner) is None:
+        raise InvalidTransfer
+    rest = [m for m in board.members if m.user_id not in (new_owner, board.owner_id)]
+    return (Member(new_owner, Role.OWNER), Member(board.owner_id, Role.EDITOR), *rest)
 
 
 def check_grantable(role: Role) -> Role:

@@ -4,12 +4,12 @@ so the service can be exercised with fakes and each adapter swapped alone."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
 from hintro_board.cache import Lookup
-from hintro_board.domain import Board, BoardList
+from hintro_board.domain import Board, BoardList, Profile
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.ordering import PositionTaken as PositionTaken
@@ -52,7 +52,18 @@ class Boards(Protocol):
     async def remove_member(
         self, board_id: str, version: int, user_id: str, updated_at: datetime, event: EventEnvelope
     ) -> bool: ...
+    async def transfer_owner(
+        self,
+        board_id: str,
+        version: int,
+        old_owner: str,
+        new_owner: str,
+        updated_at: datetime,
+        events: tuple[EventEnvelope, EventEnvelope],
+    ) -> bool: ...
     async def tombstone(self, board_id: str, version: int, event: EventEnvelope) -> bool: ...
+    async def ids_for_member(self, user_id: str) -> list[str]: ...
+    async def co_members(self, user_id: str) -> set[str]: ...
 
 
 class Lists(Protocol):
@@ -78,10 +89,14 @@ class Lists(Protocol):
 
 
 class Users(Protocol):
-    """The users this service learnt of from ``user.registered``."""
+    """The users this service learnt of from ``user.registered`` and ``user.renamed``."""
 
     async def exists(self, user_id: str) -> bool: ...
     async def id_by_email(self, email: str) -> str | None: ...
+    async def profiles(self, user_ids: Collection[str]) -> dict[str, Profile]: ...
+    async def by_email(self, email: str) -> Profile | None: ...
+    async def upsert(self, user_id: str, email: str, name: str, at_ms: int) -> None: ...
+    async def rename(self, user_id: str, name: str, at_ms: int) -> bool: ...
 
 
 class Cache(Protocol):

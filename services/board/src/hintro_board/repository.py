@@ -19,6 +19,7 @@ nx-27017 quirks this module works around (each is pinned by the conformance test
 
 from __future__ import annotations
 
+from collections.abc import Collection as Collection_
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hintro_board.domain import Board, BoardList, members_from
+from hintro_board.domain import Board, BoardList, Profile, members_from
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields, tombstone_update, with_outbox
@@ -212,6 +213,45 @@ class MongoBoards:
         }
         return await self._bump(board_id, version, update, event, _non_owner_member(user_id))
 
+    async def transfer_owner(
+        self,
+        board_id: str,
+        version: int,
+        old_owner: str,
+        new_owner: str,
+        updated_at: datetime,
+        events: tuple[EventEnvelope, EventEnvelope],
+    ) -> bool:
+        """Make ``new_owner`` (a member) the owner and ``old_owner`` an editor, if the board is
+        still at ``version`` with ``old_owner`` as owner: one write, two versions, two events."""
+        update = {
+            "$set": {
+                "ownerId": new_owner,
+                f"roles.{new_owner}": Role.OWNER.value,
+                f"roles.{old_owner}": Role.EDITOR.value,
+                "updatedAt": updated_at,
+            },
+            "$inc": {"version": len(events)},
+        }
+        guard = {"ownerId": old_owner, f"roles.{new_owner}": {"$exists": True}}
+        return await self._cas(
+            board_id, version, with_outbox(update, *events, order=version + 1), guard
+        )
+
+    async def ids_for_member(self, user_id: str) -> list[str]:
+        """The ids of every live board the user is a member of."""
+        cursor = self.collection.find({"memberIds": user_id, **LIVE}, {"_id": 1})
+        return [str(doc["_id"]) async for doc in cursor]
+
+    async def co_members(self, user_id: str) -> set[str]:
+        """Everyone who shares a live board with the user (the user included when they are a
+        member of anything)."""
+        cursor = self.collection.find({"memberIds": user_id, **LIVE}, {"memberIds": 1})
+        found: set[str] = set()
+        async for doc in cursor:
+            found.update(str(uid) for uid in doc.get("memberIds", []))
+        return found
+
     async def tombstone(self, board_id: str, version: int, event: EventEnvelope) -> bool:
         """Delete the board (a tombstone until ``board.deleted`` is out)."""
         update = tombstone_update(event, order=version + 1, extra_set={"version": version + 1})
@@ -223,13 +263,26 @@ def _non_owner_member(user_id: str) -> Document:
     return {f"roles.{user_id}": {"$exists": True}, "ownerId": {"$ne": user_id}}
 
 
+def _profile(doc: Mapping[str, Any]) -> Profile:
+    return Profile(
+        user_id=str(doc["_id"]), name=str(doc.get("name", "")), email=str(doc.get("email", ""))
+    )
+
+
 def live_id(doc_id: str) -> Document:
     """Filter for a document by id that is not a tombstone."""
     return {"_id": doc_id, **LIVE}
 
 
+class UserNotKnownYet(Exception):
+    """A rename arrived before the user's registration; the consumer retries it later."""
+
+
 class MongoUsers:
-    """The users projection, built only from ``user.registered`` events."""
+    """The users projection, built only from ``user.registered`` and ``user.renamed`` events.
+
+    ``{_id, email, name, nameAt}``: ``nameAt`` (epoch milliseconds of the event that set the
+    name) keeps a late or replayed event from putting back an older name."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection: Collection = db["users"]
@@ -238,11 +291,45 @@ class MongoUsers:
         """Member invitations look users up by email."""
         await self.collection.create_index([("email", ASCENDING)], unique=True, name="email")
 
-    async def upsert(self, user_id: str, email: str, name: str) -> None:
-        """Record a registered user; replaying the same event changes nothing."""
+    async def upsert(self, user_id: str, email: str, name: str, at_ms: int) -> None:
+        """Record a registered user; replaying the event changes nothing, and never undoes a
+        later rename (the name is only written when the document is created)."""
         await self.collection.update_one(
-            {"_id": user_id}, {"$set": {"email": email, "name": name}}, upsert=True
+            {"_id": user_id},
+            {"$set": {"email": email}, "$setOnInsert": {"name": name, "nameAt": at_ms}},
+            upsert=True,
         )
+
+    async def rename(self, user_id: str, name: str, at_ms: int) -> bool:
+        """Take a rename made at ``at_ms`` unless a newer name is held; ``False`` when it was
+        older (nothing changed). :class:`UserNotKnownYet` before the registration."""
+        update = {"$set": {"name": name, "nameAt": at_ms}}
+        result = await self.collection.update_one(
+            {"_id": user_id, "nameAt": {"$lt": at_ms}}, update
+        )
+        if result.matched_count:
+            return True
+        # Users recorded before names carried a time have no nameAt: any rename is newer.
+        result = await self.collection.update_one(
+            {"_id": user_id, "nameAt": {"$exists": False}}, update
+        )
+        if result.matched_count:
+            return True
+        if not await self.exists(user_id):
+            raise UserNotKnownYet(user_id)
+        return False
+
+    async def profiles(self, user_ids: Collection_[str]) -> dict[str, Profile]:
+        """The known users among ``user_ids``, by id."""
+        if not user_ids:
+            return {}
+        cursor = self.collection.find({"_id": {"$in": sorted(user_ids)}}, {"email": 1, "name": 1})
+        return {str(doc["_id"]): _profile(doc) async for doc in cursor}
+
+    async def by_email(self, email: str) -> Profile | None:
+        """The user registered with this (normalised) email."""
+        doc = await self.collection.find_one({"email": email}, {"email": 1, "name": 1})
+        return None if doc is None else _profile(doc)
 
     async def exists(self, user_id: str) -> bool:
         """Whether a user with this id registered."""

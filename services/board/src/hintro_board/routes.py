@@ -26,11 +26,17 @@ from hintro_board.schemas import (
     MemberAdd,
     MemberOut,
     MemberPatch,
+    TransferRequest,
+    UserProfiles,
+    UsersQuery,
+    UserSummary,
     board_json,
     list_json,
     member_json,
+    profile_json,
+    summary_json,
 )
-from hintro_board.service import BoardService, Caller
+from hintro_board.service import BoardService, Caller, PeopleService
 from hintro_shared.authz import Role
 from hintro_shared.http import SOCKET_ID_HEADER, json_response
 from hintro_shared.openapi import Operation
@@ -41,6 +47,7 @@ from hintro_shared.versioning import expected_version, not_modified, not_modifie
 
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
+PEOPLE_SERVICE = web.AppKey("hintro.board.people", PeopleService)
 
 _JSON = "application/json"
 
@@ -76,11 +83,11 @@ async def handle_list_boards(request: web.Request) -> web.Response:
     """The boards the caller is a member of, newest first."""
     caller = await _caller(request)
     query = validate(BoardPageQuery, dict(request.query))
-    boards, after = await request.app[BOARD_SERVICE].list_boards(
-        caller, query.limit, _cursor_after(query.cursor)
-    )
+    service = request.app[BOARD_SERVICE]
+    boards, after = await service.list_boards(caller, query.limit, _cursor_after(query.cursor))
+    people = await service.people(boards)
     return json_response(
-        {"items": [board_json(board) for board in boards], "next": _cursor_for(after)}
+        {"items": [board_json(board, people) for board in boards], "next": _cursor_for(after)}
     )
 
 
@@ -88,9 +95,11 @@ async def handle_create_board(request: web.Request) -> web.Response:
     """Create a board; the caller becomes its owner."""
     caller = await _caller(request)
     body = await read_json(request, BoardCreate)
-    board = await request.app[BOARD_SERVICE].create_board(caller, body.title, body.description)
+    service = request.app[BOARD_SERVICE]
+    board = await service.create_board(caller, body.title, body.description)
+    people = await service.people([board])
     return json_response(
-        board_json(board),
+        board_json(board, people),
         status=201,
         version=board.version,
         headers={"Location": f"/api/boards/{board.id}"},
@@ -112,10 +121,11 @@ async def handle_update_board(request: web.Request) -> web.Response:
     caller = await _caller(request)
     expected = expected_version(request)
     body = await read_json(request, BoardPatch)
-    board = await request.app[BOARD_SERVICE].update_board(
+    service = request.app[BOARD_SERVICE]
+    board = await service.update_board(
         caller, request.match_info["boardId"], body.model_dump(exclude_unset=True), expected
     )
-    return json_response(board_json(board), version=board.version)
+    return json_response(board_json(board, await service.people([board])), version=board.version)
 
 
 async def handle_delete_board(request: web.Request) -> web.Response:
@@ -135,7 +145,8 @@ async def handle_add_member(request: web.Request) -> web.Response:
     member = await request.app[BOARD_SERVICE].add_member(
         caller, request.match_info["boardId"], body.user_id, body.email, Role(body.role)
     )
-    return json_response(member_json(member.user_id, member.role.value), status=201)
+    people = await request.app[PEOPLE_SERVICE].known([member.user_id])
+    return json_response(member_json(member, people), status=201)
 
 
 async def handle_change_member_role(request: web.Request) -> web.Response:
@@ -145,7 +156,8 @@ async def handle_change_member_role(request: web.Request) -> web.Response:
     member = await request.app[BOARD_SERVICE].change_member_role(
         caller, request.match_info["boardId"], request.match_info["userId"], Role(body.role)
     )
-    return json_response(member_json(member.user_id, member.role.value))
+    people = await request.app[PEOPLE_SERVICE].known([member.user_id])
+    return json_response(member_json(member, people))
 
 
 async def handle_remove_member(request: web.Request) -> web.Response:
@@ -155,6 +167,30 @@ async def handle_remove_member(request: web.Request) -> web.Response:
         caller, request.match_info["boardId"], request.match_info["userId"]
     )
     return web.Response(status=204)
+
+
+async def handle_transfer_ownership(request: web.Request) -> web.Response:
+    """Make another member the owner (owner only); the old owner becomes an editor."""
+    caller = await _caller(request)
+    body = await read_json(request, TransferRequest)
+    service = request.app[BOARD_SERVICE]
+    board = await service.transfer_ownership(caller, request.match_info["boardId"], body.user_id)
+    return json_response(board_json(board, await service.people([board])), version=board.version)
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+async def handle_find_users(request: web.Request) -> web.Response:
+    """Public profiles by id (of people sharing a board with the caller), or one registered
+    user by e-mail address (to invite them)."""
+    caller = await _caller(request)
+    query = validate(UsersQuery, dict(request.query))
+    people = request.app[PEOPLE_SERVICE]
+    if query.email is not None:
+        return json_response(summary_json(await people.by_email(query.email)))
+    profiles = await people.profiles(caller, query.id_list())
+    return json_response({"items": [profile_json(profile) for profile in profiles]})
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -232,6 +268,12 @@ OPERATIONS: list[Operation] = [
     Operation("DELETE", f"{_BOARD}/members/{{userId}}", handle_remove_member,
               "Remove a member or leave a board", TAG, status=204,
               errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
+    Operation("POST", f"{_BOARD}/transfer", handle_transfer_ownership,
+              "Transfer ownership to another member", TAG, request=TransferRequest,
+              response=BoardOut, errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,)),
+    Operation("GET", "/api/users", handle_find_users,
+              "Public profiles by id, or a user by e-mail address", "users",
+              response=UserProfiles | UserSummary, query=UsersQuery, errors=(404, 422)),
     Operation("GET", f"{_BOARD}/lists", handle_board_lists, "List a board's lists", "lists",
               response=list[ListOut], errors=(404,)),
     Operation("POST", f"{_BOARD}/lists", handle_create_list, "Create a list", "lists",

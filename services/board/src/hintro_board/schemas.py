@@ -4,15 +4,27 @@ JSON straight from domain objects (the hot read path skips pydantic)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
-from hintro_board.domain import MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH, Board, BoardList
+from hintro_board.domain import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_TITLE_LENGTH,
+    Board,
+    BoardList,
+    Member,
+    Profile,
+    is_valid_user_id,
+)
 from hintro_shared.pagination import PageQuery
+from hintro_shared.people import badge
+
+# GET /api/users?ids=: how many ids one request may name.
+MAX_PROFILE_IDS = 100
 
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH)]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)]
@@ -82,6 +94,45 @@ class MemberPatch(_Request):
     role: GrantableRole
 
 
+class TransferRequest(_Request):
+    """``POST /api/boards/{boardId}/transfer``: the member who becomes the owner."""
+
+    user_id: Id
+
+
+class UsersQuery(BaseModel):
+    """``GET /api/users``: exactly one of ``ids`` (comma-separated, at most 100) and
+    ``email``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: str | None = Field(
+        default=None,
+        max_length=MAX_PROFILE_IDS * 101,
+        description=f"Comma-separated user ids, at most {MAX_PROFILE_IDS}.",
+    )
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> UsersQuery:
+        if (self.ids is None) == (self.email is None):
+            raise ValueError("give exactly one of ids and email")
+        if self.ids is not None:
+            wanted = self.id_list()
+            if not wanted:
+                raise ValueError("ids names no user id")
+            if len(wanted) > MAX_PROFILE_IDS:
+                raise ValueError(f"at most {MAX_PROFILE_IDS} ids")
+            if not all(is_valid_user_id(uid) for uid in wanted):
+                raise ValueError("ids must be user ids separated by commas")
+        return self
+
+    def id_list(self) -> list[str]:
+        """The distinct ids asked for, in the order given."""
+        parts = (part.strip() for part in (self.ids or "").split(","))
+        return list(dict.fromkeys(part for part in parts if part))
+
+
 class ListCreate(_Request):
     """``POST /api/boards/{boardId}/lists``: appended at the end when no anchor is named;
     with both anchors the list goes right after ``afterId`` (``beforeId`` must follow it)."""
@@ -111,10 +162,39 @@ class BoardPageQuery(PageQuery):
 
 
 class MemberOut(_Response):
-    """A member of a board."""
+    """A member of a board, with what a client needs to show them. ``name`` and ``email`` are
+    empty for a user the board service has not heard of yet (moments after registering)."""
 
     user_id: str
     role: Literal["owner", "editor", "viewer"]
+    name: str
+    email: str
+    initials: str = Field(description="Up to two upper-case letters from the name.")
+    color: str = Field(description="A hex colour derived from the user id (12-colour palette).")
+
+
+class UserProfileOut(_Response):
+    """A user's public profile."""
+
+    id: str
+    name: str
+    initials: str
+    color: str
+
+
+class UserProfiles(_Response):
+    """``GET /api/users?ids=``: the profiles of the asked-for users who share a board with the
+    caller (and the caller); the others are simply absent."""
+
+    items: list[UserProfileOut]
+
+
+class UserSummary(_Response):
+    """``GET /api/users?email=``: a registered user, to invite them to a board."""
+
+    id: str
+    email: str
+    name: str
 
 
 class BoardOut(_Response):
@@ -155,19 +235,40 @@ class BoardPage(_Response):
     next: str | None
 
 
-def member_json(user_id: str, role: str) -> dict[str, Any]:
-    """``{userId, role}``."""
-    return {"userId": user_id, "role": role}
+People = Mapping[str, Profile]
 
 
-def board_json(board: Board) -> dict[str, Any]:
-    """The board as docs/api.md ("Boards") describes it."""
+def member_json(member: Member, people: People) -> dict[str, Any]:
+    """``{userId, role, name, email, initials, color}``."""
+    profile = people.get(member.user_id)
+    name = profile.name if profile is not None else ""
+    return {
+        "userId": member.user_id,
+        "role": member.role.value,
+        "name": name,
+        "email": profile.email if profile is not None else "",
+        **badge(member.user_id, name),
+    }
+
+
+def profile_json(profile: Profile) -> dict[str, Any]:
+    """``{id, name, initials, color}``."""
+    return {"id": profile.user_id, "name": profile.name, **badge(profile.user_id, profile.name)}
+
+
+def summary_json(profile: Profile) -> dict[str, Any]:
+    """``{id, email, name}`` (the e-mail lookup)."""
+    return {"id": profile.user_id, "email": profile.email, "name": profile.name}
+
+
+def board_json(board: Board, people: People) -> dict[str, Any]:
+    """The board as docs/api.md ("Boards") describes it, its members with their names."""
     return {
         "id": board.id,
         "title": board.title,
         "description": board.description,
         "ownerId": board.owner_id,
-        "members": [member_json(m.user_id, m.role.value) for m in board.members],
+        "members": [member_json(m, people) for m in board.members],
         "createdAt": board.created_at,
         "updatedAt": board.updated_at,
         "version": board.version,
@@ -187,6 +288,8 @@ def list_json(board_list: BoardList) -> dict[str, Any]:
     }
 
 
-def board_with_lists_json(board: Board, lists: Sequence[BoardList]) -> dict[str, Any]:
+def board_with_lists_json(
+    board: Board, lists: Sequence[BoardList], people: People
+) -> dict[str, Any]:
     """``GET /api/boards/{boardId}``: the board and its lists in order."""
-    return {**board_json(board), "lists": [list_json(item) for item in lists]}
+    return {**board_json(board, people), "lists": [list_json(item) for item in lists]}

@@ -10,7 +10,7 @@ relay is asked to publish the event right away.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,9 @@ from hintro_board.domain import (
     Contention,
     Member,
     NotAMember,
+    OwnerCannotLeave,
     OwnerIsFixed,
+    Profile,
     StaleVersion,
     UnknownUser,
     check_grantable,
@@ -30,6 +32,7 @@ from hintro_board.domain import (
     new_id,
     normalise_email,
     now,
+    transferred,
 )
 from hintro_board.ports import Boards, Cache, Lists, Users
 from hintro_board.schemas import board_with_lists_json
@@ -136,6 +139,11 @@ class BoardService:
         self._outbox.written(board.id)
         return board
 
+    async def people(self, boards: Iterable[Board]) -> dict[str, Profile]:
+        """The profiles of the members of ``boards`` (one read), for rendering them."""
+        ids = {member.user_id for board in boards for member in board.members}
+        return await self._users.profiles(ids)
+
     async def list_boards(
         self, actor: Caller, limit: int, after: tuple[datetime, str] | None
     ) -> tuple[list[Board], tuple[datetime, str] | None]:
@@ -158,7 +166,8 @@ class BoardService:
         )
         if board is None:
             raise NotFound("board")
-        body = jsonutil.dumps_bytes(board_with_lists_json(board, lists))
+        people = await self.people([board])
+        body = jsonutil.dumps_bytes(board_with_lists_json(board, lists, people))
         roles = {m.user_id: m.role.value for m in board.members}
         # Stored under the generation seen before the reads: a write that landed meanwhile
         # has bumped it, so this body can never be served after that write.
@@ -290,7 +299,7 @@ class BoardService:
             if role is None:
                 raise NotAMember(user_id)
             if role is Role.OWNER:
-                raise OwnerIsFixed()
+                raise OwnerCannotLeave() if user_id == actor.user_id else OwnerIsFixed()
             data = ev.MemberRemoved(
                 board_id=board_id, user_id=user_id, role=role.value, version=board.version + 1
             )
@@ -300,3 +309,96 @@ class BoardService:
             )
 
         await self._write(actor, board_id, action, attempt)
+
+    async def transfer_ownership(self, actor: Caller, board_id: str, user_id: str) -> Board:
+        """Make another member the owner (owner only); the old owner becomes an editor.
+
+        Published as two ``board.member_role_changed`` events of one write (the new owner's at
+        version + 1, the old owner's at version + 2), which every consumer of roles already
+        applies; a board's ``ownerId`` is the member whose role is ``owner``."""
+        updated_at = now()
+
+        async def attempt(board: Board) -> bool:
+            transferred(board, user_id)  # refuses the owner themselves and non-members
+            previous = board.role_of(user_id)
+            assert previous is not None  # transferred() refused non-members
+            promoted = ev.MemberRoleChanged(
+                board_id=board_id,
+                user_id=user_id,
+                role=Role.OWNER.value,
+                previous_role=previous.value,
+                version=board.version + 1,
+            )
+            demoted = ev.MemberRoleChanged(
+                board_id=board_id,
+                user_id=board.owner_id,
+                role=Role.EDITOR.value,
+                previous_role=Role.OWNER.value,
+                version=board.version + 2,
+            )
+            events = (
+                make_event("board.member_role_changed", actor, board_id, promoted),
+                make_event("board.member_role_changed", actor, board_id, demoted),
+            )
+            return await self._boards.transfer_owner(
+                board_id, board.version, board.owner_id, user_id, updated_at, events
+            )
+
+        board = await self._write(actor, board_id, Action.MANAGE_MEMBERS, attempt)
+        return Board(
+            id=board.id,
+            title=board.title,
+            description=board.description,
+            owner_id=user_id,
+            members=transferred(board, user_id),
+            created_at=board.created_at,
+            updated_at=updated_at,
+            version=board.version + 2,
+        )
+
+
+class PeopleService:
+    """Who is who: profiles for clients, and the users projection kept current from auth's
+    events (a changed name reaches every cached board its user is a member of)."""
+
+    def __init__(self, boards: Boards, users: Users, cache: Cache) -> None:
+        self._boards = boards
+        self._users = users
+        self._cache = cache
+
+    async def profiles(self, actor: Caller, user_ids: list[str]) -> list[Profile]:
+        """The profiles of those of ``user_ids`` who share a board with the caller, or are the
+        caller, in the order asked; anyone else is left out (whether they exist or not)."""
+        visible = await self._boards.co_members(actor.user_id)
+        visible.add(actor.user_id)
+        wanted = [uid for uid in user_ids if uid in visible]
+        found = await self._users.profiles(wanted)
+        return [found[uid] for uid in wanted if uid in found]
+
+    async def known(self, user_ids: list[str]) -> dict[str, Profile]:
+        """The profiles held for ``user_ids`` (for rendering members), by id."""
+        return await self._users.profiles(user_ids)
+
+    async def by_email(self, email: str) -> Profile:
+        """The registered user with this address (any case), to invite them."""
+        profile = await self._users.by_email(normalise_email(email))
+        if profile is None:
+            raise UnknownUser()
+        return profile
+
+    async def user_registered(self, user_id: str, email: str, name: str, at_ms: int) -> None:
+        """Record a new user; boards already naming them (created in the moment before this
+        event) are re-rendered with the name."""
+        await self._users.upsert(user_id, normalise_email(email), name, at_ms)
+        await self._refresh_boards_of(user_id)
+
+    async def user_renamed(self, user_id: str, name: str, at_ms: int) -> None:
+        """Take a new name (unless a newer one is held) and drop the cached boards showing the
+        old one. The cache is invalidated after the write, so no reader can cache the old name
+        under the new generation."""
+        if await self._users.rename(user_id, name, at_ms):
+            await self._refresh_boards_of(user_id)
+
+    async def _refresh_boards_of(self, user_id: str) -> None:
+        for board_id in await self._boards.ids_for_member(user_id):
+            await self._cache.invalidate(board_id)

@@ -65,7 +65,7 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, service, cache),
+                handler=BoardEventHandler(projection, service, cache, service),
             )
             app[TASK_SERVICE] = service
             yield

@@ -1,6 +1,8 @@
 """Events in: the board service's board.*, board.member_* and list.* events keep the
-projection current, and deleted boards and lists take their tasks with them, each task with its
-own ``task.deleted`` (caused by the deleting event's actor, correlated with it).
+projection current, deleted boards and lists take their tasks with them (each task with its
+own ``task.deleted``), and a member who left or was removed is taken off the board's tasks
+(``task.unassigned`` each); every effect is caused by the triggering event's actor and
+correlated with it.
 
 Every effect is idempotent on its own document (version guards in the shared
 :mod:`hintro_shared.boardview` projection, final tombstones, cascades that find nothing the
@@ -36,15 +38,26 @@ class CacheInvalidation(Protocol):
     async def invalidate(self, board_id: str) -> None: ...
 
 
+class Departures(Protocol):
+    """Unassigning a departed member (see ``TaskService``)."""
+
+    async def unassign_departed(self, board_id: str, user_id: str, ctx: EventContext) -> int: ...
+
+
 class BoardEventHandler:
     """Applies one board-service event to the projection and the tasks."""
 
     def __init__(
-        self, projection: ProjectionWriter, tasks: TaskCascade, cache: CacheInvalidation
+        self,
+        projection: ProjectionWriter,
+        tasks: TaskCascade,
+        cache: CacheInvalidation,
+        departures: Departures,
     ) -> None:
         self._projection = projection
         self._tasks = tasks
         self._cache = cache
+        self._departures = departures
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply ``envelope``; unknown types (a newer producer's) are ignored."""
@@ -63,6 +76,17 @@ class BoardEventHandler:
             case ev.ListDeleted():
                 removed = await self._tasks.delete_list_tasks(data.list_id, cause)
                 _log.info("list deleted", extra={"listId": data.list_id, "tasks": removed})
+            case ev.MemberRemoved():
+                # No origin socket: every open client, the remover's included, must see it.
+                ctx = EventContext(
+                    actor_id=envelope.actor_id or data.user_id,
+                    correlation_id=envelope.correlation_id,
+                )
+                count = await self._departures.unassign_departed(data.board_id, data.user_id, ctx)
+                _log.info(
+                    "member left; unassigned",
+                    extra={"boardId": data.board_id, "userId": data.user_id, "tasks": count},
+                )
             case _:
                 pass
         if isinstance(data, ev.ListCreated | ev.ListUpdated | ev.ListDeleted | ev.BoardDeleted):

@@ -185,6 +185,13 @@ class TaskRepository:
         )
         return [_to_task(doc) async for doc in cursor]
 
+    async def assigned_on_board(self, board_id: str, user_id: str) -> list[Task]:
+        """The board's live tasks ``user_id`` is assigned to."""
+        cursor = self.collection.find(
+            {"boardId": board_id, "assigneeIds": user_id, **LIVE}, TASK_FIELDS
+        )
+        return [_to_task(doc) async for doc in cursor]
+
     # --- writes --------------------------------------------------------------------------------
 
     async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None:

@@ -78,6 +78,8 @@ class TaskStore(Protocol):
 
     async def live_of_board(self, board_id: str) -> list[Task]: ...
 
+    async def assigned_on_board(self, board_id: str, user_id: str) -> list[Task]: ...
+
     async def drop_drained(
         self, *, list_id: str | None = None, board_id: str | None = None
     ) -> int: ...
@@ -340,6 +342,39 @@ class TaskService:
                 await self._cache.invalidate(task.board_id)
                 return changed
         raise _contended()
+
+    async def unassign_departed(self, board_id: str, user_id: str, ctx: EventContext) -> int:
+        """Take a user who left or was removed off every task of the board (one
+        ``task.unassigned`` each); returns how many tasks changed. Skipped while the user is a
+        member again (re-added since: their new assignments stand). Idempotent: a task no
+        longer naming them is left alone."""
+        changed = 0
+        if await self._projection.role_of(board_id, user_id) is not None:
+            return changed
+        for task in await self._tasks.assigned_on_board(board_id, user_id):
+            for _ in range(MAX_ATTEMPTS):
+                if user_id not in task.assignee_ids:
+                    break
+                updated = replace(
+                    task,
+                    assignee_ids=tuple(a for a in task.assignee_ids if a != user_id),
+                    updated_at=self._clock(),
+                    version=task.version + 1,
+                )
+                event = assignment_event(updated, user_id, assigned=False)
+                if await self._tasks.save(updated, task.version, event, ctx):
+                    self._outbox.written(task.id)
+                    changed += 1
+                    break
+                fresh = await self._tasks.get(task.id)
+                if fresh is None:
+                    break
+                task = fresh
+            else:
+                raise _contended()
+        if changed:
+            await self._cache.invalidate(board_id)
+        return changed
 
     async def delete_task(self, caller: Caller, task_id: str) -> None:
         """Delete a task (its ``task.deleted`` goes out through the tombstone)."""

@@ -63,6 +63,14 @@ class UserRegistered(EventData):
     name: Annotated[str, Field(min_length=1, max_length=100)]
 
 
+class UserRenamed(EventData):
+    """``user.renamed``: the user's display name changed. Consumers keep the newest by the
+    envelope's ``time``; what was already written with the old name keeps it."""
+
+    user_id: Id
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
 # --- boards -----------------------------------------------------------------------------------
 
 
@@ -266,6 +274,7 @@ class ActivityRecorded(EventData):
 # checks).
 EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "user.registered": UserRegistered,
+    "user.renamed": UserRenamed,
     "board.created": BoardCreated,
     "board.updated": BoardUpdated,
     "board.deleted": BoardDeleted,
