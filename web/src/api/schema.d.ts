@@ -47,7 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in and receive an access and a refresh token */
+        /** Log in and receive an access and a refresh token (or a session cookie) */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -64,7 +64,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke the session a refresh token belongs to (idempotent) */
+        /** Revoke the session a refresh token (or the session cookie) belongs to (idempotent) */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -86,7 +86,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change my name and/or password (a password change ends my other sessions) */
+        patch: operations["update_me"];
         trace?: never;
     };
     "/api/auth/refresh": {
@@ -98,7 +99,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate a refresh token into a new token pair */
+        /** Rotate a refresh token (the body's or the session cookie's) into a new one */
         post: operations["refresh"];
         delete?: never;
         options?: never;
@@ -115,7 +116,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register an account */
+        /** Register an account (with session: cookie, also sign in) */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -248,6 +249,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/boards/{boardId}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Transfer ownership to another member */
+        post: operations["transfer_ownership"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/lists/{listId}": {
         parameters: {
             query?: never;
@@ -344,8 +362,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Find a user by e-mail address */
-        get: operations["find_user"];
+        /** Public profiles by id, or a user by e-mail address */
+        get: operations["find_users"];
         put?: never;
         post?: never;
         delete?: never;
@@ -409,6 +427,26 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccessTokenOut
+         * @description A browser session's answer: the access token only (the refresh token is in the
+         *     ``hintro_refresh`` cookie).
+         */
+        AccessTokenOut: {
+            /** Accesstoken */
+            accessToken: string;
+            /**
+             * Tokentype
+             * @default Bearer
+             * @constant
+             */
+            tokenType: "Bearer";
+            /**
+             * Expiresin
+             * @description Seconds until the access token expires.
+             */
+            expiresIn: number;
+        };
         /**
          * ActivityPage
          * @description The log, newest first.
@@ -716,6 +754,32 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+            /**
+             * Session
+             * @default null
+             */
+            session: "cookie" | null;
+        };
+        /**
+         * MePatch
+         * @description ``PATCH /api/auth/me``: a new name and/or a new password (with the current one).
+         */
+        MePatch: {
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Currentpassword
+             * @default null
+             */
+            currentPassword: string | null;
+            /**
+             * Newpassword
+             * @default null
+             */
+            newPassword: string | null;
         };
         /**
          * MemberAdd
@@ -744,7 +808,8 @@ export interface components {
         };
         /**
          * MemberOut
-         * @description A member of a board.
+         * @description A member of a board, with what a client needs to show them. ``name`` and ``email`` are
+         *     empty for a user the board service has not heard of yet (moments after registering).
          */
         MemberOut: {
             /** Userid */
@@ -754,6 +819,20 @@ export interface components {
              * @enum {string}
              */
             role: "owner" | "editor" | "viewer";
+            /** Name */
+            name: string;
+            /** Email */
+            email: string;
+            /**
+             * Initials
+             * @description Up to two upper-case letters from the name.
+             */
+            initials: string;
+            /**
+             * Color
+             * @description A hex colour derived from the user id (12-colour palette).
+             */
+            color: string;
         };
         /**
          * MemberPatch
@@ -798,11 +877,15 @@ export interface components {
         };
         /**
          * RefreshRequest
-         * @description ``POST /api/auth/refresh`` and ``POST /api/auth/logout``.
+         * @description ``POST /api/auth/refresh`` and ``POST /api/auth/logout``: the refresh token, or nothing
+         *     (``{}`` or no body) to use the browser's session cookie.
          */
         RefreshRequest: {
-            /** Refreshtoken */
-            refreshToken: string;
+            /**
+             * Refreshtoken
+             * @default null
+             */
+            refreshToken: string | null;
         };
         /**
          * RegisterRequest
@@ -815,6 +898,11 @@ export interface components {
             password: string;
             /** Name */
             name: string;
+            /**
+             * Session
+             * @default null
+             */
+            session: "cookie" | null;
         };
         /**
          * SubjectOut
@@ -899,6 +987,14 @@ export interface components {
             expiresIn: number;
         };
         /**
+         * TransferRequest
+         * @description ``POST /api/boards/{boardId}/transfer``: the member who becomes the owner.
+         */
+        TransferRequest: {
+            /** Userid */
+            userId: string;
+        };
+        /**
          * UpdateTaskBody
          * @description ``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it.
          */
@@ -942,8 +1038,31 @@ export interface components {
             createdAt: string;
         };
         /**
+         * UserProfileOut
+         * @description A user's public profile.
+         */
+        UserProfileOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Initials */
+            initials: string;
+            /** Color */
+            color: string;
+        };
+        /**
+         * UserProfiles
+         * @description ``GET /api/users?ids=``: the profiles of the asked-for users who share a board with the
+         *     caller (and the caller); the others are simply absent.
+         */
+        UserProfiles: {
+            /** Items */
+            items: components["schemas"]["UserProfileOut"][];
+        };
+        /**
          * UserSummary
-         * @description Another user, as needed to invite them to a board.
+         * @description ``GET /api/users?email=``: a registered user, to invite them to a board.
          */
         UserSummary: {
             /** Id */
@@ -1162,11 +1281,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPairOut"];
+                    "application/json": components["schemas"]["TokenPairOut"] | components["schemas"]["AccessTokenOut"];
                 };
             };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
@@ -1182,7 +1302,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
             };
@@ -1198,6 +1318,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
@@ -1235,7 +1356,7 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
-    refresh: {
+    update_me: {
         parameters: {
             query?: never;
             header?: never;
@@ -1243,6 +1364,43 @@ export interface operations {
             cookie?: never;
         };
         requestBody: {
+            content: {
+                "application/json": components["schemas"]["MePatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
             };
@@ -1256,11 +1414,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPairOut"];
+                    "application/json": components["schemas"]["TokenPairOut"] | components["schemas"]["AccessTokenOut"];
                 };
             };
             400: components["responses"]["Problem"];
             401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
@@ -1290,10 +1449,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["UserOut"] | components["schemas"]["AccessTokenOut"];
                 };
             };
             400: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
@@ -1823,6 +1983,47 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    transfer_ownership: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransferRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     delete_list: {
         parameters: {
             query?: never;
@@ -2163,10 +2364,11 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
-    find_user: {
+    find_users: {
         parameters: {
-            query: {
-                email: string;
+            query?: {
+                ids?: string | null;
+                email?: string | null;
             };
             header?: never;
             path?: never;
@@ -2182,7 +2384,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserSummary"];
+                    "application/json": components["schemas"]["UserProfiles"] | components["schemas"]["UserSummary"];
                 };
             };
             401: components["responses"]["Problem"];
