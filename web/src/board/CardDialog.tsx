@@ -56,7 +56,7 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
     <Modal title={canEdit ? "Edit card" : task.title} onClose={onClose} testId="card-dialog" wide>
       <p className="muted">In list “{listTitle}”</p>
       {canEdit ? (
-        <form className="stack" onSubmit={save} key={task.version}>
+        <form className="stack" onSubmit={save}>
           <label>
             Title
             <input name="title" defaultValue={task.title} required maxLength={200} />
