@@ -1,0 +1,45 @@
+"""What the browser tests do as a person would: sign in, open a board, find lists and cards."""
+
+from __future__ import annotations
+
+from playwright.async_api import Locator, Page, expect
+
+from tests.e2e.boards_helpers import PASSWORD, User
+
+
+async def sign_in(page: Page, user: User) -> None:
+    """Sign in through the form; the boards page is then on screen."""
+    await page.goto("/signin")
+    await page.get_by_label("E-mail").fill(user.email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="Your boards")).to_be_visible()
+
+
+async def open_board(page: Page, board_id: str) -> None:
+    """Open a board from the boards page, as a person would, and wait until it is live (joined to
+    its Socket.IO room)."""
+    await page.locator(f'a[href="/boards/{board_id}"]').click()
+    await expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
+
+
+def column(page: Page, title: str) -> Locator:
+    return page.get_by_test_id("board-list").filter(
+        has=page.get_by_role("heading", name=title, exact=True)
+    )
+
+
+def cards(page: Page, list_title: str) -> Locator:
+    return column(page, list_title).get_by_test_id("card")
+
+
+async def titles(page: Page, list_title: str) -> list[str]:
+    return [text.strip() for text in await cards(page, list_title).all_inner_texts()]
+
+
+async def after_paint(page: Page) -> None:
+    """Wait until the browser has painted twice: dnd-kit measures the drop targets in the frames
+    after a pick-up, and an arrow key before that finds none to move to."""
+    await page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )

@@ -1,0 +1,57 @@
+// The API's shapes, from the generated OpenAPI types (npm run gen:api), plus what the web app
+// derives from them.
+import type { components } from "./schema";
+
+type Schemas = components["schemas"];
+
+export type Role = "owner" | "editor" | "viewer";
+export type User = Schemas["UserOut"];
+export type List = Schemas["ListOut"];
+export type Task = Schemas["TaskOut"];
+export type Entry = Schemas["EntryOut"];
+export type ActivityPage = Schemas["ActivityPage"];
+
+/** A member as the board answers it (MemberOut). The profile fields are optional here: a member
+ * the board service heard of a moment ago, or one added by a push, has no name yet. */
+export interface Member {
+  userId: string;
+  role: Role;
+  name?: string;
+  email?: string;
+  initials?: string;
+  color?: string;
+}
+
+export type Board = Omit<Schemas["BoardOut"], "members"> & { members: Member[] };
+export type BoardWithLists = Board & { lists: List[] };
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface TokenAnswer {
+  accessToken: string;
+  tokenType?: string;
+  expiresIn: number;
+  refreshToken?: string;
+}
+
+/** A Socket.IO push: `event` from the realtime service. */
+export interface Push {
+  id: string;
+  type: string;
+  boardId: string;
+  seq: number | null;
+  actorId: string | null;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+export interface JoinAck {
+  ok: boolean;
+  seq?: number;
+  resync?: boolean;
+  error?: string;
+  detail?: string;
+}

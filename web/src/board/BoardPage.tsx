@@ -1,0 +1,145 @@
+// One board: header, lists and cards, the card dialog (by URL), members and activity panels.
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useNavigate, useParams } from "react-router-dom";
+import { useAuth } from "../auth/AuthContext";
+import { Header } from "../components/Header";
+import { useNotices } from "../components/Notices";
+import { roleOf } from "../lib/boardState";
+import { ActivityPanel } from "./ActivityPanel";
+import { CardDialog } from "./CardDialog";
+import { Columns } from "./Columns";
+import { MembersPanel } from "./MembersPanel";
+import { boardOps } from "./ops";
+import { useBoard, type Connection } from "./useBoard";
+
+const CONNECTION_TEXT: Record<Connection, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  offline: "Offline",
+};
+
+export function BoardPage() {
+  const { boardId = "", cardId } = useParams();
+  const { user } = useAuth();
+  const notices = useNotices();
+  const navigate = useNavigate();
+  const meId = user?.id ?? "";
+  const handle = useBoard(boardId, meId, notices.error);
+  const { state, connection } = handle;
+  const stateRef = useRef(state);
+  stateRef.current = state;
+  const ops = useMemo(() => boardOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [panel, setPanel] = useState<"members" | "activity" | null>(null);
+  const [renaming, setRenaming] = useState(false);
+
+  const closed = state?.closed ?? null;
+  useEffect(() => {
+    if (closed) navigate("/", { replace: true, state: { closed } });
+  }, [closed, navigate]);
+
+  const title = state?.board.title;
+  useEffect(() => {
+    document.title = title ? `${title} · Hintro` : "Hintro";
+    return () => {
+      document.title = "Hintro";
+    };
+  }, [title]);
+
+  if (!state) {
+    return (
+      <>
+        <Header />
+        <main className="board-page">
+          <p className="muted" role="status">
+            Opening the board…
+          </p>
+        </main>
+      </>
+    );
+  }
+  const board = state.board;
+  const role = roleOf(board, meId);
+  const canEdit = role === "owner" || role === "editor";
+  const task = cardId ? state.tasks[cardId] : undefined;
+  const closeCard = () => navigate(`/boards/${boardId}`);
+
+  return (
+    <>
+      <Header>
+        <span className={`connection connection-${connection}`} data-testid="connection-state" data-state={connection === "connecting" ? "reconnecting" : connection} role="status">
+          <span className="dot" aria-hidden="true" />
+          {CONNECTION_TEXT[connection]}
+        </span>
+      </Header>
+      <main className="board-page" data-role={role ?? "none"}>
+        <div className="board-bar">
+          {renaming ? (
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                ops.renameBoard(String(new FormData(e.currentTarget).get("title") ?? ""));
+                setRenaming(false);
+              }}
+            >
+              <label className="sr-only" htmlFor="board-title">
+                Board name
+              </label>
+              <input id="board-title" name="title" defaultValue={board.title} maxLength={200} autoFocus onBlur={() => setRenaming(false)} />
+            </form>
+          ) : (
+            <h1 className="board-title">{board.title}</h1>
+          )}
+          {canEdit && !renaming && (
+            <button type="button" onClick={() => setRenaming(true)} aria-label="Rename board">
+              Rename
+            </button>
+          )}
+          {!canEdit && <span className="badge">Read only</span>}
+          <span className="grow" />
+          <button type="button" aria-pressed={panel === "members"} onClick={() => setPanel(panel === "members" ? null : "members")}>
+            Members ({board.members.length})
+          </button>
+          <button type="button" aria-pressed={panel === "activity"} onClick={() => setPanel(panel === "activity" ? null : "activity")}>
+            Activity
+          </button>
+        </div>
+        <div className="board-body">
+          <Columns state={state} boardId={boardId} canEdit={canEdit} ops={ops} />
+          {panel === "members" && (
+            <MembersPanel
+              board={board}
+              meId={meId}
+              handle={handle}
+              onError={notices.error}
+              onInfo={notices.info}
+              onLeft={(message) => navigate("/", { replace: true, state: { closed: message } })}
+            />
+          )}
+          {panel === "activity" && <ActivityPanel boardId={boardId} seq={state.seq} onError={notices.error} />}
+        </div>
+        {cardId && task && (
+          <CardDialog
+            task={task}
+            listTitle={board.lists.find((l) => l.id === task.listId)?.title ?? ""}
+            members={board.members}
+            meId={meId}
+            canEdit={canEdit}
+            ops={ops}
+            onClose={closeCard}
+          />
+        )}
+        {cardId && !task && <MissingCard onClose={closeCard} />}
+      </main>
+    </>
+  );
+}
+
+function MissingCard({ onClose }: { onClose(): void }) {
+  const notices = useNotices();
+  useEffect(() => {
+    notices.info("That card no longer exists; someone may have deleted it.");
+    onClose();
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+  return null;
+}

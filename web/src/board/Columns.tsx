@@ -1,0 +1,377 @@
+// The lists side by side with their cards, and drag and drop of both: mouse, touch and keyboard
+// (dnd-kit's sensors), with sentences for screen readers while dragging.
+import {
+  closestCorners,
+  DndContext,
+  KeyboardSensor,
+  MeasuringStrategy,
+  MouseSensor,
+  TouchSensor,
+  useDroppable,
+  useSensor,
+  useSensors,
+  type Announcements,
+  type CollisionDetection,
+  type DragEndEvent,
+  type KeyboardCoordinateGetter,
+} from "@dnd-kit/core";
+import {
+  arrayMove,
+  horizontalListSortingStrategy,
+  SortableContext,
+  sortableKeyboardCoordinates,
+  useSortable,
+  verticalListSortingStrategy,
+} from "@dnd-kit/sortable";
+import { CSS } from "@dnd-kit/utilities";
+import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { Link } from "react-router-dom";
+import type { List, Member, Task } from "../api/types";
+import { Avatar, displayName } from "../components/Avatar";
+import { Confirm } from "../components/Modal";
+import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
+import { placeAt } from "../lib/positions";
+import { isTemp, type BoardOps } from "./ops";
+
+const LIST = "list:";
+const DROP = "drop:";
+/** Cards rendered per list at first, and added each time the list is scrolled to its end: a
+ * board of thousands of cards opens with a few hundred in the page. */
+const PAGE = 30;
+
+interface DragData {
+  type: "list" | "card" | "container";
+  listId: string;
+}
+
+// Cards do not glide to their new places after a drop or a push: a card in mid-glide has no
+// stable rectangle, and the keyboard sensor would measure it there.
+const still = () => false;
+
+const dataOf = (value: unknown) => value as DragData | undefined;
+
+// A dragged card meets cards and list bodies; a dragged list meets lists only.
+const collision: CollisionDetection = (args) => {
+  const type = dataOf(args.active.data.current)?.type;
+  const droppableContainers = args.droppableContainers.filter((c) => {
+    const t = dataOf(c.data.current)?.type;
+    return type === "list" ? t === "list" : t === "card" || t === "container";
+  });
+  return closestCorners({ ...args, droppableContainers });
+};
+
+// The keyboard moves a list among lists only (its own cards would otherwise be the nearest
+// targets to its right) and a card among cards and list bodies.
+const keyboardCoordinates: KeyboardCoordinateGetter = (event, args) => {
+  const { context } = args;
+  const type = dataOf(context.active?.data.current)?.type;
+  const all = context.droppableContainers;
+  const enabled = all.getEnabled().filter((c) => {
+    const t = dataOf(c.data.current)?.type;
+    return type === "list" ? t === "list" : t === "card" || t === "container";
+  });
+  const droppableContainers = Object.assign(Object.create(Object.getPrototypeOf(all)) as typeof all, {
+    getEnabled: () => enabled,
+    get: (id: string | number) => all.get(id),
+  });
+  return sortableKeyboardCoordinates(event, { ...args, context: { ...context, droppableContainers } });
+};
+
+interface Props {
+  state: BoardState;
+  boardId: string;
+  canEdit: boolean;
+  ops: BoardOps;
+}
+
+const NONE: Task[] = [];
+
+export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: Props) {
+  const sensors = useSensors(
+    useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
+    useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
+    useSensor(KeyboardSensor, { coordinateGetter: keyboardCoordinates }),
+  );
+  const lists = state.board.lists;
+  const grouped = useRef<Map<string, Task[]>>(undefined);
+  const byList = useMemo(() => (grouped.current = tasksByList(state.tasks, grouped.current)), [state.tasks]);
+  const listTitle = (id: string) => lists.find((l) => l.id === id)?.title ?? "a list";
+  const name = (id: string | number) => {
+    const key = String(id);
+    if (key.startsWith(LIST)) return `list “${listTitle(key.slice(LIST.length))}”`;
+    if (key.startsWith(DROP)) return `the end of list “${listTitle(key.slice(DROP.length))}”`;
+    return `card “${state.tasks[key]?.title ?? ""}”`;
+  };
+  const where = (over: { id: string | number; data: { current?: unknown } } | null) => {
+    if (!over) return "no place to drop";
+    const data = dataOf(over.data.current);
+    if (data?.type === "card") {
+      const order = tasksOf(state, data.listId).map((t) => t.id);
+      return `position ${order.indexOf(String(over.id)) + 1} of ${order.length} in list “${listTitle(data.listId)}”`;
+    }
+    return name(over.id);
+  };
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => `Picked up ${name(active.id)}. Use the arrow keys to move it, space to drop it, escape to cancel.`,
+    onDragOver: ({ active, over }) => (over?.id === active.id ? undefined : `${name(active.id)} is over ${where(over)}.`),
+    onDragEnd: ({ active, over }) => (over ? `${name(active.id)} was dropped at ${where(over)}.` : `${name(active.id)} was put back.`),
+    onDragCancel: ({ active }) => `Moving ${name(active.id)} was cancelled; it is back where it was.`,
+  };
+
+  function onDragEnd({ active, over }: DragEndEvent) {
+    if (!over || active.id === over.id) return;
+    const from = dataOf(active.data.current);
+    const to = dataOf(over.data.current);
+    if (!from || !to) return;
+    if (from.type === "list") {
+      const ids = lists.map((l) => l.id);
+      const order = arrayMove(ids, ids.indexOf(from.listId), ids.indexOf(to.listId));
+      ops.moveList(from.listId, order);
+      return;
+    }
+    const taskId = String(active.id);
+    const target = tasksOf(state, to.listId).map((t) => t.id);
+    let order: string[];
+    if (to.type === "container") order = placeAt(target, taskId, target.length);
+    else if (from.listId === to.listId) order = arrayMove(target, target.indexOf(taskId), target.indexOf(String(over.id)));
+    else order = placeAt(target, taskId, target.indexOf(String(over.id)));
+    if (from.listId === to.listId && order.join() === target.join()) return;
+    ops.moveCard(taskId, to.listId, order);
+  }
+
+  return (
+    <DndContext
+      sensors={sensors}
+      collisionDetection={collision}
+      // Cards change places under a drag (pushes from others, own optimistic moves): measure
+      // the drop targets afresh rather than trust rectangles from before.
+      measuring={{ droppable: { strategy: MeasuringStrategy.Always } }}
+      onDragEnd={onDragEnd}
+      accessibility={{
+        announcements,
+        screenReaderInstructions: {
+          draggable: "To pick up, press space or enter. Use the arrow keys to move, space or enter to drop, escape to cancel.",
+        },
+      }}
+    >
+      <div className="columns">
+        <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
+          {lists.map((list) => (
+            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} />
+          ))}
+        </SortableContext>
+        {canEdit && <AddList ops={ops} />}
+      </div>
+    </DndContext>
+  );
+});
+
+function AddList({ ops }: { ops: BoardOps }) {
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const title = String(new FormData(form).get("title") ?? "").trim();
+    if (!title) return;
+    ops.addList(title);
+    form.reset();
+  }
+  return (
+    <form className="add-list" onSubmit={submit}>
+      <label htmlFor="new-list">New list</label>
+      <input id="new-list" name="title" placeholder="List name" maxLength={200} required />
+      <button type="submit">Add list</button>
+    </form>
+  );
+}
+
+interface ColumnProps {
+  list: List;
+  tasks: Task[];
+  members: Member[];
+  boardId: string;
+  canEdit: boolean;
+  ops: BoardOps;
+}
+
+const Column = memo(function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
+  // A list the server has not answered for yet has no id to put cards in or to move by.
+  const saving = isTemp(list.id);
+  const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
+  const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
+  const [renaming, setRenaming] = useState(false);
+  const [deleting, setDeleting] = useState(false);
+  const [shown, setShown] = useState(PAGE);
+  const headingId = `list-${list.id}`;
+  const visible = tasks.slice(0, shown);
+
+  function addCard(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const title = String(new FormData(form).get("title") ?? "").trim();
+    if (!title) return;
+    ops.addCard(list.id, title);
+    form.reset();
+  }
+
+  return (
+    <section
+      ref={sortable.setNodeRef}
+      className={sortable.isDragging ? "column dragging" : "column"}
+      style={{ transform: CSS.Translate.toString(sortable.transform), transition: sortable.transition }}
+      aria-labelledby={headingId}
+      data-testid="board-list"
+    >
+      <div className="column-head">
+        {canEdit && (
+          <button type="button" className="drag-handle" {...sortable.attributes} {...sortable.listeners} aria-label={`Move list ${list.title}`}>
+            ⠿
+          </button>
+        )}
+        {renaming ? (
+          <form
+            className="grow"
+            onSubmit={(e) => {
+              e.preventDefault();
+              ops.renameList(list, String(new FormData(e.currentTarget).get("title") ?? ""));
+              setRenaming(false);
+            }}
+          >
+            <label className="sr-only" htmlFor={`rename-${list.id}`}>
+              New name of list {list.title}
+            </label>
+            <input id={`rename-${list.id}`} name="title" defaultValue={list.title} maxLength={200} autoFocus onBlur={() => setRenaming(false)} />
+          </form>
+        ) : (
+          <h2 id={headingId} className="column-title grow">
+            {list.title}
+          </h2>
+        )}
+        <span className="count" aria-label={`${tasks.length} cards`}>
+          {tasks.length}
+        </span>
+        {canEdit && !renaming && (
+          <>
+            <button type="button" className="icon-button" onClick={() => setRenaming(true)} aria-label={`Rename list ${list.title}`}>
+              ✎
+            </button>
+            <button type="button" className="icon-button" onClick={() => setDeleting(true)} aria-label={`Delete list ${list.title}`}>
+              ×
+            </button>
+          </>
+        )}
+      </div>
+      <SortableContext items={visible.map((t) => t.id)} strategy={verticalListSortingStrategy}>
+        <ol ref={drop.setNodeRef} className={drop.isOver ? "cards over" : "cards"} aria-label={`Cards in ${list.title}`}>
+          {visible.map((task) => (
+            <Card key={task.id} task={task} members={members} boardId={boardId} canEdit={canEdit} />
+          ))}
+          {tasks.length > shown && (
+            <li>
+              <MoreCards count={tasks.length - shown} onMore={() => setShown((n) => n + PAGE * 3)} />
+            </li>
+          )}
+        </ol>
+      </SortableContext>
+      {canEdit && (
+        <form className="add-card" onSubmit={addCard}>
+          <label className="sr-only" htmlFor={`new-card-${list.id}`}>
+            New card in {list.title}
+          </label>
+          <input id={`new-card-${list.id}`} name="title" placeholder="New card" maxLength={200} required disabled={saving} />
+          <button type="submit" aria-label={`Add card to ${list.title}`} disabled={saving}>
+            Add
+          </button>
+        </form>
+      )}
+      {deleting && (
+        <Confirm
+          title="Delete list?"
+          message={`“${list.title}” and its ${tasks.length} card${tasks.length === 1 ? "" : "s"} will be deleted for everyone on the board.`}
+          confirmLabel="Delete list"
+          onConfirm={() => ops.deleteList(list)}
+          onClose={() => setDeleting(false)}
+        />
+      )}
+    </section>
+  );
+});
+
+/** "Show N more cards", pressed by hand or by scrolling it into view. */
+function MoreCards({ count, onMore }: { count: number; onMore(): void }) {
+  const ref = useRef<HTMLButtonElement>(null);
+  const more = useRef(onMore);
+  more.current = onMore;
+  useEffect(() => {
+    const node = ref.current;
+    if (!node) return;
+    const observer = new IntersectionObserver((seen) => seen.some((e) => e.isIntersecting) && more.current());
+    observer.observe(node);
+    return () => observer.disconnect();
+  }, [count]);
+  return (
+    <button ref={ref} type="button" className="link-button" onClick={onMore}>
+      Show {count} more cards
+    </button>
+  );
+}
+
+interface CardProps {
+  task: Task;
+  members: Member[];
+  boardId: string;
+  canEdit: boolean;
+}
+
+export function dueText(due: string | null): string | null {
+  if (!due) return null;
+  const date = new Date(due);
+  if (Number.isNaN(date.getTime())) return null;
+  return date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+}
+
+const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) {
+  const saving = isTemp(task.id);
+  const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
+  const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
+  const due = dueText(task.dueDate);
+  return (
+    <li
+      ref={sortable.setNodeRef}
+      className={sortable.isDragging ? "card dragging" : "card"}
+      style={{ transform: CSS.Translate.toString(sortable.transform), transition: sortable.transition }}
+      data-card-id={task.id}
+    >
+      {canEdit && (
+        <button type="button" className="drag-handle" {...sortable.attributes} {...sortable.listeners} aria-label={`Move card ${task.title}`}>
+          ⠿
+        </button>
+      )}
+      <Link
+        to={`/boards/${boardId}/cards/${task.id}`}
+        className="card-link"
+        data-testid="card"
+        aria-disabled={saving || undefined}
+        onClick={(event) => saving && event.preventDefault()}
+      >
+        <span className="card-title">{task.title}</span>
+        {(task.labels.length > 0 || due || assignees.length > 0) && (
+          <span className="card-meta">
+            {task.labels.map((label) => (
+              <span key={label} className="label">
+                {label}
+              </span>
+            ))}
+            {due && <span className="due">Due {due}</span>}
+            {assignees.length > 0 && (
+              <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>
+                {assignees.map((m, i) => (
+                  <Avatar key={m?.userId ?? i} member={m} small />
+                ))}
+              </span>
+            )}
+          </span>
+        )}
+      </Link>
+    </li>
+  );
+});
