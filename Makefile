@@ -3,7 +3,7 @@
 #               RabbitMQ and every service; prints the URL to open; Ctrl-C stops all of it
 #   make test   the web app's unit tests (Vitest) and every pytest test (browser tests included),
 #               against fresh test infrastructure
-#   make lint   ruff and mypy;  make fmt  rewrites the code the way lint wants it
+#   make lint   ruff, mypy, ESLint and tsc (web);  make fmt  rewrites the code the way lint wants it
 #   make openapi  regenerates the committed OpenAPI and AsyncAPI documents
 #   make bench  the benchmark of docs/performance.md (BENCH_ARGS='--quick', '--url ...'), then
 #               make bench-web, the web app measured in Chromium (WEB_BENCH_ARGS)
@@ -39,7 +39,7 @@ help:
 	@echo "make run    start everything (gateway on http://127.0.0.1:8080); Ctrl-C stops it"
 	@echo "            RUN_ARGS='--replicas realtime=2 --only gateway,auth' to vary it"
 	@echo "make test   Vitest and every pytest test on fresh test infrastructure (PYTEST_ARGS='-k ...')"
-	@echo "make lint   ruff check, ruff format --check, mypy --strict"
+	@echo "make lint   ruff check, ruff format --check, mypy --strict, ESLint + tsc for web/"
 	@echo "make fmt    ruff --fix and ruff format"
 	@echo "make openapi  regenerate the committed OpenAPI and AsyncAPI documents from the code"
 	@echo "make bench  start the suite, seed it, run the benchmark, print the table, write"
@@ -89,6 +89,7 @@ lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	MYPYPATH=$(subst $(space),:,$(SRC_DIRS)) $(RUN) mypy $(SRC_DIRS)
+	$(RUN) python -m hintro_devtools web lint
 
 fmt: install
 	$(RUN) ruff check --fix .

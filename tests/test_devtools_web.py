@@ -83,6 +83,21 @@ def test_builds_once_then_only_when_an_input_changes(tmp_path: Path) -> None:
     assert builds(project) == 3
 
 
+@needs_node
+def test_lint_runs_eslint_then_the_type_check_and_fails_with_them(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    package = json.loads((project / "package.json").read_text())
+    package["scripts"]["lint"] = "node -e \"require('fs').appendFileSync('ran.log','lint ')\""
+    package["scripts"]["typecheck"] = "node -e \"require('fs').appendFileSync('ran.log','tsc')\""
+    (project / "package.json").write_text(json.dumps(package))
+    web.lint(tmp_path)
+    assert (project / "ran.log").read_text() == "lint tsc"
+    package["scripts"]["lint"] = 'node -e "process.exit(3)"'
+    (project / "package.json").write_text(json.dumps(package))
+    with pytest.raises(web.WebError, match="ESLint"):
+        web.lint(tmp_path)
+
+
 def test_install_is_needed_without_node_modules_or_after_a_lock_change(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     assert web.needs_install(project)
@@ -111,9 +126,10 @@ def test_a_failed_build_leaves_no_stamp_so_the_next_run_builds(tmp_path: Path) -
     assert web.needs_build(project)
 
 
-def test_without_web_dir_the_steps_are_no_ops(tmp_path: Path) -> None:
+@pytest.mark.parametrize("action", ["test", "lint"])
+def test_without_web_dir_the_steps_are_no_ops(tmp_path: Path, action: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "hintro_devtools", "web", "test"],
+        [sys.executable, "-m", "hintro_devtools", "web", action],
         env={**os.environ, "HINTRO_ROOT": str(tmp_path)},
         capture_output=True,
         text=True,

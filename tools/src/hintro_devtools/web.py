@@ -2,6 +2,7 @@
 
 ``python -m hintro_devtools web build``    npm ci when needed, vite build when the sources changed
 ``python -m hintro_devtools web test``     the same, then the unit tests (``npm test``: Vitest)
+``python -m hintro_devtools web lint``     npm ci when needed, then ESLint and the TypeScript check
 ``python -m hintro_devtools web chromium`` Debian's Chromium with apt-get when missing (root)
 
 Every step is a no-op with a message when ``web/`` does not exist. ``npm ci`` runs when
@@ -100,13 +101,11 @@ def _run(command: Sequence[str], cwd: Path, what: str) -> None:
         raise WebError(f"{what} failed (exit {exc.returncode})") from None
 
 
-def build(root: Path | None = None) -> bool:
-    """Install the dependencies and build ``web/dist`` when needed; False when there is no
-    ``web/`` (nothing to do)."""
-    root = root or repo_root()
-    web = web_dir(root)
+def install(root: Path | None = None) -> bool:
+    """``npm ci`` when needed; False when there is no ``web/`` (nothing to do)."""
+    web = web_dir(root or repo_root())
     if not (web / "package.json").is_file():
-        say("no web/ in this checkout: nothing to build")
+        say("no web/ in this checkout: nothing to do")
         return False
     if (reason := node_missing()) is not None:
         raise WebError(reason)
@@ -115,6 +114,25 @@ def build(root: Path | None = None) -> bool:
         # A project without dependencies gets no node_modules from npm ci.
         (web / "node_modules").mkdir(exist_ok=True)
         (web / "node_modules" / LOCK_STAMP).write_text(lock_hash(web) + "\n")
+    return True
+
+
+def lint(root: Path | None = None) -> None:
+    """ESLint and the strict TypeScript check of ``web/``."""
+    if not install(root):
+        return
+    web = web_dir(root or repo_root())
+    _run(["npm", "run", "lint"], web, "web lint (ESLint)")
+    _run(["npm", "run", "typecheck"], web, "web type check (tsc, strict)")
+
+
+def build(root: Path | None = None) -> bool:
+    """Install the dependencies and build ``web/dist`` when needed; False when there is no
+    ``web/`` (nothing to do)."""
+    root = root or repo_root()
+    web = web_dir(root)
+    if not install(root):
+        return False
     precompress = root / "tools" / "web" / "precompress.mjs"
     if needs_build(web, [precompress]):
         _run(["npm", "run", "build"], web, "building the web app")
@@ -150,7 +168,7 @@ def ensure_chromium() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hintro_devtools web", description=__doc__)
-    parser.add_argument("action", choices=["build", "test", "chromium"])
+    parser.add_argument("action", choices=["build", "test", "lint", "chromium"])
     parser.add_argument(
         "--optional",
         action="store_true",
@@ -160,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.action == "chromium":
             ensure_chromium()
+        elif args.action == "lint":
+            lint()
         elif build() and args.action == "test":
             unit_tests()
     except WebError as exc:
