@@ -193,7 +193,6 @@ async def started_stack(dist: Path) -> AsyncIterator[str]:
         async with Stack(
             profile="test",
             free_ports=True,
-            require=services,
             mongo_db_suffix=run_id,
             service_env=service_env,
             echo=False,
