@@ -24,7 +24,9 @@ export function textOn(hex: string): string {
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   };
   const luminance = 0.2126 * channel(16) + 0.7152 * channel(8) + 0.0722 * channel(0);
-  return (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.05) ? "#fff" : "#111";
+  // Pure black, not a softer dark grey: against mid colours such as #00897B only black keeps
+  // the 4.5:1 that small text needs.
+  return (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.05) ? "#fff" : "#000";
 }
 
 export function Avatar({ member, small }: { member: Member | undefined; small?: boolean }) {
