@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import redis.asyncio as aioredis
 import redis.exceptions
@@ -56,6 +55,13 @@ class ReadCache(Generic[T]):
     ``decode`` turns stored bytes into the hit (raising ``ValueError``, ``KeyError`` or
     ``TypeError`` for an unreadable entry, which then counts as a miss)."""
 
+    # What the logs call this cache.
+    name: ClassVar[str] = "read cache"
+
+    def decode(self, value: bytes) -> T:
+        """An entry as :meth:`put` stored it; each cache says how to read its own."""
+        raise NotImplementedError
+
     def __init__(
         self,
         client: aioredis.Redis | None,
@@ -63,17 +69,13 @@ class ReadCache(Generic[T]):
         prefix: str,
         ttl_seconds: int,
         generation_ttl_seconds: int,
-        decode: Callable[[bytes], T],
         retry_seconds: float = 1.0,
-        name: str = "read cache",
     ) -> None:
         self._client = client
         self._prefix = prefix
         self._ttl = ttl_seconds
         self._generation_ttl = generation_ttl_seconds
-        self._decode = decode
         self._retry_seconds = retry_seconds
-        self._name = name
         self._script = client.register_script(_READ_SCRIPT) if client is not None else None
         self._down_until = 0.0
         self._down = False
@@ -94,12 +96,12 @@ class ReadCache(Generic[T]):
         self._down_until = time.monotonic() + self._retry_seconds
         if not self._down:
             self._down = True
-            _log.warning("%s unavailable, reading from MongoDB: %s", self._name, type(exc).__name__)
+            _log.warning("%s unavailable, reading from MongoDB: %s", self.name, type(exc).__name__)
 
     def _succeeded(self) -> None:
         if self._down:
             self._down = False
-            _log.info("%s available again", self._name)
+            _log.info("%s available again", self.name)
 
     async def _flush_pending(self) -> bool:
         """Retry invalidations that failed; ``False`` if some still could not be made."""
@@ -140,9 +142,9 @@ class ReadCache(Generic[T]):
         if value is None:
             return Lookup(hit=None, generation=gen)
         try:
-            return Lookup(hit=self._decode(value), generation=gen)
+            return Lookup(hit=self.decode(value), generation=gen)
         except (ValueError, KeyError, TypeError):
-            _log.warning("unreadable %s entry ignored", self._name, extra={"boardId": board_id})
+            _log.warning("unreadable %s entry ignored", self.name, extra={"boardId": board_id})
             return Lookup(hit=None, generation=gen)
 
     async def put(self, board_id: str, generation: str | None, entry: bytes) -> None:

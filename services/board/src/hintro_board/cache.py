@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from hintro_shared import jsonutil
 from hintro_shared.readcache import Lookup as _Lookup
 from hintro_shared.readcache import ReadCache
@@ -60,21 +58,7 @@ def decode_entry(value: bytes) -> CachedBoard:
 class BoardCache(ReadCache[CachedBoard]):
     """Board bodies by board id (``BOARD_CACHE_*`` settings)."""
 
-    def __init__(
-        self,
-        client: aioredis.Redis | None,
-        *,
-        prefix: str,
-        ttl_seconds: int,
-        generation_ttl_seconds: int,
-        retry_seconds: float = 1.0,
-    ) -> None:
-        super().__init__(
-            client,
-            prefix=prefix,
-            ttl_seconds=ttl_seconds,
-            generation_ttl_seconds=generation_ttl_seconds,
-            decode=decode_entry,
-            retry_seconds=retry_seconds,
-            name="board cache",
-        )
+    name = "board cache"
+
+    def decode(self, value: bytes) -> CachedBoard:
+        return decode_entry(value)

@@ -18,8 +18,6 @@ import gzip
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio as aioredis
-
 from hintro_shared import jsonutil
 from hintro_shared.readcache import ReadCache
 from hintro_shared.versioning import content_etag
@@ -61,21 +59,7 @@ def decode_entry(value: bytes) -> BoardTasks:
 class TasksCache(ReadCache[BoardTasks]):
     """Board task collections by board id (``TASKS_CACHE_*`` settings)."""
 
-    def __init__(
-        self,
-        client: aioredis.Redis | None,
-        *,
-        prefix: str,
-        ttl_seconds: int,
-        generation_ttl_seconds: int,
-        retry_seconds: float = 1.0,
-    ) -> None:
-        super().__init__(
-            client,
-            prefix=prefix,
-            ttl_seconds=ttl_seconds,
-            generation_ttl_seconds=generation_ttl_seconds,
-            decode=decode_entry,
-            retry_seconds=retry_seconds,
-            name="tasks cache",
-        )
+    name = "tasks cache"
+
+    def decode(self, value: bytes) -> BoardTasks:
+        return decode_entry(value)
