@@ -15,6 +15,7 @@ from hintro_devtools.socketapi import pushed_types
 from hintro_devtools.workspace import repo_root
 from hintro_gateway.apidoc import ASYNCAPI_FILE
 from hintro_realtime.sockets import JOIN_EVENT, LEAVE_EVENT
+from hintro_testkit.jsonrefs import refs, resolve
 
 ASYNCAPI_OUTPUT = repo_root() / "gateway" / "src" / "hintro_gateway" / ASYNCAPI_FILE
 
@@ -24,37 +25,16 @@ def _committed() -> dict[str, Any]:
     return doc
 
 
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return found + [ref for value in node.values() for ref in _refs(value)]
-    if isinstance(node, list):
-        return [ref for value in node for ref in _refs(value)]
-    return []
-
-
-def _resolve(doc: dict[str, Any], ref: str) -> Any:
-    assert ref.startswith("#/"), ref
-    node: Any = doc
-    for part in ref[2:].split("/"):
-        assert part in node, f"{ref} does not resolve"
-        node = node[part]
-    # A channel's message is a reference to the component: follow it.
-    if isinstance(node, dict) and set(node) == {"$ref"}:
-        return _resolve(doc, node["$ref"])
-    return node
-
-
 def test_committed_document_is_fresh() -> None:
     assert ASYNCAPI_OUTPUT.read_bytes() == render(generate_socket_asyncapi()), "run `make openapi`"
 
 
 def test_every_reference_resolves() -> None:
     doc = _committed()
-    refs = _refs(doc)
-    assert refs
-    for ref in refs:
-        _resolve(doc, ref)
+    found = refs(doc)
+    assert found
+    for ref in found:
+        resolve(doc, ref)
 
 
 def test_the_protocol_is_described_operation_by_operation() -> None:
@@ -63,15 +43,15 @@ def test_the_protocol_is_described_operation_by_operation() -> None:
     ops = doc["operations"]
     join = ops["joinBoard"]
     assert join["action"] == "receive"
-    assert _resolve(doc, join["messages"][0]["$ref"])["name"] == JOIN_EVENT
-    assert _resolve(doc, ops["leaveBoard"]["messages"][0]["$ref"])["name"] == LEAVE_EVENT
-    acks = _resolve(doc, join["reply"]["messages"][0]["$ref"])["payload"]["oneOf"]
+    assert resolve(doc, join["messages"][0]["$ref"])["name"] == JOIN_EVENT
+    assert resolve(doc, ops["leaveBoard"]["messages"][0]["$ref"])["name"] == LEAVE_EVENT
+    acks = resolve(doc, join["reply"]["messages"][0]["$ref"])["payload"]["oneOf"]
     assert {ref["$ref"].rsplit("/", 1)[1] for ref in acks} == {"JoinAck", "Refusal"}
     join_schema = doc["components"]["schemas"]["JoinPayload"]
     assert set(join_schema["properties"]) == {"boardId", "sinceSeq"}
     assert join_schema["additionalProperties"] is False
     # One pushed message per board-scoped event type, each with its data schema.
-    pushed = [_resolve(doc, m["$ref"]) for m in ops["pushEvent"]["messages"]]
+    pushed = [resolve(doc, m["$ref"]) for m in ops["pushEvent"]["messages"]]
     types = {m["payload"]["allOf"][1]["properties"]["type"]["const"] for m in pushed}
     assert types == set(pushed_types())
     assert "user.registered" not in types

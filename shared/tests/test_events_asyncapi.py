@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from hintro_devtools.asyncapi import build_asyncapi, render
 from hintro_shared.events import EVENT_SCHEMAS
+from hintro_testkit.jsonrefs import refs, resolve
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "asyncapi.json"
 EVENTS_MD = ROOT / "docs" / "events.md"
 REGENERATE = "run `make openapi`"
-
-
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
-        return found + [ref for value in node.values() for ref in _refs(value)]
-    if isinstance(node, list):
-        return [ref for value in node for ref in _refs(value)]
-    return []
-
-
-def _resolve(document: dict[str, Any], ref: str) -> Any:
-    assert ref.startswith("#/"), ref
-    node: Any = document
-    for part in ref[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
 
 
 def test_committed_asyncapi_document_is_up_to_date() -> None:
@@ -51,10 +34,10 @@ def test_every_event_type_has_a_channel_an_operation_and_a_payload_schema() -> N
 
 def test_every_reference_in_the_document_resolves() -> None:
     document = build_asyncapi()
-    refs = _refs(document)
-    assert refs
-    for ref in refs:
-        assert _resolve(document, ref) is not None
+    found = refs(document)
+    assert found
+    for ref in found:
+        assert resolve(document, ref) is not None
 
 
 def test_payload_schemas_use_the_wire_names() -> None:
