@@ -27,7 +27,7 @@ import { CSS } from "@dnd-kit/utilities";
 import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import type { List, Member, Task } from "../api/types";
-import { Avatar, displayName } from "../components/Avatar";
+import { CardBadges } from "./CardBadges";
 import { Confirm } from "../components/Modal";
 import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
 import { placeAt } from "../lib/positions";
@@ -322,18 +322,9 @@ interface CardProps {
   canEdit: boolean;
 }
 
-export function dueText(due: string | null): string | null {
-  if (!due) return null;
-  const date = new Date(due);
-  if (Number.isNaN(date.getTime())) return null;
-  return date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
-}
-
 const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) {
   const saving = isTemp(task.id);
   const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
-  const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
-  const due = dueText(task.dueDate);
   return (
     <li
       ref={sortable.setNodeRef}
@@ -354,23 +345,7 @@ const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) 
         onClick={(event) => saving && event.preventDefault()}
       >
         <span className="card-title">{task.title}</span>
-        {(task.labels.length > 0 || due || assignees.length > 0) && (
-          <span className="card-meta">
-            {task.labels.map((label) => (
-              <span key={label} className="label">
-                {label}
-              </span>
-            ))}
-            {due && <span className="due">Due {due}</span>}
-            {assignees.length > 0 && (
-              <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>
-                {assignees.map((m, i) => (
-                  <Avatar key={m?.userId ?? i} member={m} small />
-                ))}
-              </span>
-            )}
-          </span>
-        )}
+        <CardBadges task={task} members={members} />
       </Link>
     </li>
   );
