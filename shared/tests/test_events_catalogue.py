@@ -36,6 +36,8 @@ API_EVENT_TYPES = {
 EXTENSION_EVENT_TYPES = {
     "activity.recorded",  # services/activity/README.md: what realtime pushes, with its seq
     "user.renamed",  # docs/events.md: PATCH /api/auth/me changed a name
+    # services/notification/README.md: realtime pushes it to the user's own room
+    "notification.created",
 }
 
 MOVED = {

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 
 AUTH, BOARD, TASK, ACTIVITY, REALTIME = "auth", "board", "task", "activity", "realtime"
-SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME)
+NOTIFICATION = "notification"
+SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME, NOTIFICATION)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,18 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
     # activity
     Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
+    # notification: a user's notifications, settings, watches
+    Route("GET", "/api/notifications", NOTIFICATION),
+    Route("POST", "/api/notifications/read-all", NOTIFICATION),
+    Route("POST", "/api/notifications/{notificationId}/read", NOTIFICATION),
+    Route("GET", "/api/notifications/settings", NOTIFICATION),
+    Route("PUT", "/api/notifications/settings", NOTIFICATION),
+    Route("GET", "/api/tasks/{taskId}/watch", NOTIFICATION),
+    Route("PUT", "/api/tasks/{taskId}/watch", NOTIFICATION),
+    Route("DELETE", "/api/tasks/{taskId}/watch", NOTIFICATION),
+    Route("GET", "/api/boards/{boardId}/watch", NOTIFICATION),
+    Route("PUT", "/api/boards/{boardId}/watch", NOTIFICATION),
+    Route("DELETE", "/api/boards/{boardId}/watch", NOTIFICATION),
 )
 
 SOCKETIO_PATH = "/socket.io/"

@@ -73,6 +73,8 @@ class Rooms(Protocol):
 
     def forget(self, sid: str) -> None: ...
 
+    def enter_user_room(self, sid: str, user_id: str) -> None: ...
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -128,6 +130,7 @@ class RealtimeService:
             ) from None
         connection = Connection(claims.user_id, token)
         self._connections[sid] = connection
+        self._rooms.enter_user_room(sid, claims.user_id)
         CONNECTED_SOCKETS.inc()
         return connection
 
