@@ -1,0 +1,197 @@
+"""Notifications end to end through the gateway, on a stack of their own with a real SMTP
+server (the test's aiosmtpd, whose transcript the tests read) and a fast due-soon poll: an
+assignment notifies the assignee (not the actor) live on every socket of theirs, the unread
+count and marking read, a due-soon reminder sent once across a restart of the service, and the
+immediate e-mail preference."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from hintro_devtools.mailsink import MailSink
+from hintro_devtools.restarts import RestartPolicy
+from hintro_devtools.stack import Stack
+from hintro_testkit.infra import wait_for
+from services.realtime.tests.support import SocketClient
+from tests.e2e.boards_helpers import (
+    User,
+    add_member,
+    create_board,
+    create_list,
+    create_task,
+    ok,
+    register,
+)
+from tests.e2e.stacks import isolated_stack
+
+pytestmark = pytest.mark.timeout(300)
+
+WITHIN = 20.0  # REST write -> outbox -> notification -> outbox -> realtime, on a busy machine
+POLICY = RestartPolicy(max_crashes=3, window_seconds=60, first_delay=0.2, max_delay=1.0)
+
+
+@pytest.fixture(scope="module")
+def mail() -> Iterator[MailSink]:
+    with MailSink() as sink:
+        yield sink
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def nstack(tmp_path_factory: pytest.TempPathFactory, mail: MailSink) -> AsyncIterator[Stack]:
+    env = {**mail.env(), "REMINDER_POLL_SECONDS": "0.5", "MAIL_POLL_SECONDS": "0.2"}
+    keys = tmp_path_factory.mktemp("notify-keys")
+    async with isolated_stack(keys, name="notify", env=env) as stack:
+        supervising = asyncio.create_task(stack.supervise(POLICY))
+        yield stack
+        supervising.cancel()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def http(nstack: Stack) -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(base_url=f"{nstack.gateway_url}/") as session:
+        yield session
+
+
+class NotifiedSocket(SocketClient):
+    """A socket that also keeps the ``notification`` pushes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.notifications: list[dict[str, Any]] = []
+        self.sio.on("notification", self._on_notification)
+
+    async def _on_notification(self, payload: dict[str, Any]) -> None:
+        self.notifications.append(payload)
+
+
+async def notifications(http: aiohttp.ClientSession, user: User, **query: Any) -> Any:
+    params = "&".join(f"{k}={v}" for k, v in query.items())
+    return await ok(http, user, "GET", f"api/notifications?{params}")
+
+
+async def kinds_of(http: aiohttp.ClientSession, user: User, kind: str) -> list[dict[str, Any]]:
+    return [n for n in (await notifications(http, user))["items"] if n["kind"] == kind]
+
+
+async def test_assignment_is_pushed_live_to_every_socket_of_the_assignee(
+    nstack: Stack, http: aiohttp.ClientSession
+) -> None:
+    ada, bob = await register(http, "Ada"), await register(http, "Bob")
+    board = await create_board(http, ada, "Launch")
+    await add_member(http, ada, board["id"], bob)
+    todo = await create_list(http, ada, board["id"], "To do")
+    task = await create_task(http, ada, board["id"], todo["id"], "Press kit")
+    sockets = [NotifiedSocket(), NotifiedSocket(), NotifiedSocket()]
+    # Two tabs of Bob's on the two realtime replicas (directly) and one through the gateway.
+    urls = [nstack.url("realtime"), nstack.url("realtime-2"), nstack.gateway_url]
+    try:
+        for client, url in zip(sockets, urls, strict=True):
+            await client.connect(url, bob.token)
+        ada_socket = NotifiedSocket()
+        await ada_socket.connect(nstack.gateway_url, ada.token)
+        sockets.append(ada_socket)
+        before = (await notifications(http, bob))["unreadCount"]
+        await ok(http, ada, "PUT", f"api/tasks/{task['id']}/assignees/{bob.id}", 200)
+
+        async def everywhere() -> bool:
+            return all(client.notifications for client in sockets[:3])
+
+        await wait_for(everywhere, within=WITHIN, what="the push on Bob's three sockets")
+        pushed = [client.notifications for client in sockets[:3]]
+        assert pushed[0] == pushed[1] == pushed[2]
+        (push,) = pushed[0]
+        assert push["kind"] == "task.assigned"
+        assert (push["userId"], push["actorId"], push["taskId"]) == (bob.id, ada.id, task["id"])
+        assert push["data"] == {"taskTitle": "Press kit", "boardTitle": "Launch"}
+        assert ada_socket.notifications == []  # the actor hears nothing of it
+
+        page = await notifications(http, bob)
+        assert page["unreadCount"] == before + 1
+        assert page["items"][0]["id"] == push["id"]
+        assert (await notifications(http, ada))["items"] == []
+        await ok(http, bob, "POST", f"api/notifications/{push['id']}/read", 204)
+        page = await notifications(http, bob)
+        assert page["unreadCount"] == before
+        assert page["items"][0]["read"] is True
+        reply = await ok(http, bob, "POST", "api/notifications/read-all")
+        assert reply == {"marked": before}
+        assert (await notifications(http, bob))["unreadCount"] == 0
+    finally:
+        for client in sockets:
+            await client.close()
+
+
+async def test_a_due_soon_reminder_is_sent_once_across_a_restart(
+    nstack: Stack, http: aiohttp.ClientSession
+) -> None:
+    ada, bob = await register(http, "Ada"), await register(http, "Bob")
+    board = await create_board(http, ada, "Ops")
+    await add_member(http, ada, board["id"], bob)
+    todo = await create_list(http, ada, board["id"], "To do")
+    soon = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+    first = await create_task(http, ada, board["id"], todo["id"], "Renew cert", dueDate=soon)
+    await ok(http, ada, "PUT", f"api/tasks/{first['id']}/assignees/{bob.id}", 200)
+
+    async def reminded(task_id: str) -> list[dict[str, Any]]:
+        return [n for n in await kinds_of(http, bob, "task.due_soon") if n["taskId"] == task_id]
+
+    await wait_for(lambda: reminded(first["id"]), within=WITHIN, what="the first reminder")
+
+    victim = nstack.running["notification"].process
+    os.kill(victim.pid, signal.SIGKILL)
+
+    async def back() -> bool:
+        running = nstack.running["notification"]
+        if running.process.pid == victim.pid:
+            return False
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{nstack.url('notification')}/readyz") as response,
+            ):
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await wait_for(back, within=60, interval=0.2, what="notification restarted and ready")
+    # A reminder owed after the restart proves the restarted service polls again...
+    second = await create_task(http, ada, board["id"], todo["id"], "Pay invoice", dueDate=soon)
+    await ok(http, ada, "PUT", f"api/tasks/{second['id']}/assignees/{bob.id}", 200)
+    await wait_for(lambda: reminded(second["id"]), within=WITHIN, what="the second reminder")
+    # ...and the first one was not sent again.
+    assert len(await reminded(first["id"])) == 1
+    assert len(await reminded(second["id"])) == 1
+
+
+async def test_immediate_email_preference_sends_a_real_email(
+    nstack: Stack, http: aiohttp.ClientSession, mail: MailSink
+) -> None:
+    ada, bob = await register(http, "Ada"), await register(http, "Bob")
+    board = await create_board(http, ada, "Website")
+    await add_member(http, ada, board["id"], bob)
+    todo = await create_list(http, ada, board["id"], "To do")
+    task = await create_task(http, ada, board["id"], todo["id"], "New logo")
+    assert await ok(http, bob, "GET", "api/notifications/settings") == {"email": "off"}
+    updated = await ok(
+        http, bob, "PUT", "api/notifications/settings", json_body={"email": "immediate"}
+    )
+    assert updated == {"email": "immediate"}
+    await ok(http, ada, "PUT", f"api/tasks/{task['id']}/assignees/{bob.id}", 200)
+
+    async def mailed() -> bool:
+        return bool(mail.to(bob.email))
+
+    await wait_for(mailed, within=WITHIN, what="the e-mail in the SMTP transcript")
+    (message,) = mail.to(bob.email)
+    assert message.subject == "Ada assigned you to “New logo” on “Website”."
+    assert f"/boards/{board['id']}/cards/{task['id']}" in message.text
+    assert not mail.to(ada.email)
