@@ -111,7 +111,11 @@ async def test_assignment_is_pushed_live_to_every_socket_of_the_assignee(
         (push,) = pushed[0]
         assert push["kind"] == "task.assigned"
         assert (push["userId"], push["actorId"], push["taskId"]) == (bob.id, ada.id, task["id"])
-        assert push["data"] == {"taskTitle": "Press kit", "boardTitle": "Launch"}
+        assert push["data"] == {
+            "actorName": "Ada",
+            "taskTitle": "Press kit",
+            "boardTitle": "Launch",
+        }
         assert ada_socket.notifications == []  # the actor hears nothing of it
 
         page = await notifications(http, bob)

@@ -45,7 +45,7 @@ async def test_an_assignment_notifies_the_assignee_and_not_the_actor(harness: Ha
     (item,) = await harness.wait_notifications(bob, 1)
     assert item["kind"] == "task.assigned"
     assert (item["boardId"], item["taskId"], item["actorId"]) == (board.id, task, ada)
-    assert item["data"] == {"taskTitle": "Fix login", "boardTitle": "Roadmap"}
+    assert item["data"] == {"actorName": "Ada", "taskTitle": "Fix login", "boardTitle": "Roadmap"}
     assert item["read"] is False
     assert (await harness.notifications(ada))["items"] == []
     page = await harness.notifications(bob)

@@ -55,3 +55,7 @@ export interface JoinAck {
   error?: string;
   detail?: string;
 }
+
+export type AppNotification = Schemas["NotificationOut"];
+export type NotificationPage = Schemas["NotificationPage"];
+export type EmailChoice = Schemas["EmailSettingsOut"]["email"];

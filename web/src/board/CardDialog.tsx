@@ -4,6 +4,7 @@ import type { Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Confirm, Modal } from "../components/Modal";
 import type { BoardOps } from "./ops";
+import { WatchToggle } from "./WatchToggle";
 
 interface Props {
   task: Task;
@@ -55,6 +56,7 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
   return (
     <Modal title={canEdit ? "Edit card" : task.title} onClose={onClose} testId="card-dialog" wide>
       <p className="muted">In list “{listTitle}”</p>
+      <WatchToggle taskId={task.id} />
       {canEdit ? (
         <form className="stack" onSubmit={save}>
           <label>

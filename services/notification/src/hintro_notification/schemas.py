@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from hintro_notification.domain import DEFAULT_LIMIT, MAX_LIMIT, Kind, Page
+from hintro_notification.domain import DEFAULT_LIMIT, MAX_LIMIT, Page
 from hintro_notification.service import notification_json
 from hintro_shared.pagination import encode_cursor
 
@@ -20,6 +20,15 @@ _REQUEST = ConfigDict(
 _RESPONSE = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 EmailChoice = Literal["off", "immediate", "daily"]
+KindOut = Literal[
+    "task.assigned",
+    "task.moved",
+    "task.commented",
+    "comment.mention",
+    "task.due_soon",
+    "board.member_added",
+    "board.member_removed",
+]
 
 
 class NotificationsQuery(BaseModel):
@@ -40,14 +49,14 @@ class NotificationOut(BaseModel):
 
     id: str
     user_id: str
-    kind: Kind = Field(description="What it is about; the sentence depends on it.")
+    kind: KindOut = Field(description="What it is about; the sentence depends on it.")
     board_id: str | None
     task_id: str | None
     actor_id: str | None = Field(description="Who caused it; null for a due-soon reminder.")
     created_at: str = Field(description="When it happened (RFC 3339 UTC).")
     read: bool
     data: dict[str, Any] = Field(
-        description="Titles known when it was made: `boardTitle`, `taskTitle`, "
+        description="Names known when it was made: `actorName`, `boardTitle`, `taskTitle`, "
         "`toListTitle` (moves), `excerpt`, `commentId` (comments), `dueDate` (due soon)."
     )
 

@@ -61,6 +61,8 @@ class FactReader(Protocol):
 
     async def reminder_done(self, task_id: str, due_ms: int) -> None: ...
 
+    async def names(self, user_ids: Sequence[str]) -> dict[str, str]: ...
+
 
 class WatchStore(Protocol):
     """Watches (see ``Watches``)."""
@@ -156,6 +158,10 @@ class NotificationService:
     ) -> int:
         """One notification of ``kind`` for each of ``users``; returns how many were new."""
         created = 0
+        if users and cause.actor_id is not None:
+            # The actor's name as known now, so a list renders without a lookup per row.
+            name = (await self._facts.names([cause.actor_id])).get(cause.actor_id)
+            data = {**(data or {}), "actorName": name}
         for user_id in users:
             n = Notification(
                 id=notification_id(cause.source_id, user_id),
