@@ -1,14 +1,17 @@
-"""Notifications end to end through the gateway, on a stack of their own with a real SMTP
-server (the test's aiosmtpd, whose transcript the tests read) and a fast due-soon poll: an
-assignment notifies the assignee (not the actor) live on every socket of theirs, the unread
-count and marking read, a due-soon reminder sent once across a restart of the service, and the
-immediate e-mail preference."""
+"""Notifications and password reset end to end through the gateway, on a stack of their own with
+a real SMTP server (the test's aiosmtpd, whose transcript the tests read) and a fast due-soon
+poll: an assignment notifies the assignee (not the actor) live on every socket of theirs, the
+unread count and marking read, a due-soon reminder sent once across a restart of the service,
+the immediate e-mail preference; a reset link read from the transcript sets a new password once
+and ends every session, the same answer for an unknown address, expiry and the cap on links."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from pymongo import AsyncMongoClient
 
 from hintro_devtools.mailsink import MailSink
 from hintro_devtools.restarts import RestartPolicy
@@ -23,8 +27,10 @@ from hintro_devtools.stack import Stack
 from hintro_testkit.infra import wait_for
 from services.realtime.tests.support import SocketClient
 from tests.e2e.boards_helpers import (
+    PASSWORD,
     User,
     add_member,
+    call,
     create_board,
     create_list,
     create_task,
@@ -199,3 +205,133 @@ async def test_immediate_email_preference_sends_a_real_email(
     assert message.subject == "Ada assigned you to “New logo” on “Website”."
     assert f"/boards/{board['id']}/cards/{task['id']}" in message.text
     assert not mail.to(ada.email)
+
+
+# --- password reset -----------------------------------------------------------------------------
+
+NEW_PASSWORD = "a-brand-new-passphrase-42"
+
+
+def reset_token(mail: MailSink, address: str, index: int = -1) -> str:
+    """The token of the reset link mailed to ``address`` (the latest by default)."""
+    text = mail.to(address)[index].text
+    match = re.search(r"/reset-password#token=([A-Za-z0-9_-]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+async def mailed_count(mail: MailSink, address: str, count: int) -> None:
+    async def arrived() -> bool:
+        return len(mail.to(address)) >= count
+
+    await wait_for(arrived, within=WITHIN, what=f"{count} e-mail(s) to {address}")
+
+
+async def test_password_reset_full_flow_ends_every_session(
+    nstack: Stack, http: aiohttp.ClientSession, mail: MailSink
+) -> None:
+    bob = await register(http, "Bob")
+    session = await ok(
+        http, None, "POST", "api/auth/login", json_body={"email": bob.email, "password": PASSWORD}
+    )
+    answer = await call(
+        http, None, "POST", "api/auth/password-reset", json_body={"email": bob.email}
+    )
+    assert answer.status == 202, answer.text
+    await mailed_count(mail, bob.email, 1)
+    (message,) = mail.to(bob.email)
+    assert message.subject == "Reset your Hintro password"
+    token = reset_token(mail, bob.email)
+
+    too_short = await call(
+        http,
+        None,
+        "POST",
+        "api/auth/password-reset/confirm",
+        json_body={"token": token, "password": "short"},
+    )
+    too_short.assert_problem(422)
+    done = await call(
+        http,
+        None,
+        "POST",
+        "api/auth/password-reset/confirm",
+        json_body={"token": token, "password": NEW_PASSWORD},
+    )
+    assert done.status == 204, done.text
+    # Single use.
+    again = await call(
+        http,
+        None,
+        "POST",
+        "api/auth/password-reset/confirm",
+        json_body={"token": token, "password": NEW_PASSWORD + "x"},
+    )
+    assert again.assert_problem(422)["errors"][0]["loc"] == ["body", "token"]
+    # Every session ended: the refresh token of the session before the reset is refused.
+    refreshed = await call(
+        http, None, "POST", "api/auth/refresh", json_body={"refreshToken": session["refreshToken"]}
+    )
+    refreshed.assert_problem(401)
+    old = await call(
+        http, None, "POST", "api/auth/login", json_body={"email": bob.email, "password": PASSWORD}
+    )
+    old.assert_problem(401)
+    await ok(
+        http,
+        None,
+        "POST",
+        "api/auth/login",
+        json_body={"email": bob.email, "password": NEW_PASSWORD},
+    )
+
+
+async def test_password_reset_answers_the_same_for_an_unknown_address(
+    nstack: Stack, http: aiohttp.ClientSession, mail: MailSink
+) -> None:
+    cy = await register(http, "Cy")
+    nobody = f"nobody-{uuid.uuid4().hex[:10]}@hintro.dev"
+    unknown = await call(http, None, "POST", "api/auth/password-reset", json_body={"email": nobody})
+    known = await call(http, None, "POST", "api/auth/password-reset", json_body={"email": cy.email})
+    assert (unknown.status, unknown.body) == (known.status, known.body)
+    assert unknown.status == 202
+    await mailed_count(mail, cy.email, 1)
+    assert mail.to(nobody) == []
+    bad = await call(http, None, "POST", "api/auth/password-reset", json_body={"email": "x"})
+    bad.assert_problem(422)
+
+
+async def test_an_expired_reset_link_is_refused_and_links_are_capped(
+    nstack: Stack, http: aiohttp.ClientSession, mail: MailSink
+) -> None:
+    dee = await register(http, "Dee")
+    for _ in range(4):
+        reply = await call(
+            http, None, "POST", "api/auth/password-reset", json_body={"email": dee.email}
+        )
+        assert reply.status == 202
+    await mailed_count(mail, dee.email, 3)
+    # Let a later request's mail arrive: the fourth was refused, not slow.
+    eve = await register(http, "Eve")
+    await call(http, None, "POST", "api/auth/password-reset", json_body={"email": eve.email})
+    await mailed_count(mail, eve.email, 1)
+    assert len(mail.to(dee.email)) == 3
+
+    # Thirty minutes later (the clock moved in the database): the link no longer works.
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(nstack.infra_env["MONGO_URL"])
+    try:
+        db = mongo[nstack.mongo_db("auth") or "hintro_auth"]
+        await db["password_resets"].update_many({"userId": eve.id}, {"$set": {"expiresMs": 0}})
+    finally:
+        await mongo.close()
+    expired = await call(
+        http,
+        None,
+        "POST",
+        "api/auth/password-reset/confirm",
+        json_body={"token": reset_token(mail, eve.email), "password": NEW_PASSWORD},
+    )
+    expired.assert_problem(422)
+    await ok(
+        http, None, "POST", "api/auth/login", json_body={"email": eve.email, "password": PASSWORD}
+    )

@@ -10,6 +10,8 @@ import "./styles.css";
 // The board (with drag and drop) is its own chunk: the sign-in and boards pages do not load it.
 const BoardPage = lazy(() => import("./board/BoardPage").then((module) => ({ default: module.BoardPage })));
 const SettingsPage = lazy(() => import("./notifications/SettingsPage"));
+const ForgotPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ForgotPasswordPage })));
+const ResetPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ResetPasswordPage })));
 
 const loading = (
   <p className="loading" role="status">
@@ -44,6 +46,8 @@ createRoot(document.getElementById("root")!).render(
           <Routes>
             <Route path="/signin" element={<AuthPage mode="signin" />} />
             <Route path="/signup" element={<AuthPage mode="signup" />} />
+            <Route path="/forgot-password" element={<Suspense fallback={loading}><ForgotPasswordPage /></Suspense>} />
+            <Route path="/reset-password" element={<Suspense fallback={loading}><ResetPasswordPage /></Suspense>} />
             <Route path="/" element={<Private><BoardsPage /></Private>} />
             <Route path="/boards/:boardId" element={<Private><BoardPage /></Private>} />
             <Route path="/boards/:boardId/cards/:cardId" element={<Private><BoardPage /></Private>} />

@@ -44,6 +44,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/auth/me", AUTH),
     Route("PATCH", "/api/auth/me", AUTH),
     Route("GET", "/api/auth/.well-known/jwks.json", AUTH, public=True),
+    # Password reset: charged to the per-address auth bucket (read_email); auth caps the
+    # links an account may have outstanding.
+    Route("POST", "/api/auth/password-reset", AUTH, public=True, read_email=True),
+    Route("POST", "/api/auth/password-reset/confirm", AUTH, public=True, slow=True),
     # board: boards, members, lists
     Route("GET", "/api/boards", BOARD),
     Route("POST", "/api/boards", BOARD),
