@@ -3,11 +3,14 @@ notifications (and their notification.created events and e-mails) out, the route
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from hintro_notification.domain import reminder_key
+from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.timeutil import epoch_millis, now_millis
 from hintro_testkit.infra import wait_for
 from services.notification.tests.support import Harness
@@ -258,3 +261,75 @@ async def test_the_immediate_email_preference_sends_a_real_email(harness: Harnes
     assert f"/boards/{board.id}/cards/{task}" in message.text
     # Ada's preference is off: no e-mail for her.
     assert not harness.mail.to(f"{ada}@example.test")
+
+
+def comment_event(
+    event_type: str, board: str, task: str, author: str, version: int, **data: Any
+) -> EventEnvelope:
+    """A comment event as the comments work publishes it (built by hand: the type is not in
+    this build's catalogue)."""
+    event_id = str(uuid.uuid4())
+    return EventEnvelope(
+        id=event_id,
+        type=event_type,
+        source="hintro/task",
+        time=datetime.now(UTC),
+        board_id=board,
+        actor_id=author,
+        correlation_id=event_id,
+        data={
+            "commentId": uuid.uuid4().hex,
+            "taskId": task,
+            "boardId": board,
+            "listId": "l1",
+            "authorId": author,
+            "version": 1,
+            "taskVersion": version,
+            "title": "Spec",
+            **data,
+        },
+    )
+
+
+async def test_a_comment_notifies_the_mentioned_and_the_followers_once(harness: Harness) -> None:
+    ada, bob, cy, dee = [await harness.user(n) for n in ("Ada", "Bob", "Cy", "Dee")]
+    board = await harness.board(ada, bob, cy, dee)
+    task = await harness.task(board, ada, "Spec")
+    await harness.send(
+        harness.event(
+            "task.assigned",
+            board.id,
+            ada,
+            taskId=task,
+            boardId=board.id,
+            listId="l1",
+            userId=bob,
+            version=2,
+        )
+    )
+    await harness.wait_notifications(bob, 1)
+    status, _ = await harness.call("PUT", f"/api/boards/{board.id}/watch", cy)
+    assert status == 200
+    # Dee comments and mentions Bob (an assignee) and Ada: Bob gets the mention only, Ada
+    # the mention, Cy (watching the board) the comment; Dee nothing.
+    await harness.send(
+        comment_event("comment.created", board.id, task, dee, 3, mentions=[bob, ada, dee])
+    )
+    await harness.wait_notifications(cy, 1)
+    bob_items = await harness.wait_notifications(bob, 2)
+    assert [i["kind"] for i in bob_items] == ["comment.mention", "task.assigned"]
+    assert [i["kind"] for i in await harness.wait_notifications(ada, 1)] == ["comment.mention"]
+    (cy_item,) = (await harness.notifications(cy))["items"]
+    assert cy_item["kind"] == "task.commented"
+    assert cy_item["data"]["taskTitle"] == "Spec"
+    assert cy_item["actorId"] == dee
+    # An edit that adds a mention notifies only the newly mentioned.
+    await harness.send(
+        comment_event(
+            "comment.updated", board.id, task, dee, 3, mentions=[bob, cy], addedMentions=[cy]
+        )
+    )
+    cy_items = await harness.wait_notifications(cy, 2)
+    assert [i["kind"] for i in cy_items] == ["comment.mention", "task.commented"]
+    assert (await harness.notifications(dee))["items"] == []
+    assert len((await harness.notifications(bob))["items"]) == 2

@@ -27,7 +27,16 @@ _log = logging.getLogger(__name__)
 USER_REGISTERED = "user.registered"
 USER_RENAMED = "user.renamed"
 COMMENT_CREATED = "comment.created"
-ROUTING_KEYS = (USER_REGISTERED, USER_RENAMED, "board.*", "list.*", "task.*", COMMENT_CREATED)
+COMMENT_UPDATED = "comment.updated"
+ROUTING_KEYS = (
+    USER_REGISTERED,
+    USER_RENAMED,
+    "board.*",
+    "list.*",
+    "task.*",
+    COMMENT_CREATED,
+    COMMENT_UPDATED,
+)
 
 
 def _due_ms(value: Any) -> int:
@@ -52,7 +61,7 @@ class NotificationEvents:
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply one event; raising makes the consumer base retry it, then dead-letter it."""
         at_ms = epoch_millis(envelope.time)
-        if envelope.type == COMMENT_CREATED:
+        if envelope.type in (COMMENT_CREATED, COMMENT_UPDATED):
             await self._comment(envelope, at_ms)
             return
         data = await apply_board_event(self._board_view, envelope)
@@ -94,8 +103,9 @@ class NotificationEvents:
                 await f.set_task_title(data.task_id, data.board_id, data.title, data.version)
                 for user_id in data.assignee_ids:
                     await f.set_assignee(data.task_id, data.board_id, user_id, True, data.version)
+                done = getattr(data, "due_complete", False) is True
                 await f.set_due(
-                    data.task_id, data.board_id, _due_ms(data.due_date), False, data.version
+                    data.task_id, data.board_id, _due_ms(data.due_date), done, data.version
                 )
             case ev.TaskUpdated():
                 if data.title is not None:
@@ -119,18 +129,22 @@ class NotificationEvents:
                 pass
 
     async def _comment(self, envelope: EventEnvelope, at_ms: int) -> None:
-        """``comment.created`` (see docs/events.md for the shape read here: ``commentId,
-        taskId, boardId, text, mentions``)."""
+        """``comment.created`` and ``comment.updated`` (produced by the comments work; read
+        here as plain data, by the keys docs/events.md lists: ``commentId, taskId, boardId,
+        mentions``, ``addedMentions`` of an edit, ``title`` the task's title). A new comment
+        notifies the mentioned and the task's followers; an edit only those it newly mentions.
+        The text is not carried, so a notification has no excerpt."""
         data = envelope.data
         task_id, board_id = data.get("taskId"), data.get("boardId") or envelope.board_id
         if not isinstance(task_id, str) or not isinstance(board_id, str):
-            _log.warning(
-                "comment.created without task or board ignored", extra={"eventId": envelope.id}
-            )
+            _log.warning("comment event without task or board", extra={"eventId": envelope.id})
             return
-        mentions = [m for m in data.get("mentions") or [] if isinstance(m, str)]
-        text = data.get("text")
-        excerpt = text[:140] if isinstance(text, str) else None
+        title, version = data.get("title"), data.get("taskVersion")
+        if isinstance(title, str) and title and isinstance(version, int):
+            await self._facts.set_task_title(task_id, board_id, title, version)
+        created = envelope.type == COMMENT_CREATED
+        named = data.get("mentions" if created else "addedMentions") or []
+        mentions = [m for m in named if isinstance(m, str)]
         comment_id = data.get("commentId")
         await self._service.commented(
             cause_of(envelope, at_ms),
@@ -138,5 +152,6 @@ class NotificationEvents:
             board_id,
             comment_id if isinstance(comment_id, str) else None,
             mentions,
-            excerpt,
+            None,
+            followers=created,
         )

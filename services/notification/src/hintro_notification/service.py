@@ -243,16 +243,17 @@ class NotificationService:
         comment_id: str | None,
         mentions: Sequence[str],
         excerpt: str | None,
+        *,
+        followers: bool = True,
     ) -> int:
         """A comment on the task: the mentioned hear of the mention, the task's other
-        followers of the comment (each person once)."""
+        followers (when ``followers``) of the comment; each person once."""
         data = await self._task_context(task_id, board_id)
         data.update(commentId=comment_id, excerpt=excerpt)
         mentioned = recipients(cause.actor_id, mentions)
-        followers = [
-            user_id
-            for user_id in recipients(cause.actor_id, await self._task_audience(task_id, board_id))
-            if user_id not in mentioned
+        audience = await self._task_audience(task_id, board_id) if followers else []
+        others = [
+            user_id for user_id in recipients(cause.actor_id, audience) if user_id not in mentioned
         ]
         created = await self.notify(
             cause, Kind.COMMENT_MENTION, mentioned, board_id=board_id, task_id=task_id, data=data
@@ -261,7 +262,7 @@ class NotificationService:
             f"{cause.source_id}:follow", cause.actor_id, cause.at_ms, cause.correlation_id
         )
         return created + await self.notify(
-            followed, Kind.TASK_COMMENTED, followers, board_id=board_id, task_id=task_id, data=data
+            followed, Kind.TASK_COMMENTED, others, board_id=board_id, task_id=task_id, data=data
         )
 
     async def membership(self, cause: Cause, kind: Kind, board_id: str, user_id: str) -> int:
