@@ -54,3 +54,15 @@ def test_sentences_and_links() -> None:
 
 def test_the_wire_kinds_are_the_domain_kinds() -> None:
     assert set(KindOut.__args__) == {kind.value for kind in Kind}
+
+
+def test_production_refuses_mail_without_tls() -> None:
+    import pydantic
+    import pytest
+
+    from hintro_notification.config import Settings
+
+    production = {"environment": "production", "rabbitmq_url": "amqp://u:p@h/"}
+    with pytest.raises(pydantic.ValidationError, match="SMTP_SECURITY"):
+        Settings(**production, smtp_security="none")
+    assert Settings(**production, smtp_security="starttls").smtp.security == "starttls"
