@@ -37,6 +37,10 @@ class ProjectionWriter(Protocol):
 
     async def delete_list(self, list_id: str, board_id: str, v: int) -> None: ...
 
+    async def set_list_archived(
+        self, list_id: str, board_id: str, archived: bool, v: int
+    ) -> bool: ...
+
 
 async def apply_board_event(
     projection: ProjectionWriter, envelope: EventEnvelope
@@ -62,6 +66,11 @@ async def apply_board_event(
             await p.upsert_list(data.list_id, data.board_id, data.version, data.position)
         case ev.ListDeleted():
             await p.delete_list(data.list_id, data.board_id, data.version)
+        case ev.ListArchived():
+            await p.set_list_archived(data.list_id, data.board_id, True, data.version)
+        case ev.ListRestored():
+            await p.upsert_list(data.list_id, data.board_id, data.version, data.position)
+            await p.set_list_archived(data.list_id, data.board_id, False, data.version)
         case _:
             _log.debug("event ignored by the board view", extra={"eventType": envelope.type})
     return data
