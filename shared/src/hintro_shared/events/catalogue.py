@@ -302,7 +302,8 @@ class TaskArchived(EventData):
 class TaskRestored(TaskCreated):
     """``task.restored``: the whole task, back on the board at ``listId``/``position``
     (``fromListId`` is where it was archived from when it was restored to another list;
-    ``withList``: because its list was restored)."""
+    ``withList``: because its list was restored). A subclass of ``TaskCreated`` so that it
+    carries every field a new task does; a ``match`` tests it before ``TaskCreated``."""
 
     from_list_id: Id | None = None
     with_list: bool = False
