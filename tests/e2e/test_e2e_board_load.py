@@ -120,10 +120,12 @@ async def test_every_cacheable_read_has_an_etag_that_follows_its_body(
     tags.append(await etag_of(http, ada, board_path))
     await ok(http, ada, "POST", f"api/lists/{todo['id']}/restore")
     tags.append(await etag_of(http, ada, board_path))
+    assert len(set(tags)) == len(tags), tags
     await ok(http, ada, "POST", f"api/lists/{todo['id']}/archive")
     await ok(http, ada, "DELETE", f"api/lists/{todo['id']}", 204)
+    # The same lists as after the first archive (only "Done"): the same body, the same tag.
     tags.append(await etag_of(http, ada, board_path))
-    assert len(set(tags)) == len(tags), tags
+    assert tags[-1] == tags[-3]
     assert all(tag.startswith('"1.') for tag in tags)  # the board's own version did not move
     await assert_304(http, ada, board_path, tags[-1])
 
