@@ -153,7 +153,7 @@ export interface paths {
         get: operations["get_board"];
         put?: never;
         post?: never;
-        /** Delete a board */
+        /** Delete an archived board for good */
         delete: operations["delete_board"];
         options?: never;
         head?: never;
@@ -172,6 +172,23 @@ export interface paths {
         get: operations["board_activity"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a board */
+        post: operations["archive_board"];
         delete?: never;
         options?: never;
         head?: never;
@@ -231,6 +248,23 @@ export interface paths {
         patch: operations["change_member_role"];
         trace?: never;
     };
+    "/api/boards/{boardId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived board */
+        post: operations["restore_board"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/boards/{boardId}/tasks": {
         parameters: {
             query?: never;
@@ -276,12 +310,46 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a list */
+        /** Delete an archived list for good */
         delete: operations["delete_list"];
         options?: never;
         head?: never;
         /** Rename and/or move a list */
         patch: operations["update_list"];
+        trace?: never;
+    };
+    "/api/lists/{listId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a list with its tasks */
+        post: operations["archive_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{listId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived list with the tasks archived with it */
+        post: operations["restore_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/openapi.json": {
@@ -312,12 +380,29 @@ export interface paths {
         get: operations["get_task"];
         put?: never;
         post?: never;
-        /** Delete a task */
+        /** Delete an archived task for good */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
         /** Edit a task's title, description, labels or due date */
         patch: operations["update_task"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a task (hidden from the board, restorable) */
+        post: operations["archive_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tasks/{taskId}/assignees/{userId}": {
@@ -349,6 +434,23 @@ export interface paths {
         put?: never;
         /** Move a task to a place in a list of the same board */
         post: operations["move_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived task to its place, or to the end of another list */
+        post: operations["restore_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -528,6 +630,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * BoardPage
@@ -582,6 +689,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
             /** Lists */
             lists: components["schemas"]["ListOut"][];
         };
@@ -723,6 +835,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the list was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * ListPatch
@@ -905,6 +1022,18 @@ export interface components {
             session: "cookie" | null;
         };
         /**
+         * RestoreTaskBody
+         * @description ``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+         *     the end of that list instead of at its own place in its own list.
+         */
+        RestoreTaskBody: {
+            /**
+             * Listid
+             * @default null
+             */
+            listId: string | null;
+        };
+        /**
          * SubjectOut
          * @description What the entry is about.
          */
@@ -954,6 +1083,18 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the task was archived; null while it is not.
+             * @default null
+             */
+            archivedAt: string | null;
+            /**
+             * Archivedwithlist
+             * @description Archived because its list was: restoring the list brings it back.
+             * @default false
+             */
+            archivedWithList: boolean;
         };
         /**
          * TaskPage
@@ -1468,6 +1609,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                archived?: boolean;
             };
             header?: never;
             path?: never;
@@ -1701,9 +1843,47 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
-    board_lists: {
+    archive_board: {
         parameters: {
             query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    board_lists: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+            };
             header?: never;
             path: {
                 boardId: string;
@@ -1891,6 +2071,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    restore_board: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
@@ -1898,6 +2114,7 @@ export interface operations {
                 cursor?: string | null;
                 listId?: string | null;
                 all?: boolean;
+                archived?: boolean;
             };
             header?: {
                 "If-None-Match"?: string;
@@ -2101,6 +2318,78 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     openapi: {
         parameters: {
             query?: never;
@@ -2248,6 +2537,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     assign_task: {
         parameters: {
             query?: never;
@@ -2336,6 +2661,48 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MoveTaskBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestoreTaskBody"];
             };
         };
         responses: {

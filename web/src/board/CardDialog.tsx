@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from "react";
 import type { Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
-import { Confirm, Modal } from "../components/Modal";
+import { Modal } from "../components/Modal";
 import type { BoardOps } from "./ops";
 
 interface Props {
@@ -30,7 +30,6 @@ export function parseLabels(text: string): string[] {
 }
 
 export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClose }: Props) {
-  const [deleting, setDeleting] = useState(false);
   const [saving, setSaving] = useState(false);
 
   async function save(event: FormEvent<HTMLFormElement>) {
@@ -92,8 +91,14 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
             </ul>
           </fieldset>
           <div className="row end">
-            <button type="button" className="danger" onClick={() => setDeleting(true)}>
-              Delete card
+            <button
+              type="button"
+              onClick={() => {
+                ops.archiveCard(task);
+                onClose();
+              }}
+            >
+              Archive card
             </button>
             <button type="button" onClick={onClose}>
               Cancel
@@ -113,18 +118,6 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
             {task.assigneeIds.length === 0 ? "no one" : task.assigneeIds.map((id) => displayName(members.find((m) => m.userId === id), meId)).join(", ")}
           </p>
         </div>
-      )}
-      {deleting && (
-        <Confirm
-          title="Delete card?"
-          message={`“${task.title}” will be deleted for everyone on the board.`}
-          confirmLabel="Delete card"
-          onConfirm={() => {
-            ops.deleteCard(task);
-            onClose();
-          }}
-          onClose={() => setDeleting(false)}
-        />
       )}
     </Modal>
   );
