@@ -83,7 +83,9 @@ export function ArchivePanel({ boardId, seq, lists, canEdit, handle, onError, on
       }
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      setPlacing({ task, reason: error.detail });
+      const archived = error.errors.some((e) => e.type === "list_archived");
+      const reason = archived ? "The list this card was in is archived." : "The list this card was in no longer exists.";
+      setPlacing({ task, reason: `${reason} Choose a list to put it in.` });
     }
   }
 
