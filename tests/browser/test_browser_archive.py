@@ -134,7 +134,10 @@ async def test_an_archived_board_leaves_the_home_page_and_comes_back(
     await expect(page.get_by_test_id("board-tile")).to_have_count(0)
     await archived.get_by_role("link", name="Archive plan").click()
     await expect(page.get_by_test_id("archived-board-banner")).to_be_visible()
-    await page.get_by_role("button", name="Restore board").click()
+    async with page.expect_response(lambda r: r.url.endswith("/restore")) as answer:
+        await page.get_by_role("button", name="Restore board").click()
+    assert (await answer.value).status == 200
     await expect(page.get_by_test_id("archived-board-banner")).to_have_count(0)
-    await page.go_back()
+    await page.goto("/")
     await expect(page.get_by_test_id("board-tile")).to_have_count(1)
+    await expect(page.get_by_test_id("archived-boards")).to_have_count(0)
