@@ -226,6 +226,8 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         ("/api/tasks/{taskId}/move", "post"),
         ("/api/tasks/{taskId}/assignees/{userId}", "put"),
         ("/api/tasks/{taskId}/assignees/{userId}", "delete"),
+        ("/api/tasks/{taskId}/archive", "post"),
+        ("/api/tasks/{taskId}/restore", "post"),
     }
     create = doc["components"]["schemas"]["CreateTaskBody"]
     assert create["additionalProperties"] is False
@@ -237,6 +239,7 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         "limit",
         "cursor",
         "all",
+        "archived",
         "If-None-Match",
     }
     assert "dueDate" in doc["components"]["schemas"]["TaskOut"]["properties"]

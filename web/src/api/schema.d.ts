@@ -153,7 +153,7 @@ export interface paths {
         get: operations["get_board"];
         put?: never;
         post?: never;
-        /** Delete a board */
+        /** Delete an archived board for good */
         delete: operations["delete_board"];
         options?: never;
         head?: never;
@@ -172,6 +172,23 @@ export interface paths {
         get: operations["board_activity"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a board */
+        post: operations["archive_board"];
         delete?: never;
         options?: never;
         head?: never;
@@ -267,6 +284,23 @@ export interface paths {
         patch: operations["change_member_role"];
         trace?: never;
     };
+    "/api/boards/{boardId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived board */
+        post: operations["restore_board"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/boards/{boardId}/tasks": {
         parameters: {
             query?: never;
@@ -312,12 +346,46 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a list */
+        /** Delete an archived list for good */
         delete: operations["delete_list"];
         options?: never;
         head?: never;
         /** Rename and/or move a list */
         patch: operations["update_list"];
+        trace?: never;
+    };
+    "/api/lists/{listId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a list with its tasks */
+        post: operations["archive_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{listId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived list with the tasks archived with it */
+        post: operations["restore_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/openapi.json": {
@@ -348,12 +416,29 @@ export interface paths {
         get: operations["get_task"];
         put?: never;
         post?: never;
-        /** Delete a task */
+        /** Delete an archived task for good */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
         /** Edit a task's title, description, labels, dates or done flag */
         patch: operations["update_task"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a task (hidden from the board, restorable) */
+        post: operations["archive_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tasks/{taskId}/assignees/{userId}": {
@@ -385,6 +470,23 @@ export interface paths {
         put?: never;
         /** Move a task to a place in a list of the same board */
         post: operations["move_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived task to its place, or to the end of another list */
+        post: operations["restore_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -566,6 +668,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * BoardPage
@@ -622,6 +729,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
             /** Lists */
             lists: components["schemas"]["ListOut"][];
         };
@@ -829,6 +941,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the list was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * ListPatch
@@ -1011,6 +1128,18 @@ export interface components {
             session: "cookie" | null;
         };
         /**
+         * RestoreTaskBody
+         * @description ``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+         *     the end of that list instead of at its own place in its own list.
+         */
+        RestoreTaskBody: {
+            /**
+             * Listid
+             * @default null
+             */
+            listId: string | null;
+        };
+        /**
          * SubjectOut
          * @description What the entry is about.
          */
@@ -1067,6 +1196,18 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the task was archived; null while it is not.
+             * @default null
+             */
+            archivedAt: string | null;
+            /**
+             * Archivedwithlist
+             * @description Archived because its list was: restoring the list brings it back.
+             * @default false
+             */
+            archivedWithList: boolean;
         };
         /**
          * TaskPage
@@ -1592,6 +1733,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                archived?: boolean;
             };
             header?: never;
             path?: never;
@@ -1825,6 +1967,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_board: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     board_labels: {
         parameters: {
             query?: never;
@@ -1975,7 +2153,9 @@ export interface operations {
     };
     board_lists: {
         parameters: {
-            query?: never;
+            query?: {
+                archived?: boolean;
+            };
             header?: never;
             path: {
                 boardId: string;
@@ -2163,6 +2343,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    restore_board: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
@@ -2170,6 +2386,7 @@ export interface operations {
                 cursor?: string | null;
                 listId?: string | null;
                 all?: boolean;
+                archived?: boolean;
             };
             header?: {
                 "If-None-Match"?: string;
@@ -2373,6 +2590,78 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     openapi: {
         parameters: {
             query?: never;
@@ -2520,6 +2809,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     assign_task: {
         parameters: {
             query?: never;
@@ -2608,6 +2933,48 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MoveTaskBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestoreTaskBody"];
             };
         };
         responses: {

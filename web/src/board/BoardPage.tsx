@@ -1,11 +1,12 @@
 // One board: header, lists and cards, the card dialog (by URL), members and activity panels.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { useAuth } from "../auth/AuthContext";
 import { Header } from "../components/Header";
 import { useNotices } from "../components/Notices";
 import { roleOf } from "../lib/boardState";
 import { ActivityPanel } from "./ActivityPanel";
+import { ArchivedBoardBanner } from "./ArchivedBoardBanner";
 import { CardDialog } from "./CardDialog";
 import { Columns } from "./Columns";
 import { MembersPanel } from "./MembersPanel";
@@ -13,6 +14,8 @@ import { labelOps } from "./labelOps";
 import { LabelsPanel } from "./LabelsPanel";
 import { boardOps } from "./ops";
 import { useBoard, type Connection } from "./useBoard";
+
+const ArchivePanel = lazy(() => import("./ArchivePanel").then((m) => ({ default: m.ArchivePanel })));
 
 const CONNECTION_TEXT: Record<Connection, string> = {
   connecting: "Connecting…",
@@ -33,7 +36,7 @@ export function BoardPage() {
   stateRef.current = state;
   const ops = useMemo(() => boardOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
   const labels = useMemo(() => labelOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
-  const [panel, setPanel] = useState<"members" | "activity" | "labels" | null>(null);
+  const [panel, setPanel] = useState<"members" | "activity" | "labels" | "archive" | null>(null);
   const [renaming, setRenaming] = useState(false);
 
   const closed = state?.closed ?? null;
@@ -109,7 +112,11 @@ export function BoardPage() {
           <button type="button" aria-pressed={panel === "activity"} onClick={() => setPanel(panel === "activity" ? null : "activity")}>
             Activity
           </button>
+          <button type="button" aria-pressed={panel === "archive"} onClick={() => setPanel(panel === "archive" ? null : "archive")}>
+            Archived items
+          </button>
         </div>
+        <ArchivedBoardBanner board={board} isOwner={role === "owner"} handle={handle} />
         <div className="board-body">
           <Columns state={state} boardId={boardId} canEdit={canEdit} ops={ops} />
           {panel === "members" && (
@@ -131,6 +138,11 @@ export function BoardPage() {
             />
           )}
           {panel === "activity" && <ActivityPanel boardId={boardId} seq={state.seq} onError={notices.error} />}
+          {panel === "archive" && (
+            <Suspense fallback={<p className="muted">Loading…</p>}>
+              <ArchivePanel boardId={boardId} seq={state.seq} lists={board.lists} canEdit={canEdit} handle={handle} onError={notices.error} onInfo={notices.info} />
+            </Suspense>
+          )}
         </div>
         {cardId && task && (
           <CardDialog

@@ -36,6 +36,8 @@ TASK_MOVED = "task.moved"
 TASK_ASSIGNED = "task.assigned"
 TASK_UNASSIGNED = "task.unassigned"
 TASK_DELETED = "task.deleted"
+TASK_ARCHIVED = "task.archived"
+TASK_RESTORED = "task.restored"
 
 EDITABLE_FIELDS = ("title", "description", "labelIds", "startDate", "dueDate", "dueComplete")
 
@@ -86,6 +88,9 @@ class Task:
     version: int
     start_date: datetime | None = None
     due_complete: bool = False
+    archived_at: datetime | None = None
+    # Archived because its list was: restoring the list brings exactly these tasks back.
+    archived_with_list: bool = False
 
     def field_values(self) -> dict[str, Any]:
         """The editable fields by their public names, for computing what a PATCH changes."""
@@ -228,3 +233,26 @@ def assignment_event(task: Task, user_id: str, *, assigned: bool) -> TaskEvent:
 def deleted_event(task: Task) -> TaskEvent:
     """``task.deleted`` names the task that went (and its last title, for summaries)."""
     return TaskEvent(TASK_DELETED, {**_subject(task), "title": task.title})
+
+
+def archived_event(task: Task) -> TaskEvent:
+    """``task.archived``: the task is hidden (``withList``: with its list)."""
+    assert task.archived_at is not None
+    return TaskEvent(
+        TASK_ARCHIVED,
+        {
+            **_subject(task),
+            "title": task.title,
+            "withList": task.archived_with_list,
+            "archivedAt": task.archived_at,
+        },
+    )
+
+
+def restored_event(task: Task, from_list_id: str, *, with_list: bool) -> TaskEvent:
+    """``task.restored`` carries the whole task as it is back (like ``task.created``), and
+    where it was archived from when that is another list."""
+    data = {**created_event(task).data, "withList": with_list}
+    if from_list_id != task.list_id:
+        data["fromListId"] = from_list_id
+    return TaskEvent(TASK_RESTORED, data)

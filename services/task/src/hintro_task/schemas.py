@@ -98,11 +98,28 @@ class ListTasksQuery(PageQuery):
         "together with listId, limit or cursor.",
     )
 
+    archived: bool = Field(
+        default=False,
+        description="The board's archived tasks instead, the latest archived first, in one "
+        "response (next is null); not together with all, listId, limit or cursor.",
+    )
+
     @model_validator(mode="after")
     def _all_alone(self) -> ListTasksQuery:
         if self.all and self.model_fields_set & {"list_id", "limit", "cursor"}:
             raise ValueError("all=true takes no listId, limit or cursor")
+        if self.archived and self.model_fields_set & {"all", "list_id", "limit", "cursor"}:
+            raise ValueError("archived=true takes no all, listId, limit or cursor")
         return self
+
+
+class RestoreTaskBody(BaseModel):
+    """``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+    the end of that list instead of at its own place in its own list."""
+
+    model_config = _REQUEST
+
+    list_id: Id | None = None
 
 
 class TaskOut(BaseModel):
@@ -125,6 +142,13 @@ class TaskOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    archived_at: datetime | None = Field(
+        default=None, description="When the task was archived; null while it is not."
+    )
+    archived_with_list: bool = Field(
+        default=False,
+        description="Archived because its list was: restoring the list brings it back.",
+    )
 
 
 class TaskPage(BaseModel):
@@ -152,4 +176,6 @@ def task_json(task: Task) -> dict[str, Any]:
         "createdAt": task.created_at,
         "updatedAt": task.updated_at,
         "version": task.version,
+        "archivedAt": task.archived_at,
+        "archivedWithList": task.archived_with_list,
     }
