@@ -22,9 +22,10 @@ async def test_created_board_has_the_caller_as_owner_and_the_contract_shape(boar
     owner = new_user()
     created = await board.create_board(owner, "Roadmap", description="Q3 plans")
     assert set(created) == {
-        "id", "title", "description", "ownerId", "members", "createdAt", "updatedAt", "version",
-        "archivedAt",
+        "id", "title", "description", "ownerId", "members", "labels", "createdAt",
+        "updatedAt", "version", "archivedAt",
     }  # fmt: skip
+    assert created["labels"] == []
     assert created["archivedAt"] is None
     assert created["title"] == "Roadmap"
     assert created["description"] == "Q3 plans"

@@ -10,6 +10,8 @@ import { ArchivedBoardBanner } from "./ArchivedBoardBanner";
 import { CardDialog } from "./CardDialog";
 import { Columns } from "./Columns";
 import { MembersPanel } from "./MembersPanel";
+import { labelOps } from "./labelOps";
+import { LabelsPanel } from "./LabelsPanel";
 import { boardOps } from "./ops";
 import { useBoard, type Connection } from "./useBoard";
 
@@ -33,7 +35,8 @@ export function BoardPage() {
   const stateRef = useRef(state);
   stateRef.current = state;
   const ops = useMemo(() => boardOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
-  const [panel, setPanel] = useState<"members" | "activity" | "archive" | null>(null);
+  const labels = useMemo(() => labelOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [panel, setPanel] = useState<"members" | "activity" | "labels" | "archive" | null>(null);
   const [renaming, setRenaming] = useState(false);
 
   const closed = state?.closed ?? null;
@@ -103,6 +106,9 @@ export function BoardPage() {
           <button type="button" aria-pressed={panel === "members"} onClick={() => setPanel(panel === "members" ? null : "members")}>
             Members ({board.members.length})
           </button>
+          <button type="button" aria-pressed={panel === "labels"} onClick={() => setPanel(panel === "labels" ? null : "labels")}>
+            Labels
+          </button>
           <button type="button" aria-pressed={panel === "activity"} onClick={() => setPanel(panel === "activity" ? null : "activity")}>
             Activity
           </button>
@@ -123,6 +129,14 @@ export function BoardPage() {
               onLeft={(message) => navigate("/", { replace: true, state: { closed: message } })}
             />
           )}
+          {panel === "labels" && (
+            <LabelsPanel
+              labels={board.labels}
+              canEdit={canEdit}
+              ops={labels}
+              usage={(labelId) => Object.values(state.tasks).filter((t) => t.labelIds.includes(labelId)).length}
+            />
+          )}
           {panel === "activity" && <ActivityPanel boardId={boardId} seq={state.seq} onError={notices.error} />}
           {panel === "archive" && (
             <Suspense fallback={<p className="muted">Loading…</p>}>
@@ -135,6 +149,7 @@ export function BoardPage() {
             task={task}
             listTitle={board.lists.find((l) => l.id === task.listId)?.title ?? ""}
             members={board.members}
+            labels={board.labels}
             meId={meId}
             canEdit={canEdit}
             ops={ops}

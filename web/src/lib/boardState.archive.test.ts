@@ -5,14 +5,14 @@ import { initialState, reduce, tasksOf, type BoardState } from "./boardState";
 const board: BoardWithLists = {
   id: "b1", title: "Plan", description: "", ownerId: "u1",
   members: [{ userId: "u1", role: "owner", name: "Ada" }],
-  createdAt: "", updatedAt: "", version: 1, archivedAt: null,
+  labels: [], createdAt: "", updatedAt: "", version: 1, archivedAt: null,
   lists: [
     { id: "l1", boardId: "b1", title: "To do", position: "m", createdAt: "", updatedAt: "", version: 1, archivedAt: null },
     { id: "l2", boardId: "b1", title: "Done", position: "n", createdAt: "", updatedAt: "", version: 1, archivedAt: null },
   ],
 };
 const task = (id: string, listId: string, position: string, version = 1): Task => ({
-  id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labels: [], dueDate: null,
+  id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false,
   createdBy: "u1", createdAt: "", updatedAt: "", version, archivedAt: null, archivedWithList: false,
 });
 let seq = 10;

@@ -212,6 +212,7 @@ class BoardService:
             created_at=board.created_at,
             updated_at=updated_at,
             version=board.version + 1,
+            labels=board.labels,
             archived_at=board.archived_at,
         )
 
@@ -401,6 +402,7 @@ class BoardService:
             created_at=board.created_at,
             updated_at=updated_at,
             version=board.version + 2,
+            labels=board.labels,
             archived_at=board.archived_at,
         )
 
