@@ -44,7 +44,9 @@ async def test_create_returns_the_task_at_the_end_of_its_list(
     assert set(second) == {
         "id", "boardId", "listId", "title", "description", "position", "assigneeIds",
         "labels", "dueDate", "createdBy", "createdAt", "updatedAt", "version",
+        "checklistProgress",
     }  # fmt: skip
+    assert second["checklistProgress"] == {"done": 0, "total": 0}
     assert second["title"] == "Second"
     assert second["labels"] == ["bug", "ui"]
     assert second["assigneeIds"] == [board.owner]

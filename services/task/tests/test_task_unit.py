@@ -221,6 +221,14 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         ("/api/tasks/{taskId}/move", "post"),
         ("/api/tasks/{taskId}/assignees/{userId}", "put"),
         ("/api/tasks/{taskId}/assignees/{userId}", "delete"),
+        ("/api/tasks/{taskId}/checklists", "get"),
+        ("/api/tasks/{taskId}/checklists", "post"),
+        ("/api/tasks/{taskId}/checklists/{checklistId}", "patch"),
+        ("/api/tasks/{taskId}/checklists/{checklistId}", "delete"),
+        ("/api/tasks/{taskId}/checklists/{checklistId}/items", "post"),
+        ("/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", "patch"),
+        ("/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}/move", "post"),
+        ("/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", "delete"),
     }
     create = doc["components"]["schemas"]["CreateTaskBody"]
     assert create["additionalProperties"] is False
