@@ -30,6 +30,13 @@ API_EVENT_TYPES = {
     "task.assigned",
     "task.unassigned",
     "task.deleted",
+    "task.checklist_created",
+    "task.checklist_updated",
+    "task.checklist_deleted",
+    "task.checklist_item_created",
+    "task.checklist_item_updated",
+    "task.checklist_item_moved",
+    "task.checklist_item_deleted",
 }
 # Not domain events but the services' own feeds, never sent to clients (docs/api.md, "Event
 # types"); each documented in docs/events.md and by its producer.
