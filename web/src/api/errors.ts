@@ -40,7 +40,8 @@ export type Action =
   | "move"
   | "member"
   | "transfer"
-  | "load";
+  | "load"
+  | "checklist";
 
 const THING: Record<Action, string> = {
   signin: "account",
@@ -54,6 +55,7 @@ const THING: Record<Action, string> = {
   member: "member",
   transfer: "member",
   load: "board",
+  checklist: "checklist",
 };
 
 function plural(n: number, word: string): string {
@@ -89,9 +91,11 @@ export function sentence(error: unknown, action: Action): string {
     case 413:
       return "That is too long to save.";
     case 422: {
+      if (action === "checklist" && error.errors.some((e) => e.msg.includes("at most")))
+        return "That checklist is full: a task has at most 20 checklists, a checklist at most 100 items.";
       const anchor = error.errors.some((e) => e.type === "invalid_anchor" || e.loc.includes("afterId") || e.loc.includes("beforeId"));
       if (anchor) return "The place you chose changed meanwhile. The board is refreshed; please try again.";
-      if (error.errors.some((e) => e.loc.includes("assigneeIds") || (e.loc.includes("userId") && action === "card")))
+      if (error.errors.some((e) => e.loc.includes("assigneeIds") || e.loc.includes("assigneeId") || (e.loc.includes("userId") && action === "card")))
         return "Only members of the board can be assigned.";
       const first = error.errors[0];
       if (first) {

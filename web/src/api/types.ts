@@ -10,6 +10,10 @@ export type List = Schemas["ListOut"];
 export type Task = Schemas["TaskOut"];
 export type Entry = Schemas["EntryOut"];
 export type ActivityPage = Schemas["ActivityPage"];
+export type ChecklistProgress = Schemas["ChecklistProgressOut"];
+export type Checklists = Schemas["ChecklistsOut"];
+export type Checklist = Schemas["ChecklistOut"];
+export type ChecklistItem = Schemas["ChecklistItemOut"];
 
 /** A member as the board answers it (MemberOut). The profile fields are optional here: a member
  * the board service heard of a moment ago, or one added by a push, has no name yet. */

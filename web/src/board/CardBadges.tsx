@@ -13,7 +13,9 @@ export function dueText(due: string | null): string | null {
 export function CardBadges({ task, members }: { task: Task; members: Member[] }) {
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
   const due = dueText(task.dueDate);
-  if (task.labels.length === 0 && !due && assignees.length === 0) return null;
+  const checklist = task.checklistProgress;
+  const hasChecklist = checklist.total > 0;
+  if (task.labels.length === 0 && !due && assignees.length === 0 && !hasChecklist) return null;
   return (
     <span className="card-meta">
       {task.labels.map((label) => (
@@ -22,6 +24,15 @@ export function CardBadges({ task, members }: { task: Task; members: Member[] })
         </span>
       ))}
       {due && <span className="due">Due {due}</span>}
+      {hasChecklist && (
+        <span
+          className={checklist.done === checklist.total ? "checklist-badge complete" : "checklist-badge"}
+          aria-label={`Checklist items: ${checklist.done} of ${checklist.total} done`}
+          data-testid="checklist-badge"
+        >
+          ☑ {checklist.done}/{checklist.total}
+        </span>
+      )}
       {assignees.length > 0 && (
         <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>
           {assignees.map((m, i) => (

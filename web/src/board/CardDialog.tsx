@@ -4,6 +4,7 @@ import type { Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Confirm, Modal } from "../components/Modal";
 import type { BoardOps } from "./ops";
+import { Checklists } from "./card/Checklists";
 
 interface Props {
   task: Task;
@@ -114,6 +115,7 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
           </p>
         </div>
       )}
+      <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
       {deleting && (
         <Confirm
           title="Delete card?"

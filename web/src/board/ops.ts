@@ -5,6 +5,7 @@ import type { BoardWithLists, List, Member, Task } from "../api/types";
 import { tasksOf, type BoardState } from "../lib/boardState";
 import { anchorsFor, between } from "../lib/positions";
 import type { BoardHandle } from "./useBoard";
+import { checklistOps } from "./card/checklistOps";
 
 let temp = 0;
 const tempId = () => `tmp-${++temp}`;
@@ -19,6 +20,8 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
   }
 
   return {
+    checklists: checklistOps(handle),
+
     renameBoard(title: string) {
       const state = getState();
       if (!state || !title.trim() || title === state.board.title) return;
@@ -95,6 +98,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const task: Task = {
         id, boardId: state.board.id, listId, title, description: "", position: positionAt(positions, positions.length),
         assigneeIds: [], labels: [], dueDate: null, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
+        checklistProgress: { done: 0, total: 0 },
       };
       void write(
         "card",

@@ -1,7 +1,7 @@
 // The open board as the page holds it, and the pure rules that change it: the REST load, the
 // pushed events, and the app's own optimistic writes. Every change goes through `reduce`.
 import { compare } from "./positions";
-import type { BoardWithLists, List, Member, Push, Role, Task } from "../api/types";
+import type { BoardWithLists, ChecklistProgress, List, Member, Push, Role, Task } from "../api/types";
 
 export interface BoardState {
   board: BoardWithLists;
@@ -24,6 +24,9 @@ export type BoardAction =
   | { type: "listRemove"; listId: string }
   | { type: "taskPut"; task: Task; replaces?: string }
   | { type: "taskRemove"; taskId: string }
+  /** A card's checklist progress: from a checklist write's answer (with the task's new version,
+   * taken only if newer), or a guess while the write is under way (no version). */
+  | { type: "taskProgress"; taskId: string; checklistProgress: ChecklistProgress; version?: number }
   | { type: "close"; message: string };
 
 export function initialState(board: BoardWithLists, tasks: Task[], seq = 0): BoardState {
@@ -86,6 +89,12 @@ function pick<T extends object>(target: T, data: Record<string, unknown>, keys: 
   const next = { ...target };
   for (const key of keys) if (key in data) (next as Record<string, unknown>)[key] = data[key];
   return next;
+}
+
+function progressOf(value: unknown, fallback: ChecklistProgress): ChecklistProgress {
+  if (typeof value !== "object" || value === null) return fallback;
+  const { done, total } = value as Record<string, unknown>;
+  return typeof done === "number" && typeof total === "number" ? { done, total } : fallback;
 }
 
 function applyPush(state: BoardState, push: Push, me: string): BoardState {
@@ -178,6 +187,7 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
+        checklistProgress: { done: 0, total: 0 },
       };
       return { ...state, tasks: { ...state.tasks, [id]: task } };
     }
@@ -195,6 +205,19 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       if (push.type === "task.assigned" && userId && !next.assigneeIds.includes(userId)) next = { ...next, assigneeIds: [...next.assigneeIds, userId] };
       if (push.type === "task.unassigned" && userId) next = { ...next, assigneeIds: next.assigneeIds.filter((a) => a !== userId) };
       return { ...state, tasks: { ...state.tasks, [id]: next } };
+    }
+    case "task.checklist_created":
+    case "task.checklist_updated":
+    case "task.checklist_deleted":
+    case "task.checklist_item_created":
+    case "task.checklist_item_updated":
+    case "task.checklist_item_moved":
+    case "task.checklist_item_deleted": {
+      // Checklists live in the task: each change raises its version and says its progress.
+      const id = str(d.taskId);
+      const task = id ? state.tasks[id] : undefined;
+      if (!id || !task || (version && version <= task.version)) return state;
+      return { ...state, tasks: { ...state.tasks, [id]: { ...task, version: version || task.version, checklistProgress: progressOf(d.checklistProgress, task.checklistProgress) } } };
     }
     case "task.deleted": {
       const id = str(d.taskId);
@@ -247,6 +270,12 @@ export function reduce(state: BoardState | null, action: BoardAction): BoardStat
       const tasks = { ...state.tasks };
       delete tasks[action.taskId];
       return { ...state, tasks };
+    }
+    case "taskProgress": {
+      const task = state.tasks[action.taskId];
+      if (!task || (action.version !== undefined && action.version <= task.version)) return state;
+      const next = { ...task, checklistProgress: action.checklistProgress, version: action.version ?? task.version };
+      return { ...state, tasks: { ...state.tasks, [task.id]: next } };
     }
   }
 }
