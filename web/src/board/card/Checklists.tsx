@@ -128,6 +128,9 @@ function ChecklistView({ taskId, checklist, members, meId, canEdit, ops, local }
   const checklistOps = ops.checklists;
   const [renaming, setRenaming] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  // The drag announcements are spoken from inside the checklist: the card is a modal dialog,
+  // and what is outside it is inert to assistive technology.
+  const [region, setRegion] = useState<HTMLElement | null>(null);
   const sensors = useSensors(
     useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
     useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
@@ -142,7 +145,7 @@ function ChecklistView({ taskId, checklist, members, meId, canEdit, ops, local }
   const placeOf = (id: string | number | undefined) => `position ${ids.indexOf(String(id)) + 1} of ${ids.length}`;
   const announcements: Announcements = {
     onDragStart: ({ active }) => `Picked up ${textOf(active.id)}. Use the arrow keys to move it, space to drop it, escape to cancel.`,
-    onDragOver: ({ active, over }) => (over ? `${textOf(active.id)} is at ${placeOf(over.id)}.` : undefined),
+    onDragOver: ({ active, over }) => (over && over.id !== active.id ? `${textOf(active.id)} is at ${placeOf(over.id)}.` : undefined),
     onDragEnd: ({ active, over }) => (over ? `${textOf(active.id)} was dropped at ${placeOf(over.id)}.` : `${textOf(active.id)} was put back.`),
     onDragCancel: ({ active }) => `Moving ${textOf(active.id)} was cancelled.`,
   };
@@ -164,7 +167,7 @@ function ChecklistView({ taskId, checklist, members, meId, canEdit, ops, local }
   }
 
   return (
-    <section className="checklist" aria-labelledby={headingId} data-testid="checklist">
+    <section ref={setRegion} className="checklist" aria-labelledby={headingId} data-testid="checklist">
       <div className="checklist-head">
         {renaming ? (
           <form
@@ -215,6 +218,7 @@ function ChecklistView({ taskId, checklist, members, meId, canEdit, ops, local }
         collisionDetection={closestCenter}
         onDragEnd={onDragEnd}
         accessibility={{
+          container: region ?? undefined,
           announcements,
           screenReaderInstructions: { draggable: "To pick up an item, press space or enter. Use the arrow keys to move it, space or enter to drop it, escape to cancel." },
         }}
