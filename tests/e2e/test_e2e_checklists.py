@@ -185,6 +185,7 @@ async def test_deleting_a_task_deletes_its_checklists(http: aiohttp.ClientSessio
     cid, _ = await _create(http, ann, base, {"title": "List"})
     await _create(http, ann, f"{base}/{cid}/items", {"text": "One", "done": True})
     assert await _board_progress(http, ed, board["id"], task["id"]) == {"done": 1, "total": 1}
+    await ok(http, ed, "POST", f"api/tasks/{task['id']}/archive")
     assert (await call(http, ed, "DELETE", f"api/tasks/{task['id']}")).status == 204
     (await call(http, ed, "GET", base)).assert_problem(404)
     (await call(http, ed, "POST", f"{base}/{cid}/items", json_body={"text": "x"})).assert_problem(

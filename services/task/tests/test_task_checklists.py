@@ -293,6 +293,8 @@ async def test_deleting_the_task_takes_its_checklists(harness: Harness, board: F
     task = await harness.create_task(board, owner)
     cid, _ = await _checklist(harness, task["id"], owner)
     await _item(harness, task["id"], cid, owner, "One")
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/archive", owner)
+    assert status == 200
     status, _ = await harness.request("DELETE", f"/api/tasks/{task['id']}", owner)
     assert status == 204
     status, _ = await harness.request("GET", f"/api/tasks/{task['id']}/checklists", owner)
@@ -301,5 +303,24 @@ async def test_deleting_the_task_takes_its_checklists(harness: Harness, board: F
         "POST", f"/api/tasks/{task['id']}/checklists/{cid}/items", owner, {"text": "x"}
     )
     assert status == 404
-    events = await harness.wait_events(task["id"], 4)
-    assert events[-1].type == "task.deleted"
+    events = await harness.wait_events(task["id"], 5)
+    assert [e.type for e in events][-2:] == ["task.archived", "task.deleted"]
+
+
+async def test_an_archived_task_keeps_its_checklists_read_only_until_restored(
+    harness: Harness, board: FakeBoard
+) -> None:
+    owner = board.owner
+    task = await harness.create_task(board, owner)
+    cid, before = await _checklist(harness, task["id"], owner)
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/archive", owner)
+    assert status == 200
+    base = f"/api/tasks/{task['id']}/checklists"
+    status, _ = await harness.request("POST", f"{base}/{cid}/items", owner, {"text": "x"})
+    assert status == 409
+    status, read = await harness.request("GET", base, owner)
+    assert status == 200
+    assert read["checklists"] == before["checklists"]
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/restore", owner, {})
+    assert status == 200
+    await _item(harness, task["id"], cid, owner, "after restore")
