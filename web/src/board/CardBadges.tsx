@@ -21,12 +21,23 @@ export function DueBadge({ task }: { task: Task }) {
 export function CardBadges({ task, members, labels }: { task: Task; members: Member[]; labels: Label[] }) {
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
   const shown = resolveLabels(task.labelIds, labels);
-  if (shown.length === 0 && !task.dueDate && assignees.length === 0) return null;
+  const checklist = task.checklistProgress ?? { done: 0, total: 0 };
+  const hasChecklist = checklist.total > 0;
+  if (shown.length === 0 && !task.dueDate && assignees.length === 0 && !hasChecklist) return null;
   return (
     <span className="card-meta">
       {shown.map((label) => (
         <LabelChip key={label.id} label={label} />
       ))}
+      {hasChecklist && (
+        <span
+          className={checklist.done === checklist.total ? "checklist-badge complete" : "checklist-badge"}
+          aria-label={`Checklist items: ${checklist.done} of ${checklist.total} done`}
+          data-testid="checklist-badge"
+        >
+          ☑ {checklist.done}/{checklist.total}
+        </span>
+      )}
       <DueBadge task={task} />
       {assignees.length > 0 && (
         <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>

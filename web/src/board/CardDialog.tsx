@@ -9,6 +9,7 @@ import { DateFields } from "./DateFields";
 import { LabelChip } from "./LabelChip";
 import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
+import { Checklists } from "./card/Checklists";
 
 interface Props {
   task: Task;
@@ -117,6 +118,7 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
           </p>
         </div>
       )}
+      <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
     </Modal>
   );
 }
