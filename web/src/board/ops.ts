@@ -126,11 +126,17 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
     },
 
-    updateCard(task: Task, changes: Partial<Pick<Task, "title" | "description" | "labelIds" | "startDate" | "dueDate" | "dueComplete">>) {
+    /** `conditional: false` for one-click toggles (a label, the done flag): a second click before
+     * the first answer would otherwise name a version the server has already moved past. */
+    updateCard(
+      task: Task,
+      changes: Partial<Pick<Task, "title" | "description" | "labelIds" | "startDate" | "dueDate" | "dueComplete">>,
+      { conditional = true }: { conditional?: boolean } = {},
+    ) {
       if (Object.keys(changes).length === 0) return Promise.resolve(null);
       return write(
         "card",
-        () => api<Task>("PATCH", paths.task(task.id), { body: changes, ifMatch: task.version }),
+        () => api<Task>("PATCH", paths.task(task.id), { body: changes, ...(conditional ? { ifMatch: task.version } : {}) }),
         () => dispatch({ type: "taskPut", task: { ...task, ...changes } }),
         () => dispatch({ type: "taskPut", task }),
       ).then((saved) => {
