@@ -135,7 +135,7 @@ class Harness(ServiceHarness):
                 description="",
                 position="a0",
                 assigneeIds=[],
-                labels=[],
+                labelIds=[],
                 dueDate=due,
                 createdBy=actor,
                 createdAt=datetime.now(UTC),

@@ -333,3 +333,54 @@ async def test_a_comment_notifies_the_mentioned_and_the_followers_once(harness: 
     assert [i["kind"] for i in cy_items] == ["comment.mention", "task.commented"]
     assert (await harness.notifications(dee))["items"] == []
     assert len((await harness.notifications(bob))["items"]) == 2
+
+
+async def test_a_done_or_archived_card_is_not_reminded(harness: Harness) -> None:
+    ada, bob = await harness.user("Ada"), await harness.user("Bob")
+    board = await harness.board(ada, bob)
+    soon = now_millis() + timedelta(hours=2)
+    done = await harness.task(board, ada, "Done already", due=soon)
+    archived = await harness.task(board, ada, "Shelved", due=soon)
+    for task in (done, archived):
+        await harness.send(
+            harness.event(
+                "task.assigned",
+                board.id,
+                ada,
+                taskId=task,
+                boardId=board.id,
+                listId="l1",
+                userId=bob,
+                version=2,
+            )
+        )
+    await harness.send(
+        harness.event(
+            "task.updated",
+            board.id,
+            ada,
+            taskId=done,
+            boardId=board.id,
+            listId="l1",
+            version=3,
+            dueComplete=True,
+        ),
+        harness.event(
+            "task.archived",
+            board.id,
+            ada,
+            taskId=archived,
+            boardId=board.id,
+            listId="l1",
+            version=3,
+            withList=False,
+            archivedAt=datetime.now(UTC),
+        ),
+    )
+
+    async def settled() -> bool:
+        docs = [await harness.db["tasks"].find_one({"_id": t}) for t in (done, archived)]
+        return all(doc is not None and doc.get("remind") == 0 for doc in docs)
+
+    await wait_for(settled, what="both cards owe no reminder")
+    assert await harness.service.remind_due(epoch_millis(now_millis())) == 0

@@ -99,14 +99,20 @@ class NotificationEvents:
             case ev.ListCreated() | ev.ListUpdated():
                 if data.title is not None:
                     await f.set_title("list", data.list_id, data.board_id, data.title, data.version)
-            case ev.TaskCreated():
+            case ev.TaskCreated():  # task.restored too: the whole task, back
                 await f.set_task_title(data.task_id, data.board_id, data.title, data.version)
                 for user_id in data.assignee_ids:
                     await f.set_assignee(data.task_id, data.board_id, user_id, True, data.version)
-                done = getattr(data, "due_complete", False) is True
                 await f.set_due(
-                    data.task_id, data.board_id, _due_ms(data.due_date), done, data.version
+                    data.task_id,
+                    data.board_id,
+                    _due_ms(data.due_date),
+                    data.due_complete,
+                    data.version,
                 )
+            case ev.TaskArchived():
+                # An archived card is reminded of nothing; its restore brings its date back.
+                await f.set_due(data.task_id, data.board_id, 0, True, data.version)
             case ev.TaskUpdated():
                 if data.title is not None:
                     await f.set_task_title(data.task_id, data.board_id, data.title, data.version)
@@ -114,9 +120,10 @@ class NotificationEvents:
                     await f.set_due(
                         data.task_id, data.board_id, _due_ms(data.due_date), False, data.version
                     )
-                complete = getattr(data, "due_complete", None)
-                if isinstance(complete, bool):
-                    await f.set_due_complete(data.task_id, data.board_id, complete, data.version)
+                if data.due_complete is not None:
+                    await f.set_due_complete(
+                        data.task_id, data.board_id, data.due_complete, data.version
+                    )
             case ev.TaskMoved():
                 if data.title is not None:
                     await f.set_task_title(data.task_id, data.board_id, data.title, data.version)
