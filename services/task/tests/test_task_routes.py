@@ -43,7 +43,7 @@ async def test_create_returns_the_task_at_the_end_of_its_list(
     assert status == 201
     assert set(second) == {
         "id", "boardId", "listId", "title", "description", "position", "assigneeIds",
-        "labels", "dueDate", "createdBy", "createdAt", "updatedAt", "version",
+        "labels", "dueDate", "createdBy", "createdAt", "updatedAt", "version", "commentCount",
     }  # fmt: skip
     assert second["title"] == "Second"
     assert second["labels"] == ["bug", "ui"]

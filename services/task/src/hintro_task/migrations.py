@@ -18,4 +18,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         # The projection of the board service's boards and lists (hintro_shared.boardview).
         Index("lists", (("boardId", 1), ("position", 1)), "board_position"),
     ),
+    index_migration(
+        2,
+        "comments: a task's comments newest first, by board, the healer's scan, outbox",
+        Index("comments", (("taskId", 1), ("createdAt", -1)), "task_created"),
+        Index("comments", (("boardId", 1),), "board"),
+        Index("comments", (("pendingSince", 1),), "pending_since", sparse=True),
+        Index("comments", (("outboxPending", 1),), "outbox_pending"),
+        Index("comments", (("deleted", 1),), "outbox_tombstone", sparse=True),
+    ),
 )
