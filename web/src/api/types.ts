@@ -9,6 +9,8 @@ export type User = Schemas["UserOut"];
 export type List = Schemas["ListOut"];
 export type Task = Schemas["TaskOut"];
 export type Entry = Schemas["EntryOut"];
+export type Comment = Schemas["CommentOut"];
+export type CommentPage = Schemas["CommentPage"];
 export type ActivityPage = Schemas["ActivityPage"];
 
 /** A member as the board answers it (MemberOut). The profile fields are optional here: a member

@@ -13,7 +13,8 @@ export function dueText(due: string | null): string | null {
 export function CardBadges({ task, members }: { task: Task; members: Member[] }) {
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
   const due = dueText(task.dueDate);
-  if (task.labels.length === 0 && !due && assignees.length === 0) return null;
+  const comments = task.commentCount;
+  if (task.labels.length === 0 && !due && assignees.length === 0 && comments === 0) return null;
   return (
     <span className="card-meta">
       {task.labels.map((label) => (
@@ -22,6 +23,12 @@ export function CardBadges({ task, members }: { task: Task; members: Member[] })
         </span>
       ))}
       {due && <span className="due">Due {due}</span>}
+      {comments > 0 && (
+        <span className="comment-count" data-testid="comment-count" aria-label={`${comments} comment${comments === 1 ? "" : "s"}`}>
+          <span aria-hidden="true">💬 </span>
+          {comments}
+        </span>
+      )}
       {assignees.length > 0 && (
         <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>
           {assignees.map((m, i) => (

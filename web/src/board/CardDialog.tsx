@@ -1,9 +1,12 @@
 // A card in a dialog with its own URL (/boards/:boardId/cards/:cardId).
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
 import type { Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Confirm, Modal } from "../components/Modal";
 import type { BoardOps } from "./ops";
+
+// Comments (their Markdown renderer and mention picker) load with the first card opened.
+const Comments = lazy(() => import("./card/Comments"));
 
 interface Props {
   task: Task;
@@ -114,6 +117,9 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
           </p>
         </div>
       )}
+      <Suspense fallback={<p className="muted">Loading comments…</p>}>
+        <Comments task={task} members={members} meId={meId} canComment={canEdit} />
+      </Suspense>
       {deleting && (
         <Confirm
           title="Delete card?"
