@@ -73,7 +73,8 @@ describe("Markdown subset", () => {
     expect(out).not.toContain('data-user-id="u9"');
   });
 
-  it("does not treat underscores inside words as emphasis", () => {
+  it("does not treat underscores inside words or doubled as emphasis", () => {
     expect(html("snake_case_name")).toBe("<p>snake_case_name</p>");
+    expect(html("a.__b=1 and c.__d=2")).toBe("<p>a.__b=1 and c.__d=2</p>");
   });
 });
