@@ -118,7 +118,7 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
         </div>
       )}
       <Suspense fallback={<p className="muted">Loading comments…</p>}>
-        <Comments task={task} members={members} meId={meId} canComment={canEdit} />
+        <Comments key={task.id} task={task} members={members} meId={meId} canComment={canEdit} />
       </Suspense>
       {deleting && (
         <Confirm
