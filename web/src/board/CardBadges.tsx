@@ -24,9 +24,10 @@ export function CardBadges({ task, members }: { task: Task; members: Member[] })
       ))}
       {due && <span className="due">Due {due}</span>}
       {comments > 0 && (
-        <span className="comment-count" data-testid="comment-count" aria-label={`${comments} comment${comments === 1 ? "" : "s"}`}>
+        <span className="comment-count" data-testid="comment-count">
           <span aria-hidden="true">💬 </span>
           {comments}
+          <span className="sr-only"> comment{comments === 1 ? "" : "s"}</span>
         </span>
       )}
       {assignees.length > 0 && (
