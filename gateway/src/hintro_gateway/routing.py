@@ -59,6 +59,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/boards/{boardId}/lists", BOARD),
     Route("PATCH", "/api/lists/{listId}", BOARD),
     Route("DELETE", "/api/lists/{listId}", BOARD),
+    # board: a board's labels
+    Route("GET", "/api/boards/{boardId}/labels", BOARD),
+    Route("POST", "/api/boards/{boardId}/labels", BOARD),
+    Route("PATCH", "/api/boards/{boardId}/labels/{labelId}", BOARD),
+    Route("DELETE", "/api/boards/{boardId}/labels/{labelId}", BOARD),
     # task
     Route("GET", "/api/boards/{boardId}/tasks", TASK),
     Route("POST", "/api/boards/{boardId}/tasks", TASK),
@@ -73,6 +78,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/comments", TASK),
     Route("PATCH", "/api/comments/{commentId}", TASK),
     Route("DELETE", "/api/comments/{commentId}", TASK),
+    # archive and restore (board: boards and lists; task: tasks)
+    Route("POST", "/api/boards/{boardId}/archive", BOARD),
+    Route("POST", "/api/boards/{boardId}/restore", BOARD),
+    Route("POST", "/api/lists/{listId}/archive", BOARD),
+    Route("POST", "/api/lists/{listId}/restore", BOARD),
+    Route("POST", "/api/tasks/{taskId}/archive", TASK),
+    Route("POST", "/api/tasks/{taskId}/restore", TASK),
     # activity
     Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
 )

@@ -93,7 +93,7 @@ TASK = {"taskId": "t-1", "boardId": "b", "listId": "l-todo", "version": 2}
         (
             "task.updated",
             ADA,
-            {**TASK, "description": "d", "labels": ["x"]},
+            {**TASK, "description": "d", "labelIds": ["x"]},
             "Ada changed the description and labels of “Fix login”",
         ),
         ("task.updated", ADA, {**TASK, "dueDate": None}, "Ada removed the due date of “Fix login”"),
@@ -103,10 +103,71 @@ TASK = {"taskId": "t-1", "boardId": "b", "listId": "l-todo", "version": 2}
             {**TASK, "dueDate": "2026-12-01T00:00:00Z"},
             "Ada set the due date of “Fix login” to 2026-12-01",
         ),
+        (
+            "task.updated",
+            ADA,
+            {**TASK, "startDate": "2026-11-20T09:00:00Z"},
+            "Ada set the start date of “Fix login” to 2026-11-20",
+        ),
+        ("task.updated", ADA, {**TASK, "dueComplete": True}, "Ada marked “Fix login” complete"),
+        ("task.updated", ADA, {**TASK, "dueComplete": False}, "Ada marked “Fix login” incomplete"),
+        (
+            "board.label_created",
+            ADA,
+            {"boardId": "b", "labelId": "l", "name": "Bug", "color": "red", "version": 2},
+            "Ada created the label “Bug” (red)",
+        ),
+        (
+            "board.label_updated",
+            ADA,
+            {"boardId": "b", "labelId": "l", "name": "Defect", "version": 3},
+            "Ada renamed a label to “Defect”",
+        ),
+        (
+            "board.label_updated",
+            ADA,
+            {"boardId": "b", "labelId": "l", "color": "blue", "version": 3},
+            "Ada made a label blue",
+        ),
+        (
+            "board.label_deleted",
+            ADA,
+            {"boardId": "b", "labelId": "l", "name": "Bug", "version": 4},
+            "Ada deleted the label “Bug”",
+        ),
         ("task.assigned", ADA, {**TASK, "userId": BOB}, "Ada assigned Bob to “Fix login”"),
         ("task.assigned", ADA, {**TASK, "userId": ADA}, "Ada assigned themselves to “Fix login”"),
         ("task.unassigned", ADA, {**TASK, "userId": BOB}, "Ada unassigned Bob from “Fix login”"),
         ("task.deleted", ADA, {**TASK}, "Ada deleted “Fix login”"),
+        ("board.archived", ADA, {"boardId": "b"}, "Ada archived the board"),
+        ("board.restored", ADA, {"boardId": "b"}, "Ada restored the board"),
+        ("list.archived", ADA, {"listId": "l-todo"}, "Ada archived the list “To do”"),
+        (
+            "list.restored",
+            ADA,
+            {"listId": "l-x", "title": "Later"},
+            "Ada restored the list “Later”",
+        ),
+        ("task.archived", ADA, {**TASK}, "Ada archived “Fix login”"),
+        (
+            "task.archived",
+            ADA,
+            {**TASK, "withList": True},
+            "Ada archived “Fix login” with its list",
+        ),
+        ("task.restored", ADA, {**TASK}, "Ada restored “Fix login”"),
+        (
+            "task.restored",
+            ADA,
+            {**TASK, "withList": True},
+            "Ada restored “Fix login” with its list",
+        ),
+        (
+            "task.restored",
+            ADA,
+            {**TASK, "listId": "l-done", "fromListId": "l-todo"},
+            "Ada restored “Fix login” to Done",
+        ),
         ("comment.created", BOB, {**TASK, "authorId": BOB}, "Bob commented on “Fix login”"),
         (
             "comment.updated",
@@ -167,8 +228,8 @@ def test_a_title_the_event_carries_wins_over_the_projection() -> None:
 
 
 def test_an_event_type_this_build_does_not_know_gets_a_generic_sentence() -> None:
-    assert summarize("task.archived", ADA, TASK, KNOWN).text == "Ada changed “Fix login”"
-    assert summarize("board.archived", ADA, {}, KNOWN).text == "Ada changed the board"
+    assert summarize("task.teleported", ADA, TASK, KNOWN).text == "Ada changed “Fix login”"
+    assert summarize("board.frozen", ADA, {}, KNOWN).text == "Ada changed the board"
 
 
 @pytest.mark.parametrize(

@@ -153,7 +153,7 @@ export interface paths {
         get: operations["get_board"];
         put?: never;
         post?: never;
-        /** Delete a board */
+        /** Delete an archived board for good */
         delete: operations["delete_board"];
         options?: never;
         head?: never;
@@ -176,6 +176,59 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a board */
+        post: operations["archive_board"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a board's labels */
+        get: operations["board_labels"];
+        put?: never;
+        /** Create a label */
+        post: operations["create_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/labels/{labelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a label (it leaves every task) */
+        delete: operations["delete_label"];
+        options?: never;
+        head?: never;
+        /** Rename and/or recolour a label */
+        patch: operations["update_label"];
         trace?: never;
     };
     "/api/boards/{boardId}/lists": {
@@ -229,6 +282,23 @@ export interface paths {
         head?: never;
         /** Change a member's role */
         patch: operations["change_member_role"];
+        trace?: never;
+    };
+    "/api/boards/{boardId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived board */
+        post: operations["restore_board"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/boards/{boardId}/tasks": {
@@ -294,12 +364,46 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a list */
+        /** Delete an archived list for good */
         delete: operations["delete_list"];
         options?: never;
         head?: never;
         /** Rename and/or move a list */
         patch: operations["update_list"];
+        trace?: never;
+    };
+    "/api/lists/{listId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a list with its tasks */
+        post: operations["archive_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{listId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived list with the tasks archived with it */
+        post: operations["restore_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/openapi.json": {
@@ -330,12 +434,29 @@ export interface paths {
         get: operations["get_task"];
         put?: never;
         post?: never;
-        /** Delete a task */
+        /** Delete an archived task for good */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
-        /** Edit a task's title, description, labels or due date */
+        /** Edit a task's title, description, labels, dates or done flag */
         patch: operations["update_task"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a task (hidden from the board, restorable) */
+        post: operations["archive_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tasks/{taskId}/assignees/{userId}": {
@@ -385,6 +506,23 @@ export interface paths {
         put?: never;
         /** Move a task to a place in a list of the same board */
         post: operations["move_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived task to its place, or to the end of another list */
+        post: operations["restore_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -539,7 +677,7 @@ export interface components {
         };
         /**
          * BoardOut
-         * @description A board.
+         * @description A board; ``labels`` in the order they were made.
          */
         BoardOut: {
             /** Id */
@@ -552,6 +690,8 @@ export interface components {
             ownerId: string;
             /** Members */
             members: components["schemas"]["MemberOut"][];
+            /** Labels */
+            labels: components["schemas"]["LabelOut"][];
             /**
              * Createdat
              * Format: date-time
@@ -564,6 +704,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * BoardPage
@@ -606,6 +751,8 @@ export interface components {
             ownerId: string;
             /** Members */
             members: components["schemas"]["MemberOut"][];
+            /** Labels */
+            labels: components["schemas"]["LabelOut"][];
             /**
              * Createdat
              * Format: date-time
@@ -618,6 +765,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
             /** Lists */
             lists: components["schemas"]["ListOut"][];
         };
@@ -695,13 +847,23 @@ export interface components {
             description: string;
             /** Assigneeids */
             assigneeIds?: string[];
-            /** Labels */
-            labels?: string[];
+            /** Labelids */
+            labelIds?: string[];
+            /**
+             * Startdate
+             * @default null
+             */
+            startDate: string | null;
             /**
              * Duedate
              * @default null
              */
             dueDate: string | null;
+            /**
+             * Duecomplete
+             * @default false
+             */
+            dueComplete: boolean;
             /**
              * Afterid
              * @default null
@@ -774,6 +936,62 @@ export interface components {
             }[];
         };
         /**
+         * LabelCreate
+         * @description ``POST /api/boards/{boardId}/labels``.
+         */
+        LabelCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Color
+             * @enum {string}
+             */
+            color: "green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black";
+        };
+        /**
+         * LabelOut
+         * @description A label of a board. ``color`` names a palette colour; ``background`` and ``text`` are
+         *     that colour and the text colour that reads on it (4.5:1).
+         */
+        LabelOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Color
+             * @enum {string}
+             */
+            color: "green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black";
+            /**
+             * Background
+             * @description The palette colour as hex, e.g. #4BCE97.
+             */
+            background: string;
+            /**
+             * Text
+             * @description The text colour to use on it, #000000 or #FFFFFF.
+             */
+            text: string;
+        };
+        /**
+         * LabelPatch
+         * @description ``PATCH /api/boards/{boardId}/labels/{labelId}``: rename and/or recolour (at least one;
+         *     neither may be ``null``).
+         */
+        LabelPatch: {
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Color
+             * @default null
+             */
+            color: ("green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black") | null;
+        };
+        /**
          * ListCreate
          * @description ``POST /api/boards/{boardId}/lists``: appended at the end when no anchor is named;
          *     with both anchors the list goes right after ``afterId`` (``beforeId`` must follow it).
@@ -817,6 +1035,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the list was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * ListPatch
@@ -999,6 +1222,18 @@ export interface components {
             session: "cookie" | null;
         };
         /**
+         * RestoreTaskBody
+         * @description ``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+         *     the end of that list instead of at its own place in its own list.
+         */
+        RestoreTaskBody: {
+            /**
+             * Listid
+             * @default null
+             */
+            listId: string | null;
+        };
+        /**
          * SubjectOut
          * @description What the entry is about.
          */
@@ -1030,10 +1265,17 @@ export interface components {
             position: string;
             /** Assigneeids */
             assigneeIds: string[];
-            /** Labels */
-            labels: string[];
+            /**
+             * Labelids
+             * @description Ids of labels of the task's board.
+             */
+            labelIds: string[];
+            /** Startdate */
+            startDate: string | null;
             /** Duedate */
             dueDate: string | null;
+            /** Duecomplete */
+            dueComplete: boolean;
             /** Createdby */
             createdBy: string;
             /**
@@ -1048,6 +1290,18 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the task was archived; null while it is not.
+             * @default null
+             */
+            archivedAt: string | null;
+            /**
+             * Archivedwithlist
+             * @description Archived because its list was: restoring the list brings it back.
+             * @default false
+             */
+            archivedWithList: boolean;
             /**
              * Commentcount
              * @description How many comments the task has.
@@ -1095,7 +1349,8 @@ export interface components {
         };
         /**
          * UpdateTaskBody
-         * @description ``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it.
+         * @description ``PATCH /api/tasks/{taskId}``: any of the editable fields; ``startDate: null`` and
+         *     ``dueDate: null`` clear them.
          */
         UpdateTaskBody: {
             /**
@@ -1109,15 +1364,25 @@ export interface components {
              */
             description: string | null;
             /**
-             * Labels
+             * Labelids
              * @default null
              */
-            labels: string[] | null;
+            labelIds: string[] | null;
+            /**
+             * Startdate
+             * @default null
+             */
+            startDate: string | null;
             /**
              * Duedate
              * @default null
              */
             dueDate: string | null;
+            /**
+             * Duecomplete
+             * @default null
+             */
+            dueComplete: boolean | null;
         };
         /**
          * UserOut
@@ -1567,6 +1832,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                archived?: boolean;
             };
             header?: never;
             path?: never;
@@ -1800,9 +2066,195 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
-    board_lists: {
+    archive_board: {
         parameters: {
             query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    board_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"][];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    board_lists: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+            };
             header?: never;
             path: {
                 boardId: string;
@@ -1990,6 +2442,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    restore_board: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
@@ -1997,6 +2485,7 @@ export interface operations {
                 cursor?: string | null;
                 listId?: string | null;
                 all?: boolean;
+                archived?: boolean;
             };
             header?: {
                 "If-None-Match"?: string;
@@ -2275,6 +2764,78 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     openapi: {
         parameters: {
             query?: never;
@@ -2415,6 +2976,42 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    archive_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
@@ -2586,6 +3183,48 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MoveTaskBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestoreTaskBody"];
             };
         };
         responses: {

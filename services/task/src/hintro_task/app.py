@@ -31,6 +31,7 @@ from hintro_shared.tokens import KeySource, token_verifier_ctx
 from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
+from hintro_task.migrations import LABEL_IMPORTS
 from hintro_task.repository import CommentRepository, TaskRepository
 from hintro_task.routes import COMMENT_SERVICE, OPERATIONS, TASK_SERVICE
 from hintro_task.service import CommentService, TaskService
@@ -67,7 +68,8 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             await tasks.create_indexes()
             await comments.create_indexes()
             await projection.create_indexes()
-            await events.start_relay(tasks.collection, comments.collection)
+            # label_imports: the events of the label migration (hintro_task.migrations).
+            await events.start_relay(tasks.collection, comments.collection, db[LABEL_IMPORTS])
             cache = TasksCache(
                 app[REDIS],
                 prefix=settings.tasks_cache_prefix,
@@ -97,7 +99,7 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, service, cache, service, comments),
+                handler=BoardEventHandler(projection, service, cache, service, service, comments),
             )
             stopping = asyncio.Event()
             healer = asyncio.create_task(

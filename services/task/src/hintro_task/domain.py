@@ -19,15 +19,16 @@ from hintro_shared.boardview.model import ListRef as ListRef
 from hintro_shared.caller import Caller
 from hintro_shared.ids import ID_MAX_LENGTH
 from hintro_shared.ids import is_safe_id as is_safe_id
+from hintro_shared.labels import LABELS_PER_TASK_MAX
 from hintro_shared.ordering import PositionTaken as PositionTaken
 from hintro_shared.ordering import jittered_key_between
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
+from hintro_shared.refusals import RuleBroken
 from hintro_shared.timeutil import now_millis, rfc3339
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
-LABELS_MAX = 20
-LABEL_MAX = 50
+LABELS_MAX = LABELS_PER_TASK_MAX
 ASSIGNEES_MAX = 50
 ID_MAX = ID_MAX_LENGTH
 
@@ -37,8 +38,10 @@ TASK_MOVED = "task.moved"
 TASK_ASSIGNED = "task.assigned"
 TASK_UNASSIGNED = "task.unassigned"
 TASK_DELETED = "task.deleted"
+TASK_ARCHIVED = "task.archived"
+TASK_RESTORED = "task.restored"
 
-EDITABLE_FIELDS = ("title", "description", "labels", "dueDate")
+EDITABLE_FIELDS = ("title", "description", "labelIds", "startDate", "dueDate", "dueComplete")
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,17 @@ class Task:
     description: str
     position: str
     assignee_ids: tuple[str, ...]
-    labels: tuple[str, ...]
+    label_ids: tuple[str, ...]
     due_date: datetime | None
     created_by: str
     created_at: datetime
     updated_at: datetime
     version: int
+    start_date: datetime | None = None
+    due_complete: bool = False
+    archived_at: datetime | None = None
+    # Archived because its list was: restoring the list brings exactly these tasks back.
+    archived_with_list: bool = False
     # Live comments; every change of it raises the version (see the comments section below).
     comment_count: int = 0
 
@@ -93,8 +101,10 @@ class Task:
         return {
             "title": self.title,
             "description": self.description,
-            "labels": list(self.labels),
+            "labelIds": list(self.label_ids),
+            "startDate": self.start_date,
             "dueDate": self.due_date,
+            "dueComplete": self.due_complete,
         }
 
     def with_changes(self, changes: dict[str, Any], at: datetime) -> Task:
@@ -104,11 +114,35 @@ class Task:
             updated = replace(updated, title=changes["title"])
         if "description" in changes:
             updated = replace(updated, description=changes["description"])
-        if "labels" in changes:
-            updated = replace(updated, labels=tuple(changes["labels"]))
+        if "labelIds" in changes:
+            updated = replace(updated, label_ids=tuple(changes["labelIds"]))
+        if "startDate" in changes:
+            updated = replace(updated, start_date=changes["startDate"])
         if "dueDate" in changes:
             updated = replace(updated, due_date=changes["dueDate"])
+        if "dueComplete" in changes:
+            updated = replace(updated, due_complete=changes["dueComplete"])
         return updated
+
+
+class StartAfterDue(RuleBroken):
+    """A task's start date is after its due date."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(("body", field), "the start date must not be after the due date")
+
+
+class ForeignLabel(RuleBroken):
+    """A label id names no label of the task's board."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(("body", "labelIds", str(index)), "not a label of this board")
+
+
+def check_dates(start: datetime | None, due: datetime | None, field: str) -> None:
+    """A start date may not come after the due date (either may be absent)."""
+    if start is not None and due is not None and start > due:
+        raise StartAfterDue(field)
 
 
 def changed_fields(task: Task, requested: dict[str, Any]) -> dict[str, Any]:
@@ -160,8 +194,10 @@ def created_event(task: Task) -> TaskEvent:
             "description": task.description,
             "position": task.position,
             "assigneeIds": list(task.assignee_ids),
-            "labels": list(task.labels),
+            "labelIds": list(task.label_ids),
+            "startDate": task.start_date,
             "dueDate": task.due_date,
+            "dueComplete": task.due_complete,
             "createdBy": task.created_by,
             "createdAt": task.created_at,
             "version": task.version,
@@ -201,6 +237,29 @@ def assignment_event(task: Task, user_id: str, *, assigned: bool) -> TaskEvent:
 def deleted_event(task: Task) -> TaskEvent:
     """``task.deleted`` names the task that went (and its last title, for summaries)."""
     return TaskEvent(TASK_DELETED, {**_subject(task), "title": task.title})
+
+
+def archived_event(task: Task) -> TaskEvent:
+    """``task.archived``: the task is hidden (``withList``: with its list)."""
+    assert task.archived_at is not None
+    return TaskEvent(
+        TASK_ARCHIVED,
+        {
+            **_subject(task),
+            "title": task.title,
+            "withList": task.archived_with_list,
+            "archivedAt": task.archived_at,
+        },
+    )
+
+
+def restored_event(task: Task, from_list_id: str, *, with_list: bool) -> TaskEvent:
+    """``task.restored`` carries the whole task as it is back (like ``task.created``), and
+    where it was archived from when that is another list."""
+    data = {**created_event(task).data, "withList": with_list, "commentCount": task.comment_count}
+    if from_list_id != task.list_id:
+        data["fromListId"] = from_list_id
+    return TaskEvent(TASK_RESTORED, data)
 
 
 # --- comments -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from hintro_task.schemas import (
     ListCommentsQuery,
     ListTasksQuery,
     MoveTaskBody,
+    RestoreTaskBody,
     TaskOut,
     TaskPage,
     UpdateTaskBody,
@@ -74,6 +75,9 @@ async def handle_list_tasks(request: web.Request) -> web.Response:
     query = validate(ListTasksQuery, dict(request.query))
     if query.all:
         return _board_tasks(request, await _service(request).board_tasks(caller, board_id))
+    if query.archived:
+        archived = await _service(request).archived_tasks(caller, board_id)
+        return json_response({"items": [task_json(task) for task in archived], "next": None})
     items, next_cursor = await _service(request).list_tasks(
         caller, board_id, query.list_id, query.limit, query.cursor
     )
@@ -146,6 +150,22 @@ async def handle_delete_task(request: web.Request) -> web.Response:
     caller = await authenticated_caller(request)
     await _service(request).delete_task(caller, _path_id(request, "taskId", "task"))
     return web.Response(status=204)
+
+
+async def handle_archive_task(request: web.Request) -> web.Response:
+    """POST /api/tasks/{taskId}/archive"""
+    caller = await authenticated_caller(request)
+    task = await _service(request).archive_task(caller, _path_id(request, "taskId", "task"))
+    return _task(task)
+
+
+async def handle_restore_task(request: web.Request) -> web.Response:
+    """POST /api/tasks/{taskId}/restore (body optional: ``{listId}``)"""
+    caller = await authenticated_caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    body = await read_json(request, RestoreTaskBody) if request.body_exists else RestoreTaskBody()
+    task = await _service(request).restore_task(caller, task_id, body.list_id)
+    return _task(task)
 
 
 # --- comments -------------------------------------------------------------------------------------
@@ -227,7 +247,8 @@ OPERATIONS: list[Operation] = [
             {
                 "listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e",
                 "title": "Write release notes",
-                "labels": ["docs"],
+                "labelIds": ["5c0ffee5c0ffee5c0ffee5c0ffee5c0f"],
+                "startDate": "2026-12-20T09:00:00Z",
                 "dueDate": "2026-12-24T17:00:00Z",
                 "afterId": "0b9e8d7c6a5f4e3d2c1b0a9f8e7d6c5b",
             },
@@ -248,14 +269,17 @@ OPERATIONS: list[Operation] = [
         "PATCH",
         "/api/tasks/{taskId}",
         handle_update_task,
-        "Edit a task's title, description, labels or due date",
+        "Edit a task's title, description, labels, dates or done flag",
         TAG,
         request=UpdateTaskBody,
         response=TaskOut,
         errors=(400, 412, 413, *_WRITE_ERRORS),
         headers=("If-Match", SOCKET_ID_HEADER),
         response_headers=_ETAG,
-        examples=({"title": "Fix the login form", "dueDate": None},),
+        examples=(
+            {"title": "Fix the login form", "dueDate": None},
+            {"dueComplete": True},
+        ),
     ),
     Operation(
         "POST",
@@ -301,11 +325,36 @@ OPERATIONS: list[Operation] = [
         "DELETE",
         "/api/tasks/{taskId}",
         handle_delete_task,
-        "Delete a task",
+        "Delete an archived task for good",
         TAG,
         status=204,
         errors=_WRITE_ERRORS,
         headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "POST",
+        "/api/tasks/{taskId}/archive",
+        handle_archive_task,
+        "Archive a task (hidden from the board, restorable)",
+        TAG,
+        response=TaskOut,
+        errors=_WRITE_ERRORS,
+        headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+    ),
+    Operation(
+        "POST",
+        "/api/tasks/{taskId}/restore",
+        handle_restore_task,
+        "Restore an archived task to its place, or to the end of another list",
+        TAG,
+        request=RestoreTaskBody,
+        request_optional=True,
+        response=TaskOut,
+        errors=(400, 413, *_WRITE_ERRORS),
+        headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+        examples=({"listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e"},),
     ),
     Operation(
         "GET",

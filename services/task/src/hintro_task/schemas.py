@@ -15,7 +15,6 @@ from hintro_task.domain import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
     ID_MAX,
-    LABEL_MAX,
     LABELS_MAX,
     TITLE_MAX,
     Comment,
@@ -25,8 +24,7 @@ from hintro_task.domain import (
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_-]+$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX)]
-Labels = Annotated[list[Label], Field(max_length=LABELS_MAX)]
+LabelIds = Annotated[list[Id], Field(max_length=LABELS_MAX)]
 AssigneeIds = Annotated[list[Id], Field(max_length=ASSIGNEES_MAX)]
 
 _REQUEST = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
@@ -42,25 +40,30 @@ class CreateTaskBody(BaseModel):
     title: Title
     description: Description = ""
     assignee_ids: AssigneeIds = Field(default_factory=list)
-    labels: Labels = Field(default_factory=list)
+    label_ids: LabelIds = Field(default_factory=list)
+    start_date: datetime | None = None
     due_date: datetime | None = None
+    due_complete: bool = False
     after_id: Id | None = None
     before_id: Id | None = None
 
 
 class UpdateTaskBody(BaseModel):
-    """``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it."""
+    """``PATCH /api/tasks/{taskId}``: any of the editable fields; ``startDate: null`` and
+    ``dueDate: null`` clear them."""
 
     model_config = _REQUEST
 
     title: Title | None = None
     description: Description | None = None
-    labels: Labels | None = None
+    label_ids: LabelIds | None = None
+    start_date: datetime | None = None
     due_date: datetime | None = None
+    due_complete: bool | None = None
 
     @model_validator(mode="after")
-    def _only_due_date_may_be_null(self) -> UpdateTaskBody:
-        for name in ("title", "description", "labels"):
+    def _only_dates_may_be_null(self) -> UpdateTaskBody:
+        for name in ("title", "description", "label_ids", "due_complete"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self
@@ -97,11 +100,28 @@ class ListTasksQuery(PageQuery):
         "together with listId, limit or cursor.",
     )
 
+    archived: bool = Field(
+        default=False,
+        description="The board's archived tasks instead, the latest archived first, in one "
+        "response (next is null); not together with all, listId, limit or cursor.",
+    )
+
     @model_validator(mode="after")
     def _all_alone(self) -> ListTasksQuery:
         if self.all and self.model_fields_set & {"list_id", "limit", "cursor"}:
             raise ValueError("all=true takes no listId, limit or cursor")
+        if self.archived and self.model_fields_set & {"all", "list_id", "limit", "cursor"}:
+            raise ValueError("archived=true takes no all, listId, limit or cursor")
         return self
+
+
+class RestoreTaskBody(BaseModel):
+    """``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+    the end of that list instead of at its own place in its own list."""
+
+    model_config = _REQUEST
+
+    list_id: Id | None = None
 
 
 class TaskOut(BaseModel):
@@ -116,12 +136,21 @@ class TaskOut(BaseModel):
     description: str
     position: str
     assignee_ids: list[str]
-    labels: list[str]
+    label_ids: list[str] = Field(description="Ids of labels of the task's board.")
+    start_date: datetime | None
     due_date: datetime | None
+    due_complete: bool
     created_by: str
     created_at: datetime
     updated_at: datetime
     version: int
+    archived_at: datetime | None = Field(
+        default=None, description="When the task was archived; null while it is not."
+    )
+    archived_with_list: bool = Field(
+        default=False,
+        description="Archived because its list was: restoring the list brings it back.",
+    )
     comment_count: int = Field(description="How many comments the task has.")
 
 
@@ -142,12 +171,16 @@ def task_json(task: Task) -> dict[str, Any]:
         "description": task.description,
         "position": task.position,
         "assigneeIds": list(task.assignee_ids),
-        "labels": list(task.labels),
+        "labelIds": list(task.label_ids),
+        "startDate": task.start_date,
         "dueDate": task.due_date,
+        "dueComplete": task.due_complete,
         "createdBy": task.created_by,
         "createdAt": task.created_at,
         "updatedAt": task.updated_at,
         "version": task.version,
+        "archivedAt": task.archived_at,
+        "archivedWithList": task.archived_with_list,
         "commentCount": task.comment_count,
     }
 

@@ -10,7 +10,7 @@ end up at the same place.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -30,13 +30,16 @@ from hintro_task.domain import (
     PENDING_DELETE,
     Comment,
     EventContext,
+    ForeignLabel,
     ListRef,
     Placement,
     PositionTaken,
     Task,
     TaskEvent,
+    archived_event,
     assignment_event,
     changed_fields,
+    check_dates,
     comment_created_event,
     comment_cursor,
     comment_deleted_event,
@@ -50,6 +53,7 @@ from hintro_task.domain import (
     mentioned_ids,
     moved_event,
     now,
+    restored_event,
     unique_in_order,
     updated_event,
 )
@@ -88,7 +92,15 @@ class TaskStore(Protocol):
 
     async def live_of_board(self, board_id: str) -> list[Task]: ...
 
+    async def archived_of_board(self, board_id: str) -> list[Task]: ...
+
+    async def active_of_list(self, list_id: str) -> list[Task]: ...
+
+    async def archived_with_list(self, list_id: str) -> list[Task]: ...
+
     async def assigned_on_board(self, board_id: str, user_id: str) -> list[Task]: ...
+
+    async def labelled_on_board(self, board_id: str, label_id: str) -> list[Task]: ...
 
     async def drop_drained(
         self, *, list_id: str | None = None, board_id: str | None = None
@@ -134,6 +146,30 @@ def _contended() -> Conflict:
 
 def _unknown_list(loc: tuple[str, ...]) -> RuleBroken:
     return RuleBroken(loc, "no such list on this board")
+
+
+def _archived() -> Conflict:
+    return Conflict("The task is archived; restore it before changing it.")
+
+
+def _not_archived() -> Conflict:
+    return Conflict(
+        "Only an archived task can be deleted permanently; archive it first "
+        "(POST /api/tasks/{taskId}/archive)."
+    )
+
+
+def _list_unavailable(reason: str) -> RuleBroken:
+    """Restoring a task to a list that is archived (``list_archived``) or deleted
+    (``list_deleted``): the client may name another list (``listId``)."""
+    state = "archived" if reason == "list_archived" else "deleted"
+    return RuleBroken(
+        ("body", "listId"),
+        f"the task's list is {state}",
+        type_=reason,
+        detail=f"The task's list is {state}; restore the list first or choose another list "
+        "to restore the task to (listId).",
+    )
 
 
 class CommentCascade(Protocol):
@@ -220,7 +256,7 @@ class TaskService:
         if anchor_id is None:
             return None
         anchor = await self._tasks.get(anchor_id)
-        if anchor is None or anchor.list_id != list_id:
+        if anchor is None or anchor.list_id != list_id or anchor.archived_at is not None:
             raise RuleBroken(("body", name), "the anchor must be a task in the target list")
         return anchor
 
@@ -230,12 +266,23 @@ class TaskService:
             raise _unknown_list(("body", "listId"))
         return ref
 
+    async def _check_labels(self, access: BoardAccess, label_ids: list[str]) -> None:
+        """Every id must name a live label of the task's board (422 at the first that does
+        not)."""
+        foreign = await access.foreign_labels(list(unique_in_order(label_ids)))
+        if foreign:
+            raise ForeignLabel(label_ids.index(foreign[0]))
+
     async def _ensure_list_alive(self, caller: Caller, list_id: str) -> None:
         # A list.deleted may have been consumed between our check and our write; its cascade
         # then missed this task, so repeat the (idempotent) cascade now.
         ref = await self._projection.get_list(list_id)
         if ref is not None and ref.deleted:
             await self.delete_list_tasks(list_id, event_context(caller))
+            raise _unknown_list(("body", "listId"))
+        if ref is not None and ref.archived:
+            # Likewise an archive: this task follows its list into the archive.
+            await self.archive_list_tasks(list_id, event_context(caller))
             raise _unknown_list(("body", "listId"))
 
     # --- use cases -----------------------------------------------------------------------------
@@ -250,8 +297,14 @@ class TaskService:
             if not await access.is_member(user_id):
                 raise RuleBroken(("body", "assigneeIds", str(index)), "not a board member")
         assignees = unique_in_order(requested_assignees)
+        label_ids = unique_in_order(fields.get("labelIds", []))
+        await self._check_labels(access, fields.get("labelIds", []))
         at = self._clock()
         due = fields.get("dueDate")
+        start = fields.get("startDate")
+        start = None if start is None else to_millis(start)
+        due = None if due is None else to_millis(due)
+        check_dates(start, due, "startDate")
         for _ in range(MAX_ATTEMPTS):
             placement = await self._placement(ref.id, fields.get("afterId"), fields.get("beforeId"))
             task = Task(
@@ -262,8 +315,10 @@ class TaskService:
                 description=fields.get("description", ""),
                 position=placement.new_position(),
                 assignee_ids=assignees,
-                labels=unique_in_order(fields.get("labels", [])),
-                due_date=None if due is None else to_millis(due),
+                label_ids=label_ids,
+                start_date=start,
+                due_date=due,
+                due_complete=bool(fields.get("dueComplete", False)),
                 created_by=caller.user_id,
                 created_at=at,
                 updated_at=at,
@@ -291,20 +346,35 @@ class TaskService:
         requested: dict[str, Any],
         expected_version: int | None,
     ) -> Task:
-        """Edit title, description, labels or due date; 412 if ``expected_version`` is stale.
+        """Edit title, description, labels, dates or the done flag; 412 if
+        ``expected_version`` is stale.
 
         A request that changes nothing answers the task as it is, without a write or event."""
-        if "dueDate" in requested and requested["dueDate"] is not None:
-            requested = {**requested, "dueDate": to_millis(requested["dueDate"])}
-        if "labels" in requested:
-            requested = {**requested, "labels": list(unique_in_order(requested["labels"]))}
+        for name in ("startDate", "dueDate"):
+            if requested.get(name) is not None:
+                requested = {**requested, name: to_millis(requested[name])}
+        sent_labels: list[str] = requested.get("labelIds", [])
+        if "labelIds" in requested:
+            requested = {**requested, "labelIds": list(unique_in_order(sent_labels))}
+        labels_checked = False
         for _ in range(MAX_ATTEMPTS):
-            task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
             if expected_version is not None and task.version != expected_version:
                 raise PreconditionFailed()
+            if task.archived_at is not None:
+                raise _archived()
             changes = changed_fields(task, requested)
             if not changes:
                 return task
+            if "labelIds" in changes and not labels_checked:
+                await self._check_labels(access, sent_labels)
+                labels_checked = True
+            if "startDate" in changes or "dueDate" in changes:
+                check_dates(
+                    changes.get("startDate", task.start_date),
+                    changes.get("dueDate", task.due_date),
+                    "startDate" if "startDate" in changes else "dueDate",
+                )
             updated = task.with_changes(changes, self._clock())
             event = updated_event(updated, changes)
             if await self._tasks.save(updated, task.version, event, event_context(caller)):
@@ -324,6 +394,8 @@ class TaskService:
         """Move a task to a place in a list of the same board; only that task is rewritten."""
         for _ in range(MAX_ATTEMPTS):
             task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is not None:
+                raise _archived()
             ref = await self._target_list(access, list_id)
             placement = await self._placement(ref.id, after_id, before_id, moving=task.id)
             moved = replace(
@@ -352,6 +424,8 @@ class TaskService:
         Only a current board member may be assigned (422 otherwise)."""
         for _ in range(MAX_ATTEMPTS):
             task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is not None:
+                raise _archived()
             present = user_id in task.assignee_ids
             if present == on:
                 return task
@@ -406,10 +480,39 @@ class TaskService:
             await self._cache.invalidate(board_id)
         return changed
 
+    async def detach_label(self, board_id: str, label_id: str, ctx: EventContext) -> int:
+        """Take a deleted label off every task of its board (one ``task.updated`` with the new
+        ``labelIds`` each); idempotent: a task no longer naming it is left alone. Returns how
+        many tasks changed."""
+        changed = 0
+        for task in await self._tasks.labelled_on_board(board_id, label_id):
+            for _ in range(MAX_ATTEMPTS):
+                if label_id not in task.label_ids:
+                    break
+                remaining = [lid for lid in task.label_ids if lid != label_id]
+                updated = task.with_changes({"labelIds": remaining}, self._clock())
+                event = updated_event(updated, {"labelIds": remaining})
+                if await self._tasks.save(updated, task.version, event, ctx):
+                    self._outbox.written(task.id)
+                    changed += 1
+                    break
+                fresh = await self._tasks.get(task.id)
+                if fresh is None:
+                    break
+                task = fresh
+            else:
+                raise _contended()
+        if changed:
+            await self._cache.invalidate(board_id)
+        return changed
+
     async def delete_task(self, caller: Caller, task_id: str) -> None:
-        """Delete a task (its ``task.deleted`` goes out through the tombstone)."""
+        """Delete an archived task for good (its ``task.deleted`` goes out through the
+        tombstone)."""
         for _ in range(MAX_ATTEMPTS):
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is None:
+                raise _not_archived()
             gone = replace(task, updated_at=self._clock(), version=task.version + 1)
             if await self._tasks.delete(
                 gone, task.version, deleted_event(gone), event_context(caller)
@@ -490,6 +593,165 @@ class TaskService:
             if await self._tasks.delete(gone, task.version, deleted_event(gone), cause):
                 self._outbox.written(task.id)
                 await self._comments.delete_of_task(task.id)
+                return True
+            task = await self._tasks.get(task.id)
+        raise _contended()
+
+    # --- archive and restore -------------------------------------------------------------------
+
+    async def archive_task(self, caller: Caller, task_id: str) -> Task:
+        """Hide a task from the board, keeping its list and place; archiving an archived task
+        changes nothing."""
+        for _ in range(MAX_ATTEMPTS):
+            task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is not None:
+                return task
+            at = self._clock()
+            archived = replace(task, archived_at=at, updated_at=at, version=task.version + 1)
+            if await self._tasks.save(
+                archived, task.version, archived_event(archived), event_context(caller)
+            ):
+                self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
+                return archived
+        raise _contended()
+
+    async def _restorable_list(self, access: BoardAccess, task: Task) -> ListRef:
+        """The task's own list when it is live; else why it cannot go back there."""
+        ref = await access.list_on_board(task.list_id)
+        if ref is not None:
+            return ref
+        known = await self._projection.get_list(task.list_id)
+        archived = known is not None and known.archived and not known.deleted
+        raise _list_unavailable("list_archived" if archived else "list_deleted")
+
+    async def restore_task(self, caller: Caller, task_id: str, list_id: str | None) -> Task:
+        """Put an archived task back: at its own place in its own list, or at the end of
+        ``list_id`` (a live list of the board). Without ``list_id``, a task whose list is
+        archived or deleted is refused (422 saying which); restoring a task that is not
+        archived changes nothing."""
+        for _ in range(MAX_ATTEMPTS):
+            task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is None:
+                return task
+            if list_id is None or list_id == task.list_id:
+                ref = await self._restorable_list(access, task)
+                position = task.position  # its place was held for it (unique index)
+            else:
+                ref = await self._target_list(access, list_id)
+                position = Placement(await self._tasks.last_position(ref.id), None).new_position()
+            restored = replace(
+                task,
+                list_id=ref.id,
+                position=position,
+                archived_at=None,
+                archived_with_list=False,
+                updated_at=self._clock(),
+                version=task.version + 1,
+            )
+            event = restored_event(restored, task.list_id, with_list=False)
+            try:
+                saved = await self._tasks.save(restored, task.version, event, event_context(caller))
+            except PositionTaken:
+                continue
+            if saved:
+                self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
+                await self._ensure_list_alive(caller, ref.id)
+                return restored
+        raise _contended()
+
+    async def archived_tasks(self, caller: Caller, board_id: str) -> list[Task]:
+        """The board's archived tasks, the latest archived first (members only)."""
+        access = self.access(board_id, caller)
+        await access.authorize(Action.READ)
+        return await self._tasks.archived_of_board(board_id)
+
+    async def archive_list_tasks(self, list_id: str, cause: EventContext) -> int:
+        """Archive every task of an archived list that is not archived yet, each with its own
+        ``task.archived`` (``withList``); idempotent. Returns how many were archived."""
+        changed = await self._each(
+            await self._tasks.active_of_list(list_id), cause, self._archive_with_list
+        )
+        await self._settle(list_id, cause, archived=True)
+        return changed
+
+    async def restore_list_tasks(self, list_id: str, cause: EventContext) -> int:
+        """Restore the tasks archived with a restored list (not those archived on their own
+        before), each with its own ``task.restored``; idempotent. Returns how many."""
+        changed = await self._each(
+            await self._tasks.archived_with_list(list_id), cause, self._restore_with_list
+        )
+        await self._settle(list_id, cause, archived=False)
+        return changed
+
+    async def _settle(self, list_id: str, cause: EventContext, *, archived: bool) -> None:
+        """An archive and a restore of one list may be handled concurrently: whichever
+        finishes last makes the tasks match the list's final state in the projection."""
+        ref = await self._projection.get_list(list_id)
+        if ref is None or ref.deleted or ref.archived == archived:
+            return
+        if ref.archived:
+            await self._each(
+                await self._tasks.active_of_list(list_id), cause, self._archive_with_list
+            )
+        else:
+            await self._each(
+                await self._tasks.archived_with_list(list_id), cause, self._restore_with_list
+            )
+
+    async def _each(
+        self,
+        tasks: list[Task],
+        cause: EventContext,
+        change: Callable[[Task, EventContext], Awaitable[bool]],
+    ) -> int:
+        gate = asyncio.Semaphore(CASCADE_CONCURRENCY)
+
+        async def one(task: Task) -> bool:
+            async with gate:
+                return await change(task, cause)
+
+        changed = sum(await asyncio.gather(*(one(task) for task in tasks)))
+        for board_id in {task.board_id for task in tasks}:
+            await self._cache.invalidate(board_id)
+        return changed
+
+    async def _archive_with_list(self, task: Task | None, cause: EventContext) -> bool:
+        for _ in range(MAX_ATTEMPTS):
+            if task is None or task.archived_at is not None:
+                return False
+            at = self._clock()
+            archived = replace(
+                task,
+                archived_at=at,
+                archived_with_list=True,
+                updated_at=at,
+                version=task.version + 1,
+            )
+            if await self._tasks.save(archived, task.version, archived_event(archived), cause):
+                self._outbox.written(task.id)
+                return True
+            task = await self._tasks.get(task.id)
+        raise _contended()
+
+    async def _restore_with_list(self, task: Task | None, cause: EventContext) -> bool:
+        # Every open client, the restorer's included, must see the tasks come back: the
+        # restorer's screen has the list from its answer but not the tasks.
+        ctx = EventContext(actor_id=cause.actor_id, correlation_id=cause.correlation_id)
+        for _ in range(MAX_ATTEMPTS):
+            if task is None or task.archived_at is None or not task.archived_with_list:
+                return False
+            restored = replace(
+                task,
+                archived_at=None,
+                archived_with_list=False,
+                updated_at=self._clock(),
+                version=task.version + 1,
+            )
+            event = restored_event(restored, task.list_id, with_list=True)
+            if await self._tasks.save(restored, task.version, event, ctx):
+                self._outbox.written(task.id)
                 return True
             task = await self._tasks.get(task.id)
         raise _contended()
@@ -637,6 +899,8 @@ class CommentService:
         """A new comment by the caller (owners and editors); mentions of non-members are
         dropped from ``mentions`` (the text keeps them)."""
         task, access = await self._task(caller, task_id, Action.COMMENT)
+        if task.archived_at is not None:
+            raise _archived()
         at = self._clock()
         comment = Comment(
             id=self._new_id(),
@@ -664,6 +928,8 @@ class CommentService:
             if comment.author_id != caller.user_id:
                 raise Forbidden("Only the author of a comment can edit it.")
             await access.authorize(Action.COMMENT, what="comment")
+            if task.archived_at is not None:
+                raise _archived()
             if text == comment.text:
                 return comment
             edited = replace(
@@ -684,9 +950,11 @@ class CommentService:
     async def delete_comment(self, caller: Caller, comment_id: str) -> None:
         """Delete a comment: its author (while they may comment) or the board's owner."""
         for _ in range(MAX_ATTEMPTS):
-            comment, _, access, role = await self._comment(caller, comment_id)
+            comment, task, access, role = await self._comment(caller, comment_id)
             if not (comment.author_id == caller.user_id and can(role, Action.COMMENT)):
                 await access.authorize(Action.MODERATE_COMMENTS, what="comment")
+            if task.archived_at is not None:
+                raise _archived()
             ctx = event_context(caller)
             if await self._comments.mark_deleting(comment, ctx, rfc3339(self._clock())):
                 await self._count(comment, PENDING_DELETE, ctx)
