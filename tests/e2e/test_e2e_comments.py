@@ -176,6 +176,7 @@ async def test_deleting_the_task_removes_its_comments(
     owner = people["owner"]
     tid = task["id"]
     made = [await post(http, owner, tid, f"c{i}") for i in range(3)]
+    await ok(http, owner, "POST", f"api/tasks/{tid}/archive")
     await ok(http, owner, "DELETE", f"api/tasks/{tid}", 204)
     (await call(http, owner, "GET", f"api/tasks/{tid}/comments")).assert_problem(404)
     for comment in made:

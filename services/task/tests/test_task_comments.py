@@ -322,6 +322,8 @@ async def test_deleting_the_task_removes_its_comments(harness: Harness) -> None:
     for i in range(3):
         await comment(harness, task["id"], owner, f"c{i}")
     kept = await comment(harness, other["id"], owner, "kept")
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/archive", owner)
+    assert status == 200
     status, _ = await harness.request("DELETE", f"/api/tasks/{task['id']}", owner)
     assert status == 204
     assert await harness.db["comments"].count_documents({"taskId": task["id"]}) == 0
@@ -360,3 +362,35 @@ async def test_a_deleted_list_takes_its_tasks_comments(harness: Harness) -> None
         return await harness.db["comments"].count_documents({"taskId": task["id"]}) == 0
 
     await wait_for(gone, within=10, what="comments of the deleted list's task removed")
+
+
+async def test_an_archived_tasks_comments_are_read_only_and_restored_with_it(
+    harness: Harness,
+) -> None:
+    _, owner, editor, _, task = await setup(harness)
+    tid = task["id"]
+    first = await comment(harness, tid, editor, "before")
+    status, archived = await harness.request("POST", f"/api/tasks/{tid}/archive", owner)
+    assert status == 200
+    assert archived["commentCount"] == 1
+    status, page = await harness.request("GET", f"/api/tasks/{tid}/comments", editor)
+    assert status == 200
+    assert [c["id"] for c in page["items"]] == [first["id"]]
+    for method, path, body in (
+        ("POST", f"/api/tasks/{tid}/comments", {"text": "x"}),
+        ("PATCH", f"/api/comments/{first['id']}", {"text": "x"}),
+        ("DELETE", f"/api/comments/{first['id']}", None),
+    ):
+        status, _ = await harness.request(method, path, editor, body)
+        assert status == 409, (method, path)
+    assert await task_of(harness, tid, owner) == archived
+    status, restored = await harness.request("POST", f"/api/tasks/{tid}/restore", owner)
+    assert status == 200
+    assert restored["commentCount"] == 1
+
+    async def restored_event() -> Any:
+        found = [e for e in await harness.events(tid) if e.type == "task.restored"]
+        return found or None
+
+    events = await wait_for(restored_event, within=10, what="task.restored")
+    assert events[0].data["commentCount"] == 1
