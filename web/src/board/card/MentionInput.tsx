@@ -2,7 +2,7 @@
 // the mouse) and the mention token `@[Name](userId)` is written in its place, which the server
 // resolves to the member (docs/api.md, "Comments"). Names with spaces work because the token
 // carries the id; what follows "@" filters by any word of the name or the start of the e-mail.
-import { useId, useRef, useState, type KeyboardEvent } from "react";
+import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import type { Member } from "../../api/types";
 import { Avatar, displayName } from "../../components/Avatar";
 
@@ -56,6 +56,9 @@ export function mentionToken(member: Member): string {
 
 export function MentionInput({ label, value, members, meId, onChange, onSubmit, autoFocus, testId }: Props) {
   const ref = useRef<HTMLTextAreaElement>(null);
+  // Where the caret goes once a picked token is in the value: set in the same commit, before the
+  // next key is handled, so what is typed right after a pick lands after the token.
+  const caretAfterPick = useRef<number | null>(null);
   const listId = useId();
   const [query, setQuery] = useState<Query | null>(null);
   const [active, setActive] = useState(0);
@@ -73,13 +76,18 @@ export function MentionInput({ label, value, members, meId, onChange, onSubmit, 
     const token = `${mentionToken(member)} `;
     const next = value.slice(0, query.start) + token + value.slice(query.end);
     const caret = query.start + token.length;
+    caretAfterPick.current = caret;
     onChange(next);
     setQuery(null);
-    requestAnimationFrame(() => {
-      ref.current?.focus();
-      ref.current?.setSelectionRange(caret, caret);
-    });
   }
+
+  useLayoutEffect(() => {
+    const caret = caretAfterPick.current;
+    if (caret === null || !ref.current) return;
+    caretAfterPick.current = null;
+    ref.current.focus();
+    ref.current.setSelectionRange(caret, caret);
+  }, [value]);
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
     if (open) {
