@@ -184,3 +184,53 @@ async def test_dates_and_done(stack: Stack, http: aiohttp.ClientSession) -> None
         return f"{editor.name} marked “Launch” complete" in [e["summary"] for e in page["items"]]
 
     await wait_for(logged, within=WITHIN, what="the completion in the activity log")
+
+
+async def test_the_label_migration_reaches_the_board_through_the_outbox(
+    stack: Stack, http: aiohttp.ClientSession
+) -> None:
+    """Migration 3 run against a live task database: the task keeps its text as a label id at
+    once, the task service's relay publishes ``labels.imported`` from ``label_imports``, the
+    board service creates the label, and the board shows it."""
+    from pymongo import AsyncMongoClient
+
+    from hintro_shared.labels import imported_label_id
+    from hintro_task.migrations import MIGRATIONS
+
+    users = await cast(http, stack.gateway_url)
+    owner = users["owner"]
+    board = await create_board(http, owner, "Legacy labels")
+    todo = await create_list(http, owner, board["id"], "To do")
+    task = await create_task(http, owner, board["id"], todo["id"], "Old card")
+    database = stack.mongo_db("task")
+    assert database is not None
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.infra_env["MONGO_URL"])
+    try:
+        db = mongo[database]
+        # The task as the previous release stored it: free-text labels, no label ids.
+        await db.tasks.update_one(
+            {"_id": task["id"]}, {"$set": {"labels": ["legacy"]}, "$unset": {"labelIds": ""}}
+        )
+        (labels_step,) = [m for m in MIGRATIONS if m.version == 3]
+        await labels_step.up(db)
+    finally:
+        await mongo.close()
+
+    label_id = imported_label_id(board["id"], "legacy")
+    migrated = await ok(http, owner, "GET", f"api/tasks/{task['id']}")
+    assert migrated["labelIds"] == [label_id]
+
+    async def on_the_board() -> bool:
+        shown = await ok(http, owner, "GET", f"api/boards/{board['id']}")
+        return [label["name"] for label in shown["labels"]] == ["legacy"]
+
+    await wait_for(on_the_board, within=WITHIN, what="the imported label on the board")
+    labels = await ok(http, owner, "GET", f"api/boards/{board['id']}/labels")
+    assert labels[0]["id"] == label_id
+    # The label is a board label like any other: renamed, it stays on the card.
+    await ok(
+        http, owner, "PATCH", f"api/boards/{board['id']}/labels/{label_id}",
+        json_body={"name": "Legacy"},
+    )  # fmt: skip
+    other = await create_task(http, owner, board["id"], todo["id"], "New", labelIds=[label_id])
+    assert other["labelIds"] == [label_id]

@@ -78,6 +78,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/comments", TASK),
     Route("PATCH", "/api/comments/{commentId}", TASK),
     Route("DELETE", "/api/comments/{commentId}", TASK),
+    # task: checklists (in the task document)
+    Route("GET", "/api/tasks/{taskId}/checklists", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists", TASK),
+    Route("PATCH", "/api/tasks/{taskId}/checklists/{checklistId}", TASK),
+    Route("DELETE", "/api/tasks/{taskId}/checklists/{checklistId}", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists/{checklistId}/items", TASK),
+    Route("PATCH", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}/move", TASK),
+    Route("DELETE", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", TASK),
     # archive and restore (board: boards and lists; task: tasks)
     Route("POST", "/api/boards/{boardId}/archive", BOARD),
     Route("POST", "/api/boards/{boardId}/restore", BOARD),

@@ -251,3 +251,95 @@ def test_subject_is_what_the_event_is_about(
 
 def test_names_survive_their_stored_form() -> None:
     assert Names.from_doc(KNOWN.to_doc()).known == KNOWN.known
+
+
+CHECKLIST = {
+    **TASK,
+    "title": "Card",
+    "checklistId": "c-1",
+    "checklistProgress": {"done": 1, "total": 2},
+}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "expected"),
+    [
+        (
+            "task.checklist_created",
+            {**CHECKLIST, "checklistTitle": "Shop"},
+            "Ada added the checklist “Shop” to “Card”",
+        ),
+        (
+            "task.checklist_updated",
+            {**CHECKLIST, "checklistTitle": "Errands"},
+            "Ada renamed a checklist to “Errands” on “Card”",
+        ),
+        (
+            "task.checklist_updated",
+            {**CHECKLIST, "position": "a1"},
+            "Ada reordered the checklists of “Card”",
+        ),
+        (
+            "task.checklist_deleted",
+            {**CHECKLIST, "checklistTitle": "Shop"},
+            "Ada deleted the checklist “Shop” from “Card”",
+        ),
+        (
+            "task.checklist_item_created",
+            {**CHECKLIST, "text": "Buy milk"},
+            "Ada added “Buy milk” to “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "done": True},
+            "Ada completed “Buy milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "done": False},
+            "Ada marked “Buy milk” incomplete on “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "assigneeId": BOB},
+            "Ada assigned Bob to “Buy milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "dueDate": "2027-01-02T00:00:00Z"},
+            "Ada set the due date of “Buy milk” on “Card” to 2027-01-02",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy oat milk"},
+            "Ada edited “Buy oat milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_moved",
+            {**CHECKLIST, "text": "Buy milk", "fromChecklistId": "c-1", "position": "a"},
+            "Ada moved “Buy milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_moved",
+            {**CHECKLIST, "text": "Buy milk", "fromChecklistId": "c-0", "position": "a"},
+            "Ada moved “Buy milk” to another checklist on “Card”",
+        ),
+        (
+            "task.checklist_item_deleted",
+            {**CHECKLIST, "text": "Buy milk"},
+            "Ada deleted “Buy milk” from “Card”",
+        ),
+    ],
+)
+def test_checklist_sentences_name_the_item_and_the_card(
+    event_type: str, data: dict[str, Any], expected: str
+) -> None:
+    summary = summarize(event_type, ADA, data, KNOWN)
+    assert summary.text == expected
+    assert not summary.missing
+
+
+def test_a_long_item_is_shortened_in_its_sentence() -> None:
+    data = {**CHECKLIST, "text": "x" * 500, "done": True}
+    text = summarize("task.checklist_item_updated", ADA, data, KNOWN).text
+    assert text == f"Ada completed “{'x' * 79}…” on “Card”"

@@ -42,7 +42,8 @@ export type Action =
   | "member"
   | "transfer"
   | "load"
-  | "label";
+  | "label"
+  | "checklist";
 
 const THING: Record<Action, string> = {
   signin: "account",
@@ -57,6 +58,7 @@ const THING: Record<Action, string> = {
   member: "member",
   transfer: "member",
   load: "board",
+  checklist: "checklist",
   label: "label",
 };
 
@@ -96,10 +98,12 @@ export function sentence(error: unknown, action: Action): string {
     case 413:
       return "That is too long to save.";
     case 422: {
+      if (action === "checklist" && error.errors.some((e) => e.msg.includes("at most")))
+        return "That checklist is full: a task has at most 20 checklists, a checklist at most 100 items.";
       const anchor = error.errors.some((e) => e.type === "invalid_anchor" || e.loc.includes("afterId") || e.loc.includes("beforeId"));
       if (anchor) return "The place you chose changed meanwhile. The board is refreshed; please try again.";
       if (error.errors.some((e) => e.type === "list_archived" || e.type === "list_deleted")) return error.detail;
-      if (error.errors.some((e) => e.loc.includes("assigneeIds") || (e.loc.includes("userId") && action === "card")))
+      if (error.errors.some((e) => e.loc.includes("assigneeIds") || e.loc.includes("assigneeId") || (e.loc.includes("userId") && action === "card")))
         return "Only members of the board can be assigned.";
       if (error.errors.some((e) => e.loc.includes("labelIds"))) return "That label is no longer on this board. The board is refreshed.";
       if (error.errors.some((e) => (e.loc.includes("startDate") || e.loc.includes("dueDate")) && e.msg.includes("start date")))

@@ -477,6 +477,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{taskId}/checklists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task's checklists with their items, in order (ETag = the task's version) */
+        get: operations["get_checklists"];
+        put?: never;
+        /** Add a checklist to a task (last unless anchored); answers the task's checklists, Location names the new checklist */
+        post: operations["create_checklist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a checklist with its items; answers the task's checklists */
+        delete: operations["delete_checklist"];
+        options?: never;
+        head?: never;
+        /** Rename a checklist and/or move it among the task's checklists */
+        patch: operations["update_checklist"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add an item to a checklist (last unless anchored); Location names the new item */
+        post: operations["create_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a checklist item; answers the task's checklists */
+        delete: operations["delete_item"];
+        options?: never;
+        head?: never;
+        /** Edit, tick or untick, assign or date a checklist item */
+        patch: operations["update_item"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a checklist item within its checklist or to another checklist of the task */
+        post: operations["move_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{taskId}/comments": {
         parameters: {
             query?: never;
@@ -774,6 +862,62 @@ export interface components {
             lists: components["schemas"]["ListOut"][];
         };
         /**
+         * ChecklistItemOut
+         * @description A checklist item as the API returns it.
+         */
+        ChecklistItemOut: {
+            /** Id */
+            id: string;
+            /** Text */
+            text: string;
+            /** Done */
+            done: boolean;
+            /** Position */
+            position: string;
+            /** Assigneeid */
+            assigneeId: string | null;
+            /** Duedate */
+            dueDate: string | null;
+        };
+        /**
+         * ChecklistOut
+         * @description A checklist with its items in order.
+         */
+        ChecklistOut: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Position */
+            position: string;
+            /** Items */
+            items: components["schemas"]["ChecklistItemOut"][];
+        };
+        /**
+         * ChecklistProgressOut
+         * @description How many of a task's checklist items are done, of how many.
+         */
+        ChecklistProgressOut: {
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * ChecklistsOut
+         * @description A task's checklists in order, with the task's version (also the ETag) and progress:
+         *     the answer of ``GET /api/tasks/{taskId}/checklists`` and of every checklist write.
+         */
+        ChecklistsOut: {
+            /** Taskid */
+            taskId: string;
+            /** Version */
+            version: number;
+            checklistProgress: components["schemas"]["ChecklistProgressOut"];
+            /** Checklists */
+            checklists: components["schemas"]["ChecklistOut"][];
+        };
+        /**
          * CommentBody
          * @description ``POST /api/tasks/{taskId}/comments`` and ``PATCH /api/comments/{commentId}``.
          */
@@ -830,6 +974,57 @@ export interface components {
             items: components["schemas"]["CommentOut"][];
             /** Next */
             next: string | null;
+        };
+        /**
+         * CreateChecklistBody
+         * @description ``POST /api/tasks/{taskId}/checklists``; without anchors the checklist goes last.
+         */
+        CreateChecklistBody: {
+            /** Title */
+            title: string;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
+        };
+        /**
+         * CreateItemBody
+         * @description ``POST /api/tasks/{taskId}/checklists/{checklistId}/items``; last unless anchored.
+         */
+        CreateItemBody: {
+            /** Text */
+            text: string;
+            /**
+             * Done
+             * @default false
+             */
+            done: boolean;
+            /**
+             * Assigneeid
+             * @default null
+             */
+            assigneeId: string | null;
+            /**
+             * Duedate
+             * @default null
+             */
+            dueDate: string | null;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
         };
         /**
          * CreateTaskBody
@@ -1163,6 +1358,28 @@ export interface components {
             role: "editor" | "viewer";
         };
         /**
+         * MoveItemBody
+         * @description ``POST .../items/{itemId}/move``: a place (anchors) in the same checklist or in another
+         *     checklist of the task (``checklistId``).
+         */
+        MoveItemBody: {
+            /**
+             * Checklistid
+             * @default null
+             */
+            checklistId: string | null;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
+        };
+        /**
          * MoveTaskBody
          * @description ``POST /api/tasks/{taskId}/move``: the target list and, optionally, anchors in it.
          */
@@ -1290,6 +1507,8 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /** @description Done and total items over the task's checklists (0/0 without any). */
+            checklistProgress: components["schemas"]["ChecklistProgressOut"];
             /**
              * Archivedat
              * @description When the task was archived; null while it is not.
@@ -1346,6 +1565,55 @@ export interface components {
         TransferRequest: {
             /** Userid */
             userId: string;
+        };
+        /**
+         * UpdateChecklistBody
+         * @description ``PATCH /api/tasks/{taskId}/checklists/{checklistId}``: a new title and/or a new place
+         *     (``afterId``/``beforeId``, checklists of the same task).
+         */
+        UpdateChecklistBody: {
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
+        };
+        /**
+         * UpdateItemBody
+         * @description ``PATCH .../items/{itemId}``: any of text, done, assigneeId, dueDate (``null`` clears
+         *     the assignee or the date).
+         */
+        UpdateItemBody: {
+            /**
+             * Text
+             * @default null
+             */
+            text: string | null;
+            /**
+             * Done
+             * @default null
+             */
+            done: boolean | null;
+            /**
+             * Assigneeid
+             * @default null
+             */
+            assigneeId: string | null;
+            /**
+             * Duedate
+             * @default null
+             */
+            dueDate: string | null;
         };
         /**
          * UpdateTaskBody
@@ -3086,6 +3354,357 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    get_checklists: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag (no body) */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_checklist: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChecklistBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_checklist: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_checklist: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateChecklistBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateItemBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateItemBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    move_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveItemBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];

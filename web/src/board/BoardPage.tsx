@@ -11,10 +11,10 @@ import { CardDialog } from "./CardDialog";
 import { Columns } from "./Columns";
 import { MembersPanel } from "./MembersPanel";
 import { labelOps } from "./labelOps";
-import { LabelsPanel } from "./LabelsPanel";
 import { boardOps } from "./ops";
 import { useBoard, type Connection } from "./useBoard";
 
+const LabelsPanel = lazy(() => import("./LabelsPanel").then((m) => ({ default: m.LabelsPanel })));
 const ArchivePanel = lazy(() => import("./ArchivePanel").then((m) => ({ default: m.ArchivePanel })));
 
 const CONNECTION_TEXT: Record<Connection, string> = {
@@ -130,12 +130,14 @@ export function BoardPage() {
             />
           )}
           {panel === "labels" && (
-            <LabelsPanel
-              labels={board.labels}
-              canEdit={canEdit}
-              ops={labels}
-              usage={(labelId) => Object.values(state.tasks).filter((t) => t.labelIds.includes(labelId)).length}
-            />
+            <Suspense fallback={<p className="muted">Loading…</p>}>
+              <LabelsPanel
+                labels={board.labels}
+                canEdit={canEdit}
+                ops={labels}
+                usage={(labelId) => Object.values(state.tasks).filter((t) => t.labelIds.includes(labelId)).length}
+              />
+            </Suspense>
           )}
           {panel === "activity" && <ActivityPanel boardId={boardId} seq={state.seq} onError={notices.error} />}
           {panel === "archive" && (

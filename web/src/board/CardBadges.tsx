@@ -21,13 +21,24 @@ export function DueBadge({ task }: { task: Task }) {
 export function CardBadges({ task, members, labels }: { task: Task; members: Member[]; labels: Label[] }) {
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
   const shown = resolveLabels(task.labelIds, labels);
+  const checklist = task.checklistProgress ?? { done: 0, total: 0 };
+  const hasChecklist = checklist.total > 0;
   const comments = task.commentCount;
-  if (shown.length === 0 && !task.dueDate && assignees.length === 0 && comments === 0) return null;
+  if (shown.length === 0 && !task.dueDate && assignees.length === 0 && !hasChecklist && comments === 0) return null;
   return (
     <span className="card-meta">
       {shown.map((label) => (
         <LabelChip key={label.id} label={label} />
       ))}
+      {hasChecklist && (
+        <span
+          className={checklist.done === checklist.total ? "checklist-badge complete" : "checklist-badge"}
+          aria-label={`Checklist items: ${checklist.done} of ${checklist.total} done`}
+          data-testid="checklist-badge"
+        >
+          ☑ {checklist.done}/{checklist.total}
+        </span>
+      )}
       <DueBadge task={task} />
       {comments > 0 && (
         <span className="comment-count" data-testid="comment-count">

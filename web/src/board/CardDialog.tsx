@@ -9,6 +9,7 @@ import { DateFields } from "./DateFields";
 import { LabelChip } from "./LabelChip";
 import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
+import { Checklists } from "./card/Checklists";
 
 // Comments (their Markdown renderer and mention picker) load with the first card opened.
 const Comments = lazy(() => import("./card/Comments"));
@@ -120,6 +121,7 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
           </p>
         </div>
       )}
+      <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
       <Suspense fallback={<p className="muted">Loading comments…</p>}>
         <Comments key={task.id} task={task} members={members} meId={meId} canComment={canEdit} />
       </Suspense>

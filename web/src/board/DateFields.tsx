@@ -20,7 +20,7 @@ export function DateFields({ task, ops }: { task: Task; ops: BoardOps }) {
         </label>
       </div>
       <label className="check">
-        <input type="checkbox" name="complete" checked={task.dueComplete} onChange={() => void ops.updateCard(task, { dueComplete: !task.dueComplete })} />
+        <input type="checkbox" name="complete" checked={task.dueComplete} onChange={() => void ops.updateCard(task, { dueComplete: !task.dueComplete }, { conditional: false })} />
         Complete
         {state && <span className={`due due-${state}`}>{DUE_WORDS[state]}</span>}
       </label>

@@ -8,7 +8,7 @@ export function LabelPicker({ task, labels, ops }: { task: Task; labels: Label[]
   function toggle(label: Label) {
     const on = task.labelIds.includes(label.id);
     const labelIds = on ? task.labelIds.filter((id) => id !== label.id) : [...task.labelIds, label.id];
-    void ops.updateCard(task, { labelIds });
+    void ops.updateCard(task, { labelIds }, { conditional: false });
   }
   return (
     <fieldset data-testid="label-picker">

@@ -5,6 +5,7 @@ import type { BoardWithLists, List, Member, Task } from "../api/types";
 import { tasksOf, type BoardState } from "../lib/boardState";
 import { anchorsFor, between } from "../lib/positions";
 import type { BoardHandle } from "./useBoard";
+import { checklistOps } from "./card/checklistOps";
 
 let temp = 0;
 const tempId = () => `tmp-${++temp}`;
@@ -19,6 +20,8 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
   }
 
   return {
+    checklists: checklistOps(handle),
+
     renameBoard(title: string) {
       const state = getState();
       if (!state || !title.trim() || title === state.board.title) return;
@@ -96,7 +99,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const task: Task = {
         id, boardId: state.board.id, listId, title, description: "", position: positionAt(positions, positions.length),
         assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
-        archivedAt: null, archivedWithList: false, commentCount: 0,
+        archivedAt: null, archivedWithList: false, checklistProgress: { done: 0, total: 0 }, commentCount: 0,
       };
       void write(
         "card",
@@ -123,11 +126,17 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
     },
 
-    updateCard(task: Task, changes: Partial<Pick<Task, "title" | "description" | "labelIds" | "startDate" | "dueDate" | "dueComplete">>) {
+    /** `conditional: false` for one-click toggles (a label, the done flag): a second click before
+     * the first answer would otherwise name a version the server has already moved past. */
+    updateCard(
+      task: Task,
+      changes: Partial<Pick<Task, "title" | "description" | "labelIds" | "startDate" | "dueDate" | "dueComplete">>,
+      { conditional = true }: { conditional?: boolean } = {},
+    ) {
       if (Object.keys(changes).length === 0) return Promise.resolve(null);
       return write(
         "card",
-        () => api<Task>("PATCH", paths.task(task.id), { body: changes, ifMatch: task.version }),
+        () => api<Task>("PATCH", paths.task(task.id), { body: changes, ...(conditional ? { ifMatch: task.version } : {}) }),
         () => dispatch({ type: "taskPut", task: { ...task, ...changes } }),
         () => dispatch({ type: "taskPut", task }),
       ).then((saved) => {

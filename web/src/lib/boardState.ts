@@ -1,7 +1,7 @@
 // The open board as the page holds it, and the pure rules that change it: the REST load, the
 // pushed events, and the app's own optimistic writes. Every change goes through `reduce`.
 import { compare } from "./positions";
-import type { BoardWithLists, Label, List, Member, Push, Role, Task } from "../api/types";
+import type { BoardWithLists, ChecklistProgress, Label, List, Member, Push, Role, Task } from "../api/types";
 import { isLabelColor, LABEL_COLORS, makeLabel } from "./labels";
 
 export interface BoardState {
@@ -25,6 +25,9 @@ export type BoardAction =
   | { type: "listRemove"; listId: string }
   | { type: "taskPut"; task: Task; replaces?: string }
   | { type: "taskRemove"; taskId: string }
+  /** A card's checklist progress: from a checklist write's answer (with the task's new version,
+   * taken only if newer), or a guess while the write is under way (no version). */
+  | { type: "taskProgress"; taskId: string; checklistProgress: ChecklistProgress; version?: number }
   | { type: "labelPut"; label: Label; replaces?: string }
   | { type: "labelRemove"; labelId: string }
   | { type: "close"; message: string };
@@ -89,6 +92,12 @@ function pick<T extends object>(target: T, data: Record<string, unknown>, keys: 
   const next = { ...target };
   for (const key of keys) if (key in data) (next as Record<string, unknown>)[key] = data[key];
   return next;
+}
+
+function progressOf(value: unknown, fallback: ChecklistProgress): ChecklistProgress {
+  if (typeof value !== "object" || value === null) return fallback;
+  const { done, total } = value as Record<string, unknown>;
+  return typeof done === "number" && typeof total === "number" ? { done, total } : fallback;
 }
 
 function applyPush(state: BoardState, push: Push, me: string): BoardState {
@@ -188,6 +197,7 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
+        checklistProgress: { done: 0, total: 0 },
         archivedAt: null,
         archivedWithList: false,
         // 0 for a new task; a restored one (task.restored, applied as this) says its count.
@@ -209,6 +219,19 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       if (push.type === "task.assigned" && userId && !next.assigneeIds.includes(userId)) next = { ...next, assigneeIds: [...next.assigneeIds, userId] };
       if (push.type === "task.unassigned" && userId) next = { ...next, assigneeIds: next.assigneeIds.filter((a) => a !== userId) };
       return { ...state, tasks: { ...state.tasks, [id]: next } };
+    }
+    case "task.checklist_created":
+    case "task.checklist_updated":
+    case "task.checklist_deleted":
+    case "task.checklist_item_created":
+    case "task.checklist_item_updated":
+    case "task.checklist_item_moved":
+    case "task.checklist_item_deleted": {
+      // Checklists live in the task: each change raises its version and says its progress.
+      const id = str(d.taskId);
+      const task = id ? state.tasks[id] : undefined;
+      if (!id || !task || (version && version <= task.version)) return state;
+      return { ...state, tasks: { ...state.tasks, [id]: { ...task, version: version || task.version, checklistProgress: progressOf(d.checklistProgress, task.checklistProgress ?? { done: 0, total: 0 }) } } };
     }
     case "task.deleted": {
       const id = str(d.taskId);
@@ -326,6 +349,12 @@ export function reduce(state: BoardState | null, action: BoardAction): BoardStat
       const tasks = { ...state.tasks };
       delete tasks[action.taskId];
       return { ...state, tasks };
+    }
+    case "taskProgress": {
+      const task = state.tasks[action.taskId];
+      if (!task || (action.version !== undefined && action.version <= task.version)) return state;
+      const next = { ...task, checklistProgress: action.checklistProgress, version: action.version ?? task.version };
+      return { ...state, tasks: { ...state.tasks, [task.id]: next } };
     }
   }
 }

@@ -278,6 +278,72 @@ def _task_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
     return f"{n.actor()} deleted {n.task()}"
 
 
+# --- task checklists ---------------------------------------------------------------------------
+
+_ITEM_SHOWN = 80
+
+
+def _item(data: Mapping[str, Any]) -> str:
+    text = data.get("text")
+    if not isinstance(text, str) or not text:
+        return "an item"
+    return quoted(text if len(text) <= _ITEM_SHOWN else text[: _ITEM_SHOWN - 1] + "…")
+
+
+def _checklist(data: Mapping[str, Any]) -> str:
+    title = data.get("checklistTitle")
+    return f"the checklist {quoted(title)}" if isinstance(title, str) and title else "a checklist"
+
+
+def _checklist_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} added {_checklist(data)} to {n.task()}"
+
+
+def _checklist_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    if "checklistTitle" in data:
+        title = quoted(str(data["checklistTitle"]))
+        return f"{n.actor()} renamed a checklist to {title} on {n.task()}"
+    return f"{n.actor()} reordered the checklists of {n.task()}"
+
+
+def _checklist_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} deleted {_checklist(data)} from {n.task()}"
+
+
+def _item_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} added {_item(data)} to {n.task()}"
+
+
+def _item_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    item, task = _item(data), n.task()
+    if data.get("done") is True:
+        return f"{n.actor()} completed {item} on {task}"
+    if data.get("done") is False:
+        return f"{n.actor()} marked {item} incomplete on {task}"
+    if "assigneeId" in data:
+        user_id = data.get("assigneeId")
+        if user_id is None:
+            return f"{n.actor()} unassigned {item} on {task}"
+        who = "themselves" if n.is_actor(user_id) else n.user(user_id)
+        return f"{n.actor()} assigned {who} to {item} on {task}"
+    if "dueDate" in data:
+        due = data.get("dueDate")
+        if due is None:
+            return f"{n.actor()} removed the due date of {item} on {task}"
+        return f"{n.actor()} set the due date of {item} on {task} to {str(due)[:10]}"
+    return f"{n.actor()} edited {item} on {task}"
+
+
+def _item_moved(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    elsewhere = data.get("fromChecklistId") != data.get("checklistId")
+    where = " to another checklist" if elsewhere else ""
+    return f"{n.actor()} moved {_item(data)}{where} on {n.task()}"
+
+
+def _item_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} deleted {_item(data)} from {n.task()}"
+
+
 # --- archive and restore ----------------------------------------------------------------------
 
 
@@ -363,6 +429,13 @@ _RENDERERS = {
     "task.assigned": _task_assigned,
     "task.unassigned": _task_unassigned,
     "task.deleted": _task_deleted,
+    "task.checklist_created": _checklist_created,
+    "task.checklist_updated": _checklist_updated,
+    "task.checklist_deleted": _checklist_deleted,
+    "task.checklist_item_created": _item_created,
+    "task.checklist_item_updated": _item_updated,
+    "task.checklist_item_moved": _item_moved,
+    "task.checklist_item_deleted": _item_deleted,
     "board.archived": _board_archived,
     "board.restored": _board_restored,
     "list.archived": _list_archived,

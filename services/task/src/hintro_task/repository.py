@@ -30,7 +30,16 @@ from hintro_shared.events.outbox import (
     with_outbox,
 )
 from hintro_shared.timeutil import rfc3339, stored_time
-from hintro_task.domain import Comment, EventContext, PositionTaken, Task, TaskEvent
+from hintro_task.domain import (
+    Checklist,
+    ChecklistItem,
+    Comment,
+    EventContext,
+    PositionTaken,
+    Progress,
+    Task,
+    TaskEvent,
+)
 
 Document = dict[str, Any]
 SOURCE = "hintro/task"
@@ -53,6 +62,7 @@ TASK_FIELDS: Document = {
     "createdAt": 1,
     "updatedAt": 1,
     "version": 1,
+    "checklistProgress": 1,
     "commentCount": 1,
     "archived": 1,
     "archivedAt": 1,
@@ -85,11 +95,11 @@ def _to_document(task: Task) -> Document:
         "createdAt": rfc3339(task.created_at),
         "updatedAt": rfc3339(task.updated_at),
         "version": task.version,
-        # Safe to write with every compare-and-set: each change of the count raises the version.
-        "commentCount": task.comment_count,
         "archived": task.archived_at is not None,
         "archivedAt": None if task.archived_at is None else rfc3339(task.archived_at),
         "archivedWithList": task.archived_with_list,
+        # Safe to write with every compare-and-set: each change of the count raises the version.
+        "commentCount": task.comment_count,
     }
 
 
@@ -110,9 +120,70 @@ def _to_task(doc: Document) -> Task:
         created_at=stored_time(doc["createdAt"]),
         updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
-        comment_count=int(doc.get("commentCount") or 0),
+        checklist_progress=_to_progress(doc.get("checklistProgress")),
         archived_at=None if doc.get("archivedAt") is None else stored_time(doc["archivedAt"]),
         archived_with_list=bool(doc.get("archivedWithList", False)),
+        comment_count=int(doc.get("commentCount") or 0),
+    )
+
+
+# --- checklists (in the task document) --------------------------------------------------------
+#
+#   checklists: [{id, title, position, items: [{id, text, done, position, assigneeId, dueDate}]}]
+#   checklistProgress: {done, total}
+#
+# Both are $set whole by the write that changes them, guarded by the task's version.
+
+_CHECKLIST_FIELDS: Document = {**TASK_FIELDS, "checklists": 1}
+
+
+def _to_progress(doc: Any) -> Progress:
+    if not isinstance(doc, dict):
+        return Progress(0, 0)
+    return Progress(done=int(doc.get("done", 0)), total=int(doc.get("total", 0)))
+
+
+def _checklists_document(checklists: tuple[Checklist, ...]) -> list[Document]:
+    return [
+        {
+            "id": checklist.id,
+            "title": checklist.title,
+            "position": checklist.position,
+            "items": [
+                {
+                    "id": item.id,
+                    "text": item.text,
+                    "done": item.done,
+                    "position": item.position,
+                    "assigneeId": item.assignee_id,
+                    "dueDate": None if item.due_date is None else rfc3339(item.due_date),
+                }
+                for item in checklist.items
+            ],
+        }
+        for checklist in checklists
+    ]
+
+
+def _to_checklists(docs: Any) -> tuple[Checklist, ...]:
+    return tuple(
+        Checklist(
+            id=doc["id"],
+            title=doc["title"],
+            position=doc["position"],
+            items=tuple(
+                ChecklistItem(
+                    id=item["id"],
+                    text=item["text"],
+                    done=bool(item.get("done")),
+                    position=item["position"],
+                    assignee_id=item.get("assigneeId"),
+                    due_date=None if item.get("dueDate") is None else stored_time(item["dueDate"]),
+                )
+                for item in doc.get("items") or ()
+            ),
+        )
+        for doc in docs or ()
     )
 
 
@@ -333,6 +404,39 @@ class TaskRepository:
         query: Document = {"listId": list_id} if list_id is not None else {"boardId": board_id}
         result = await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
         return result.deleted_count
+
+    # --- checklists ------------------------------------------------------------------------------
+
+    async def get_with_checklists(self, task_id: str) -> tuple[Task, tuple[Checklist, ...]] | None:
+        """The live task and its checklists (in stored order), or ``None``."""
+        doc = await self.collection.find_one({"_id": task_id, **LIVE}, _CHECKLIST_FIELDS)
+        return None if doc is None else (_to_task(doc), _to_checklists(doc.get("checklists")))
+
+    async def save_checklists(
+        self,
+        task: Task,
+        checklists: tuple[Checklist, ...],
+        expected_version: int,
+        event: TaskEvent,
+        ctx: EventContext,
+    ) -> bool:
+        """Write the task's checklists, progress, version and ``updatedAt`` with the event if
+        the stored version is still ``expected_version``; ``False`` otherwise."""
+        envelope = self._envelope(task, event, ctx)
+        state: Document = {
+            "checklists": _checklists_document(checklists),
+            "checklistProgress": {
+                "done": task.checklist_progress.done,
+                "total": task.checklist_progress.total,
+            },
+            "version": task.version,
+            "updatedAt": rfc3339(task.updated_at),
+        }
+        update = with_outbox({"$set": state}, envelope, order=task.version)
+        result = await self.collection.update_one(
+            {"_id": task.id, "version": expected_version, **LIVE}, update
+        )
+        return result.matched_count != 0
 
 
 # --- comments -------------------------------------------------------------------------------------

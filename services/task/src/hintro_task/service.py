@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,8 +26,12 @@ from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionRe
 from hintro_task.cache import BoardTasks, encode_entry
 from hintro_task.domain import (
     ASSIGNEES_MAX,
+    CHECKLIST_ITEMS_MAX,
+    CHECKLISTS_MAX,
     PENDING_CREATE,
     PENDING_DELETE,
+    Checklist,
+    ChecklistItem,
     Comment,
     EventContext,
     ForeignLabel,
@@ -38,8 +42,12 @@ from hintro_task.domain import (
     TaskEvent,
     archived_event,
     assignment_event,
+    by_position,
     changed_fields,
     check_dates,
+    checklist_created_event,
+    checklist_deleted_event,
+    checklist_updated_event,
     comment_created_event,
     comment_cursor,
     comment_deleted_event,
@@ -50,9 +58,15 @@ from hintro_task.domain import (
     deleted_event,
     event_context,
     is_safe_id,
+    item_created_event,
+    item_deleted_event,
+    item_moved_event,
+    item_updated_event,
     mentioned_ids,
     moved_event,
     now,
+    place_among,
+    progress_of,
     restored_event,
     unique_in_order,
     updated_event,
@@ -116,6 +130,19 @@ class TaskStore(Protocol):
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
     ) -> bool: ...
 
+    async def get_with_checklists(
+        self, task_id: str
+    ) -> tuple[Task, tuple[Checklist, ...]] | None: ...
+
+    async def save_checklists(
+        self,
+        task: Task,
+        checklists: tuple[Checklist, ...],
+        expected_version: int,
+        event: TaskEvent,
+        ctx: EventContext,
+    ) -> bool: ...
+
 
 class TasksCache(Protocol):
     """Every task of a board, compressed, by board (see :mod:`hintro_task.cache`)."""
@@ -146,6 +173,25 @@ def _contended() -> Conflict:
 
 def _unknown_list(loc: tuple[str, ...]) -> RuleBroken:
     return RuleBroken(loc, "no such list on this board")
+
+
+@dataclass(frozen=True)
+class ChecklistChange:
+    """What a checklist use case makes of a task's checklists: the new checklists, the event
+    (built from the task as changed), and the id of what it created, if anything."""
+
+    checklists: tuple[Checklist, ...]
+    event: Callable[[Task], TaskEvent]
+    created_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """A task with its checklists (in display order), and the id a create made."""
+
+    task: Task
+    checklists: tuple[Checklist, ...]
+    created_id: str | None = None
 
 
 def _archived() -> Conflict:
@@ -191,7 +237,7 @@ class NoComments:
 
 
 class TaskService:
-    """Create, read, edit, move, assign and delete tasks."""
+    """Create, read, edit, move, assign and delete tasks, and their checklists."""
 
     def __init__(
         self,
@@ -597,6 +643,282 @@ class TaskService:
             task = await self._tasks.get(task.id)
         raise _contended()
 
+    # --- checklists ----------------------------------------------------------------------------
+    #
+    # Every checklist write is one compare-and-set of the task document (checklists, progress,
+    # version and the event together), retried on a lost race like every task write.
+
+    async def task_detail(self, caller: Caller, task_id: str) -> TaskDetail:
+        """One task with its checklists (members only)."""
+        task, checklists = await self._load_checklists(caller, task_id, Action.READ)
+        return TaskDetail(task, checklists)
+
+    async def _load_checklists(
+        self, caller: Caller, task_id: str, action: Action
+    ) -> tuple[Task, tuple[Checklist, ...]]:
+        found = await self._tasks.get_with_checklists(task_id) if is_safe_id(task_id) else None
+        if found is None:
+            raise NotFound("task")
+        task, checklists = found
+        await self.access(task.board_id, caller).authorize(action, what="task")
+        return task, _displayed(checklists)
+
+    async def _change_checklists(
+        self,
+        caller: Caller,
+        task_id: str,
+        expected_version: int | None,
+        change: Callable[
+            [Task, tuple[Checklist, ...], BoardAccess], Awaitable[ChecklistChange | None]
+        ],
+    ) -> TaskDetail:
+        """Apply ``change`` (``None``: nothing to change) and write it with its event."""
+        for _ in range(MAX_ATTEMPTS):
+            task, checklists = await self._load_checklists(caller, task_id, Action.EDIT_TASKS)
+            if expected_version is not None and task.version != expected_version:
+                raise PreconditionFailed()
+            if task.archived_at is not None:
+                raise _archived()
+            outcome = await change(task, checklists, self.access(task.board_id, caller))
+            if outcome is None:
+                return TaskDetail(task, checklists)
+            new_checklists = _displayed(outcome.checklists)
+            changed = replace(
+                task,
+                checklist_progress=progress_of(new_checklists),
+                updated_at=self._clock(),
+                version=task.version + 1,
+            )
+            if await self._tasks.save_checklists(
+                changed, new_checklists, task.version, outcome.event(changed), event_context(caller)
+            ):
+                self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
+                return TaskDetail(changed, new_checklists, outcome.created_id)
+        raise _contended()
+
+    async def create_checklist(
+        self,
+        caller: Caller,
+        task_id: str,
+        fields: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> TaskDetail:
+        """A new, empty checklist on the task (at the end unless anchored)."""
+
+        async def change(
+            task: Task, checklists: tuple[Checklist, ...], _: BoardAccess
+        ) -> ChecklistChange:
+            if len(checklists) >= CHECKLISTS_MAX:
+                raise RuleBroken(
+                    ("path", "taskId"), f"a task has at most {CHECKLISTS_MAX} checklists"
+                )
+            position = place_among(
+                checklists, fields.get("afterId"), fields.get("beforeId"), what="a checklist"
+            )
+            checklist = Checklist(id=self._new_id(), title=fields["title"], position=position)
+            return ChecklistChange(
+                (*checklists, checklist),
+                lambda t: checklist_created_event(t, checklist),
+                checklist.id,
+            )
+
+        return await self._change_checklists(caller, task_id, expected_version, change)
+
+    async def update_checklist(
+        self,
+        caller: Caller,
+        task_id: str,
+        checklist_id: str,
+        fields: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> TaskDetail:
+        """Rename a checklist and/or move it (anchors ``afterId``/``beforeId``); a rename to
+        the same title without anchors changes nothing."""
+
+        async def change(
+            task: Task, checklists: tuple[Checklist, ...], _: BoardAccess
+        ) -> ChecklistChange | None:
+            checklist = _checklist(checklists, checklist_id)
+            changes: dict[str, Any] = {}
+            updated = checklist
+            if "title" in fields and fields["title"] != checklist.title:
+                changes["title"] = fields["title"]
+                updated = replace(updated, title=fields["title"])
+            if "afterId" in fields or "beforeId" in fields:
+                position = place_among(
+                    checklists,
+                    fields.get("afterId"),
+                    fields.get("beforeId"),
+                    moving=checklist.id,
+                    what="a checklist",
+                )
+                changes["position"] = position
+                updated = replace(updated, position=position)
+            if not changes:
+                return None
+            others = tuple(c for c in checklists if c.id != checklist.id)
+            return ChecklistChange(
+                (*others, updated), lambda t: checklist_updated_event(t, updated, changes)
+            )
+
+        return await self._change_checklists(caller, task_id, expected_version, change)
+
+    async def delete_checklist(
+        self,
+        caller: Caller,
+        task_id: str,
+        checklist_id: str,
+        expected_version: int | None = None,
+    ) -> TaskDetail:
+        """Delete a checklist with its items."""
+
+        async def change(
+            task: Task, checklists: tuple[Checklist, ...], _: BoardAccess
+        ) -> ChecklistChange:
+            checklist = _checklist(checklists, checklist_id)
+            return ChecklistChange(
+                tuple(c for c in checklists if c.id != checklist.id),
+                lambda t: checklist_deleted_event(t, checklist),
+            )
+
+        return await self._change_checklists(caller, task_id, expected_version, change)
+
+    async def create_item(
+        self,
+        caller: Caller,
+        task_id: str,
+        checklist_id: str,
+        fields: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> TaskDetail:
+        """A new item in a checklist (at the end unless anchored)."""
+        due = fields.get("dueDate")
+
+        async def change(
+            task: Task, checklists: tuple[Checklist, ...], access: BoardAccess
+        ) -> ChecklistChange:
+            checklist = _checklist(checklists, checklist_id)
+            if len(checklist.items) >= CHECKLIST_ITEMS_MAX:
+                raise _full_checklist(("path", "checklistId"))
+            await _check_assignee(access, fields.get("assigneeId"))
+            item = ChecklistItem(
+                id=self._new_id(),
+                text=fields["text"],
+                done=bool(fields.get("done", False)),
+                position=place_among(
+                    checklist.items, fields.get("afterId"), fields.get("beforeId"), what="an item"
+                ),
+                assignee_id=fields.get("assigneeId"),
+                due_date=None if due is None else to_millis(due),
+            )
+            updated = replace(checklist, items=(*checklist.items, item))
+            return ChecklistChange(
+                _replaced(checklists, updated),
+                lambda t: item_created_event(t, checklist.id, item),
+                item.id,
+            )
+
+        return await self._change_checklists(caller, task_id, expected_version, change)
+
+    async def update_item(
+        self,
+        caller: Caller,
+        task_id: str,
+        checklist_id: str,
+        item_id: str,
+        requested: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> TaskDetail:
+        """Edit an item's text, tick or untick it, (un)assign it, (un)date it; a request that
+        changes nothing answers the task as it is."""
+        if requested.get("dueDate") is not None:
+            requested = {**requested, "dueDate": to_millis(requested["dueDate"])}
+
+        async def change(
+            task: Task, checklists: tuple[Checklist, ...], access: BoardAccess
+        ) -> ChecklistChange | None:
+            checklist = _checklist(checklists, checklist_id)
+            item = _item(checklist, item_id)
+            current = item.field_values()
+            changes = {k: v for k, v in requested.items() if current.get(k) != v}
+            if not changes:
+                return None
+            if changes.get("assigneeId") is not None:
+                await _check_assignee(access, changes["assigneeId"])
+            updated = item.with_changes(changes)
+            items = tuple(updated if i.id == item.id else i for i in checklist.items)
+            return ChecklistChange(
+                _replaced(checklists, replace(checklist, items=items)),
+                lambda t: item_updated_event(t, checklist.id, updated, changes),
+            )
+
+        return await self._change_checklists(caller, task_id, expected_version, change)
+
+    async def move_item(
+        self,
+        caller: Caller,
+        task_id: str,
+        checklist_id: str,
+        item_id: str,
+        fields: dict[str, Any],
+        expected_version: int | None = None,
+    ) -> TaskDetail:
+        """Move an item to a place in its checklist or another checklist of the same task
+        (``checklistId``); always writes, like a task move."""
+
+        async def change(
+            task: Task, checklists: tuple[Checklist, ...], _: BoardAccess
+        ) -> ChecklistChange:
+            source = _checklist(checklists, checklist_id)
+            item = _item(source, item_id)
+            target_id = fields.get("checklistId", source.id)
+            target = next((c for c in checklists if c.id == target_id), None)
+            if target is None:
+                raise RuleBroken(("body", "checklistId"), "no such checklist on this task")
+            if target.id != source.id and len(target.items) >= CHECKLIST_ITEMS_MAX:
+                raise _full_checklist(("body", "checklistId"))
+            position = place_among(
+                target.items,
+                fields.get("afterId"),
+                fields.get("beforeId"),
+                moving=item.id,
+                what="an item",
+            )
+            moved = replace(item, position=position)
+            rest = replace(source, items=tuple(i for i in source.items if i.id != item.id))
+            result = _replaced(checklists, rest)
+            into = next(c for c in result if c.id == target.id)
+            result = _replaced(result, replace(into, items=(*into.items, moved)))
+            return ChecklistChange(
+                result, lambda t: item_moved_event(t, source.id, target.id, moved)
+            )
+
+        return await self._change_checklists(caller, task_id, expected_version, change)
+
+    async def delete_item(
+        self,
+        caller: Caller,
+        task_id: str,
+        checklist_id: str,
+        item_id: str,
+        expected_version: int | None = None,
+    ) -> TaskDetail:
+        """Delete an item."""
+
+        async def change(
+            task: Task, checklists: tuple[Checklist, ...], _: BoardAccess
+        ) -> ChecklistChange:
+            checklist = _checklist(checklists, checklist_id)
+            item = _item(checklist, item_id)
+            items = tuple(i for i in checklist.items if i.id != item.id)
+            return ChecklistChange(
+                _replaced(checklists, replace(checklist, items=items)),
+                lambda t: item_deleted_event(t, checklist.id, item),
+            )
+
+        return await self._change_checklists(caller, task_id, expected_version, change)
+
     # --- archive and restore -------------------------------------------------------------------
 
     async def archive_task(self, caller: Caller, task_id: str) -> Task:
@@ -755,6 +1077,38 @@ class TaskService:
                 return True
             task = await self._tasks.get(task.id)
         raise _contended()
+
+
+def _displayed(checklists: tuple[Checklist, ...]) -> tuple[Checklist, ...]:
+    """Checklists and their items in display order."""
+    return by_position(tuple(replace(c, items=by_position(c.items)) for c in checklists))
+
+
+def _checklist(checklists: tuple[Checklist, ...], checklist_id: str) -> Checklist:
+    found = next((c for c in checklists if c.id == checklist_id), None)
+    if found is None:
+        raise NotFound("checklist")
+    return found
+
+
+def _item(checklist: Checklist, item_id: str) -> ChecklistItem:
+    found = checklist.item(item_id)
+    if found is None:
+        raise NotFound("checklist item")
+    return found
+
+
+def _replaced(checklists: tuple[Checklist, ...], checklist: Checklist) -> tuple[Checklist, ...]:
+    return tuple(checklist if c.id == checklist.id else c for c in checklists)
+
+
+def _full_checklist(loc: tuple[str, ...]) -> RuleBroken:
+    return RuleBroken(loc, f"a checklist has at most {CHECKLIST_ITEMS_MAX} items")
+
+
+async def _check_assignee(access: BoardAccess, user_id: str | None) -> None:
+    if user_id is not None and (not is_safe_id(user_id) or not await access.is_member(user_id)):
+        raise RuleBroken(("body", "assigneeId"), "not a board member")
 
 
 # --- comments -------------------------------------------------------------------------------------

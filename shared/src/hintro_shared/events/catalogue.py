@@ -361,6 +361,92 @@ class CommentDeleted(EventData):
     title: Title | None = Field(default=None, description="The task's title, for summaries.")
 
 
+# --- task checklists (changes of the task aggregate: its version grows) --------------------------
+
+
+class ChecklistProgress(EventData):
+    """Done and total items over a task's checklists after the change."""
+
+    done: Annotated[int, Field(ge=0)]
+    total: Annotated[int, Field(ge=0)]
+
+
+ChecklistTitle = Annotated[str, Field(min_length=1, max_length=200)]
+ItemText = Annotated[str, Field(min_length=1, max_length=1_000)]
+
+
+class _ChecklistEvent(EventData):
+    """What every ``task.checklist_*`` event carries: the task (its version after the change,
+    its title for summaries), the checklist, and the task's checklist progress."""
+
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="The task's title, for summaries.")
+    checklist_id: Id
+    checklist_progress: ChecklistProgress
+
+
+class ChecklistCreated(_ChecklistEvent):
+    """``task.checklist_created``: a new, empty checklist on the task."""
+
+    checklist_title: ChecklistTitle
+    position: Position
+
+
+class ChecklistUpdated(_ChecklistEvent):
+    """``task.checklist_updated``: the checklist's new title and/or position."""
+
+    checklist_title: ChecklistTitle | None = None
+    position: Position | None = None
+
+
+class ChecklistDeleted(_ChecklistEvent):
+    """``task.checklist_deleted``: the checklist and its items are gone."""
+
+    checklist_title: ChecklistTitle | None = None
+
+
+class ChecklistItemCreated(_ChecklistEvent):
+    """``task.checklist_item_created``: the whole new item."""
+
+    item_id: Id
+    text: ItemText
+    done: bool = False
+    position: Position
+    assignee_id: Id | None = None
+    due_date: AwareDatetime | None = None
+
+
+class ChecklistItemUpdated(_ChecklistEvent):
+    """``task.checklist_item_updated``: the item fields that changed (``null`` clears the
+    assignee or the date); ``text`` is always there (for summaries)."""
+
+    item_id: Id
+    text: ItemText
+    done: bool | None = None
+    assignee_id: Id | None = None
+    due_date: AwareDatetime | None = None
+
+
+class ChecklistItemMoved(_ChecklistEvent):
+    """``task.checklist_item_moved``: to ``position`` in ``checklistId`` (from
+    ``fromChecklistId``, the same checklist for a reorder)."""
+
+    from_checklist_id: Id
+    item_id: Id
+    text: ItemText | None = None
+    position: Position
+
+
+class ChecklistItemDeleted(_ChecklistEvent):
+    """``task.checklist_item_deleted``."""
+
+    item_id: Id
+    text: ItemText | None = None
+
+
 # --- archive and restore ----------------------------------------------------------------------
 
 
@@ -484,6 +570,13 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "comment.created": CommentCreated,
     "comment.updated": CommentUpdated,
     "comment.deleted": CommentDeleted,
+    "task.checklist_created": ChecklistCreated,
+    "task.checklist_updated": ChecklistUpdated,
+    "task.checklist_deleted": ChecklistDeleted,
+    "task.checklist_item_created": ChecklistItemCreated,
+    "task.checklist_item_updated": ChecklistItemUpdated,
+    "task.checklist_item_moved": ChecklistItemMoved,
+    "task.checklist_item_deleted": ChecklistItemDeleted,
     "board.archived": BoardArchived,
     "board.restored": BoardRestored,
     "list.archived": ListArchived,
