@@ -73,6 +73,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/move", TASK),
     Route("PUT", "/api/tasks/{taskId}/assignees/{userId}", TASK),
     Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
+    # task: comments
+    Route("GET", "/api/tasks/{taskId}/comments", TASK),
+    Route("POST", "/api/tasks/{taskId}/comments", TASK),
+    Route("PATCH", "/api/comments/{commentId}", TASK),
+    Route("DELETE", "/api/comments/{commentId}", TASK),
     # task: checklists (in the task document)
     Route("GET", "/api/tasks/{taskId}/checklists", TASK),
     Route("POST", "/api/tasks/{taskId}/checklists", TASK),

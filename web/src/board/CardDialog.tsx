@@ -1,5 +1,5 @@
 // A card in a dialog with its own URL (/boards/:boardId/cards/:cardId).
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
 import type { Label, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Modal } from "../components/Modal";
@@ -10,6 +10,9 @@ import { LabelChip } from "./LabelChip";
 import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
 import { Checklists } from "./card/Checklists";
+
+// Comments (their Markdown renderer and mention picker) load with the first card opened.
+const Comments = lazy(() => import("./card/Comments"));
 
 interface Props {
   task: Task;
@@ -119,6 +122,9 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
         </div>
       )}
       <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
+      <Suspense fallback={<p className="muted">Loading comments…</p>}>
+        <Comments key={task.id} task={task} members={members} meId={meId} canComment={canEdit} />
+      </Suspense>
     </Modal>
   );
 }
