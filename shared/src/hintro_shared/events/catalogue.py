@@ -450,6 +450,9 @@ class TaskRestored(TaskCreated):
 
     from_list_id: Id | None = None
     with_list: bool = False
+    checklist_progress: ChecklistProgress | None = Field(
+        default=None, description="Its checklists' progress (they come back with the task)."
+    )
 
 
 # --- activity ---------------------------------------------------------------------------------
