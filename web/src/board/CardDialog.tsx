@@ -9,7 +9,8 @@ import { DateFields } from "./DateFields";
 import { LabelChip } from "./LabelChip";
 import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
-import { Checklists } from "./card/Checklists";
+// Checklists (and their drag and drop) load with the first card opened, not with the board.
+const Checklists = lazy(() => import("./card/Checklists").then((m) => ({ default: m.Checklists })));
 
 // Comments (their Markdown renderer and mention picker) load with the first card opened.
 const Comments = lazy(() => import("./card/Comments"));
@@ -121,7 +122,9 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
           </p>
         </div>
       )}
-      <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
+      <Suspense fallback={<p className="muted">Loading checklists…</p>}>
+        <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
+      </Suspense>
       <Suspense fallback={<p className="muted">Loading comments…</p>}>
         <Comments key={task.id} task={task} members={members} meId={meId} canComment={canEdit} />
       </Suspense>

@@ -137,3 +137,12 @@ describe("checklist progress on a card", () => {
     expect(older.tasks.t1?.checklistProgress).toEqual({ done: 1, total: 2 });
   });
 });
+
+describe("a restored card", () => {
+  it("comes back with its checklist progress from the push", () => {
+    seq = 10;
+    const data = { taskId: "t9", listId: "l1", title: "Back", position: "z", version: 4, checklistProgress: { done: 2, total: 5 } };
+    const state = apply(start(), push("task.restored", data));
+    expect(state.tasks.t9?.checklistProgress).toEqual({ done: 2, total: 5 });
+  });
+});

@@ -197,7 +197,7 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
-        checklistProgress: { done: 0, total: 0 },
+        checklistProgress: progressOf(d.checklistProgress, { done: 0, total: 0 }),
         archivedAt: null,
         archivedWithList: false,
         // 0 for a new task; a restored one (task.restored, applied as this) says its count.

@@ -483,6 +483,9 @@ def restored_event(task: Task, from_list_id: str, *, with_list: bool) -> TaskEve
     """``task.restored`` carries the whole task as it is back (like ``task.created``), and
     where it was archived from when that is another list."""
     data = {**created_event(task).data, "withList": with_list, "commentCount": task.comment_count}
+    # Its checklists come back with it: a card shown from this event shows their progress.
+    progress = task.checklist_progress
+    data["checklistProgress"] = {"done": progress.done, "total": progress.total}
     if from_list_id != task.list_id:
         data["fromListId"] = from_list_id
     return TaskEvent(TASK_RESTORED, data)

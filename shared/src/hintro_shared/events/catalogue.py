@@ -513,6 +513,9 @@ class TaskRestored(TaskCreated):
     from_list_id: Id | None = None
     with_list: bool = False
     comment_count: int = Field(default=0, ge=0, description="The task's comment count.")
+    checklist_progress: ChecklistProgress | None = Field(
+        default=None, description="Its checklists' progress (they come back with the task)."
+    )
 
 
 # --- activity ---------------------------------------------------------------------------------
