@@ -80,7 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     web_dist = settings.web_dist
     if web_dist is not None:
         middlewares += (web_app_middleware(WebApp(web_dist)),)
-    app = create_base_app(settings, extra_middlewares=middlewares)
+    app = create_base_app(settings, extra_middlewares=middlewares, caller_deadlines=False)
     app[OPEN_WEBSOCKETS] = weakref.WeakSet()
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:

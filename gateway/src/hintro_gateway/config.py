@@ -64,8 +64,16 @@ class GatewaySettings(ServiceSettings):
     activity_urls: Annotated[tuple[str, ...], NoDecode] = ()
     realtime_urls: Annotated[tuple[str, ...], NoDecode] = ()
 
-    # The pooled keep-alive connections to the services (one aiohttp connector for all).
-    upstream_pool_size: int = Field(default=256, ge=1)
+    # Requests the gateway handles at once (Socket.IO and the operational routes aside); past
+    # it 503 with Retry-After at once (hintro_shared.overload).
+    max_in_flight: int = Field(default=2048, ge=1)
+    # Requests in flight to one service (all its replicas together; Socket.IO aside); past it
+    # 503 with Retry-After at once, without a connection waited for.
+    upstream_max_in_flight: int = Field(default=128, ge=1)
+    # The pooled keep-alive connections to the services (one aiohttp connector for all); at
+    # least upstream_max_in_flight for each service, so a saturated service never holds the
+    # connections another one needs.
+    upstream_pool_size: int = Field(default=768, ge=1)
     upstream_keepalive_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout: float = Field(default=2.0, gt=0)
     upstream_timeout: float = Field(default=30.0, gt=0)
@@ -142,6 +150,17 @@ class GatewaySettings(ServiceSettings):
     def _valid_rate(cls, value: str) -> str:
         RatePolicy.parse("check", value)
         return value
+
+    @model_validator(mode="after")
+    def _pool_holds_every_service(self) -> GatewaySettings:
+        needed = self.upstream_max_in_flight * len(self.upstream_urls)
+        if self.upstream_pool_size < needed:
+            raise ValueError(
+                f"UPSTREAM_POOL_SIZE ({self.upstream_pool_size}) must be at least "
+                f"UPSTREAM_MAX_IN_FLIGHT x services ({needed}): a saturated service would "
+                "otherwise hold the connections the others need"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_credentials_with_wildcard(self) -> GatewaySettings:

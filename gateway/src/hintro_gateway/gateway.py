@@ -174,7 +174,9 @@ class Gateway:
             return await bridge_websocket(
                 request, self.proxy, max_message_bytes=self._ws_max, affinity=ip
             )
-        return await self.proxy.forward(request, SOCKETIO_SERVICE, user_id=None, affinity=ip)
+        return await self.proxy.forward(
+            request, SOCKETIO_SERVICE, user_id=None, affinity=ip, long_lived=True
+        )
 
     async def anonymous(self, request: web.Request) -> None:
         """The per-IP default limit, for the gateway's own public routes."""

@@ -2,8 +2,9 @@
 
 Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message, so they are
 dropped in both directions together with any header the ``Connection`` header names. Headers
-that carry identity (``X-User-Id``) or tracing (``X-Request-Id``, ``X-Forwarded-*``) are always
-set by the gateway, never taken from the client.
+that carry identity (``X-User-Id``, ``X-Origin-Trusted``), tracing (``X-Request-Id``,
+``X-Forwarded-*``) or the caller's deadline (``X-Timeout-Ms``) are always set by the gateway,
+never taken from the client.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hintro_shared.http import (
     USER_ID_HEADER,
     accepts_gzip,
 )
+from hintro_shared.overload import TIMEOUT_HEADER
 
 HOP_BY_HOP = frozenset(
     {
@@ -40,6 +42,7 @@ _REQUEST_REPLACED = frozenset(
         USER_ID_HEADER.lower(),
         REQUEST_ID_HEADER.lower(),
         ORIGIN_TRUSTED_HEADER.lower(),
+        TIMEOUT_HEADER.lower(),
         "x-forwarded-for",
         "x-forwarded-proto",
         "x-forwarded-host",

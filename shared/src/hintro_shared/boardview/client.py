@@ -22,6 +22,7 @@ from hintro_shared.authz import Role
 from hintro_shared.boardview.model import BoardSnapshot, ListRef
 from hintro_shared.errors import DependencyUnavailable
 from hintro_shared.http import REQUEST_ID_HEADER
+from hintro_shared.overload import TIMEOUT_HEADER
 
 _log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class BoardClient:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # The board service stops the read when this client stops waiting for it.
+        self._deadline_ms = str(max(1, int(timeout * 1000)))
         self._session = session
         self.calls = 0
         """Requests made so far (observability and tests)."""
@@ -84,7 +87,11 @@ class BoardClient:
         if self._session is None:
             await self.start()
         assert self._session is not None
-        headers = {"Authorization": authorization, "Accept": "application/json"}
+        headers = {
+            "Authorization": authorization,
+            "Accept": "application/json",
+            TIMEOUT_HEADER: self._deadline_ms,
+        }
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         url = f"{self._base_url}/api/boards/{quote(board_id, safe='')}"
