@@ -96,6 +96,9 @@ class GatewaySettings(ServiceSettings):
     # How long a successful login's address stays exempt from its email's failure bucket.
     rate_limit_known_address_days: float = Field(default=30.0, gt=0)
     rate_limit_socketio: str = "300/60"
+    # Looking people up by e-mail address (GET /api/users?email=, and adding a member, which
+    # resolves an address too), per user: enough to invite a team, far too little to enumerate.
+    rate_limit_user_lookup: str = "30/300"
     rate_limit_prefix: str = "hintro:rl:"
     rate_limit_redis_retry_seconds: float = Field(default=2.0, gt=0)
     rate_limit_local_max_keys: int = Field(default=100_000, ge=100)
@@ -145,6 +148,7 @@ class GatewaySettings(ServiceSettings):
         "rate_limit_auth_email_ip",
         "rate_limit_auth_email",
         "rate_limit_socketio",
+        "rate_limit_user_lookup",
     )
     @classmethod
     def _valid_rate(cls, value: str) -> str:
@@ -203,11 +207,13 @@ class GatewaySettings(ServiceSettings):
     def rate_policies(self) -> dict[str, RatePolicy]:
         """Every rate policy by name: ``default`` (per user, or per IP when anonymous),
         ``auth-ip`` (every login and register per address), ``auth-email-ip`` and ``auth-email``
-        (their failures per email and address, per email), ``socketio`` (per IP)."""
+        (their failures per email and address, per email), ``socketio`` (per IP),
+        ``user-lookup`` (e-mail lookups and member additions per user)."""
         return {
             "default": RatePolicy.parse("default", self.rate_limit_default),
             "auth-ip": RatePolicy.parse("auth-ip", self.rate_limit_auth_ip),
             "auth-email-ip": RatePolicy.parse("auth-email-ip", self.rate_limit_auth_email_ip),
             "auth-email": RatePolicy.parse("auth-email", self.rate_limit_auth_email),
             "socketio": RatePolicy.parse("socketio", self.rate_limit_socketio),
+            "user-lookup": RatePolicy.parse("user-lookup", self.rate_limit_user_lookup),
         }

@@ -18,7 +18,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from hintro_gateway.clientip import is_trusted, peer_address
+from hintro_gateway.clientip import address_key, client_ip, is_trusted, peer_address
 from hintro_gateway.config import GatewaySettings, IPNetwork
 from hintro_gateway.headers import (
     client_response_headers,
@@ -144,6 +144,7 @@ class Proxy:
             origin_trusted=trusted_origin(
                 request.headers.get("Origin"), proto=proto, host=host, allowed=self._allowed_origins
             ),
+            client_address=address_key(client_ip(request, self._trusted)),
         )
 
     async def forward(

@@ -39,6 +39,10 @@ ORIGIN_TRUSTED_HEADER = "X-Origin-Trusted"
 """Set (to ``1``) by the gateway, never taken from a client, when the request's ``Origin`` is
 the gateway's own origin or one of its explicit ``CORS_ORIGINS``: auth's cookie sessions need
 it."""
+CLIENT_ADDRESS_HEADER = "X-Client-Address"
+"""Set by the gateway, never taken from a client: the client's address key (IPv4, or the /64
+of an IPv6 address; trusted proxies' X-Forwarded-For resolved), what per-address bounds count
+by (realtime's sockets)."""
 _VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _log = logging.getLogger(__name__)
