@@ -89,6 +89,10 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
         request_id = request_id_var.get()
         if request_id and REQUEST_ID_HEADER not in response.headers:
             response.headers[REQUEST_ID_HEADER] = request_id
+        # Every answer, JSON and problems included: never sniffed into something executable,
+        # never framed (the web app's own files carry their fuller set, static.py).
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         decision = request.get(RATE_DECISION)
         if decision is not None:
             response.headers.update(rate_limit_headers(decision))
