@@ -63,6 +63,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/boards/{boardId}/lists", BOARD),
     Route("PATCH", "/api/lists/{listId}", BOARD),
     Route("DELETE", "/api/lists/{listId}", BOARD),
+    # board: a board's labels
+    Route("GET", "/api/boards/{boardId}/labels", BOARD),
+    Route("POST", "/api/boards/{boardId}/labels", BOARD),
+    Route("PATCH", "/api/boards/{boardId}/labels/{labelId}", BOARD),
+    Route("DELETE", "/api/boards/{boardId}/labels/{labelId}", BOARD),
     # task
     Route("GET", "/api/boards/{boardId}/tasks", TASK),
     Route("POST", "/api/boards/{boardId}/tasks", TASK),
@@ -72,6 +77,22 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/move", TASK),
     Route("PUT", "/api/tasks/{taskId}/assignees/{userId}", TASK),
     Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
+    # task: checklists (in the task document)
+    Route("GET", "/api/tasks/{taskId}/checklists", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists", TASK),
+    Route("PATCH", "/api/tasks/{taskId}/checklists/{checklistId}", TASK),
+    Route("DELETE", "/api/tasks/{taskId}/checklists/{checklistId}", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists/{checklistId}/items", TASK),
+    Route("PATCH", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}/move", TASK),
+    Route("DELETE", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", TASK),
+    # archive and restore (board: boards and lists; task: tasks)
+    Route("POST", "/api/boards/{boardId}/archive", BOARD),
+    Route("POST", "/api/boards/{boardId}/restore", BOARD),
+    Route("POST", "/api/lists/{listId}/archive", BOARD),
+    Route("POST", "/api/lists/{listId}/restore", BOARD),
+    Route("POST", "/api/tasks/{taskId}/archive", TASK),
+    Route("POST", "/api/tasks/{taskId}/restore", TASK),
     # activity
     Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
 )

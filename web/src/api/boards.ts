@@ -42,6 +42,9 @@ export const paths = {
   member: (boardId: string, userId: string) => `/api/boards/${encodeURIComponent(boardId)}/members/${encodeURIComponent(userId)}`,
   transfer: (boardId: string) => `/api/boards/${encodeURIComponent(boardId)}/transfer`,
   activity: (boardId: string) => `/api/boards/${encodeURIComponent(boardId)}/activity`,
+  /** Archive and restore of a board, list or task (`path` is its own path). */
+  archive: (path: string) => `${path}/archive`,
+  restore: (path: string) => `${path}/restore`,
 };
 
 export { api };

@@ -26,9 +26,8 @@ import {
 import { CSS } from "@dnd-kit/utilities";
 import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import type { List, Member, Task } from "../api/types";
+import type { Label, List, Member, Task } from "../api/types";
 import { CardBadges } from "./CardBadges";
-import { Confirm } from "../components/Modal";
 import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
 import { placeAt } from "../lib/positions";
 import { isTemp, type BoardOps } from "./ops";
@@ -157,7 +156,7 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
       <div className="columns">
         <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
           {lists.map((list) => (
-            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} />
+            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} labels={state.board.labels} boardId={boardId} canEdit={canEdit} ops={ops} />
           ))}
         </SortableContext>
         {canEdit && <AddList ops={ops} />}
@@ -188,18 +187,18 @@ interface ColumnProps {
   list: List;
   tasks: Task[];
   members: Member[];
+  labels: Label[];
   boardId: string;
   canEdit: boolean;
   ops: BoardOps;
 }
 
-const Column = memo(function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
+const Column = memo(function Column({ list, tasks, members, labels, boardId, canEdit, ops }: ColumnProps) {
   // A list the server has not answered for yet has no id to put cards in or to move by.
   const saving = isTemp(list.id);
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
   const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
   const [renaming, setRenaming] = useState(false);
-  const [deleting, setDeleting] = useState(false);
   const [shown, setShown] = useState(PAGE);
   const headingId = `list-${list.id}`;
   const visible = tasks.slice(0, shown);
@@ -254,8 +253,8 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
             <button type="button" className="icon-button" onClick={() => setRenaming(true)} aria-label={`Rename list ${list.title}`}>
               ✎
             </button>
-            <button type="button" className="icon-button" onClick={() => setDeleting(true)} aria-label={`Delete list ${list.title}`}>
-              ×
+            <button type="button" className="icon-button" onClick={() => ops.archiveList(list)} aria-label={`Archive list ${list.title}`} title="Archive list">
+              ⤓
             </button>
           </>
         )}
@@ -263,7 +262,7 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
       <SortableContext items={visible.map((t) => t.id)} strategy={verticalListSortingStrategy}>
         <ol ref={drop.setNodeRef} className={drop.isOver ? "cards over" : "cards"} aria-label={`Cards in ${list.title}`}>
           {visible.map((task) => (
-            <Card key={task.id} task={task} members={members} boardId={boardId} canEdit={canEdit} />
+            <Card key={task.id} task={task} members={members} labels={labels} boardId={boardId} canEdit={canEdit} />
           ))}
           {tasks.length > shown && (
             <li>
@@ -282,15 +281,6 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
             Add
           </button>
         </form>
-      )}
-      {deleting && (
-        <Confirm
-          title="Delete list?"
-          message={`“${list.title}” and its ${tasks.length} card${tasks.length === 1 ? "" : "s"} will be deleted for everyone on the board.`}
-          confirmLabel="Delete list"
-          onConfirm={() => ops.deleteList(list)}
-          onClose={() => setDeleting(false)}
-        />
       )}
     </section>
   );
@@ -318,11 +308,12 @@ function MoreCards({ count, onMore }: { count: number; onMore(): void }) {
 interface CardProps {
   task: Task;
   members: Member[];
+  labels: Label[];
   boardId: string;
   canEdit: boolean;
 }
 
-const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) {
+const Card = memo(function Card({ task, members, labels, boardId, canEdit }: CardProps) {
   const saving = isTemp(task.id);
   const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
   return (
@@ -345,7 +336,7 @@ const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) 
         onClick={(event) => saving && event.preventDefault()}
       >
         <span className="card-title">{task.title}</span>
-        <CardBadges task={task} members={members} />
+        <CardBadges task={task} members={members} labels={labels} />
       </Link>
     </li>
   );

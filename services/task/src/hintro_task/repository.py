@@ -28,7 +28,15 @@ from hintro_shared.events.outbox import (
     with_outbox,
 )
 from hintro_shared.timeutil import rfc3339, stored_time
-from hintro_task.domain import EventContext, PositionTaken, Task, TaskEvent
+from hintro_task.domain import (
+    Checklist,
+    ChecklistItem,
+    EventContext,
+    PositionTaken,
+    Progress,
+    Task,
+    TaskEvent,
+)
 
 Document = dict[str, Any]
 SOURCE = "hintro/task"
@@ -40,13 +48,22 @@ TASK_FIELDS: Document = {
     "description": 1,
     "position": 1,
     "assigneeIds": 1,
-    "labels": 1,
+    "labelIds": 1,
+    "startDate": 1,
     "dueDate": 1,
+    "dueComplete": 1,
     "createdBy": 1,
     "createdAt": 1,
     "updatedAt": 1,
     "version": 1,
+    "checklistProgress": 1,
+    "archived": 1,
+    "archivedAt": 1,
+    "archivedWithList": 1,
 }
+# Archived tasks keep their document and their place (the unique index holds it, so a restore
+# to the same list finds it free); normal reads add this fragment (``$nin`` as LIVE does).
+NOT_ARCHIVED: Document = {"archived": {"$nin": [True]}}
 _POSITION_ONLY: Document = {"position": 1, "_id": 0}
 
 
@@ -62,12 +79,18 @@ def _to_document(task: Task) -> Document:
         "position": task.position,
         # Arrays of strings are $set whole (nx-27017 mangles $push).
         "assigneeIds": list(task.assignee_ids),
-        "labels": list(task.labels),
+        "labelIds": list(task.label_ids),
+        "startDate": None if task.start_date is None else rfc3339(task.start_date),
         "dueDate": None if task.due_date is None else rfc3339(task.due_date),
+        # 0/1, not a boolean: nx-27017 mangles booleans written by $set.
+        "dueComplete": 1 if task.due_complete else 0,
         "createdBy": task.created_by,
         "createdAt": rfc3339(task.created_at),
         "updatedAt": rfc3339(task.updated_at),
         "version": task.version,
+        "archived": task.archived_at is not None,
+        "archivedAt": None if task.archived_at is None else rfc3339(task.archived_at),
+        "archivedWithList": task.archived_with_list,
     }
 
 
@@ -80,12 +103,77 @@ def _to_task(doc: Document) -> Task:
         description=doc.get("description", ""),
         position=doc["position"],
         assignee_ids=tuple(doc.get("assigneeIds") or ()),
-        labels=tuple(doc.get("labels") or ()),
+        label_ids=tuple(doc.get("labelIds") or ()),
+        start_date=None if doc.get("startDate") is None else stored_time(doc["startDate"]),
         due_date=None if doc.get("dueDate") is None else stored_time(doc["dueDate"]),
+        due_complete=bool(doc.get("dueComplete")),
         created_by=doc["createdBy"],
         created_at=stored_time(doc["createdAt"]),
         updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
+        checklist_progress=_to_progress(doc.get("checklistProgress")),
+        archived_at=None if doc.get("archivedAt") is None else stored_time(doc["archivedAt"]),
+        archived_with_list=bool(doc.get("archivedWithList", False)),
+    )
+
+
+# --- checklists (in the task document) --------------------------------------------------------
+#
+#   checklists: [{id, title, position, items: [{id, text, done, position, assigneeId, dueDate}]}]
+#   checklistProgress: {done, total}
+#
+# Both are $set whole by the write that changes them, guarded by the task's version.
+
+_CHECKLIST_FIELDS: Document = {**TASK_FIELDS, "checklists": 1}
+
+
+def _to_progress(doc: Any) -> Progress:
+    if not isinstance(doc, dict):
+        return Progress(0, 0)
+    return Progress(done=int(doc.get("done", 0)), total=int(doc.get("total", 0)))
+
+
+def _checklists_document(checklists: tuple[Checklist, ...]) -> list[Document]:
+    return [
+        {
+            "id": checklist.id,
+            "title": checklist.title,
+            "position": checklist.position,
+            "items": [
+                {
+                    "id": item.id,
+                    "text": item.text,
+                    "done": item.done,
+                    "position": item.position,
+                    "assigneeId": item.assignee_id,
+                    "dueDate": None if item.due_date is None else rfc3339(item.due_date),
+                }
+                for item in checklist.items
+            ],
+        }
+        for checklist in checklists
+    ]
+
+
+def _to_checklists(docs: Any) -> tuple[Checklist, ...]:
+    return tuple(
+        Checklist(
+            id=doc["id"],
+            title=doc["title"],
+            position=doc["position"],
+            items=tuple(
+                ChecklistItem(
+                    id=item["id"],
+                    text=item["text"],
+                    done=bool(item.get("done")),
+                    position=item["position"],
+                    assignee_id=item.get("assigneeId"),
+                    due_date=None if item.get("dueDate") is None else stored_time(item["dueDate"]),
+                )
+                for item in doc.get("items") or ()
+            ),
+        )
+        for doc in docs or ()
     )
 
 
@@ -120,7 +208,7 @@ class TaskRepository:
     # --- reads ---------------------------------------------------------------------------------
 
     async def get(self, task_id: str) -> Task | None:
-        """The live task, or ``None``."""
+        """The task (archived or not; never a deleted one), or ``None``."""
         doc = await self.collection.find_one({"_id": task_id, **LIVE}, TASK_FIELDS)
         return None if doc is None else _to_task(doc)
 
@@ -128,7 +216,7 @@ class TaskRepository:
         if exclude is not None:
             query = {**query, "_id": {"$ne": exclude}}
         doc = await self.collection.find_one(
-            {**query, **LIVE}, _POSITION_ONLY, sort=[("position", direction)]
+            {**query, **LIVE, **NOT_ARCHIVED}, _POSITION_ONLY, sort=[("position", direction)]
         )
         return None if doc is None else str(doc["position"])
 
@@ -155,20 +243,36 @@ class TaskRepository:
     async def of_board(self, board_id: str) -> list[Task]:
         """Every live task of the board, by list id then position (one scan of the
         (boardId, listId, position) index); the caller puts the lists in board order."""
-        cursor = self.collection.find({"boardId": board_id, **LIVE}, TASK_FIELDS).sort(
-            [("listId", ASCENDING), ("position", ASCENDING)]
-        )
+        cursor = self.collection.find(
+            {"boardId": board_id, **LIVE, **NOT_ARCHIVED}, TASK_FIELDS
+        ).sort([("listId", ASCENDING), ("position", ASCENDING)])
         return [_to_task(doc) async for doc in cursor]
 
+    async def archived_of_board(self, board_id: str) -> list[Task]:
+        """The board's archived tasks, the most recently archived first."""
+        cursor = self.collection.find({"boardId": board_id, **LIVE, "archived": True}, TASK_FIELDS)
+        tasks = [_to_task(doc) async for doc in cursor]
+        return sorted(tasks, key=lambda task: (task.archived_at, task.id), reverse=True)
+
+    async def active_of_list(self, list_id: str) -> list[Task]:
+        """The list's tasks that are not archived (archiving the list archives them)."""
+        query = {"listId": list_id, **LIVE, **NOT_ARCHIVED}
+        return [_to_task(doc) async for doc in self.collection.find(query, TASK_FIELDS)]
+
+    async def archived_with_list(self, list_id: str) -> list[Task]:
+        """The list's tasks archived because the list was (restoring it restores them)."""
+        query = {"listId": list_id, **LIVE, "archived": True, "archivedWithList": True}
+        return [_to_task(doc) async for doc in self.collection.find(query, TASK_FIELDS)]
+
     async def live_of_list(self, list_id: str) -> list[Task]:
-        """The live tasks of a list (a cascade deletes them one by one)."""
+        """The tasks of a list, archived ones included (a cascade deletes them one by one)."""
         return [
             _to_task(doc)
             async for doc in self.collection.find({"listId": list_id, **LIVE}, TASK_FIELDS)
         ]
 
     async def live_of_board(self, board_id: str) -> list[Task]:
-        """The live tasks of a board (a cascade deletes them one by one)."""
+        """The tasks of a board, archived ones included (a cascade deletes them one by one)."""
         return [
             _to_task(doc)
             async for doc in self.collection.find({"boardId": board_id, **LIVE}, TASK_FIELDS)
@@ -177,7 +281,7 @@ class TaskRepository:
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]:
         """Up to ``limit`` tasks of the list in order, after ``after_position`` (an index
         range scan on (listId, position); no skip)."""
-        query: Document = {"listId": list_id, **LIVE}
+        query: Document = {"listId": list_id, **LIVE, **NOT_ARCHIVED}
         if after_position is not None:
             query["position"] = {"$gt": after_position}
         cursor = (
@@ -189,6 +293,13 @@ class TaskRepository:
         """The board's live tasks ``user_id`` is assigned to."""
         cursor = self.collection.find(
             {"boardId": board_id, "assigneeIds": user_id, **LIVE}, TASK_FIELDS
+        )
+        return [_to_task(doc) async for doc in cursor]
+
+    async def labelled_on_board(self, board_id: str, label_id: str) -> list[Task]:
+        """The board's live tasks that carry ``label_id``."""
+        cursor = self.collection.find(
+            {"boardId": board_id, "labelIds": label_id, **LIVE}, TASK_FIELDS
         )
         return [_to_task(doc) async for doc in cursor]
 
@@ -242,3 +353,36 @@ class TaskRepository:
         query: Document = {"listId": list_id} if list_id is not None else {"boardId": board_id}
         result = await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
         return result.deleted_count
+
+    # --- checklists ------------------------------------------------------------------------------
+
+    async def get_with_checklists(self, task_id: str) -> tuple[Task, tuple[Checklist, ...]] | None:
+        """The live task and its checklists (in stored order), or ``None``."""
+        doc = await self.collection.find_one({"_id": task_id, **LIVE}, _CHECKLIST_FIELDS)
+        return None if doc is None else (_to_task(doc), _to_checklists(doc.get("checklists")))
+
+    async def save_checklists(
+        self,
+        task: Task,
+        checklists: tuple[Checklist, ...],
+        expected_version: int,
+        event: TaskEvent,
+        ctx: EventContext,
+    ) -> bool:
+        """Write the task's checklists, progress, version and ``updatedAt`` with the event if
+        the stored version is still ``expected_version``; ``False`` otherwise."""
+        envelope = self._envelope(task, event, ctx)
+        state: Document = {
+            "checklists": _checklists_document(checklists),
+            "checklistProgress": {
+                "done": task.checklist_progress.done,
+                "total": task.checklist_progress.total,
+            },
+            "version": task.version,
+            "updatedAt": rfc3339(task.updated_at),
+        }
+        update = with_outbox({"$set": state}, envelope, order=task.version)
+        result = await self.collection.update_one(
+            {"_id": task.id, "version": expected_version, **LIVE}, update
+        )
+        return result.matched_count != 0

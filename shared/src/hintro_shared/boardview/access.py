@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from hintro_shared.authz import Action, Role, authorize, can
-from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
 from hintro_shared.errors import DependencyUnavailable
 
 
@@ -62,6 +62,10 @@ class ProjectionReader(Protocol):
 
     async def apply_snapshot(self, snapshot: BoardSnapshot) -> None:
         """Take in a board service answer where it is newer."""
+        ...
+
+    async def get_labels(self, label_ids: list[str]) -> list[LabelRef]:
+        """The labels of ``label_ids`` as last learnt (tombstones included)."""
         ...
 
 
@@ -133,13 +137,16 @@ class BoardAccess:
         return authorize(fresh, action, what=what)
 
     async def list_on_board(self, list_id: str) -> ListRef | None:
-        """The live list ``list_id`` if it belongs to this board, else ``None``."""
+        """The live, not archived list ``list_id`` if it belongs to this board, else
+        ``None``."""
         ref = await self._projection.get_list(list_id)
         if ref is not None:
             # Deletion is final and a list never changes boards: no need to ask.
             if ref.deleted or ref.board_id != self.board_id:
                 return None
-            return ref
+            if not ref.archived:
+                return ref
+            # Archived may be stale (restored a moment ago): the board service knows.
         snapshot = await self.current()
         return snapshot.list_by_id(list_id) if snapshot is not None else None
 
@@ -162,6 +169,27 @@ class BoardAccess:
         if self._asked or not isinstance(self._directory, Confirming):
             return True
         return self._directory.confirmed(self.board_id)
+
+    async def foreign_labels(self, label_ids: list[str]) -> list[str]:
+        """Those of ``label_ids`` that are not live labels of this board, in the order given
+        (empty when all are). A label the projection does not know yet (made a moment ago)
+        is looked up in the board service's current answer."""
+        known = {ref.id: ref for ref in await self._projection.get_labels(label_ids)}
+        unknown = [label_id for label_id in label_ids if label_id not in known]
+        fresh: set[str] = set()
+        if unknown:
+            snapshot = await self.current()
+            fresh = snapshot.label_ids() if snapshot is not None else set()
+        foreign = []
+        for label_id in label_ids:
+            ref = known.get(label_id)
+            if ref is not None:
+                # Deletion is final and a label never changes boards: no need to ask.
+                if ref.deleted or ref.board_id != self.board_id:
+                    foreign.append(label_id)
+            elif label_id not in fresh:
+                foreign.append(label_id)
+        return foreign
 
     async def lists(self) -> list[ListRef]:
         """The board's lists in order."""
