@@ -129,7 +129,11 @@ def create_app(
     ``token_keys`` replaces auth's JWKS as the source of verification keys (tests);
     ``board_client`` replaces the client of the board service."""
     app = create_base_app(settings)
-    client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
+    client = board_client or BoardClient(
+        settings.board_url,
+        settings.board_timeout_seconds,
+        trust_seconds=settings.projection_trust_seconds,
+    )
     app.cleanup_ctx.extend(
         [
             mongo_ctx(settings),
