@@ -36,7 +36,12 @@ import aiohttp
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
 from bench import sio
-from bench.__main__ import BENCH_RATE_LIMITS, DEFAULT_RABBITMQ_URL, raise_fd_limit
+from bench.__main__ import (
+    BENCH_RATE_LIMITS,
+    BENCH_REALTIME_BOUNDS,
+    DEFAULT_RABBITMQ_URL,
+    raise_fd_limit,
+)
 from bench.api import Api, User, bounded
 from bench.isolation import isolated_env
 from bench.load import client_session
@@ -394,6 +399,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         service_env: dict[str, dict[str, str]] = {
             "auth": {"JWT_KEY_FILE": str(Path(keys) / "jwt-signing.pem")},
             "gateway": {**BENCH_RATE_LIMITS, "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:"},
+            "realtime": dict(BENCH_REALTIME_BOUNDS),
         }
         for service in ("gateway", "auth", "board", "task", "activity", "realtime"):
             service_env.setdefault(service, {}).update(isolation.get("all", {}))

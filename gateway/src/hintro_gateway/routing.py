@@ -29,6 +29,10 @@ class Route:
     public: bool = False
     read_email: bool = False
     """Login and register: the gateway reads the body's email for the per-email rate limit."""
+    lookup: bool = False
+    """Resolves people by e-mail address (the lookup, adding a member): charged on the per-user
+    ``user-lookup`` policy too (a GET only when it has ``email``), so the suite cannot be used
+    to find out who has an account beyond what inviting needs."""
     slow: bool = False
     """Deliberately expensive (password hashing): its timeouts say the route is busy, not that
     the service is down, so they do not count towards the service's circuit breaker, and a
@@ -54,12 +58,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/boards/{boardId}", BOARD),
     Route("PATCH", "/api/boards/{boardId}", BOARD),
     Route("DELETE", "/api/boards/{boardId}", BOARD),
-    Route("POST", "/api/boards/{boardId}/members", BOARD),
+    Route("POST", "/api/boards/{boardId}/members", BOARD, lookup=True),
     Route("PATCH", "/api/boards/{boardId}/members/{userId}", BOARD),
     Route("DELETE", "/api/boards/{boardId}/members/{userId}", BOARD),
     Route("POST", "/api/boards/{boardId}/transfer", BOARD),
     # People: board knows who shares a board with whom, and every user's name and e-mail.
-    Route("GET", "/api/users", BOARD),
+    Route("GET", "/api/users", BOARD, lookup=True),
     Route("GET", "/api/boards/{boardId}/lists", BOARD),
     Route("POST", "/api/boards/{boardId}/lists", BOARD),
     Route("PATCH", "/api/lists/{listId}", BOARD),
@@ -78,6 +82,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/move", TASK),
     Route("PUT", "/api/tasks/{taskId}/assignees/{userId}", TASK),
     Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
+    # task: comments
+    Route("GET", "/api/tasks/{taskId}/comments", TASK),
+    Route("POST", "/api/tasks/{taskId}/comments", TASK),
+    Route("PATCH", "/api/comments/{commentId}", TASK),
+    Route("DELETE", "/api/comments/{commentId}", TASK),
     # task: checklists (in the task document)
     Route("GET", "/api/tasks/{taskId}/checklists", TASK),
     Route("POST", "/api/tasks/{taskId}/checklists", TASK),

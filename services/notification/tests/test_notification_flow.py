@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from hintro_notification.domain import reminder_key
-from hintro_shared.events.envelope import EventEnvelope
+from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.timeutil import epoch_millis, now_millis
 from hintro_testkit.infra import wait_for
 from services.notification.tests.support import Harness
@@ -266,17 +266,18 @@ async def test_the_immediate_email_preference_sends_a_real_email(harness: Harnes
 def comment_event(
     event_type: str, board: str, task: str, author: str, version: int, **data: Any
 ) -> EventEnvelope:
-    """A comment event as the comments work publishes it (built by hand: the type is not in
-    this build's catalogue)."""
-    event_id = str(uuid.uuid4())
-    return EventEnvelope(
-        id=event_id,
-        type=event_type,
+    """A comment event as the task service publishes it."""
+    when = datetime.now(UTC)
+    extra: dict[str, Any] = (
+        {"createdAt": when, "commentCount": 1, "taskVersion": version}
+        if event_type == "comment.created"
+        else {"updatedAt": when}
+    )
+    return new_event(
+        event_type,
         source="hintro/task",
-        time=datetime.now(UTC),
         board_id=board,
         actor_id=author,
-        correlation_id=event_id,
         data={
             "commentId": uuid.uuid4().hex,
             "taskId": task,
@@ -284,8 +285,8 @@ def comment_event(
             "listId": "l1",
             "authorId": author,
             "version": 1,
-            "taskVersion": version,
             "title": "Spec",
+            **extra,
             **data,
         },
     )

@@ -230,6 +230,6 @@ async def running_harness() -> AsyncIterator[Harness]:
         )
         return settings, create_app(settings, token_keys=mint.key_source())
 
-    service = running_service(make_app, probe_keys=("task.*",), consumer_queues=[queue])
+    service = running_service(make_app, probe_keys=("task.*", "comment.*"), consumer_queues=[queue])
     async with service as (client, board_service, publisher, probe):
         yield Harness(client, board_service, publisher, probe, mint)

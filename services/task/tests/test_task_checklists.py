@@ -324,3 +324,6 @@ async def test_an_archived_task_keeps_its_checklists_read_only_until_restored(
     status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/restore", owner, {})
     assert status == 200
     await _item(harness, task["id"], cid, owner, "after restore")
+    events = await harness.wait_events(task["id"], 5)
+    restored = next(e for e in events if e.type == "task.restored")
+    assert restored.data["checklistProgress"] == {"done": 0, "total": 0}

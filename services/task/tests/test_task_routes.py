@@ -47,6 +47,7 @@ async def test_create_returns_the_task_at_the_end_of_its_list(
         "id", "boardId", "listId", "title", "description", "position", "assigneeIds",
         "labelIds", "startDate", "dueDate", "dueComplete", "createdBy", "createdAt",
         "updatedAt", "version", "archivedAt", "archivedWithList", "checklistProgress",
+        "commentCount",
     }  # fmt: skip
     assert second["checklistProgress"] == {"done": 0, "total": 0}
     assert second["archivedAt"] is None

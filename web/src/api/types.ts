@@ -11,6 +11,8 @@ export type List = Schemas["ListOut"];
  * (`task.created`, `task.restored`) or by an optimistic write may not say it; absent means 0/0. */
 export type Task = Omit<Schemas["TaskOut"], "checklistProgress"> & { checklistProgress?: Schemas["ChecklistProgressOut"] };
 export type Entry = Schemas["EntryOut"];
+export type Comment = Schemas["CommentOut"];
+export type CommentPage = Schemas["CommentPage"];
 export type ActivityPage = Schemas["ActivityPage"];
 export type ChecklistProgress = Schemas["ChecklistProgressOut"];
 export type Checklists = Schemas["ChecklistsOut"];

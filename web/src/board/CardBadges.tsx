@@ -23,7 +23,8 @@ export function CardBadges({ task, members, labels }: { task: Task; members: Mem
   const shown = resolveLabels(task.labelIds, labels);
   const checklist = task.checklistProgress ?? { done: 0, total: 0 };
   const hasChecklist = checklist.total > 0;
-  if (shown.length === 0 && !task.dueDate && assignees.length === 0 && !hasChecklist) return null;
+  const comments = task.commentCount;
+  if (shown.length === 0 && !task.dueDate && assignees.length === 0 && !hasChecklist && comments === 0) return null;
   return (
     <span className="card-meta">
       {shown.map((label) => (
@@ -39,6 +40,13 @@ export function CardBadges({ task, members, labels }: { task: Task; members: Mem
         </span>
       )}
       <DueBadge task={task} />
+      {comments > 0 && (
+        <span className="comment-count" data-testid="comment-count">
+          <span aria-hidden="true">💬 </span>
+          {comments}
+          <span className="sr-only"> comment{comments === 1 ? "" : "s"}</span>
+        </span>
+      )}
       {assignees.length > 0 && (
         <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>
           {assignees.map((m, i) => (

@@ -1,5 +1,5 @@
 // A card in a dialog with its own URL (/boards/:boardId/cards/:cardId).
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
 import type { Label, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Modal } from "../components/Modal";
@@ -9,8 +9,12 @@ import { DateFields } from "./DateFields";
 import { LabelChip } from "./LabelChip";
 import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
-import { Checklists } from "./card/Checklists";
 import { WatchToggle } from "./WatchToggle";
+// Checklists (and their drag and drop) load with the first card opened, not with the board.
+const Checklists = lazy(() => import("./card/Checklists").then((m) => ({ default: m.Checklists })));
+
+// Comments (their Markdown renderer and mention picker) load with the first card opened.
+const Comments = lazy(() => import("./card/Comments"));
 
 interface Props {
   task: Task;
@@ -120,7 +124,12 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
           </p>
         </div>
       )}
-      <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
+      <Suspense fallback={<p className="muted">Loading checklists…</p>}>
+        <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
+      </Suspense>
+      <Suspense fallback={<p className="muted">Loading comments…</p>}>
+        <Comments key={task.id} task={task} members={members} meId={meId} canComment={canEdit} />
+      </Suspense>
     </Modal>
   );
 }

@@ -99,7 +99,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const task: Task = {
         id, boardId: state.board.id, listId, title, description: "", position: positionAt(positions, positions.length),
         assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
-        archivedAt: null, archivedWithList: false, checklistProgress: { done: 0, total: 0 },
+        archivedAt: null, archivedWithList: false, checklistProgress: { done: 0, total: 0 }, commentCount: 0,
       };
       void write(
         "card",

@@ -13,7 +13,7 @@ const board: BoardWithLists = {
 };
 const task = (id: string, listId: string, position: string, version = 1): Task => ({
   id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false,
-  createdBy: "u1", createdAt: "", updatedAt: "", version, archivedAt: null, archivedWithList: false,
+  createdBy: "u1", createdAt: "", updatedAt: "", version, archivedAt: null, archivedWithList: false, commentCount: 0,
 });
 let seq = 10;
 const push = (type: string, data: Record<string, unknown>): Push => ({

@@ -197,9 +197,11 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
-        checklistProgress: { done: 0, total: 0 },
+        checklistProgress: progressOf(d.checklistProgress, { done: 0, total: 0 }),
         archivedAt: null,
         archivedWithList: false,
+        // 0 for a new task; a restored one (task.restored, applied as this) says its count.
+        commentCount: num(d.commentCount),
       };
       return { ...state, tasks: { ...state.tasks, [id]: task } };
     }
@@ -260,6 +262,16 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       const tasks = { ...state.tasks };
       delete tasks[id];
       return applyPush({ ...state, tasks }, { ...push, type: "task.created" }, me);
+    }
+    case "comment.created":
+    case "comment.deleted": {
+      // The count the write produced, at the task version it produced: applied like a task
+      // event, so a replayed or late push changes nothing.
+      const id = str(d.taskId);
+      const task = id ? state.tasks[id] : undefined;
+      const taskVersion = num(d.taskVersion);
+      if (!id || !task || !taskVersion || taskVersion <= task.version) return state;
+      return { ...state, tasks: { ...state.tasks, [id]: { ...task, version: taskVersion, commentCount: num(d.commentCount) } } };
     }
     default:
       return state;

@@ -153,4 +153,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         Index(LABEL_IMPORTS, (("deleted", 1),), "outbox_tombstone", sparse=True),
     ),
     Migration(3, "board labels from free-text task labels", _labels_up, _labels_down),
+    index_migration(
+        4,
+        "comments: a task's comments newest first, by board, the healer's scan, outbox",
+        Index("comments", (("taskId", 1), ("createdAt", -1)), "task_created"),
+        Index("comments", (("boardId", 1),), "board"),
+        Index("comments", (("pendingSince", 1),), "pending_since", sparse=True),
+        Index("comments", (("outboxPending", 1),), "outbox_pending"),
+        Index("comments", (("deleted", 1),), "outbox_tombstone", sparse=True),
+    ),
 )

@@ -9,14 +9,21 @@ then is the board service asked, with the caller's own token: its answer is curr
 authoritative, so it can grant what the projection has not learnt yet (read-your-writes across
 services) but it never widens anything beyond what the board service says right now. The answer
 is also written into the projection (version-guarded), and asked at most once per request.
+
+A grant is trusted for ``PROJECTION_TRUST_SECONDS`` after the board service last answered for
+the board in this process (:class:`Confirming`); past that, the board service decides once and
+its answer refreshes the projection. An event that never arrives (dead-lettered, lost) can
+therefore leave access wider than the board service says for at most that long, while the
+board service answers (when it cannot, the projection's grant stands: availability first).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hintro_shared.authz import Action, Role, authorize, can
 from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
+from hintro_shared.errors import DependencyUnavailable
 
 
 class Requester(Protocol):
@@ -72,6 +79,16 @@ class BoardDirectory(Protocol):
         ...
 
 
+@runtime_checkable
+class Confirming(Protocol):
+    """A board directory that knows when it last confirmed a board (``BoardClient``): a grant
+    from the projection older than its bound is checked with the board service again."""
+
+    def confirmed(self, board_id: str) -> bool:
+        """Whether the projection's grants on the board may be used without asking."""
+        ...
+
+
 class BoardAccess:
     """One caller's access to one board, for the span of one request."""
 
@@ -107,7 +124,14 @@ class BoardAccess:
         role = await self._projection.role_of(self.board_id, self._caller.user_id)
         if can(role, action):
             assert role is not None
-            return role
+            if self._trusted():
+                return role
+            try:
+                snapshot = await self.current()
+            except DependencyUnavailable:
+                return role  # the board service cannot confirm now: the projection's grant stands
+            fresh = snapshot.members.get(self._caller.user_id) if snapshot is not None else None
+            return authorize(fresh, action, what=what)
         snapshot = await self.current()
         fresh = snapshot.members.get(self._caller.user_id) if snapshot is not None else None
         return authorize(fresh, action, what=what)
@@ -129,9 +153,22 @@ class BoardAccess:
     async def is_member(self, user_id: str) -> bool:
         """Whether ``user_id`` is a member of the board now."""
         if await self._projection.role_of(self.board_id, user_id) is not None:
-            return True
+            if self._trusted():
+                return True
+            try:
+                snapshot = await self.current()
+            except DependencyUnavailable:
+                return True
+            return snapshot is not None and user_id in snapshot.members
         snapshot = await self.current()
         return snapshot is not None and user_id in snapshot.members
+
+    def _trusted(self) -> bool:
+        # A grant is used as is while the board service confirmed the board lately; otherwise
+        # (a lost or dead-lettered event may have left it too wide) the board service decides.
+        if self._asked or not isinstance(self._directory, Confirming):
+            return True
+        return self._directory.confirmed(self.board_id)
 
     async def foreign_labels(self, label_ids: list[str]) -> list[str]:
         """Those of ``label_ids`` that are not live labels of this board, in the order given
