@@ -40,6 +40,14 @@ BENCH_RATE_LIMITS = {
     "RATE_LIMIT_SOCKETIO": "1000000000/60",
 }
 
+# Every benchmark socket comes from this one machine (one client address), and a scenario holds
+# 10,000 of them: the realtime bounds meant for many clients are raised the same way.
+BENCH_REALTIME_BOUNDS = {
+    "MAX_SOCKETS": "1000000",
+    "MAX_SOCKETS_PER_ADDRESS": "1000000",
+    "JOIN_BURST": "1000000",
+}
+
 
 def say(message: str) -> None:
     print(f"bench | {message}", file=sys.stderr, flush=True)
@@ -157,6 +165,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         service_env: dict[str, dict[str, str]] = {
             "auth": {"JWT_KEY_FILE": str(Path(keys) / "jwt-signing.pem")},
             "gateway": {**BENCH_RATE_LIMITS, "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:"},
+            "realtime": dict(BENCH_REALTIME_BOUNDS),
         }
         services = ("gateway", "auth", "board", "task", "activity", "realtime")
         for service in services:

@@ -36,7 +36,12 @@ import aiohttp
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 
 from bench import sio
-from bench.__main__ import BENCH_RATE_LIMITS, DEFAULT_RABBITMQ_URL, raise_fd_limit
+from bench.__main__ import (
+    BENCH_RATE_LIMITS,
+    BENCH_REALTIME_BOUNDS,
+    DEFAULT_RABBITMQ_URL,
+    raise_fd_limit,
+)
 from bench.api import Api, User, bounded
 from bench.isolation import isolated_env
 from bench.load import client_session
@@ -136,6 +141,10 @@ class Mix:
             return (await self._send("GET", f"/api/boards/{board.id}/activity?limit=20", user))[0]
         if kind == "delete" and len(board.tasks) > POOL_FLOOR:
             task = board.tasks.pop(0)  # out of the pool first: no one else writes it meanwhile
+            # Only an archived task can be deleted for good: archive, then delete.
+            archived = (await self._send("POST", f"/api/tasks/{task}/archive", user))[0]
+            if archived != "200":
+                return archived
             return (await self._send("DELETE", f"/api/tasks/{task}", user))[0]
         if kind == "create":
             status, made = await self._send(
@@ -390,6 +399,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         service_env: dict[str, dict[str, str]] = {
             "auth": {"JWT_KEY_FILE": str(Path(keys) / "jwt-signing.pem")},
             "gateway": {**BENCH_RATE_LIMITS, "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:"},
+            "realtime": dict(BENCH_REALTIME_BOUNDS),
         }
         for service in ("gateway", "auth", "board", "task", "activity", "realtime"):
             service_env.setdefault(service, {}).update(isolation.get("all", {}))

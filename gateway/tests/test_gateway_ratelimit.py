@@ -389,3 +389,22 @@ async def test_refunds_and_marks_agree_in_redis_and_in_process() -> None:
     finally:
         await limiter.close()
         await client.aclose()
+
+
+async def test_email_lookups_and_member_additions_share_a_per_user_budget(
+    make_gateway: HarnessFactory,
+) -> None:
+    harness = await make_gateway(rate_limit_user_lookup="2/600")
+    ada = harness.auth("ada")
+    first = await harness.client.get("/api/users?email=a@example.com", headers=ada)
+    assert first.status == 200
+    assert '"user-lookup";q=2;w=600' in first.headers["RateLimit-Policy"]
+    added = await harness.client.post("/api/boards/b1/members", json={}, headers=ada)
+    assert added.status == 200
+    refused = await harness.client.get("/api/users?email=b@example.com", headers=ada)
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    # Profiles by id are not lookups; another user has a budget of their own.
+    assert (await harness.client.get("/api/users?ids=x", headers=ada)).status == 200
+    other = await harness.client.get("/api/users?email=c@example.com", headers=harness.auth("bob"))
+    assert other.status == 200

@@ -11,9 +11,10 @@ import pytest
 
 from hintro_shared.authz import Action, Role
 from hintro_shared.boardview import BoardAccess, BoardSnapshot, ListRef, apply_board_event
+from hintro_shared.boardview.client import BoardServiceUnavailable
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import new_event
-from hintro_shared.refusals import NotFound
+from hintro_shared.refusals import Forbidden, NotFound
 
 
 class RecordingWriter:
@@ -38,6 +39,10 @@ class RecordingWriter:
 
     async def delete_list(self, list_id: str, board_id: str, v: int) -> None:
         self.calls.append(("delete_list", list_id, board_id, v))
+
+    async def set_list_archived(self, list_id: str, board_id: str, archived: bool, v: int) -> bool:
+        self.calls.append(("archived", list_id, board_id, archived, v))
+        return True
 
 
 @pytest.mark.parametrize(
@@ -75,6 +80,28 @@ class RecordingWriter:
         (
             "task.deleted",
             {"taskId": "t", "boardId": "b", "listId": "l", "version": 2},
+            [],
+        ),
+        (
+            "list.archived",
+            {"listId": "l", "boardId": "b", "version": 4, "archivedAt": "2026-01-01T00:00:00Z"},
+            [("archived", "l", "b", True, 4)],
+        ),
+        (
+            "list.restored",
+            {
+                "listId": "l",
+                "boardId": "b",
+                "version": 5,
+                "title": "T",
+                "position": "a1",
+                "createdAt": "2026-01-01T00:00:00Z",
+            },
+            [("list", "l", "b", 5, "a1"), ("archived", "l", "b", False, 5)],
+        ),
+        (
+            "board.archived",
+            {"boardId": "b", "version": 6, "archivedAt": "2026-01-01T00:00:00Z"},
             [],
         ),
     ],
@@ -141,3 +168,52 @@ async def test_access_asks_the_board_service_only_on_a_denial() -> None:
     assert projection.snapshots == [fresh]
     with pytest.raises(NotFound):
         await BoardAccess("b", SomeCaller("stranger"), projection, directory).authorize(Action.READ)
+
+
+class ConfirmingDirectory(Directory):
+    """A directory that knows whether it confirmed the board lately (BoardClient's bound)."""
+
+    def __init__(self, snapshot: BoardSnapshot | None, *, recent: bool) -> None:
+        super().__init__(snapshot)
+        self.recent = recent
+        self.down = False
+
+    def confirmed(self, board_id: str) -> bool:
+        return self.recent
+
+    async def fetch_board(
+        self, board_id: str, *, authorization: str, request_id: str | None
+    ) -> BoardSnapshot | None:
+        if self.down:
+            raise BoardServiceUnavailable("down")
+        return await super().fetch_board(
+            board_id, authorization=authorization, request_id=request_id
+        )
+
+
+async def test_a_grant_past_the_trust_bound_is_decided_by_the_board_service() -> None:
+    # The projection missed the demotion and the removal (their events were dead-lettered).
+    projection = Projection({"demoted": Role.EDITOR, "removed": Role.EDITOR})
+    now = BoardSnapshot("b", 9, {"demoted": Role.VIEWER})
+    recent = ConfirmingDirectory(now, recent=True)
+    assert await BoardAccess("b", SomeCaller("demoted"), projection, recent).authorize(
+        Action.EDIT_TASKS
+    )
+    assert recent.calls == 0  # confirmed lately: the projection's grant is used
+    stale = ConfirmingDirectory(now, recent=False)
+    with pytest.raises(Forbidden):
+        await BoardAccess("b", SomeCaller("demoted"), projection, stale).authorize(
+            Action.EDIT_TASKS
+        )
+    with pytest.raises(NotFound):
+        await BoardAccess("b", SomeCaller("removed"), projection, stale).authorize(Action.READ)
+    assert not await BoardAccess("b", SomeCaller("x"), projection, stale).is_member("removed")
+    assert projection.snapshots[-1] == now  # and the projection heals from the answer
+
+
+async def test_a_board_service_outage_keeps_the_projections_grant() -> None:
+    projection = Projection({"ada": Role.EDITOR})
+    stale = ConfirmingDirectory(None, recent=False)
+    stale.down = True
+    access = BoardAccess("b", SomeCaller("ada"), projection, stale)
+    assert await access.authorize(Action.EDIT_TASKS) == Role.EDITOR

@@ -21,6 +21,9 @@ API_EVENT_TYPES = {
     "board.member_added",
     "board.member_role_changed",
     "board.member_removed",
+    "board.label_created",
+    "board.label_updated",
+    "board.label_deleted",
     "list.created",
     "list.updated",
     "list.deleted",
@@ -30,12 +33,29 @@ API_EVENT_TYPES = {
     "task.assigned",
     "task.unassigned",
     "task.deleted",
+    "comment.created",
+    "comment.updated",
+    "comment.deleted",
+    "task.checklist_created",
+    "task.checklist_updated",
+    "task.checklist_deleted",
+    "task.checklist_item_created",
+    "task.checklist_item_updated",
+    "task.checklist_item_moved",
+    "task.checklist_item_deleted",
+    "board.archived",
+    "board.restored",
+    "list.archived",
+    "list.restored",
+    "task.archived",
+    "task.restored",
 }
 # Not domain events but the services' own feeds, never sent to clients (docs/api.md, "Event
 # types"); each documented in docs/events.md and by its producer.
 EXTENSION_EVENT_TYPES = {
     "activity.recorded",  # services/activity/README.md: what realtime pushes, with its seq
     "user.renamed",  # docs/events.md: PATCH /api/auth/me changed a name
+    "labels.imported",  # docs/database.md: the task database's label migration, for board
 }
 
 MOVED = {
@@ -56,7 +76,7 @@ def test_catalogue_has_exactly_the_event_types_of_the_api_contract() -> None:
 def test_every_aggregate_event_requires_the_aggregate_version(event_type: str) -> None:
     schema = EVENT_SCHEMAS[event_type].model_json_schema(by_alias=True)
     assert "version" in schema["required"]
-    aggregate_id = {"board": "boardId", "list": "listId", "task": "taskId"}[
+    aggregate_id = {"board": "boardId", "list": "listId", "task": "taskId", "comment": "commentId"}[
         event_type.split(".")[0]
     ]
     assert aggregate_id in schema["required"]
@@ -194,7 +214,7 @@ def test_consumers_ignore_unknown_data_fields_from_newer_producers() -> None:
 
 def test_consumers_accept_event_types_this_build_does_not_know() -> None:
     body = new_event("task.moved", source="hintro/task", data=MOVED).to_dict()
-    body["type"] = "task.archived"
+    body["type"] = "task.teleported"
     parsed = parse_envelope(dumps_bytes(body))
     assert parsed.parsed_data() is None
 

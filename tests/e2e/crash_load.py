@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from tests.e2e.boards_helpers import User
 WRITE_PAUSE = 0.1  # between one writer's writes: bounds the load on a shared 2-core machine
 REQUEST_TIMEOUT = 10.0
 JOIN_TIMEOUT = 15.0
+_RETRY_IN = re.compile(r"retry in (\d+) seconds")
 RETRY_PAUSE = 0.3  # before retrying a join the realtime service answered `unavailable`
 
 Key = tuple[str, str, int]
@@ -273,6 +275,10 @@ class CatchingUpSocket:
                 if ack.get("error") == "unavailable":
                     await asyncio.sleep(RETRY_PAUSE)  # the contract: retry the join
                     continue
+                if ack.get("error") == "rate_limited":
+                    # The contract: retry after the seconds the detail names.
+                    await asyncio.sleep(_retry_seconds(str(ack.get("detail", ""))))
+                    continue
                 self.refusals.append(ack)
                 return
             if ack.get("resync"):
@@ -330,3 +336,9 @@ def entry_key(entry: dict[str, Any]) -> Key | None:
     if subject is None or not entry["type"].startswith(("task.", "list.")):
         return None
     return entry["type"], subject, data["version"]
+
+
+def _retry_seconds(detail: str) -> float:
+    """The wait a ``rate_limited`` join names (``... retry in N seconds.``)."""
+    found = _RETRY_IN.search(detail)
+    return float(found.group(1)) if found else 2.0

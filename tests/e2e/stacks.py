@@ -33,11 +33,13 @@ async def isolated_stack(
     only: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
     web_dist: Path | None = None,
+    service_env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> AsyncIterator[Stack]:
     """A stack on free ports whose databases, broker objects, Redis keys and pub/sub channel are
     its own, and whose exchange and queues are deleted when it stops. ``env`` is laid over every
     process's environment (e.g. ``REDIS_URL`` of a Redis of the test's own); ``web_dist``: a
-    built web app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``).
+    built web app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``);
+    ``service_env``: per service, laid over that service's environment.
 
     The broker and Redis are shared with any other stack on this machine (`make run`, a
     parallel e2e run): with the default names, two board services would share the
@@ -60,7 +62,11 @@ async def isolated_stack(
             **(env or {}),
         },
         service_env={
-            "auth": {"JWT_KEY_FILE": str(keys_dir / "jwt-signing.pem")},
+            **{name: dict(values) for name, values in (service_env or {}).items()},
+            "auth": {
+                "JWT_KEY_FILE": str(keys_dir / "jwt-signing.pem"),
+                **(service_env or {}).get("auth", {}),
+            },
             "gateway": {
                 # Rate-limit state lives in the shared Redis: not shared with other runs.
                 "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:",
@@ -73,6 +79,7 @@ async def isolated_stack(
                 # would throttle the suite itself, not the behaviour under test.
                 "RATE_LIMIT_DEFAULT": "100000/60",
                 **({"WEB_DIST_DIR": str(web_dist)} if web_dist is not None else {}),
+                **(service_env or {}).get("gateway", {}),
             },
         },
         echo=False,

@@ -16,6 +16,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hintro_devtools.stack import Stack
+from tests.e2e.test_e2e_sessions_grace import GRACE_SECONDS, age_spent_token
 
 PROBLEM = "application/problem+json"
 PASSWORD = "correct horse battery"
@@ -84,8 +85,9 @@ async def test_account_and_session_lifecycle(stack: Stack, http: aiohttp.ClientS
     assert second["refreshToken"] != pair["refreshToken"]
     assert (await _me(http, second["accessToken"])).status == 200
 
-    # Presenting the spent token again looks like theft: the whole family is revoked, so even
-    # the newest refresh token of that session stops working.
+    # Presenting the spent token again after the reuse grace window looks like theft: the
+    # whole family is revoked, so even the newest refresh token of that session stops working.
+    await age_spent_token(stack, pair["refreshToken"], GRACE_SECONDS + 1)
     reused = await _refresh(http, pair["refreshToken"])
     assert reused.status == 401
     assert reused.content_type == PROBLEM

@@ -80,7 +80,7 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     web_dist = settings.web_dist
     if web_dist is not None:
         middlewares += (web_app_middleware(WebApp(web_dist)),)
-    app = create_base_app(settings, extra_middlewares=middlewares)
+    app = create_base_app(settings, extra_middlewares=middlewares, caller_deadlines=False)
     app[OPEN_WEBSOCKETS] = weakref.WeakSet()
 
     async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
@@ -89,6 +89,10 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
         request_id = request_id_var.get()
         if request_id and REQUEST_ID_HEADER not in response.headers:
             response.headers[REQUEST_ID_HEADER] = request_id
+        # Every answer, JSON and problems included: never sniffed into something executable,
+        # never framed (the web app's own files carry their fuller set, static.py).
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         decision = request.get(RATE_DECISION)
         if decision is not None:
             response.headers.update(rate_limit_headers(decision))

@@ -64,8 +64,16 @@ class GatewaySettings(ServiceSettings):
     activity_urls: Annotated[tuple[str, ...], NoDecode] = ()
     realtime_urls: Annotated[tuple[str, ...], NoDecode] = ()
 
-    # The pooled keep-alive connections to the services (one aiohttp connector for all).
-    upstream_pool_size: int = Field(default=256, ge=1)
+    # Requests the gateway handles at once (Socket.IO and the operational routes aside); past
+    # it 503 with Retry-After at once (hintro_shared.overload).
+    max_in_flight: int = Field(default=2048, ge=1)
+    # Requests in flight to one service (all its replicas together; Socket.IO aside); past it
+    # 503 with Retry-After at once, without a connection waited for.
+    upstream_max_in_flight: int = Field(default=128, ge=1)
+    # The pooled keep-alive connections to the services (one aiohttp connector for all); at
+    # least upstream_max_in_flight for each service, so a saturated service never holds the
+    # connections another one needs.
+    upstream_pool_size: int = Field(default=768, ge=1)
     upstream_keepalive_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout: float = Field(default=2.0, gt=0)
     upstream_timeout: float = Field(default=30.0, gt=0)
@@ -88,6 +96,9 @@ class GatewaySettings(ServiceSettings):
     # How long a successful login's address stays exempt from its email's failure bucket.
     rate_limit_known_address_days: float = Field(default=30.0, gt=0)
     rate_limit_socketio: str = "300/60"
+    # Looking people up by e-mail address (GET /api/users?email=, and adding a member, which
+    # resolves an address too), per user: enough to invite a team, far too little to enumerate.
+    rate_limit_user_lookup: str = "30/300"
     rate_limit_prefix: str = "hintro:rl:"
     rate_limit_redis_retry_seconds: float = Field(default=2.0, gt=0)
     rate_limit_local_max_keys: int = Field(default=100_000, ge=100)
@@ -137,11 +148,23 @@ class GatewaySettings(ServiceSettings):
         "rate_limit_auth_email_ip",
         "rate_limit_auth_email",
         "rate_limit_socketio",
+        "rate_limit_user_lookup",
     )
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         RatePolicy.parse("check", value)
         return value
+
+    @model_validator(mode="after")
+    def _pool_holds_every_service(self) -> GatewaySettings:
+        needed = self.upstream_max_in_flight * len(self.upstream_urls)
+        if self.upstream_pool_size < needed:
+            raise ValueError(
+                f"UPSTREAM_POOL_SIZE ({self.upstream_pool_size}) must be at least "
+                f"UPSTREAM_MAX_IN_FLIGHT x services ({needed}): a saturated service would "
+                "otherwise hold the connections the others need"
+            )
+        return self
 
     @model_validator(mode="after")
     def _no_credentials_with_wildcard(self) -> GatewaySettings:
@@ -184,11 +207,13 @@ class GatewaySettings(ServiceSettings):
     def rate_policies(self) -> dict[str, RatePolicy]:
         """Every rate policy by name: ``default`` (per user, or per IP when anonymous),
         ``auth-ip`` (every login and register per address), ``auth-email-ip`` and ``auth-email``
-        (their failures per email and address, per email), ``socketio`` (per IP)."""
+        (their failures per email and address, per email), ``socketio`` (per IP),
+        ``user-lookup`` (e-mail lookups and member additions per user)."""
         return {
             "default": RatePolicy.parse("default", self.rate_limit_default),
             "auth-ip": RatePolicy.parse("auth-ip", self.rate_limit_auth_ip),
             "auth-email-ip": RatePolicy.parse("auth-email-ip", self.rate_limit_auth_email_ip),
             "auth-email": RatePolicy.parse("auth-email", self.rate_limit_auth_email),
             "socketio": RatePolicy.parse("socketio", self.rate_limit_socketio),
+            "user-lookup": RatePolicy.parse("user-lookup", self.rate_limit_user_lookup),
         }

@@ -85,6 +85,7 @@ class Gateway:
         self._auth_email: RatePolicy = policies["auth-email"]
         self._known_seconds = settings.rate_limit_known_address_days * 86_400
         self._socketio: RatePolicy = policies["socketio"]
+        self._lookup: RatePolicy = policies["user-lookup"]
         self._ws_max = settings.ws_max_message_bytes
 
     async def limit(self, request: web.Request, limits: list[Limit]) -> None:
@@ -118,6 +119,9 @@ class Gateway:
             if claims is not None
             else Limit(self._default, f"default:ip:{ip}")
         ]
+        looks_up = route.lookup and (route.method != "GET" or "email" in request.query)
+        if looks_up and claims is not None:
+            limits.append(Limit(self._lookup, f"user-lookup:user:{claims.sub}"))
         body: bytes | None = None
         guard: SignInGuard | None = None
         if route.read_email:
@@ -174,7 +178,9 @@ class Gateway:
             return await bridge_websocket(
                 request, self.proxy, max_message_bytes=self._ws_max, affinity=ip
             )
-        return await self.proxy.forward(request, SOCKETIO_SERVICE, user_id=None, affinity=ip)
+        return await self.proxy.forward(
+            request, SOCKETIO_SERVICE, user_id=None, affinity=ip, long_lived=True
+        )
 
     async def anonymous(self, request: web.Request) -> None:
         """The per-IP default limit, for the gateway's own public routes."""

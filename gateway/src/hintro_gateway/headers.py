@@ -2,7 +2,8 @@
 
 Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, not the message, so they are
 dropped in both directions together with any header the ``Connection`` header names. Headers
-that carry identity (``X-User-Id``) or tracing (``X-Request-Id``, ``X-Forwarded-*``) are always
+that carry identity (``X-User-Id``, ``X-Origin-Trusted``, ``X-Client-Address``), tracing
+(``X-Request-Id``, ``X-Forwarded-*``) or the caller's deadline (``X-Timeout-Ms``) are always
 set by the gateway, never taken from the client.
 """
 
@@ -11,11 +12,13 @@ from __future__ import annotations
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from hintro_shared.http import (
+    CLIENT_ADDRESS_HEADER,
     ORIGIN_TRUSTED_HEADER,
     REQUEST_ID_HEADER,
     USER_ID_HEADER,
     accepts_gzip,
 )
+from hintro_shared.overload import TIMEOUT_HEADER
 
 HOP_BY_HOP = frozenset(
     {
@@ -40,6 +43,8 @@ _REQUEST_REPLACED = frozenset(
         USER_ID_HEADER.lower(),
         REQUEST_ID_HEADER.lower(),
         ORIGIN_TRUSTED_HEADER.lower(),
+        TIMEOUT_HEADER.lower(),
+        CLIENT_ADDRESS_HEADER.lower(),
         "x-forwarded-for",
         "x-forwarded-proto",
         "x-forwarded-host",
@@ -77,6 +82,7 @@ def upstream_request_headers(
     content_length: int | None,
     websocket: bool = False,
     origin_trusted: bool = False,
+    client_address: str | None = None,
 ) -> CIMultiDict[str]:
     """The headers sent to a service for one client request. ``Cookie`` passes through (auth's
     refresh cookie), as ``Set-Cookie`` does on the way back."""
@@ -94,6 +100,8 @@ def upstream_request_headers(
         headers["X-Forwarded-Host"] = host
     if origin_trusted:
         headers[ORIGIN_TRUSTED_HEADER] = "1"
+    if client_address:
+        headers[CLIENT_ADDRESS_HEADER] = client_address
     # The gateway compresses for the client; a service sends gzip only where it keeps a body
     # compressed already (a board's tasks), and the gateway passes such a body through.
     headers["Accept-Encoding"] = "gzip" if accepts_gzip(accept_encoding) else "identity"

@@ -18,7 +18,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
-from hintro_gateway.clientip import is_trusted, peer_address
+from hintro_gateway.clientip import address_key, client_ip, is_trusted, peer_address
 from hintro_gateway.config import GatewaySettings, IPNetwork
 from hintro_gateway.headers import (
     client_response_headers,
@@ -29,11 +29,14 @@ from hintro_gateway.headers import (
 from hintro_gateway.metrics import UPSTREAM_LATENCY, UPSTREAM_REQUESTS
 from hintro_gateway.upstreams import Upstream, UpstreamPool, transport_problem
 from hintro_shared.logging import request_id_var
+from hintro_shared.overload import TIMEOUT_HEADER
 from hintro_shared.problems import Problem
 
 _log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 _NO_BODY_STATUSES = frozenset({204, 304})
+# How much sooner than the gateway's own timeout a service is told to give up.
+_DEADLINE_MARGIN_MS = 250
 
 
 def _session(settings: GatewaySettings, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
@@ -107,6 +110,7 @@ class Proxy:
         self._max_body = settings.max_body_bytes
         self._buffer_limit = settings.buffer_response_bytes
         self._gzip_min = settings.gzip_min_bytes
+        self._deadline_ms = max(100, int(settings.upstream_timeout * 1000) - _DEADLINE_MARGIN_MS)
         self._allowed_origins = frozenset(
             origin.rstrip("/") for origin in settings.cors_origins if origin != "*"
         )
@@ -140,6 +144,7 @@ class Proxy:
             origin_trusted=trusted_origin(
                 request.headers.get("Origin"), proto=proto, host=host, allowed=self._allowed_origins
             ),
+            client_address=address_key(client_ip(request, self._trusted)),
         )
 
     async def forward(
@@ -151,11 +156,39 @@ class Proxy:
         body: bytes | None = None,
         affinity: str | None = None,
         slow: bool = False,
+        long_lived: bool = False,
     ) -> web.StreamResponse:
         """Send ``request`` to ``service`` and relay its answer (``body``: already read;
         ``affinity``: keep requests with the same value on the same replica; ``slow``: its
-        timeouts do not count towards the circuit breaker)."""
+        timeouts do not count towards the circuit breaker; ``long_lived``: Engine.IO polling,
+        which waits up to a ping interval by design, so it neither counts towards the service's
+        in-flight bound nor takes a connection from the shared pool)."""
         target = origin_target(request)
+        if long_lived:
+            return await self._exchange(
+                request, service, target, user_id, body, affinity, slow=slow, long_lived=True
+            )
+        pool = self.pools[service]
+        pool.admit()
+        try:
+            return await self._exchange(
+                request, service, target, user_id, body, affinity, slow=slow, long_lived=False
+            )
+        finally:
+            pool.release()
+
+    async def _exchange(
+        self,
+        request: web.Request,
+        service: str,
+        target: str,
+        user_id: str | None,
+        body: bytes | None,
+        affinity: str | None,
+        *,
+        slow: bool,
+        long_lived: bool,
+    ) -> web.StreamResponse:
         data: bytes | AsyncIterator[bytes] | None = body
         content_length = len(body) if body is not None else None
         if body is None and request.body_exists:
@@ -169,6 +202,11 @@ class Proxy:
                 data = await request.read()
                 content_length = len(data)
         headers = self.forward_headers(request, user_id=user_id, content_length=content_length)
+        if not long_lived:
+            # The service stops a read nobody waits for any more (hintro_shared.overload); it
+            # answers a moment before this gateway would give up, so its 504 is what arrives.
+            headers[TIMEOUT_HEADER] = str(self._deadline_ms)
+        session = self.websocket_session if long_lived else self.session
         pool = self.pools[service]
         refused: list[Upstream] = []
         while True:
@@ -176,7 +214,7 @@ class Proxy:
             url = URL(upstream.base_url + target, encoded=True)
             started = time.perf_counter()
             try:
-                response = await self.session.request(
+                response = await session.request(
                     request.method, url, headers=headers, data=data, allow_redirects=False
                 )
                 break

@@ -28,6 +28,10 @@ class Route:
     public: bool = False
     read_email: bool = False
     """Login and register: the gateway reads the body's email for the per-email rate limit."""
+    lookup: bool = False
+    """Resolves people by e-mail address (the lookup, adding a member): charged on the per-user
+    ``user-lookup`` policy too (a GET only when it has ``email``), so the suite cannot be used
+    to find out who has an account beyond what inviting needs."""
     slow: bool = False
     """Deliberately expensive (password hashing): its timeouts say the route is busy, not that
     the service is down, so they do not count towards the service's circuit breaker, and a
@@ -49,16 +53,21 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/boards/{boardId}", BOARD),
     Route("PATCH", "/api/boards/{boardId}", BOARD),
     Route("DELETE", "/api/boards/{boardId}", BOARD),
-    Route("POST", "/api/boards/{boardId}/members", BOARD),
+    Route("POST", "/api/boards/{boardId}/members", BOARD, lookup=True),
     Route("PATCH", "/api/boards/{boardId}/members/{userId}", BOARD),
     Route("DELETE", "/api/boards/{boardId}/members/{userId}", BOARD),
     Route("POST", "/api/boards/{boardId}/transfer", BOARD),
     # People: board knows who shares a board with whom, and every user's name and e-mail.
-    Route("GET", "/api/users", BOARD),
+    Route("GET", "/api/users", BOARD, lookup=True),
     Route("GET", "/api/boards/{boardId}/lists", BOARD),
     Route("POST", "/api/boards/{boardId}/lists", BOARD),
     Route("PATCH", "/api/lists/{listId}", BOARD),
     Route("DELETE", "/api/lists/{listId}", BOARD),
+    # board: a board's labels
+    Route("GET", "/api/boards/{boardId}/labels", BOARD),
+    Route("POST", "/api/boards/{boardId}/labels", BOARD),
+    Route("PATCH", "/api/boards/{boardId}/labels/{labelId}", BOARD),
+    Route("DELETE", "/api/boards/{boardId}/labels/{labelId}", BOARD),
     # task
     Route("GET", "/api/boards/{boardId}/tasks", TASK),
     Route("POST", "/api/boards/{boardId}/tasks", TASK),
@@ -68,6 +77,27 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/move", TASK),
     Route("PUT", "/api/tasks/{taskId}/assignees/{userId}", TASK),
     Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
+    # task: comments
+    Route("GET", "/api/tasks/{taskId}/comments", TASK),
+    Route("POST", "/api/tasks/{taskId}/comments", TASK),
+    Route("PATCH", "/api/comments/{commentId}", TASK),
+    Route("DELETE", "/api/comments/{commentId}", TASK),
+    # task: checklists (in the task document)
+    Route("GET", "/api/tasks/{taskId}/checklists", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists", TASK),
+    Route("PATCH", "/api/tasks/{taskId}/checklists/{checklistId}", TASK),
+    Route("DELETE", "/api/tasks/{taskId}/checklists/{checklistId}", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists/{checklistId}/items", TASK),
+    Route("PATCH", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", TASK),
+    Route("POST", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}/move", TASK),
+    Route("DELETE", "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}", TASK),
+    # archive and restore (board: boards and lists; task: tasks)
+    Route("POST", "/api/boards/{boardId}/archive", BOARD),
+    Route("POST", "/api/boards/{boardId}/restore", BOARD),
+    Route("POST", "/api/lists/{listId}/archive", BOARD),
+    Route("POST", "/api/lists/{listId}/restore", BOARD),
+    Route("POST", "/api/tasks/{taskId}/archive", TASK),
+    Route("POST", "/api/tasks/{taskId}/restore", TASK),
     # activity
     Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
 )

@@ -35,12 +35,31 @@ class Upstream:
 class UpstreamPool:
     """The replicas of one service."""
 
-    def __init__(self, name: str, replicas: list[Upstream]) -> None:
+    def __init__(self, name: str, replicas: list[Upstream], max_in_flight: int = 128) -> None:
         if not replicas:
             raise ValueError(f"{name} has no URL")
         self.name = name
         self.replicas = replicas
         self._turn = itertools.count()
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+
+    def admit(self) -> None:
+        """Count one more request in flight to this service; 503 with ``Retry-After`` at once
+        when it has ``max_in_flight`` already (an overloaded service gets no queue in front of
+        it, and its circuit is not touched: it is busy, not broken)."""
+        if self.in_flight >= self.max_in_flight:
+            UPSTREAM_REQUESTS.labels(self.name, "overloaded").inc()
+            raise Problem(
+                503,
+                f"The {self.name} service is at capacity; retry in 1 second.",
+                headers={"Retry-After": "1"},
+            )
+        self.in_flight += 1
+
+    def release(self) -> None:
+        """One request to this service ended."""
+        self.in_flight -= 1
 
     def pick(self, affinity: str | None = None, exclude: Collection[Upstream] = ()) -> Upstream:
         """A replica whose circuit lets a request through: the next in turn, or the one
@@ -76,7 +95,7 @@ def make_pools(settings: GatewaySettings) -> dict[str, UpstreamPool]:
             )
             for index, url in enumerate(urls)
         ]
-        pools[name] = UpstreamPool(name, replicas)
+        pools[name] = UpstreamPool(name, replicas, settings.upstream_max_in_flight)
     return pools
 
 

@@ -93,7 +93,7 @@ TASK = {"taskId": "t-1", "boardId": "b", "listId": "l-todo", "version": 2}
         (
             "task.updated",
             ADA,
-            {**TASK, "description": "d", "labels": ["x"]},
+            {**TASK, "description": "d", "labelIds": ["x"]},
             "Ada changed the description and labels of “Fix login”",
         ),
         ("task.updated", ADA, {**TASK, "dueDate": None}, "Ada removed the due date of “Fix login”"),
@@ -103,10 +103,90 @@ TASK = {"taskId": "t-1", "boardId": "b", "listId": "l-todo", "version": 2}
             {**TASK, "dueDate": "2026-12-01T00:00:00Z"},
             "Ada set the due date of “Fix login” to 2026-12-01",
         ),
+        (
+            "task.updated",
+            ADA,
+            {**TASK, "startDate": "2026-11-20T09:00:00Z"},
+            "Ada set the start date of “Fix login” to 2026-11-20",
+        ),
+        ("task.updated", ADA, {**TASK, "dueComplete": True}, "Ada marked “Fix login” complete"),
+        ("task.updated", ADA, {**TASK, "dueComplete": False}, "Ada marked “Fix login” incomplete"),
+        (
+            "board.label_created",
+            ADA,
+            {"boardId": "b", "labelId": "l", "name": "Bug", "color": "red", "version": 2},
+            "Ada created the label “Bug” (red)",
+        ),
+        (
+            "board.label_updated",
+            ADA,
+            {"boardId": "b", "labelId": "l", "name": "Defect", "version": 3},
+            "Ada renamed a label to “Defect”",
+        ),
+        (
+            "board.label_updated",
+            ADA,
+            {"boardId": "b", "labelId": "l", "color": "blue", "version": 3},
+            "Ada made a label blue",
+        ),
+        (
+            "board.label_deleted",
+            ADA,
+            {"boardId": "b", "labelId": "l", "name": "Bug", "version": 4},
+            "Ada deleted the label “Bug”",
+        ),
         ("task.assigned", ADA, {**TASK, "userId": BOB}, "Ada assigned Bob to “Fix login”"),
         ("task.assigned", ADA, {**TASK, "userId": ADA}, "Ada assigned themselves to “Fix login”"),
         ("task.unassigned", ADA, {**TASK, "userId": BOB}, "Ada unassigned Bob from “Fix login”"),
         ("task.deleted", ADA, {**TASK}, "Ada deleted “Fix login”"),
+        ("board.archived", ADA, {"boardId": "b"}, "Ada archived the board"),
+        ("board.restored", ADA, {"boardId": "b"}, "Ada restored the board"),
+        ("list.archived", ADA, {"listId": "l-todo"}, "Ada archived the list “To do”"),
+        (
+            "list.restored",
+            ADA,
+            {"listId": "l-x", "title": "Later"},
+            "Ada restored the list “Later”",
+        ),
+        ("task.archived", ADA, {**TASK}, "Ada archived “Fix login”"),
+        (
+            "task.archived",
+            ADA,
+            {**TASK, "withList": True},
+            "Ada archived “Fix login” with its list",
+        ),
+        ("task.restored", ADA, {**TASK}, "Ada restored “Fix login”"),
+        (
+            "task.restored",
+            ADA,
+            {**TASK, "withList": True},
+            "Ada restored “Fix login” with its list",
+        ),
+        (
+            "task.restored",
+            ADA,
+            {**TASK, "listId": "l-done", "fromListId": "l-todo"},
+            "Ada restored “Fix login” to Done",
+        ),
+        ("comment.created", BOB, {**TASK, "authorId": BOB}, "Bob commented on “Fix login”"),
+        (
+            "comment.updated",
+            BOB,
+            {**TASK, "authorId": BOB, "title": "Fix it"},
+            "Bob edited a comment on “Fix it”",
+        ),
+        (
+            "comment.deleted",
+            BOB,
+            {**TASK, "authorId": BOB},
+            "Bob deleted their comment on “Fix login”",
+        ),
+        (
+            "comment.deleted",
+            ADA,
+            {**TASK, "authorId": BOB},
+            "Ada deleted Bob's comment on “Fix login”",
+        ),
     ],
 )
 def test_summary_names_the_people_lists_and_tasks(
@@ -148,8 +228,8 @@ def test_a_title_the_event_carries_wins_over_the_projection() -> None:
 
 
 def test_an_event_type_this_build_does_not_know_gets_a_generic_sentence() -> None:
-    assert summarize("task.archived", ADA, TASK, KNOWN).text == "Ada changed “Fix login”"
-    assert summarize("board.archived", ADA, {}, KNOWN).text == "Ada changed the board"
+    assert summarize("task.teleported", ADA, TASK, KNOWN).text == "Ada changed “Fix login”"
+    assert summarize("board.frozen", ADA, {}, KNOWN).text == "Ada changed the board"
 
 
 @pytest.mark.parametrize(
@@ -159,6 +239,7 @@ def test_an_event_type_this_build_does_not_know_gets_a_generic_sentence() -> Non
         ("board.member_added", {"boardId": "b", "userId": "u"}, "member", "u"),
         ("list.created", {"boardId": "b", "listId": "l"}, "list", "l"),
         ("task.moved", {"boardId": "b", "taskId": "t"}, "task", "t"),
+        ("comment.created", {"boardId": "b", "taskId": "t", "commentId": "c"}, "task", "t"),
     ],
 )
 def test_subject_is_what_the_event_is_about(
@@ -170,3 +251,95 @@ def test_subject_is_what_the_event_is_about(
 
 def test_names_survive_their_stored_form() -> None:
     assert Names.from_doc(KNOWN.to_doc()).known == KNOWN.known
+
+
+CHECKLIST = {
+    **TASK,
+    "title": "Card",
+    "checklistId": "c-1",
+    "checklistProgress": {"done": 1, "total": 2},
+}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "expected"),
+    [
+        (
+            "task.checklist_created",
+            {**CHECKLIST, "checklistTitle": "Shop"},
+            "Ada added the checklist “Shop” to “Card”",
+        ),
+        (
+            "task.checklist_updated",
+            {**CHECKLIST, "checklistTitle": "Errands"},
+            "Ada renamed a checklist to “Errands” on “Card”",
+        ),
+        (
+            "task.checklist_updated",
+            {**CHECKLIST, "position": "a1"},
+            "Ada reordered the checklists of “Card”",
+        ),
+        (
+            "task.checklist_deleted",
+            {**CHECKLIST, "checklistTitle": "Shop"},
+            "Ada deleted the checklist “Shop” from “Card”",
+        ),
+        (
+            "task.checklist_item_created",
+            {**CHECKLIST, "text": "Buy milk"},
+            "Ada added “Buy milk” to “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "done": True},
+            "Ada completed “Buy milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "done": False},
+            "Ada marked “Buy milk” incomplete on “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "assigneeId": BOB},
+            "Ada assigned Bob to “Buy milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy milk", "dueDate": "2027-01-02T00:00:00Z"},
+            "Ada set the due date of “Buy milk” on “Card” to 2027-01-02",
+        ),
+        (
+            "task.checklist_item_updated",
+            {**CHECKLIST, "text": "Buy oat milk"},
+            "Ada edited “Buy oat milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_moved",
+            {**CHECKLIST, "text": "Buy milk", "fromChecklistId": "c-1", "position": "a"},
+            "Ada moved “Buy milk” on “Card”",
+        ),
+        (
+            "task.checklist_item_moved",
+            {**CHECKLIST, "text": "Buy milk", "fromChecklistId": "c-0", "position": "a"},
+            "Ada moved “Buy milk” to another checklist on “Card”",
+        ),
+        (
+            "task.checklist_item_deleted",
+            {**CHECKLIST, "text": "Buy milk"},
+            "Ada deleted “Buy milk” from “Card”",
+        ),
+    ],
+)
+def test_checklist_sentences_name_the_item_and_the_card(
+    event_type: str, data: dict[str, Any], expected: str
+) -> None:
+    summary = summarize(event_type, ADA, data, KNOWN)
+    assert summary.text == expected
+    assert not summary.missing
+
+
+def test_a_long_item_is_shortened_in_its_sentence() -> None:
+    data = {**CHECKLIST, "text": "x" * 500, "done": True}
+    text = summarize("task.checklist_item_updated", ADA, data, KNOWN).text
+    assert text == f"Ada completed “{'x' * 79}…” on “Card”"

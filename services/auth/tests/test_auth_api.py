@@ -20,10 +20,13 @@ from pymongo import AsyncMongoClient
 
 from hintro_auth.app import PASSWORDS, create_app
 from hintro_auth.config import AuthSettings
+from hintro_auth.domain import hash_refresh_token
 from hintro_auth.keys import private_key_pem, public_jwk, public_key_pem
 from hintro_auth.passwords import Argon2Passwords
+from hintro_auth.repository import REFRESH_TOKENS
 from hintro_shared import jsonutil
 from hintro_shared.events.envelope import parse_envelope
+from hintro_shared.mongo import MONGO_DB
 from hintro_shared.tokens import JwksKeySource, TokenVerifier
 from hintro_testkit.events import delete_event_objects
 from hintro_testkit.infra import mongo_url, rabbitmq_url, redis_url, unique, wait_for
@@ -243,7 +246,21 @@ async def test_login_with_unknown_email_verifies_against_a_real_hash(
     assert checked.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_family(auth: RunningAuth) -> None:
+async def age_spent_token(running: RunningAuth, refresh_token: str, seconds: float) -> None:
+    """Move a spent token's spend time ``seconds`` into the past, as if that long had gone by
+    since its rotation (the reuse grace window is judged from it)."""
+    tokens = running.app[MONGO_DB][REFRESH_TOKENS]
+    token_hash = hash_refresh_token(refresh_token)
+    stored = await tokens.find_one({"_id": token_hash})
+    assert stored is not None
+    assert stored["spent"]
+    aged = stored["spentAt"] - int(seconds * 1000)
+    await tokens.update_one({"_id": token_hash}, {"$set": {"spentAt": aged}})
+
+
+async def test_refresh_rotates_and_reuse_after_the_window_revokes_the_family(
+    auth: RunningAuth,
+) -> None:
     await auth.register("barbara@example.com")
     first = await auth.login("barbara@example.com")
     response = await auth.call(
@@ -253,7 +270,10 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(auth: RunningAuth) -
     second = await response.json()
     assert second["refreshToken"] != first["refreshToken"]
     assert (await auth.call("GET", "/api/auth/me", headers=_bearer(second))).status == 200
-    # The first token is spent: presenting it again is reuse...
+    # The first token is spent: presenting it again once the grace window is over is reuse...
+    await age_spent_token(
+        auth, first["refreshToken"], auth.settings.refresh_reuse_grace_seconds + 1
+    )
     reuse = await auth.call(
         "POST", "/api/auth/refresh", json={"refreshToken": first["refreshToken"]}
     )
@@ -264,6 +284,43 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(auth: RunningAuth) -
         "POST", "/api/auth/refresh", json={"refreshToken": second["refreshToken"]}
     )
     assert live.status == 401
+
+
+async def test_concurrent_refreshes_of_one_token_both_succeed_with_one_successor(
+    auth: RunningAuth,
+) -> None:
+    await auth.register("tabs@example.com")
+    pair = await auth.login("tabs@example.com")
+    body = {"refreshToken": pair["refreshToken"]}
+    responses = await asyncio.gather(
+        *(auth.call("POST", "/api/auth/refresh", json=body) for _ in range(4))
+    )
+    assert [response.status for response in responses] == [200] * 4
+    answers = [await response.json() for response in responses]
+    (successor,) = {answer["refreshToken"] for answer in answers}
+    for answer in answers:
+        assert (await auth.call("GET", "/api/auth/me", headers=_bearer(answer))).status == 200
+    # Only the one successor was stored besides the login's token (the losers' were discarded).
+    stored = await auth.app[MONGO_DB][REFRESH_TOKENS].count_documents({})
+    assert stored == 2
+    following = await auth.call("POST", "/api/auth/refresh", json={"refreshToken": successor})
+    assert following.status == 200
+
+
+async def test_a_logout_racing_refreshes_leaves_no_live_token(auth: RunningAuth) -> None:
+    await auth.register("race-out@example.com")
+    pair = await auth.login("race-out@example.com")
+    body = {"refreshToken": pair["refreshToken"]}
+    *refreshes, logout = await asyncio.gather(
+        auth.call("POST", "/api/auth/refresh", json=body),
+        auth.call("POST", "/api/auth/refresh", json=body),
+        auth.call("POST", "/api/auth/logout", json=body),
+    )
+    assert logout.status == 204
+    issued = [(await r.json())["refreshToken"] for r in refreshes if r.status == 200]
+    for token in [pair["refreshToken"], *issued]:
+        again = await auth.call("POST", "/api/auth/refresh", json={"refreshToken": token})
+        assert again.status == 401, token
 
 
 async def test_logout_is_204_revokes_the_session_and_is_idempotent(auth: RunningAuth) -> None:

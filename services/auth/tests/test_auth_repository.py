@@ -85,7 +85,9 @@ async def test_concurrent_spends_of_one_token_have_exactly_one_winner(
     await tokens.create_indexes()
     _, record = issue_refresh_token("user-1", "family-1", utc_now(), timedelta(days=30))
     await tokens.add(record)
-    results = await asyncio.gather(*(tokens.spend(record.token_hash) for _ in range(10)))
+    results = await asyncio.gather(
+        *(tokens.spend(record.token_hash, 1_700_000_000_000 + n, f"sealed-{n}") for n in range(10))
+    )
     winners = [result for result in results if result is not None]
     assert len(winners) == 1
     assert winners[0].spent
@@ -93,7 +95,14 @@ async def test_concurrent_spends_of_one_token_have_exactly_one_winner(
     found = await tokens.find(record.token_hash)
     assert found is not None
     assert found.spent
-    assert await tokens.spend("unknown-hash") is None
+    # The winner's spend time and successor are the ones kept, read back as written.
+    assert (found.spent_at_ms, found.successor) == (winners[0].spent_at_ms, winners[0].successor)
+    assert isinstance(found.spent_at_ms, int)
+    assert found.successor is not None
+    assert found.successor.startswith("sealed-")
+    assert await tokens.spend("unknown-hash", 0, "sealed") is None
+    await tokens.discard(record.token_hash)
+    assert await tokens.find(record.token_hash) is None
 
 
 async def test_family_revocation_is_idempotent_and_concurrency_safe(

@@ -19,6 +19,7 @@ from hintro_auth.domain import (
     User,
     UserNotFound,
     WrongPassword,
+    open_successor,
 )
 from hintro_auth.service import AuthService
 from hintro_shared.events.envelope import EventEnvelope
@@ -78,14 +79,19 @@ class FakeRefreshTokens:
     async def add(self, record: RefreshToken) -> None:
         self.tokens[record.token_hash] = record
 
-    async def spend(self, token_hash: str) -> RefreshToken | None:
+    async def spend(self, token_hash: str, spent_at_ms: int, successor: str) -> RefreshToken | None:
         # Atomic in the real repository (a conditional find_one_and_update); a dict update with
         # no await in between is atomic here too.
         record = self.tokens.get(token_hash)
         if record is None or record.spent:
             return None
-        self.tokens[token_hash] = replace(record, spent=True)
+        self.tokens[token_hash] = replace(
+            record, spent=True, spent_at_ms=spent_at_ms, successor=successor
+        )
         return self.tokens[token_hash]
+
+    async def discard(self, token_hash: str) -> None:
+        self.tokens.pop(token_hash, None)
 
     async def find(self, token_hash: str) -> RefreshToken | None:
         return self.tokens.get(token_hash)
@@ -135,8 +141,7 @@ class World:
     clock: list[datetime]
 
 
-@pytest.fixture
-def world() -> World:
+def make_world(reuse_grace: timedelta = timedelta(0)) -> World:
     users, tokens, passwords = FakeUsers(), FakeRefreshTokens(), FakePasswords()
     clock = [START]
     service = AuthService(
@@ -146,8 +151,24 @@ def world() -> World:
         access_tokens=FakeAccessTokens(),
         refresh_ttl=timedelta(days=30),
         clock=lambda: clock[0],
+        reuse_grace=reuse_grace,
     )
     return World(service, users, tokens, passwords, clock)
+
+
+@pytest.fixture
+def world() -> World:
+    """Without a reuse grace window: any second presentation of a token is reuse."""
+    return make_world()
+
+
+GRACE = timedelta(seconds=10)
+
+
+@pytest.fixture
+def graced() -> World:
+    """With a 10 s reuse grace window."""
+    return make_world(GRACE)
 
 
 PASSWORD = "correct horse battery"
@@ -322,3 +343,73 @@ async def test_wrong_current_password_changes_nothing(world: World) -> None:
     assert len(world.users.events) == 1
     await world.service.refresh(session.refresh_token)
     await world.service.login("wrong@example.com", PASSWORD)
+
+
+async def test_concurrent_refreshes_within_the_grace_window_share_one_successor(
+    graced: World,
+) -> None:
+    await graced.service.register("tabs@example.com", PASSWORD, "Ada")
+    pair = await graced.service.login("tabs@example.com", PASSWORD)
+    results = await asyncio.gather(*(graced.service.refresh(pair.refresh_token) for _ in range(5)))
+    assert len({result.refresh_token for result in results}) == 1
+    # The losers' own successors were discarded: the family holds the login's token and one
+    # successor, and that successor rotates normally.
+    assert len(graced.tokens.tokens) == 2
+    assert graced.tokens.revoked == set()
+    following = await graced.service.refresh(results[0].refresh_token)
+    assert following.refresh_token != results[0].refresh_token
+
+
+async def test_a_retry_within_the_window_gets_the_same_successor(graced: World) -> None:
+    await graced.service.register("retry@example.com", PASSWORD, "Ada")
+    pair = await graced.service.login("retry@example.com", PASSWORD)
+    first = await graced.service.refresh(pair.refresh_token)
+    graced.clock[0] = START + GRACE  # the last moment of the window
+    again = await graced.service.refresh(pair.refresh_token)
+    assert again.refresh_token == first.refresh_token
+    assert again.access_token != first.access_token  # a fresh access token each time
+    assert graced.tokens.revoked == set()
+
+
+async def test_a_late_presentation_follows_rotations_made_within_the_window(graced: World) -> None:
+    await graced.service.register("chain@example.com", PASSWORD, "Ada")
+    pair = await graced.service.login("chain@example.com", PASSWORD)
+    first = await graced.service.refresh(pair.refresh_token)
+    second = await graced.service.refresh(first.refresh_token)
+    late = await graced.service.refresh(pair.refresh_token)
+    assert late.refresh_token == second.refresh_token
+
+
+async def test_a_presentation_after_the_window_revokes_the_family(graced: World) -> None:
+    await graced.service.register("late@example.com", PASSWORD, "Ada")
+    stolen = await graced.service.login("late@example.com", PASSWORD)
+    legit = await graced.service.refresh(stolen.refresh_token)
+    graced.clock[0] = START + GRACE + timedelta(milliseconds=1)
+    with pytest.raises(InvalidRefreshToken):
+        await graced.service.refresh(stolen.refresh_token)
+    with pytest.raises(InvalidRefreshToken):
+        await graced.service.refresh(legit.refresh_token)
+
+
+async def test_no_successor_is_answered_for_a_family_logged_out_in_the_window(
+    graced: World,
+) -> None:
+    await graced.service.register("out@example.com", PASSWORD, "Ada")
+    pair = await graced.service.login("out@example.com", PASSWORD)
+    rotated = await graced.service.refresh(pair.refresh_token)
+    await graced.service.logout(rotated.refresh_token)
+    with pytest.raises(InvalidRefreshToken):
+        await graced.service.refresh(pair.refresh_token)
+    with pytest.raises(InvalidRefreshToken):
+        await graced.service.refresh(rotated.refresh_token)
+
+
+async def test_the_database_alone_does_not_give_the_successor_away(graced: World) -> None:
+    await graced.service.register("leak@example.com", PASSWORD, "Ada")
+    pair = await graced.service.login("leak@example.com", PASSWORD)
+    rotated = await graced.service.refresh(pair.refresh_token)
+    stored = [record.successor for record in graced.tokens.tokens.values() if record.successor]
+    assert len(stored) == 1
+    assert rotated.refresh_token not in stored[0]
+    assert open_successor(pair.refresh_token, stored[0]) == rotated.refresh_token
+    assert open_successor("another token", stored[0]) != rotated.refresh_token

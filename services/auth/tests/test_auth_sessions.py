@@ -14,7 +14,12 @@ from aiohttp import ClientResponse
 from hintro_auth.cookies import SessionCookie
 from hintro_shared.events.envelope import parse_envelope
 from hintro_testkit.infra import unique, wait_for
-from services.auth.tests.test_auth_api import PASSWORD, AuthFactory, RunningAuth
+from services.auth.tests.test_auth_api import (
+    PASSWORD,
+    AuthFactory,
+    RunningAuth,
+    age_spent_token,
+)
 from services.auth.tests.test_auth_api import auth_factory as auth_factory
 
 pytestmark = pytest.mark.integration
@@ -87,7 +92,13 @@ async def test_cookie_login_refresh_and_logout(auth: RunningAuth) -> None:
     assert second.status == 200
     current = cookie_of(second)
 
-    # The spent cookie again is reuse: 401, the cookie cleared, the family revoked.
+    # The spent cookie again within the grace window (another tab) gets the same successor.
+    other_tab = await post(auth, "/api/auth/refresh", cookie=rotated, json={})
+    assert other_tab.status == 200
+    assert cookie_of(other_tab) == current
+
+    # After the window it is reuse: 401, the cookie cleared, the family revoked.
+    await age_spent_token(auth, rotated, auth.settings.refresh_reuse_grace_seconds + 1)
     reused = await post(auth, "/api/auth/refresh", cookie=rotated, json={})
     assert reused.status == 401
     assert cookie_of(reused) == ""

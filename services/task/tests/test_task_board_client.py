@@ -87,3 +87,26 @@ async def test_an_unreachable_board_service_is_unavailable() -> None:
             await client.fetch_board("b1", authorization="Bearer t", request_id=None)
     finally:
         await client.close()
+
+
+async def test_the_client_knows_how_lately_it_confirmed_each_board(
+    server: tuple[BaseTestServer, list[web.Request]],
+) -> None:
+    test_server, seen = server
+    now = [100.0]
+    client = BoardClient(str(test_server.make_url("")), 1.0, trust_seconds=60, clock=lambda: now[0])
+    try:
+        assert not client.confirmed("b1")  # never asked: the board service decides
+        await client.fetch_board("b1", authorization="Bearer tok", request_id=None)
+        assert client.confirmed("b1")
+        assert seen[-1].headers["X-Timeout-Ms"] == "1000"  # the board service's deadline
+        now[0] += 60
+        assert not client.confirmed("b1")  # the bound has passed
+        await client.fetch_board("b1", authorization="Bearer tok", request_id=None)
+        assert client.confirmed("b1")
+        assert await client.fetch_board("gone", authorization="Bearer t", request_id=None) is None
+        assert not client.confirmed("gone")
+    finally:
+        await client.close()
+    unbounded = BoardClient(str(test_server.make_url("")), 1.0)
+    assert unbounded.confirmed("anything")

@@ -26,9 +26,12 @@ from hintro_shared.boardview import BoardProjection as Projection
 from hintro_shared.events.outbox import LIVE
 from hintro_task.domain import (
     BoardSnapshot,
+    Checklist,
+    ChecklistItem,
     EventContext,
     ListRef,
     PositionTaken,
+    Progress,
     Task,
     created_event,
     deleted_event,
@@ -66,7 +69,7 @@ def task(task_id: str, list_id: str, position: str, **extra: Any) -> Task:
         "description": "",
         "position": position,
         "assignee_ids": (),
-        "labels": (),
+        "label_ids": (),
         "due_date": AT,
         "created_by": "u1",
         "created_at": AT,
@@ -211,3 +214,27 @@ async def test_update_filter_with_or_and_siblings_is_wrapped(db: Db) -> None:
     assert await coll.count_documents({"hit": True}) == 0
     with pytest.raises(DuplicateKeyError):
         await coll.update_one({"$and": [{"_id": "a"}, guard]}, {"$set": {"x": 1}}, upsert=True)
+
+
+async def test_checklists_round_trip_nested_booleans_nulls_and_dates_and_stay_off_the_board_load(
+    repo: TaskRepository,
+) -> None:
+    # $set of an array of subdocuments holding arrays of subdocuments with booleans, nulls and
+    # date strings: what save_checklists writes on every checklist change.
+    list_id = unique("list")
+    stored = task(unique("task"), list_id, "a0")
+    await repo.insert(stored, created_event(stored), CTX)
+    items = (
+        ChecklistItem("i1", "Milk", True, "a0", assignee_id="u2", due_date=AT),
+        ChecklistItem("i2", "Eggs", False, "a1"),
+    )
+    checklists = (Checklist("c1", "Shop", "a0", items), Checklist("c2", "Empty", "a1"))
+    changed = replace(stored, version=2, checklist_progress=Progress(1, 2))
+    event = moved_event(changed, list_id)
+    assert await repo.save_checklists(changed, checklists, 1, event, CTX)
+    assert not await repo.save_checklists(changed, checklists, 1, event, CTX)  # stale version
+    found = await repo.get_with_checklists(stored.id)
+    assert found is not None
+    assert found == (changed, checklists)
+    (loaded,) = [t for t in await repo.of_board(stored.board_id) if t.id == stored.id]
+    assert loaded.checklist_progress == Progress(1, 2)

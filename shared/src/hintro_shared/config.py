@@ -68,6 +68,11 @@ class ServiceSettings(BaseSettings):
     # Bounded time given to in-flight requests on SIGTERM.
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Requests handled at once by one process (operational routes and Socket.IO aside); past
+    # it a request is answered 503 with Retry-After at once (hintro_shared.overload).
+    max_in_flight: int = Field(default=256, ge=1)
+    # The Retry-After (seconds) of those 503s.
+    overload_retry_after_seconds: int = Field(default=1, ge=1, le=300)
 
     @property
     def database_name(self) -> str:

@@ -1,6 +1,7 @@
 """The base of every service's aiohttp application and the way every service runs.
 
-``create_base_app`` wires the middlewares (request id, metrics, problem+json), the operational
+``create_base_app`` wires the middlewares (request id, metrics, problem+json, the in-flight
+bound and caller deadlines of :mod:`hintro_shared.overload`), the operational
 routes (``/healthz``, ``/readyz``, ``/metrics``) and the body limit; ``run_service`` serves it and
 drains on SIGTERM: readiness turns false first, then in-flight requests finish within a bound.
 """
@@ -25,10 +26,12 @@ from hintro_shared.config import ServiceSettings
 from hintro_shared.health import HEALTH, Health, healthz, readyz
 from hintro_shared.logging import configure_logging, request_id_var
 from hintro_shared.metrics import metrics_handler, metrics_middleware
+from hintro_shared.overload import Admission, admission_middleware
 from hintro_shared.problems import problem_middleware
 from hintro_shared.versioning import etag
 
 SETTINGS = web.AppKey("hintro.settings", ServiceSettings)
+ADMISSION = web.AppKey("hintro.admission", Admission)
 REQUEST_ID_HEADER = "X-Request-Id"
 USER_ID_HEADER = "X-User-Id"
 SOCKET_ID_HEADER = "X-Socket-Id"
@@ -36,6 +39,10 @@ ORIGIN_TRUSTED_HEADER = "X-Origin-Trusted"
 """Set (to ``1``) by the gateway, never taken from a client, when the request's ``Origin`` is
 the gateway's own origin or one of its explicit ``CORS_ORIGINS``: auth's cookie sessions need
 it."""
+CLIENT_ADDRESS_HEADER = "X-Client-Address"
+"""Set by the gateway, never taken from a client: the client's address key (IPv4, or the /64
+of an IPv6 address; trusted proxies' X-Forwarded-For resolved), what per-address bounds count
+by (realtime's sockets)."""
 _VALID_SOCKET_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _log = logging.getLogger(__name__)
@@ -111,19 +118,31 @@ async def request_context_middleware(request: web.Request, handler: Any) -> web.
 
 
 def create_base_app(
-    settings: ServiceSettings, *, extra_middlewares: tuple[Any, ...] = ()
+    settings: ServiceSettings,
+    *,
+    extra_middlewares: tuple[Any, ...] = (),
+    caller_deadlines: bool = True,
 ) -> web.Application:
-    """An application with the shared middlewares and operational routes of every service."""
+    """An application with the shared middlewares and operational routes of every service
+    (``caller_deadlines``: honour ``X-Timeout-Ms``; the public gateway does not)."""
+    admission = Admission(
+        settings.service_name,
+        settings.max_in_flight,
+        settings.overload_retry_after_seconds,
+        caller_deadlines=caller_deadlines,
+    )
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
             request_context_middleware,
             metrics_middleware(settings.service_name),
             problem_middleware,
+            admission_middleware(admission),
             *extra_middlewares,
         ],
     )
     app[SETTINGS] = settings
+    app[ADMISSION] = admission
     app[HEALTH] = Health()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -37,10 +37,13 @@ export type Action =
   | "board"
   | "list"
   | "card"
+  | "comment"
   | "move"
   | "member"
   | "transfer"
-  | "load";
+  | "load"
+  | "label"
+  | "checklist";
 
 const THING: Record<Action, string> = {
   signin: "account",
@@ -50,10 +53,13 @@ const THING: Record<Action, string> = {
   board: "board",
   list: "list",
   card: "card",
+  comment: "comment",
   move: "card",
   member: "member",
   transfer: "member",
   load: "board",
+  checklist: "checklist",
+  label: "label",
 };
 
 function plural(n: number, word: string): string {
@@ -83,16 +89,25 @@ export function sentence(error: unknown, action: Action): string {
       if (action === "invite") return "That person is already a member of this board.";
       if (action === "leave") return "The owner cannot leave the board. Transfer ownership to another member first.";
       if (action === "member" || action === "transfer") return "The owner's role cannot be changed that way.";
+      // Archive rules (an archived thing cannot change; only an archived one can be deleted):
+      // the server's sentence says which and what to do.
+      if (/archive/i.test(error.detail)) return error.detail;
       return "Others were changing this at the same moment. Please try again.";
     case 412:
       return `Someone else changed this ${thing} while you were editing it. You now see their version; make your change again if you still want it.`;
     case 413:
       return "That is too long to save.";
     case 422: {
+      if (action === "checklist" && error.errors.some((e) => e.msg.includes("at most")))
+        return "That checklist is full: a task has at most 20 checklists, a checklist at most 100 items.";
       const anchor = error.errors.some((e) => e.type === "invalid_anchor" || e.loc.includes("afterId") || e.loc.includes("beforeId"));
       if (anchor) return "The place you chose changed meanwhile. The board is refreshed; please try again.";
-      if (error.errors.some((e) => e.loc.includes("assigneeIds") || (e.loc.includes("userId") && action === "card")))
+      if (error.errors.some((e) => e.type === "list_archived" || e.type === "list_deleted")) return error.detail;
+      if (error.errors.some((e) => e.loc.includes("assigneeIds") || e.loc.includes("assigneeId") || (e.loc.includes("userId") && action === "card")))
         return "Only members of the board can be assigned.";
+      if (error.errors.some((e) => e.loc.includes("labelIds"))) return "That label is no longer on this board. The board is refreshed.";
+      if (error.errors.some((e) => (e.loc.includes("startDate") || e.loc.includes("dueDate")) && e.msg.includes("start date")))
+        return "The start date must not be after the due date.";
       const first = error.errors[0];
       if (first) {
         const field = first.loc.filter((part) => typeof part === "string" && !["body", "query", "path"].includes(part)).join(" ");

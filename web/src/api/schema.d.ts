@@ -153,7 +153,7 @@ export interface paths {
         get: operations["get_board"];
         put?: never;
         post?: never;
-        /** Delete a board */
+        /** Delete an archived board for good */
         delete: operations["delete_board"];
         options?: never;
         head?: never;
@@ -176,6 +176,59 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a board */
+        post: operations["archive_board"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a board's labels */
+        get: operations["board_labels"];
+        put?: never;
+        /** Create a label */
+        post: operations["create_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/labels/{labelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a label (it leaves every task) */
+        delete: operations["delete_label"];
+        options?: never;
+        head?: never;
+        /** Rename and/or recolour a label */
+        patch: operations["update_label"];
         trace?: never;
     };
     "/api/boards/{boardId}/lists": {
@@ -231,6 +284,23 @@ export interface paths {
         patch: operations["change_member_role"];
         trace?: never;
     };
+    "/api/boards/{boardId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived board */
+        post: operations["restore_board"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/boards/{boardId}/tasks": {
         parameters: {
             query?: never;
@@ -266,6 +336,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/comments/{commentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a comment (its author or the board's owner) */
+        delete: operations["delete_comment"];
+        options?: never;
+        head?: never;
+        /** Edit a comment's text (its author) */
+        patch: operations["update_comment"];
+        trace?: never;
+    };
     "/api/lists/{listId}": {
         parameters: {
             query?: never;
@@ -276,12 +364,46 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a list */
+        /** Delete an archived list for good */
         delete: operations["delete_list"];
         options?: never;
         head?: never;
         /** Rename and/or move a list */
         patch: operations["update_list"];
+        trace?: never;
+    };
+    "/api/lists/{listId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a list with its tasks */
+        post: operations["archive_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{listId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived list with the tasks archived with it */
+        post: operations["restore_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/openapi.json": {
@@ -312,12 +434,29 @@ export interface paths {
         get: operations["get_task"];
         put?: never;
         post?: never;
-        /** Delete a task */
+        /** Delete an archived task for good */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
-        /** Edit a task's title, description, labels or due date */
+        /** Edit a task's title, description, labels, dates or done flag */
         patch: operations["update_task"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a task (hidden from the board, restorable) */
+        post: operations["archive_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tasks/{taskId}/assignees/{userId}": {
@@ -338,6 +477,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks/{taskId}/checklists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task's checklists with their items, in order (ETag = the task's version) */
+        get: operations["get_checklists"];
+        put?: never;
+        /** Add a checklist to a task (last unless anchored); answers the task's checklists, Location names the new checklist */
+        post: operations["create_checklist"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a checklist with its items; answers the task's checklists */
+        delete: operations["delete_checklist"];
+        options?: never;
+        head?: never;
+        /** Rename a checklist and/or move it among the task's checklists */
+        patch: operations["update_checklist"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add an item to a checklist (last unless anchored); Location names the new item */
+        post: operations["create_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a checklist item; answers the task's checklists */
+        delete: operations["delete_item"];
+        options?: never;
+        head?: never;
+        /** Edit, tick or untick, assign or date a checklist item */
+        patch: operations["update_item"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/checklists/{checklistId}/items/{itemId}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a checklist item within its checklist or to another checklist of the task */
+        post: operations["move_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task's comments, newest first (cursor-paginated) */
+        get: operations["list_comments"];
+        put?: never;
+        /** Comment on a task (owners and editors); @[label](userId) mentions board members */
+        post: operations["create_comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{taskId}/move": {
         parameters: {
             query?: never;
@@ -349,6 +594,23 @@ export interface paths {
         put?: never;
         /** Move a task to a place in a list of the same board */
         post: operations["move_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived task to its place, or to the end of another list */
+        post: operations["restore_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -503,7 +765,7 @@ export interface components {
         };
         /**
          * BoardOut
-         * @description A board.
+         * @description A board; ``labels`` in the order they were made.
          */
         BoardOut: {
             /** Id */
@@ -516,6 +778,8 @@ export interface components {
             ownerId: string;
             /** Members */
             members: components["schemas"]["MemberOut"][];
+            /** Labels */
+            labels: components["schemas"]["LabelOut"][];
             /**
              * Createdat
              * Format: date-time
@@ -528,6 +792,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * BoardPage
@@ -570,6 +839,8 @@ export interface components {
             ownerId: string;
             /** Members */
             members: components["schemas"]["MemberOut"][];
+            /** Labels */
+            labels: components["schemas"]["LabelOut"][];
             /**
              * Createdat
              * Format: date-time
@@ -582,8 +853,178 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
             /** Lists */
             lists: components["schemas"]["ListOut"][];
+        };
+        /**
+         * ChecklistItemOut
+         * @description A checklist item as the API returns it.
+         */
+        ChecklistItemOut: {
+            /** Id */
+            id: string;
+            /** Text */
+            text: string;
+            /** Done */
+            done: boolean;
+            /** Position */
+            position: string;
+            /** Assigneeid */
+            assigneeId: string | null;
+            /** Duedate */
+            dueDate: string | null;
+        };
+        /**
+         * ChecklistOut
+         * @description A checklist with its items in order.
+         */
+        ChecklistOut: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Position */
+            position: string;
+            /** Items */
+            items: components["schemas"]["ChecklistItemOut"][];
+        };
+        /**
+         * ChecklistProgressOut
+         * @description How many of a task's checklist items are done, of how many.
+         */
+        ChecklistProgressOut: {
+            /** Done */
+            done: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * ChecklistsOut
+         * @description A task's checklists in order, with the task's version (also the ETag) and progress:
+         *     the answer of ``GET /api/tasks/{taskId}/checklists`` and of every checklist write.
+         */
+        ChecklistsOut: {
+            /** Taskid */
+            taskId: string;
+            /** Version */
+            version: number;
+            checklistProgress: components["schemas"]["ChecklistProgressOut"];
+            /** Checklists */
+            checklists: components["schemas"]["ChecklistOut"][];
+        };
+        /**
+         * CommentBody
+         * @description ``POST /api/tasks/{taskId}/comments`` and ``PATCH /api/comments/{commentId}``.
+         */
+        CommentBody: {
+            /**
+             * Text
+             * @description Markdown, trimmed, 1 to 5,000 characters; mentions are written @[label](userId) (docs/api.md, Comments).
+             */
+            text: string;
+        };
+        /**
+         * CommentOut
+         * @description A comment as the API returns it.
+         */
+        CommentOut: {
+            /** Id */
+            id: string;
+            /** Taskid */
+            taskId: string;
+            /** Boardid */
+            boardId: string;
+            /** Authorid */
+            authorId: string;
+            /** Text */
+            text: string;
+            /**
+             * Mentions
+             * @description The board members the text mentions (user ids).
+             */
+            mentions: string[];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             * @description Equal to createdAt until the text is edited.
+             */
+            updatedAt: string;
+            /**
+             * Version
+             * @description 1, + 1 on every edit.
+             */
+            version: number;
+        };
+        /**
+         * CommentPage
+         * @description One page of a task's comments, newest first; ``next`` is the following page's cursor.
+         */
+        CommentPage: {
+            /** Items */
+            items: components["schemas"]["CommentOut"][];
+            /** Next */
+            next: string | null;
+        };
+        /**
+         * CreateChecklistBody
+         * @description ``POST /api/tasks/{taskId}/checklists``; without anchors the checklist goes last.
+         */
+        CreateChecklistBody: {
+            /** Title */
+            title: string;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
+        };
+        /**
+         * CreateItemBody
+         * @description ``POST /api/tasks/{taskId}/checklists/{checklistId}/items``; last unless anchored.
+         */
+        CreateItemBody: {
+            /** Text */
+            text: string;
+            /**
+             * Done
+             * @default false
+             */
+            done: boolean;
+            /**
+             * Assigneeid
+             * @default null
+             */
+            assigneeId: string | null;
+            /**
+             * Duedate
+             * @default null
+             */
+            dueDate: string | null;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
         };
         /**
          * CreateTaskBody
@@ -601,13 +1042,23 @@ export interface components {
             description: string;
             /** Assigneeids */
             assigneeIds?: string[];
-            /** Labels */
-            labels?: string[];
+            /** Labelids */
+            labelIds?: string[];
+            /**
+             * Startdate
+             * @default null
+             */
+            startDate: string | null;
             /**
              * Duedate
              * @default null
              */
             dueDate: string | null;
+            /**
+             * Duecomplete
+             * @default false
+             */
+            dueComplete: boolean;
             /**
              * Afterid
              * @default null
@@ -680,6 +1131,62 @@ export interface components {
             }[];
         };
         /**
+         * LabelCreate
+         * @description ``POST /api/boards/{boardId}/labels``.
+         */
+        LabelCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Color
+             * @enum {string}
+             */
+            color: "green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black";
+        };
+        /**
+         * LabelOut
+         * @description A label of a board. ``color`` names a palette colour; ``background`` and ``text`` are
+         *     that colour and the text colour that reads on it (4.5:1).
+         */
+        LabelOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Color
+             * @enum {string}
+             */
+            color: "green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black";
+            /**
+             * Background
+             * @description The palette colour as hex, e.g. #4BCE97.
+             */
+            background: string;
+            /**
+             * Text
+             * @description The text colour to use on it, #000000 or #FFFFFF.
+             */
+            text: string;
+        };
+        /**
+         * LabelPatch
+         * @description ``PATCH /api/boards/{boardId}/labels/{labelId}``: rename and/or recolour (at least one;
+         *     neither may be ``null``).
+         */
+        LabelPatch: {
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Color
+             * @default null
+             */
+            color: ("green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black") | null;
+        };
+        /**
          * ListCreate
          * @description ``POST /api/boards/{boardId}/lists``: appended at the end when no anchor is named;
          *     with both anchors the list goes right after ``afterId`` (``beforeId`` must follow it).
@@ -723,6 +1230,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the list was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * ListPatch
@@ -846,6 +1358,28 @@ export interface components {
             role: "editor" | "viewer";
         };
         /**
+         * MoveItemBody
+         * @description ``POST .../items/{itemId}/move``: a place (anchors) in the same checklist or in another
+         *     checklist of the task (``checklistId``).
+         */
+        MoveItemBody: {
+            /**
+             * Checklistid
+             * @default null
+             */
+            checklistId: string | null;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
+        };
+        /**
          * MoveTaskBody
          * @description ``POST /api/tasks/{taskId}/move``: the target list and, optionally, anchors in it.
          */
@@ -905,6 +1439,18 @@ export interface components {
             session: "cookie" | null;
         };
         /**
+         * RestoreTaskBody
+         * @description ``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+         *     the end of that list instead of at its own place in its own list.
+         */
+        RestoreTaskBody: {
+            /**
+             * Listid
+             * @default null
+             */
+            listId: string | null;
+        };
+        /**
          * SubjectOut
          * @description What the entry is about.
          */
@@ -936,10 +1482,17 @@ export interface components {
             position: string;
             /** Assigneeids */
             assigneeIds: string[];
-            /** Labels */
-            labels: string[];
+            /**
+             * Labelids
+             * @description Ids of labels of the task's board.
+             */
+            labelIds: string[];
+            /** Startdate */
+            startDate: string | null;
             /** Duedate */
             dueDate: string | null;
+            /** Duecomplete */
+            dueComplete: boolean;
             /** Createdby */
             createdBy: string;
             /**
@@ -954,6 +1507,25 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /** @description Done and total items over the task's checklists (0/0 without any). */
+            checklistProgress: components["schemas"]["ChecklistProgressOut"];
+            /**
+             * Archivedat
+             * @description When the task was archived; null while it is not.
+             * @default null
+             */
+            archivedAt: string | null;
+            /**
+             * Archivedwithlist
+             * @description Archived because its list was: restoring the list brings it back.
+             * @default false
+             */
+            archivedWithList: boolean;
+            /**
+             * Commentcount
+             * @description How many comments the task has.
+             */
+            commentCount: number;
         };
         /**
          * TaskPage
@@ -995,8 +1567,58 @@ export interface components {
             userId: string;
         };
         /**
+         * UpdateChecklistBody
+         * @description ``PATCH /api/tasks/{taskId}/checklists/{checklistId}``: a new title and/or a new place
+         *     (``afterId``/``beforeId``, checklists of the same task).
+         */
+        UpdateChecklistBody: {
+            /**
+             * Title
+             * @default null
+             */
+            title: string | null;
+            /**
+             * Afterid
+             * @default null
+             */
+            afterId: string | null;
+            /**
+             * Beforeid
+             * @default null
+             */
+            beforeId: string | null;
+        };
+        /**
+         * UpdateItemBody
+         * @description ``PATCH .../items/{itemId}``: any of text, done, assigneeId, dueDate (``null`` clears
+         *     the assignee or the date).
+         */
+        UpdateItemBody: {
+            /**
+             * Text
+             * @default null
+             */
+            text: string | null;
+            /**
+             * Done
+             * @default null
+             */
+            done: boolean | null;
+            /**
+             * Assigneeid
+             * @default null
+             */
+            assigneeId: string | null;
+            /**
+             * Duedate
+             * @default null
+             */
+            dueDate: string | null;
+        };
+        /**
          * UpdateTaskBody
-         * @description ``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it.
+         * @description ``PATCH /api/tasks/{taskId}``: any of the editable fields; ``startDate: null`` and
+         *     ``dueDate: null`` clear them.
          */
         UpdateTaskBody: {
             /**
@@ -1010,15 +1632,25 @@ export interface components {
              */
             description: string | null;
             /**
-             * Labels
+             * Labelids
              * @default null
              */
-            labels: string[] | null;
+            labelIds: string[] | null;
+            /**
+             * Startdate
+             * @default null
+             */
+            startDate: string | null;
             /**
              * Duedate
              * @default null
              */
             dueDate: string | null;
+            /**
+             * Duecomplete
+             * @default null
+             */
+            dueComplete: boolean | null;
         };
         /**
          * UserOut
@@ -1468,6 +2100,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                archived?: boolean;
             };
             header?: never;
             path?: never;
@@ -1701,9 +2334,195 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
-    board_lists: {
+    archive_board: {
         parameters: {
             query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    board_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"][];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    board_lists: {
+        parameters: {
+            query?: {
+                archived?: boolean;
+            };
             header?: never;
             path: {
                 boardId: string;
@@ -1891,6 +2710,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    restore_board: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
@@ -1898,6 +2753,7 @@ export interface operations {
                 cursor?: string | null;
                 listId?: string | null;
                 all?: boolean;
+                archived?: boolean;
             };
             header?: {
                 "If-None-Match"?: string;
@@ -2024,6 +2880,81 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    delete_comment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_comment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     delete_list: {
         parameters: {
             query?: never;
@@ -2094,6 +3025,78 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    archive_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
@@ -2248,6 +3251,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     assign_task: {
         parameters: {
             query?: never;
@@ -2322,6 +3361,433 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    get_checklists: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            /** @description Not Modified: If-None-Match names the current ETag (no body) */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_checklist: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChecklistBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_checklist: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_checklist: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateChecklistBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateItemBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateItemBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    move_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+                checklistId: string;
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveItemBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    list_comments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_comment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     move_task: {
         parameters: {
             query?: never;
@@ -2336,6 +3802,48 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MoveTaskBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestoreTaskBody"];
             };
         };
         responses: {

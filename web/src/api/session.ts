@@ -1,8 +1,10 @@
 // The signed-in session: the access token lives only in this module's memory; the refresh token
 // is the HttpOnly `hintro_refresh` cookie the page never sees. One refresh is in flight at a time
-// (a refresh spends the cookie's token; two at once would be taken as replay and end the session).
+// in a tab, and across the tabs of the browser (tabs.ts): a refresh spends the cookie's token, so
+// each tab refreshes with the cookie the previous rotation stored. Signing out signs out every tab.
 import { ApiError, NETWORK } from "./errors";
 import { refreshDelayMs } from "./refresh";
+import { SessionTabs, withRefreshLock } from "./tabs";
 import type { TokenAnswer } from "./types";
 
 let accessToken: string | null = null;
@@ -11,6 +13,10 @@ let inFlight: Promise<string | null> | null = null;
 // Only for a gateway without cookie sessions: the refresh token kept in memory (lost on reload).
 let bodyRefreshToken: string | null = null;
 const listeners = new Set<(signedIn: boolean) => void>();
+const tabs = new SessionTabs();
+tabs.onSignedOutElsewhere(() => {
+  if (accessToken !== null || bodyRefreshToken !== null) clearSession();
+});
 
 export function getAccessToken(): string | null {
   return accessToken;
@@ -68,7 +74,7 @@ async function post(path: string, body: unknown): Promise<Response> {
  * Network failures keep the session and throw. */
 export function refresh(): Promise<string | null> {
   if (!inFlight) {
-    inFlight = (async () => {
+    inFlight = withRefreshLock(async () => {
       try {
         const response = await post("/api/auth/refresh", bodyRefreshToken ? { refreshToken: bodyRefreshToken } : {});
         if (response.ok) {
@@ -83,7 +89,7 @@ export function refresh(): Promise<string | null> {
       } finally {
         inFlight = null;
       }
-    })();
+    });
   }
   return inFlight;
 }
@@ -132,4 +138,5 @@ export async function signOut(): Promise<void> {
     // Offline: the in-memory token goes anyway; the cookie expires on its own.
   }
   clearSession();
+  tabs.announceSignedOut();
 }

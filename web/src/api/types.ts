@@ -7,9 +7,18 @@ type Schemas = components["schemas"];
 export type Role = "owner" | "editor" | "viewer";
 export type User = Schemas["UserOut"];
 export type List = Schemas["ListOut"];
-export type Task = Schemas["TaskOut"];
+/** A task as the app holds it. `checklistProgress` is optional here: a task made from a push
+ * (`task.created`, `task.restored`) or by an optimistic write may not say it; absent means 0/0. */
+export type Task = Omit<Schemas["TaskOut"], "checklistProgress"> & { checklistProgress?: Schemas["ChecklistProgressOut"] };
 export type Entry = Schemas["EntryOut"];
+export type Comment = Schemas["CommentOut"];
+export type CommentPage = Schemas["CommentPage"];
 export type ActivityPage = Schemas["ActivityPage"];
+export type ChecklistProgress = Schemas["ChecklistProgressOut"];
+export type Checklists = Schemas["ChecklistsOut"];
+export type Checklist = Schemas["ChecklistOut"];
+export type ChecklistItem = Schemas["ChecklistItemOut"];
+export type Label = Schemas["LabelOut"];
 
 /** A member as the board answers it (MemberOut). The profile fields are optional here: a member
  * the board service heard of a moment ago, or one added by a push, has no name yet. */

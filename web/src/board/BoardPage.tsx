@@ -1,16 +1,21 @@
 // One board: header, lists and cards, the card dialog (by URL), members and activity panels.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams } from "react-router-dom";
 import { useAuth } from "../auth/AuthContext";
 import { Header } from "../components/Header";
 import { useNotices } from "../components/Notices";
 import { roleOf } from "../lib/boardState";
 import { ActivityPanel } from "./ActivityPanel";
+import { ArchivedBoardBanner } from "./ArchivedBoardBanner";
 import { CardDialog } from "./CardDialog";
 import { Columns } from "./Columns";
 import { MembersPanel } from "./MembersPanel";
+import { labelOps } from "./labelOps";
 import { boardOps } from "./ops";
 import { useBoard, type Connection } from "./useBoard";
+
+const LabelsPanel = lazy(() => import("./LabelsPanel").then((m) => ({ default: m.LabelsPanel })));
+const ArchivePanel = lazy(() => import("./ArchivePanel").then((m) => ({ default: m.ArchivePanel })));
 
 const CONNECTION_TEXT: Record<Connection, string> = {
   connecting: "Connecting…",
@@ -30,7 +35,8 @@ export function BoardPage() {
   const stateRef = useRef(state);
   stateRef.current = state;
   const ops = useMemo(() => boardOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
-  const [panel, setPanel] = useState<"members" | "activity" | null>(null);
+  const labels = useMemo(() => labelOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [panel, setPanel] = useState<"members" | "activity" | "labels" | "archive" | null>(null);
   const [renaming, setRenaming] = useState(false);
 
   const closed = state?.closed ?? null;
@@ -100,10 +106,17 @@ export function BoardPage() {
           <button type="button" aria-pressed={panel === "members"} onClick={() => setPanel(panel === "members" ? null : "members")}>
             Members ({board.members.length})
           </button>
+          <button type="button" aria-pressed={panel === "labels"} onClick={() => setPanel(panel === "labels" ? null : "labels")}>
+            Labels
+          </button>
           <button type="button" aria-pressed={panel === "activity"} onClick={() => setPanel(panel === "activity" ? null : "activity")}>
             Activity
           </button>
+          <button type="button" aria-pressed={panel === "archive"} onClick={() => setPanel(panel === "archive" ? null : "archive")}>
+            Archived items
+          </button>
         </div>
+        <ArchivedBoardBanner board={board} isOwner={role === "owner"} handle={handle} />
         <div className="board-body">
           <Columns state={state} boardId={boardId} canEdit={canEdit} ops={ops} />
           {panel === "members" && (
@@ -116,13 +129,29 @@ export function BoardPage() {
               onLeft={(message) => navigate("/", { replace: true, state: { closed: message } })}
             />
           )}
+          {panel === "labels" && (
+            <Suspense fallback={<p className="muted">Loading…</p>}>
+              <LabelsPanel
+                labels={board.labels}
+                canEdit={canEdit}
+                ops={labels}
+                usage={(labelId) => Object.values(state.tasks).filter((t) => t.labelIds.includes(labelId)).length}
+              />
+            </Suspense>
+          )}
           {panel === "activity" && <ActivityPanel boardId={boardId} seq={state.seq} onError={notices.error} />}
+          {panel === "archive" && (
+            <Suspense fallback={<p className="muted">Loading…</p>}>
+              <ArchivePanel boardId={boardId} seq={state.seq} lists={board.lists} canEdit={canEdit} handle={handle} onError={notices.error} onInfo={notices.info} />
+            </Suspense>
+          )}
         </div>
         {cardId && task && (
           <CardDialog
             task={task}
             listTitle={board.lists.find((l) => l.id === task.listId)?.title ?? ""}
             members={board.members}
+            labels={board.labels}
             meId={meId}
             canEdit={canEdit}
             ops={ops}

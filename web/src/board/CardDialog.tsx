@@ -1,36 +1,32 @@
 // A card in a dialog with its own URL (/boards/:boardId/cards/:cardId).
-import { useState, type FormEvent } from "react";
-import type { Member, Task } from "../api/types";
+import { lazy, Suspense, useState, type FormEvent } from "react";
+import type { Label, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
-import { Confirm, Modal } from "../components/Modal";
+import { Modal } from "../components/Modal";
+import { dateInput, fromDateInput, shortDate } from "../lib/due";
+import { resolveLabels } from "../lib/labels";
+import { DateFields } from "./DateFields";
+import { LabelChip } from "./LabelChip";
+import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
+// Checklists (and their drag and drop) load with the first card opened, not with the board.
+const Checklists = lazy(() => import("./card/Checklists").then((m) => ({ default: m.Checklists })));
+
+// Comments (their Markdown renderer and mention picker) load with the first card opened.
+const Comments = lazy(() => import("./card/Comments"));
 
 interface Props {
   task: Task;
   listTitle: string;
   members: Member[];
+  labels: Label[];
   meId: string;
   canEdit: boolean;
   ops: BoardOps;
   onClose(): void;
 }
 
-/** The date part (YYYY-MM-DD) of a due date, for <input type="date">. */
-export function dateInput(due: string | null): string {
-  return due ? due.slice(0, 10) : "";
-}
-
-export function parseLabels(text: string): string[] {
-  const seen = new Set<string>();
-  for (const part of text.split(",")) {
-    const label = part.trim();
-    if (label) seen.add(label.slice(0, 50));
-  }
-  return [...seen].slice(0, 20);
-}
-
-export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClose }: Props) {
-  const [deleting, setDeleting] = useState(false);
+export function CardDialog({ task, listTitle, members, labels, meId, canEdit, ops, onClose }: Props) {
   const [saving, setSaving] = useState(false);
 
   async function save(event: FormEvent<HTMLFormElement>) {
@@ -38,14 +34,13 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
     const form = new FormData(event.currentTarget);
     const title = String(form.get("title") ?? "").trim();
     const description = String(form.get("description") ?? "");
-    const labels = parseLabels(String(form.get("labels") ?? ""));
     const dueInput = String(form.get("due") ?? "");
-    const dueDate = dueInput ? `${dueInput}T00:00:00Z` : null;
+    const startInput = String(form.get("start") ?? "");
     const changes: Parameters<BoardOps["updateCard"]>[1] = {};
     if (title && title !== task.title) changes.title = title;
     if (description !== task.description) changes.description = description;
-    if (labels.join("\n") !== task.labels.join("\n")) changes.labels = labels;
-    if (dueInput !== dateInput(task.dueDate)) changes.dueDate = dueDate;
+    if (startInput !== dateInput(task.startDate)) changes.startDate = fromDateInput(startInput);
+    if (dueInput !== dateInput(task.dueDate)) changes.dueDate = fromDateInput(dueInput);
     setSaving(true);
     const saved = await ops.updateCard(task, changes);
     setSaving(false);
@@ -65,14 +60,8 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
             Description
             <textarea name="description" defaultValue={task.description} rows={5} maxLength={10000} />
           </label>
-          <label>
-            Labels <span className="hint">(separated by commas)</span>
-            <input name="labels" defaultValue={task.labels.join(", ")} />
-          </label>
-          <label>
-            Due date
-            <input name="due" type="date" defaultValue={dateInput(task.dueDate)} />
-          </label>
+          <LabelPicker task={task} labels={labels} ops={ops} />
+          <DateFields task={task} ops={ops} />
           <fieldset>
             <legend>Assignees</legend>
             {members.length === 0 && <p className="muted">No members.</p>}
@@ -92,8 +81,14 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
             </ul>
           </fieldset>
           <div className="row end">
-            <button type="button" className="danger" onClick={() => setDeleting(true)}>
-              Delete card
+            <button
+              type="button"
+              onClick={() => {
+                ops.archiveCard(task);
+                onClose();
+              }}
+            >
+              Archive card
             </button>
             <button type="button" onClick={onClose}>
               Cancel
@@ -106,26 +101,33 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
       ) : (
         <div className="stack">
           <p className="description">{task.description || "No description."}</p>
-          {task.labels.length > 0 && <p>Labels: {task.labels.join(", ")}</p>}
-          {task.dueDate && <p>Due {dateInput(task.dueDate)}</p>}
+          {task.labelIds.length > 0 && (
+            <p className="card-meta">
+              Labels:{" "}
+              {resolveLabels(task.labelIds, labels).map((label) => (
+                <LabelChip key={label.id} label={label} />
+              ))}
+            </p>
+          )}
+          {task.startDate && <p>Starts {shortDate(task.startDate)}</p>}
+          {task.dueDate && (
+            <p>
+              Due {shortDate(task.dueDate)}
+              {task.dueComplete ? " (complete)" : ""}
+            </p>
+          )}
           <p>
             Assigned to:{" "}
             {task.assigneeIds.length === 0 ? "no one" : task.assigneeIds.map((id) => displayName(members.find((m) => m.userId === id), meId)).join(", ")}
           </p>
         </div>
       )}
-      {deleting && (
-        <Confirm
-          title="Delete card?"
-          message={`“${task.title}” will be deleted for everyone on the board.`}
-          confirmLabel="Delete card"
-          onConfirm={() => {
-            ops.deleteCard(task);
-            onClose();
-          }}
-          onClose={() => setDeleting(false)}
-        />
-      )}
+      <Suspense fallback={<p className="muted">Loading checklists…</p>}>
+        <Checklists task={task} members={members} meId={meId} canEdit={canEdit} ops={ops} />
+      </Suspense>
+      <Suspense fallback={<p className="muted">Loading comments…</p>}>
+        <Comments key={task.id} task={task} members={members} meId={meId} canComment={canEdit} />
+      </Suspense>
     </Modal>
   );
 }

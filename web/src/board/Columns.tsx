@@ -25,9 +25,8 @@ import {
 import { CSS } from "@dnd-kit/utilities";
 import { memo, useEffect, useMemo, useRef, useState, type FormEvent, type MouseEvent } from "react";
 import { useNavigate } from "react-router-dom";
-import type { List, Member, Task } from "../api/types";
+import type { Label, List, Member, Task } from "../api/types";
 import { CardBadges } from "./CardBadges";
-import { Confirm } from "../components/Modal";
 import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
 import { placeAt } from "../lib/positions";
 import { isTemp, type BoardOps } from "./ops";
@@ -185,7 +184,7 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
       <div className="columns" onClick={openCard}>
         <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
           {lists.map((list, index) => (
-            <Column key={list.id} list={list} index={index} tasks={byList.get(list.id) ?? NONE} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} />
+            <Column key={list.id} list={list} index={index} tasks={byList.get(list.id) ?? NONE} members={state.board.members} labels={state.board.labels} boardId={boardId} canEdit={canEdit} ops={ops} />
           ))}
         </SortableContext>
         {canEdit && <AddList ops={ops} />}
@@ -218,18 +217,18 @@ interface ColumnProps {
   index: number;
   tasks: Task[];
   members: Member[];
+  labels: Label[];
   boardId: string;
   canEdit: boolean;
   ops: BoardOps;
 }
 
-const Column = memo(function Column({ list, index, tasks, members, boardId, canEdit, ops }: ColumnProps) {
+const Column = memo(function Column({ list, index, tasks, members, labels, boardId, canEdit, ops }: ColumnProps) {
   // A list the server has not answered for yet has no id to put cards in or to move by.
   const saving = isTemp(list.id);
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
   const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
   const [renaming, setRenaming] = useState(false);
-  const [deleting, setDeleting] = useState(false);
   const [shown, setShown] = useState(() => firstCards(index));
   const headingId = `list-${list.id}`;
   const visible = tasks.slice(0, shown);
@@ -284,8 +283,8 @@ const Column = memo(function Column({ list, index, tasks, members, boardId, canE
             <button type="button" className="icon-button" onClick={() => setRenaming(true)} aria-label={`Rename list ${list.title}`}>
               ✎
             </button>
-            <button type="button" className="icon-button" onClick={() => setDeleting(true)} aria-label={`Delete list ${list.title}`}>
-              ×
+            <button type="button" className="icon-button" onClick={() => ops.archiveList(list)} aria-label={`Archive list ${list.title}`} title="Archive list">
+              ⤓
             </button>
           </>
         )}
@@ -293,7 +292,7 @@ const Column = memo(function Column({ list, index, tasks, members, boardId, canE
       <SortableContext items={visible.map((t) => t.id)} strategy={verticalListSortingStrategy}>
         <ol ref={drop.setNodeRef} className={drop.isOver ? "cards over" : "cards"} aria-label={`Cards in ${list.title}`}>
           {visible.map((task) => (
-            <Card key={task.id} task={task} members={members} boardId={boardId} canEdit={canEdit} />
+            <Card key={task.id} task={task} members={members} labels={labels} boardId={boardId} canEdit={canEdit} />
           ))}
           {tasks.length > shown && <MoreCards count={tasks.length - shown} onMore={(more) => setShown((n) => n + more)} />}
         </ol>
@@ -308,15 +307,6 @@ const Column = memo(function Column({ list, index, tasks, members, boardId, canE
             Add
           </button>
         </form>
-      )}
-      {deleting && (
-        <Confirm
-          title="Delete list?"
-          message={`“${list.title}” and its ${tasks.length} card${tasks.length === 1 ? "" : "s"} will be deleted for everyone on the board.`}
-          confirmLabel="Delete list"
-          onConfirm={() => ops.deleteList(list)}
-          onClose={() => setDeleting(false)}
-        />
       )}
     </section>
   );
@@ -356,13 +346,15 @@ function MoreCards({ count, onMore }: { count: number; onMore(more: number): voi
 interface CardProps {
   task: Task;
   members: Member[];
+  labels: Label[];
   boardId: string;
   canEdit: boolean;
 }
 
 // A card renders again whenever dnd-kit's state changes under a drag: only its sortable hooks
-// run then; what it shows is CardBody, rendered again only when the task or its members change.
-const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) {
+// run then; what it shows is CardBody, rendered again only when the task, its members or the
+// board's labels change.
+const Card = memo(function Card({ task, members, labels, boardId, canEdit }: CardProps) {
   const saving = isTemp(task.id);
   const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
   return (
@@ -377,16 +369,16 @@ const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) 
           ⠿
         </button>
       )}
-      <CardBody task={task} members={members} boardId={boardId} saving={saving} />
+      <CardBody task={task} members={members} labels={labels} boardId={boardId} saving={saving} />
     </li>
   );
 });
 
-const CardBody = memo(function CardBody({ task, members, boardId, saving }: Omit<CardProps, "canEdit"> & { saving: boolean }) {
+const CardBody = memo(function CardBody({ task, members, labels, boardId, saving }: Omit<CardProps, "canEdit"> & { saving: boolean }) {
   return (
     <a href={`/boards/${boardId}/cards/${task.id}`} className="card-link" data-testid="card" aria-disabled={saving || undefined}>
       <span className="card-title">{task.title}</span>
-      <CardBadges task={task} members={members} />
+      <CardBadges task={task} members={members} labels={labels} />
     </a>
   );
 });

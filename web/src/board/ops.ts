@@ -5,6 +5,7 @@ import type { BoardWithLists, List, Member, Task } from "../api/types";
 import { tasksOf, type BoardState } from "../lib/boardState";
 import { anchorsFor, between } from "../lib/positions";
 import type { BoardHandle } from "./useBoard";
+import { checklistOps } from "./card/checklistOps";
 
 let temp = 0;
 const tempId = () => `tmp-${++temp}`;
@@ -19,6 +20,8 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
   }
 
   return {
+    checklists: checklistOps(handle),
+
     renameBoard(title: string) {
       const state = getState();
       if (!state || !title.trim() || title === state.board.title) return;
@@ -36,7 +39,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       if (!state) return;
       const lists = state.board.lists;
       const id = tempId();
-      const list: List = { id, boardId: state.board.id, title, position: positionAt(lists.map((l) => l.position), lists.length), createdAt: now(), updatedAt: now(), version: 0 };
+      const list: List = { id, boardId: state.board.id, title, position: positionAt(lists.map((l) => l.position), lists.length), createdAt: now(), updatedAt: now(), version: 0, archivedAt: null };
       void write(
         "list",
         () => api<List>("POST", paths.lists(state.board.id), { body: { title } }),
@@ -72,13 +75,14 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "listPut", list: saved }));
     },
 
-    deleteList(list: List) {
+    /** Archive a list: it leaves the board with its cards (restorable from Archived items). */
+    archiveList(list: List) {
       const state = getState();
-      if (!state) return;
+      if (!state || isTemp(list.id)) return;
       const tasks = tasksOf(state, list.id);
       void write(
         "list",
-        () => api("DELETE", paths.list(list.id)),
+        () => api("POST", paths.archive(paths.list(list.id))),
         () => dispatch({ type: "listRemove", listId: list.id }),
         () => {
           dispatch({ type: "listPut", list });
@@ -94,7 +98,8 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const id = tempId();
       const task: Task = {
         id, boardId: state.board.id, listId, title, description: "", position: positionAt(positions, positions.length),
-        assigneeIds: [], labels: [], dueDate: null, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
+        assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
+        archivedAt: null, archivedWithList: false, checklistProgress: { done: 0, total: 0 }, commentCount: 0,
       };
       void write(
         "card",
@@ -121,11 +126,17 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
     },
 
-    updateCard(task: Task, changes: Partial<Pick<Task, "title" | "description" | "labels" | "dueDate">>) {
+    /** `conditional: false` for one-click toggles (a label, the done flag): a second click before
+     * the first answer would otherwise name a version the server has already moved past. */
+    updateCard(
+      task: Task,
+      changes: Partial<Pick<Task, "title" | "description" | "labelIds" | "startDate" | "dueDate" | "dueComplete">>,
+      { conditional = true }: { conditional?: boolean } = {},
+    ) {
       if (Object.keys(changes).length === 0) return Promise.resolve(null);
       return write(
         "card",
-        () => api<Task>("PATCH", paths.task(task.id), { body: changes, ifMatch: task.version }),
+        () => api<Task>("PATCH", paths.task(task.id), { body: changes, ...(conditional ? { ifMatch: task.version } : {}) }),
         () => dispatch({ type: "taskPut", task: { ...task, ...changes } }),
         () => dispatch({ type: "taskPut", task }),
       ).then((saved) => {
@@ -144,10 +155,12 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
     },
 
-    deleteCard(task: Task) {
+    /** Archive a card: it leaves the board (restorable from Archived items). */
+    archiveCard(task: Task) {
+      if (isTemp(task.id)) return;
       void write(
         "card",
-        () => api("DELETE", paths.task(task.id)),
+        () => api("POST", paths.archive(paths.task(task.id))),
         () => dispatch({ type: "taskRemove", taskId: task.id }),
         () => dispatch({ type: "taskPut", task }),
       );

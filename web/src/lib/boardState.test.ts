@@ -5,15 +5,15 @@ import { classify, initialState, reduce, tasksOf, type BoardState } from "./boar
 const board: BoardWithLists = {
   id: "b1", title: "Plan", description: "", ownerId: "u1",
   members: [{ userId: "u1", role: "owner", name: "Ada" }, { userId: "u2", role: "editor", name: "Bob" }],
-  createdAt: "", updatedAt: "", version: 1,
+  labels: [], createdAt: "", updatedAt: "", version: 1, archivedAt: null,
   lists: [
-    { id: "l2", boardId: "b1", title: "Done", position: "n", createdAt: "", updatedAt: "", version: 1 },
-    { id: "l1", boardId: "b1", title: "To do", position: "m", createdAt: "", updatedAt: "", version: 1 },
+    { id: "l2", boardId: "b1", title: "Done", position: "n", createdAt: "", updatedAt: "", version: 1, archivedAt: null },
+    { id: "l1", boardId: "b1", title: "To do", position: "m", createdAt: "", updatedAt: "", version: 1, archivedAt: null },
   ],
 };
 const task = (id: string, listId: string, position: string, version = 1): Task => ({
-  id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labels: [], dueDate: null,
-  createdBy: "u1", createdAt: "", updatedAt: "", version,
+  id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false,
+  createdBy: "u1", createdAt: "", updatedAt: "", version, archivedAt: null, archivedWithList: false, checklistProgress: { done: 0, total: 0 }, commentCount: 0,
 });
 let seq = 10;
 const push = (type: string, data: Record<string, unknown>, s: number | null = ++seq): Push => ({
@@ -46,13 +46,27 @@ describe("board state", () => {
     expect(stale.seq).toBe(11);
   });
 
+  it("takes a task's comment count from comment pushes, guarded by the task version", () => {
+    seq = 10;
+    let state = apply(start(), push("comment.created", { taskId: "t1", commentId: "c1", taskVersion: 2, commentCount: 1, version: 1 }));
+    expect(state.tasks.t1).toMatchObject({ commentCount: 1, version: 2 });
+    state = apply(state, push("comment.created", { taskId: "t1", commentId: "c2", taskVersion: 3, commentCount: 2, version: 1 }));
+    // A replay of the first (a new seq, e.g. after a reload that already counted it) changes nothing.
+    const replayed = apply(state, push("comment.created", { taskId: "t1", commentId: "c1", taskVersion: 2, commentCount: 1, version: 1 }));
+    expect(replayed.tasks.t1).toMatchObject({ commentCount: 2, version: 3 });
+    state = apply(replayed, push("comment.deleted", { taskId: "t1", commentId: "c2", taskVersion: 4, commentCount: 1, version: 2 }));
+    expect(state.tasks.t1).toMatchObject({ commentCount: 1, version: 4 });
+    // An edit changes no count and no task version.
+    expect(apply(state, push("comment.updated", { taskId: "t1", commentId: "c1", version: 2 })).tasks.t1).toBe(state.tasks.t1);
+  });
+
   it("creates, updates, assigns and deletes tasks from pushes", () => {
     seq = 10;
-    let state = apply(start(), push("task.created", { taskId: "t9", listId: "l2", title: "New", position: "c", assigneeIds: [], labels: ["x"], dueDate: null, version: 1 }));
+    let state = apply(start(), push("task.created", { taskId: "t9", listId: "l2", title: "New", position: "c", assigneeIds: [], labelIds: ["x"], dueDate: null, version: 1 }));
     expect(tasksOf(state, "l2").map((t) => t.title)).toEqual(["t3", "New"]);
     state = apply(state, push("task.updated", { taskId: "t9", title: "Renamed", version: 2 }));
     expect(state.tasks.t9?.title).toBe("Renamed");
-    expect(state.tasks.t9?.labels).toEqual(["x"]);
+    expect(state.tasks.t9?.labelIds).toEqual(["x"]);
     state = apply(state, push("task.assigned", { taskId: "t9", userId: "u2", version: 3 }));
     expect(state.tasks.t9?.assigneeIds).toEqual(["u2"]);
     state = apply(state, push("task.deleted", { taskId: "t9", version: 4 }));
@@ -96,5 +110,39 @@ describe("board state", () => {
     const state = reduce(start(), { type: "loaded", board, tasks: [], seq: 42 })!;
     expect(state.seq).toBe(42);
     expect(Object.keys(state.tasks)).toEqual([]);
+  });
+});
+
+describe("checklist progress on a card", () => {
+  it("takes each task.checklist_* push's progress and version, and ignores stale ones", () => {
+    seq = 10;
+    let state = apply(start(), push("task.checklist_item_created", { taskId: "t1", version: 2, checklistProgress: { done: 0, total: 1 } }));
+    expect(state.tasks.t1?.checklistProgress).toEqual({ done: 0, total: 1 });
+    expect(state.tasks.t1?.version).toBe(2);
+    state = apply(state, push("task.checklist_item_updated", { taskId: "t1", version: 3, done: true, checklistProgress: { done: 1, total: 1 } }));
+    expect(state.tasks.t1?.checklistProgress).toEqual({ done: 1, total: 1 });
+    const stale = apply(state, push("task.checklist_item_updated", { taskId: "t1", version: 2, checklistProgress: { done: 0, total: 1 } }));
+    expect(stale.tasks.t1?.checklistProgress).toEqual({ done: 1, total: 1 });
+    // A later task.updated still applies after checklist events raised the version.
+    const renamed = apply(state, push("task.updated", { taskId: "t1", version: 4, title: "Renamed" }));
+    expect(renamed.tasks.t1?.title).toBe("Renamed");
+  });
+
+  it("an own write guesses the progress at once and the answer's version wins only when newer", () => {
+    let state = reduce(start(), { type: "taskProgress", taskId: "t1", checklistProgress: { done: 1, total: 2 } })!;
+    expect(state.tasks.t1).toMatchObject({ version: 1, checklistProgress: { done: 1, total: 2 } });
+    state = reduce(state, { type: "taskProgress", taskId: "t1", checklistProgress: { done: 1, total: 2 }, version: 5 })!;
+    expect(state.tasks.t1?.version).toBe(5);
+    const older = reduce(state, { type: "taskProgress", taskId: "t1", checklistProgress: { done: 0, total: 2 }, version: 4 })!;
+    expect(older.tasks.t1?.checklistProgress).toEqual({ done: 1, total: 2 });
+  });
+});
+
+describe("a restored card", () => {
+  it("comes back with its checklist progress from the push", () => {
+    seq = 10;
+    const data = { taskId: "t9", listId: "l1", title: "Back", position: "z", version: 4, checklistProgress: { done: 2, total: 5 } };
+    const state = apply(start(), push("task.restored", data));
+    expect(state.tasks.t9?.checklistProgress).toEqual({ done: 2, total: 5 });
   });
 });

@@ -1,7 +1,8 @@
 // The open board as the page holds it, and the pure rules that change it: the REST load, the
 // pushed events, and the app's own optimistic writes. Every change goes through `reduce`.
 import { compare } from "./positions";
-import type { BoardWithLists, List, Member, Push, Role, Task } from "../api/types";
+import type { BoardWithLists, ChecklistProgress, Label, List, Member, Push, Role, Task } from "../api/types";
+import { isLabelColor, LABEL_COLORS, makeLabel } from "./labels";
 
 export interface BoardState {
   board: BoardWithLists;
@@ -24,6 +25,11 @@ export type BoardAction =
   | { type: "listRemove"; listId: string }
   | { type: "taskPut"; task: Task; replaces?: string }
   | { type: "taskRemove"; taskId: string }
+  /** A card's checklist progress: from a checklist write's answer (with the task's new version,
+   * taken only if newer), or a guess while the write is under way (no version). */
+  | { type: "taskProgress"; taskId: string; checklistProgress: ChecklistProgress; version?: number }
+  | { type: "labelPut"; label: Label; replaces?: string }
+  | { type: "labelRemove"; labelId: string }
   | { type: "close"; message: string };
 
 export function initialState(board: BoardWithLists, tasks: Task[], seq = 0): BoardState {
@@ -88,6 +94,12 @@ function pick<T extends object>(target: T, data: Record<string, unknown>, keys: 
   return next;
 }
 
+function progressOf(value: unknown, fallback: ChecklistProgress): ChecklistProgress {
+  if (typeof value !== "object" || value === null) return fallback;
+  const { done, total } = value as Record<string, unknown>;
+  return typeof done === "number" && typeof total === "number" ? { done, total } : fallback;
+}
+
 function applyPush(state: BoardState, push: Push, me: string): BoardState {
   const d = push.data;
   const version = num(d.version);
@@ -135,6 +147,10 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       );
       return { ...state, board: { ...board, ownerId, members } };
     }
+    case "board.label_created":
+    case "board.label_updated":
+    case "board.label_deleted":
+      return applyLabelPush(state, push.type, d);
     case "list.created": {
       const id = str(d.listId);
       if (!id || board.lists.some((l) => l.id === id)) return state;
@@ -146,6 +162,7 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
+        archivedAt: null,
       };
       return { ...state, board: { ...board, lists: sortLists([...board.lists, list]) } };
     }
@@ -172,12 +189,19 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         description: str(d.description) ?? "",
         position: str(d.position) ?? "",
         assigneeIds: Array.isArray(d.assigneeIds) ? (d.assigneeIds as string[]) : [],
-        labels: Array.isArray(d.labels) ? (d.labels as string[]) : [],
+        labelIds: Array.isArray(d.labelIds) ? (d.labelIds as string[]) : [],
+        startDate: str(d.startDate) ?? null,
         dueDate: str(d.dueDate) ?? null,
+        dueComplete: d.dueComplete === true,
         createdBy: str(d.createdBy) ?? "",
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
+        checklistProgress: progressOf(d.checklistProgress, { done: 0, total: 0 }),
+        archivedAt: null,
+        archivedWithList: false,
+        // 0 for a new task; a restored one (task.restored, applied as this) says its count.
+        commentCount: num(d.commentCount),
       };
       return { ...state, tasks: { ...state.tasks, [id]: task } };
     }
@@ -189,12 +213,25 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       const task = id ? state.tasks[id] : undefined;
       if (!id || !task || (version && version <= task.version)) return state;
       let next: Task = { ...task, version: version || task.version };
-      if (push.type === "task.updated") next = pick(next, d, ["title", "description", "labels", "dueDate", "updatedAt"]);
+      if (push.type === "task.updated") next = pick(next, d, ["title", "description", "labelIds", "startDate", "dueDate", "dueComplete", "updatedAt"]);
       if (push.type === "task.moved") next = { ...next, listId: str(d.toListId) ?? task.listId, position: str(d.position) ?? task.position };
       const userId = str(d.userId);
       if (push.type === "task.assigned" && userId && !next.assigneeIds.includes(userId)) next = { ...next, assigneeIds: [...next.assigneeIds, userId] };
       if (push.type === "task.unassigned" && userId) next = { ...next, assigneeIds: next.assigneeIds.filter((a) => a !== userId) };
       return { ...state, tasks: { ...state.tasks, [id]: next } };
+    }
+    case "task.checklist_created":
+    case "task.checklist_updated":
+    case "task.checklist_deleted":
+    case "task.checklist_item_created":
+    case "task.checklist_item_updated":
+    case "task.checklist_item_moved":
+    case "task.checklist_item_deleted": {
+      // Checklists live in the task: each change raises its version and says its progress.
+      const id = str(d.taskId);
+      const task = id ? state.tasks[id] : undefined;
+      if (!id || !task || (version && version <= task.version)) return state;
+      return { ...state, tasks: { ...state.tasks, [id]: { ...task, version: version || task.version, checklistProgress: progressOf(d.checklistProgress, task.checklistProgress ?? { done: 0, total: 0 }) } } };
     }
     case "task.deleted": {
       const id = str(d.taskId);
@@ -203,9 +240,65 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       delete tasks[id];
       return { ...state, tasks };
     }
+    // Archive and restore: what is archived leaves the board (a list with its cards); what is
+    // restored comes back as if created (its data carries everything a new one does).
+    case "board.archived":
+    case "board.restored":
+      if (version && version <= board.version) return state;
+      return { ...state, board: { ...board, archivedAt: push.type === "board.archived" ? (str(d.archivedAt) ?? push.occurredAt) : null, version: version || board.version } };
+    case "list.archived":
+      return applyPush(state, { ...push, type: "list.deleted" }, me);
+    case "list.restored": {
+      const id = str(d.listId);
+      const lists = board.lists.filter((l) => l.id !== id);
+      return applyPush({ ...state, board: { ...board, lists } }, { ...push, type: "list.created" }, me);
+    }
+    case "task.archived":
+      return applyPush(state, { ...push, type: "task.deleted" }, me);
+    case "task.restored": {
+      const id = str(d.taskId);
+      const known = id ? state.tasks[id] : undefined;
+      if (!id || (known && version && version <= known.version)) return state;
+      const tasks = { ...state.tasks };
+      delete tasks[id];
+      return applyPush({ ...state, tasks }, { ...push, type: "task.created" }, me);
+    }
+    case "comment.created":
+    case "comment.deleted": {
+      // The count the write produced, at the task version it produced: applied like a task
+      // event, so a replayed or late push changes nothing.
+      const id = str(d.taskId);
+      const task = id ? state.tasks[id] : undefined;
+      const taskVersion = num(d.taskVersion);
+      if (!id || !task || !taskVersion || taskVersion <= task.version) return state;
+      return { ...state, tasks: { ...state.tasks, [id]: { ...task, version: taskVersion, commentCount: num(d.commentCount) } } };
+    }
     default:
       return state;
   }
+}
+
+/** A board's labels follow their pushes; a deleted label leaves every card at once (the
+ * task.updated of each card follows, and is not sent to the socket that deleted it). */
+function applyLabelPush(state: BoardState, type: string, d: Record<string, unknown>): BoardState {
+  const board = state.board;
+  const labels = board.labels ?? [];
+  const id = str(d.labelId);
+  if (!id) return state;
+  if (type === "board.label_deleted") return withoutLabel(state, id);
+  const current = labels.find((label) => label.id === id);
+  const name = str(d.name) ?? current?.name ?? "";
+  const color = isLabelColor(d.color) ? d.color : isLabelColor(current?.color) ? current.color : "black";
+  const label: Label = { ...makeLabel(id, name, color), ...LABEL_COLORS[color] };
+  const next = current ? labels.map((l) => (l.id === id ? label : l)) : [...labels, label];
+  return { ...state, board: { ...board, labels: next } };
+}
+
+function withoutLabel(state: BoardState, labelId: string): BoardState {
+  const tasks = Object.fromEntries(
+    Object.entries(state.tasks).map(([id, t]) => [id, t.labelIds.includes(labelId) ? { ...t, labelIds: t.labelIds.filter((l) => l !== labelId) } : t]),
+  );
+  return { ...state, tasks, board: { ...state.board, labels: (state.board.labels ?? []).filter((l) => l.id !== labelId) } };
 }
 
 export function reduce(state: BoardState | null, action: BoardAction): BoardState | null {
@@ -243,10 +336,25 @@ export function reduce(state: BoardState | null, action: BoardAction): BoardStat
     }
     case "close":
       return { ...state, closed: state.closed ?? action.message };
+    case "labelPut": {
+      const labels = state.board.labels ?? [];
+      const matches = (l: Label) => l.id === action.label.id || l.id === action.replaces;
+      const at = labels.findIndex(matches);
+      const next = at < 0 ? [...labels, action.label] : labels.flatMap((l, i) => (i === at ? [action.label] : matches(l) ? [] : [l]));
+      return { ...state, board: { ...state.board, labels: next } };
+    }
+    case "labelRemove":
+      return withoutLabel(state, action.labelId);
     case "taskRemove": {
       const tasks = { ...state.tasks };
       delete tasks[action.taskId];
       return { ...state, tasks };
+    }
+    case "taskProgress": {
+      const task = state.tasks[action.taskId];
+      if (!task || (action.version !== undefined && action.version <= task.version)) return state;
+      const next = { ...task, checklistProgress: action.checklistProgress, version: action.version ?? task.version };
+      return { ...state, tasks: { ...state.tasks, [task.id]: next } };
     }
   }
 }

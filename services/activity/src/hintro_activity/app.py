@@ -74,7 +74,11 @@ def create_app(
     """The activity service's application; ``token_keys`` replaces auth's JWKS and
     ``board_client`` the client of the board service (tests)."""
     app = create_base_app(settings)
-    client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
+    client = board_client or BoardClient(
+        settings.board_url,
+        settings.board_timeout_seconds,
+        trust_seconds=settings.projection_trust_seconds,
+    )
     app.cleanup_ctx.extend(
         [
             mongo_ctx(settings),

@@ -17,8 +17,10 @@ from hintro_activity.domain import NameKind, NameRef, Names
 TASK_FIELDS = (
     ("title", "title"),
     ("description", "description"),
-    ("labels", "labels"),
+    ("labelIds", "labels"),
+    ("startDate", "start date"),
     ("dueDate", "due date"),
+    ("dueComplete", "completion"),
 )
 
 
@@ -150,6 +152,32 @@ def _member_removed(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
     return f"{n.actor()} removed {n.user(user_id)} from the board"
 
 
+# --- labels -----------------------------------------------------------------------------------
+
+
+def _label_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    name, color = n.str_field("name"), n.str_field("color")
+    label = f"the label {quoted(name)}" if name else "a label"
+    return f"{n.actor()} created {label}" + (f" ({color})" if color else "")
+
+
+def _label_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    name, color = n.str_field("name"), n.str_field("color")
+    if name is not None:
+        more = f" and made it {color}" if color else ""
+        return f"{n.actor()} renamed a label to {quoted(name)}{more}"
+    if color is not None:
+        return f"{n.actor()} made a label {color}"
+    return f"{n.actor()} changed a label"
+
+
+def _label_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    name = n.str_field("name")
+    return (
+        f"{n.actor()} deleted the label {quoted(name)}" if name else f"{n.actor()} deleted a label"
+    )
+
+
 # --- lists ------------------------------------------------------------------------------------
 
 
@@ -210,6 +238,14 @@ def _task_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
         if due is None:
             return f"{n.actor()} removed the due date of {the_task}"
         return f"{n.actor()} set the due date of {the_task} to {str(due)[:10]}"
+    if changed == ["start date"]:
+        start = data.get("startDate")
+        if start is None:
+            return f"{n.actor()} removed the start date of {the_task}"
+        return f"{n.actor()} set the start date of {the_task} to {str(start)[:10]}"
+    if changed == ["completion"]:
+        state = "complete" if data.get("dueComplete") else "incomplete"
+        return f"{n.actor()} marked {the_task} {state}"
     if changed:
         return f"{n.actor()} changed the {_join(changed)} of {the_task}"
     return f"{n.actor()} updated {the_task}"
@@ -242,10 +278,128 @@ def _task_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
     return f"{n.actor()} deleted {n.task()}"
 
 
+# --- task checklists ---------------------------------------------------------------------------
+
+_ITEM_SHOWN = 80
+
+
+def _item(data: Mapping[str, Any]) -> str:
+    text = data.get("text")
+    if not isinstance(text, str) or not text:
+        return "an item"
+    return quoted(text if len(text) <= _ITEM_SHOWN else text[: _ITEM_SHOWN - 1] + "…")
+
+
+def _checklist(data: Mapping[str, Any]) -> str:
+    title = data.get("checklistTitle")
+    return f"the checklist {quoted(title)}" if isinstance(title, str) and title else "a checklist"
+
+
+def _checklist_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} added {_checklist(data)} to {n.task()}"
+
+
+def _checklist_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    if "checklistTitle" in data:
+        title = quoted(str(data["checklistTitle"]))
+        return f"{n.actor()} renamed a checklist to {title} on {n.task()}"
+    return f"{n.actor()} reordered the checklists of {n.task()}"
+
+
+def _checklist_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} deleted {_checklist(data)} from {n.task()}"
+
+
+def _item_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} added {_item(data)} to {n.task()}"
+
+
+def _item_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    item, task = _item(data), n.task()
+    if data.get("done") is True:
+        return f"{n.actor()} completed {item} on {task}"
+    if data.get("done") is False:
+        return f"{n.actor()} marked {item} incomplete on {task}"
+    if "assigneeId" in data:
+        user_id = data.get("assigneeId")
+        if user_id is None:
+            return f"{n.actor()} unassigned {item} on {task}"
+        who = "themselves" if n.is_actor(user_id) else n.user(user_id)
+        return f"{n.actor()} assigned {who} to {item} on {task}"
+    if "dueDate" in data:
+        due = data.get("dueDate")
+        if due is None:
+            return f"{n.actor()} removed the due date of {item} on {task}"
+        return f"{n.actor()} set the due date of {item} on {task} to {str(due)[:10]}"
+    return f"{n.actor()} edited {item} on {task}"
+
+
+def _item_moved(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    elsewhere = data.get("fromChecklistId") != data.get("checklistId")
+    where = " to another checklist" if elsewhere else ""
+    return f"{n.actor()} moved {_item(data)}{where} on {n.task()}"
+
+
+def _item_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} deleted {_item(data)} from {n.task()}"
+
+
+# --- archive and restore ----------------------------------------------------------------------
+
+
+def _board_archived(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} archived the board"
+
+
+def _board_restored(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} restored the board"
+
+
+def _list_archived(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    title = n.str_field("title") or n.list_title(data.get("listId"))
+    return f"{n.actor()} archived {_the_list(title)}"
+
+
+def _list_restored(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    title = n.str_field("title") or n.list_title(data.get("listId"))
+    return f"{n.actor()} restored {_the_list(title)}"
+
+
+def _task_archived(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    with_list = " with its list" if data.get("withList") else ""
+    return f"{n.actor()} archived {n.task()}{with_list}"
+
+
+def _task_restored(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    if data.get("withList"):
+        return f"{n.actor()} restored {n.task()} with its list"
+    if data.get("fromListId"):
+        where = n.list_title(data.get("listId"))
+        return f"{n.actor()} restored {n.task()} to " + (where or "another list")
+    return f"{n.actor()} restored {n.task()}"
+
+
+# --- comments ---------------------------------------------------------------------------------
+
+
+def _comment_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} commented on {n.task()}"
+
+
+def _comment_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} edited a comment on {n.task()}"
+
+
+def _comment_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    author = data.get("authorId")
+    whose = "their" if n.is_actor(author) else n.possessive(author)
+    return f"{n.actor()} deleted {whose} comment on {n.task()}"
+
+
 def _generic(event_type: str, n: _Namer, data: Mapping[str, Any]) -> str:
     """A type this build does not know (a newer producer's): say at least what changed."""
     family = event_type.split(".", 1)[0]
-    if family == "task":
+    if family in ("task", "comment"):
         return f"{n.actor()} changed {n.task()}"
     if family == "list":
         title = n.str_field("title") or n.list_title(data.get("listId"))
@@ -263,6 +417,9 @@ _RENDERERS = {
     "board.member_added": _member_added,
     "board.member_role_changed": _member_role_changed,
     "board.member_removed": _member_removed,
+    "board.label_created": _label_created,
+    "board.label_updated": _label_updated,
+    "board.label_deleted": _label_deleted,
     "list.created": _list_created,
     "list.updated": _list_updated,
     "list.deleted": _list_deleted,
@@ -272,4 +429,20 @@ _RENDERERS = {
     "task.assigned": _task_assigned,
     "task.unassigned": _task_unassigned,
     "task.deleted": _task_deleted,
+    "task.checklist_created": _checklist_created,
+    "task.checklist_updated": _checklist_updated,
+    "task.checklist_deleted": _checklist_deleted,
+    "task.checklist_item_created": _item_created,
+    "task.checklist_item_updated": _item_updated,
+    "task.checklist_item_moved": _item_moved,
+    "task.checklist_item_deleted": _item_deleted,
+    "board.archived": _board_archived,
+    "board.restored": _board_restored,
+    "list.archived": _list_archived,
+    "list.restored": _list_restored,
+    "task.archived": _task_archived,
+    "task.restored": _task_restored,
+    "comment.created": _comment_created,
+    "comment.updated": _comment_updated,
+    "comment.deleted": _comment_deleted,
 }

@@ -99,6 +99,7 @@ def _service_ctx(settings: AuthSettings) -> Ctx:
             refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
             clock=utc_now,
             outbox=app[USERS_OUTBOX],
+            reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
         )
         yield
 

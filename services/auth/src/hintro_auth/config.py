@@ -21,6 +21,10 @@ class AuthSettings(ServiceSettings):
 
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, ge=60)
+    # How long after a rotation presenting the spent token again answers the same successor
+    # (two tabs refreshing at once, a retried request) instead of revoking the family as a
+    # replay. 0 turns the window off: any second presentation revokes.
+    refresh_reuse_grace_seconds: float = Field(default=10.0, ge=0, le=300)
 
     # The signing key: PEM text in JWT_PRIVATE_KEY wins; otherwise the PEM file at JWT_KEY_FILE,
     # which is generated there (mode 0600) outside production when it does not exist yet.

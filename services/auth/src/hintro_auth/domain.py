@@ -3,7 +3,9 @@ and the families a chain of rotated refresh tokens forms. No I/O here."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import secrets
 import uuid
@@ -122,6 +124,31 @@ def new_refresh_token() -> str:
     return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
 
 
+def _successor_pad(presented: str) -> bytes:
+    # A pad only the holder of the presented token can make (the database keeps its SHA-256,
+    # not the token); HMAC keeps it unrelated to that stored hash. Each token seals exactly one
+    # successor, so the pad is used once.
+    return hmac.new(presented.encode(), b"hintro refresh successor", hashlib.sha256).digest()
+
+
+def seal_successor(presented: str, successor: str) -> str:
+    """The successor token, sealed for whoever presents ``presented`` again: stored on the
+    spent token so a refresh inside the reuse grace window can answer the same successor,
+    while a copy of the database alone yields no usable token."""
+    raw = base64.urlsafe_b64decode(successor + "=" * (-len(successor) % 4))
+    if len(raw) != REFRESH_TOKEN_BYTES:
+        raise ValueError("not a refresh token issued here")
+    return bytes(a ^ b for a, b in zip(raw, _successor_pad(presented), strict=True)).hex()
+
+
+def open_successor(presented: str, sealed: str) -> str:
+    """The successor :func:`seal_successor` sealed with ``presented``."""
+    raw = bytes(
+        a ^ b for a, b in zip(bytes.fromhex(sealed), _successor_pad(presented), strict=True)
+    )
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
 def hash_refresh_token(token: str) -> str:
     """What is stored instead of the token: SHA-256 (the token has full entropy, so a fast hash
     is enough; a database leak does not yield usable tokens)."""
@@ -135,8 +162,11 @@ def new_family_id() -> str:
 
 @dataclass(frozen=True)
 class RefreshToken:
-    """A stored refresh token (by hash). It is ``spent`` once exchanged for a new pair;
-    presenting it again after that is reuse and revokes its family."""
+    """A stored refresh token (by hash). It is ``spent`` once exchanged for a new pair, at
+    ``spent_at_ms`` (epoch milliseconds), for the ``successor`` sealed with it
+    (:func:`seal_successor`). Presenting it again within the reuse grace window answers that
+    successor (two tabs refreshing at once); after the window it is reuse and revokes its
+    family."""
 
     token_hash: str
     family_id: str
@@ -144,6 +174,8 @@ class RefreshToken:
     issued_at: datetime
     expires_at: datetime
     spent: bool = False
+    spent_at_ms: int | None = None
+    successor: str | None = None
 
     def __repr__(self) -> str:
         return f"RefreshToken(family_id={self.family_id!r}, user_id={self.user_id!r})"
@@ -151,6 +183,21 @@ class RefreshToken:
     def is_expired(self, now: datetime) -> bool:
         """Past its lifetime."""
         return now >= self.expires_at
+
+    def within_grace(self, now: datetime, grace: timedelta) -> bool:
+        """Spent, with a sealed successor, no longer than ``grace`` ago: presenting it again
+        is a concurrent or retried refresh, not a replay."""
+        if grace <= timedelta(0) or not self.spent:
+            return False
+        if self.spent_at_ms is None or self.successor is None:
+            return False
+        return epoch_millis(now) - self.spent_at_ms <= grace.total_seconds() * 1000
+
+
+def epoch_millis(moment: datetime) -> int:
+    """``moment`` as whole milliseconds since the epoch (how a spend time is stored: the
+    embedded MongoDB keeps datetimes written by ``$set`` as strings)."""
+    return int(moment.timestamp() * 1000)
 
 
 def issue_refresh_token(

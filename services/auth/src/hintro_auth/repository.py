@@ -3,7 +3,8 @@
 - ``users``: ``{_id, email, name, passwordHash, createdAt}`` + the outbox of pending events
   (``outbox``, ``outboxPending``: see :mod:`hintro_shared.events.outbox`);
   ``email`` (normalised) has a unique index, which is what makes registration race-safe.
-- ``refresh_tokens``: ``{_id: sha256(token), familyId, userId, issuedAt, expiresAt, spent}``;
+- ``refresh_tokens``: ``{_id: sha256(token), familyId, userId, issuedAt, expiresAt, spent}``,
+  and once spent ``spentAt`` (epoch ms) and ``successor`` (sealed for the token's holder);
   a TTL index removes them once expired; ``userId`` is indexed (a password change revokes
   the user's other families).
 - ``refresh_families``: ``{_id: familyId, revokedAt, expiresAt}``, only for revoked families.
@@ -65,6 +66,8 @@ def _refresh_token(doc: Document) -> RefreshToken:
         issued_at=doc["issuedAt"],
         expires_at=doc["expiresAt"],
         spent=bool(doc.get("spent")),
+        spent_at_ms=doc.get("spentAt"),
+        successor=doc.get("successor"),
     )
 
 
@@ -167,15 +170,21 @@ class MongoRefreshTokens:
             }
         )
 
-    async def spend(self, token_hash: str) -> RefreshToken | None:
-        """Mark the token spent if it is not yet; exactly one concurrent caller gets it."""
+    async def spend(self, token_hash: str, spent_at_ms: int, successor: str) -> RefreshToken | None:
+        """Mark the token spent (with when, and its sealed successor) if it is not yet; exactly
+        one concurrent caller gets it."""
         doc = await self._tokens.find_one_and_update(
             {"_id": token_hash, "spent": False},
-            # A flag, not a timestamp: nx-27017 stores datetimes written by $set as strings.
-            {"$set": {"spent": True}},
+            # Epoch milliseconds, not a datetime: nx-27017 stores datetimes written by $set as
+            # strings.
+            {"$set": {"spent": True, "spentAt": spent_at_ms, "successor": successor}},
             return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else _refresh_token(doc)
+
+    async def discard(self, token_hash: str) -> None:
+        """Delete a token that was stored but never handed out."""
+        await self._tokens.delete_one({"_id": token_hash})
 
     async def find(self, token_hash: str) -> RefreshToken | None:
         """The token's record, spent or not."""

@@ -2,9 +2,12 @@
 so the rules can be tested with fakes and the adapters swapped.
 
 Refresh-token rotation rests on one atomic step, the repository's ``spend``: a conditional
-update that marks a live token spent and succeeds for exactly one caller. A token that exists
-but cannot be spent was spent before, so presenting it is reuse (a stolen token or a replay)
-and its whole family is revoked: the thief's and the victim's current tokens stop working.
+update that marks a live token spent, together with its successor sealed for the token's
+holder, and succeeds for exactly one caller. The successor is stored before that step, so a
+spent token always names a successor that exists. Presenting a spent token again within the
+reuse grace window (two tabs waking up at once, a retried request) answers that same successor
+with a fresh access token; after the window it is reuse (a stolen token or a replay) and its
+whole family is revoked: the thief's and the victim's current tokens stop working.
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ from hintro_auth.domain import (
     User,
     UserNotFound,
     WrongPassword,
+    epoch_millis,
     hash_refresh_token,
     issue_refresh_token,
     new_family_id,
     new_user,
     normalise_email,
+    open_successor,
+    seal_successor,
 )
 from hintro_shared.events.catalogue import UserRegistered, UserRenamed
 from hintro_shared.events.envelope import EventEnvelope, new_event
@@ -79,9 +85,15 @@ class RefreshTokens(Protocol):
         """Store a newly issued token."""
         ...
 
-    async def spend(self, token_hash: str) -> RefreshToken | None:
-        """Atomically mark the token spent if it is not yet; the record, or ``None`` if there is
-        no such token or it was already spent."""
+    async def spend(self, token_hash: str, spent_at_ms: int, successor: str) -> RefreshToken | None:
+        """Atomically mark the token spent (at ``spent_at_ms``, for the sealed ``successor``)
+        if it is not yet; the record, or ``None`` if there is no such token or it was already
+        spent."""
+        ...
+
+    async def discard(self, token_hash: str) -> None:
+        """Delete a token nobody was given (a successor stored by a refresh that lost the race
+        to spend its token)."""
         ...
 
     async def find(self, token_hash: str) -> RefreshToken | None:
@@ -129,6 +141,9 @@ class AccessTokens(Protocol):
         ...
 
 
+# How many rotations inside one grace window a late refresh follows to the live token.
+_MAX_GRACE_LINKS = 4
+
 # Without a fast path (unit tests) the relay's sweeper publishes the events.
 _SWEEPER_ONLY = SweeperOnly()
 
@@ -146,12 +161,14 @@ class AuthService:
         refresh_ttl: timedelta,
         clock: Callable[[], datetime],
         outbox: Outbox = _SWEEPER_ONLY,
+        reuse_grace: timedelta = timedelta(0),
     ) -> None:
         self._users = users
         self._refresh_tokens = refresh_tokens
         self._passwords = passwords
         self._access_tokens = access_tokens
         self._refresh_ttl = refresh_ttl
+        self._reuse_grace = reuse_grace
         self._clock = clock
         self._outbox = outbox
 
@@ -194,24 +211,64 @@ class AuthService:
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Exchange a live refresh token for a new pair in the same family; the presented one is
-        spent. Presenting a spent token revokes its family. ``InvalidRefreshToken`` on failure."""
+        spent. Within ``reuse_grace`` of that, presenting it again answers the same successor;
+        later, it revokes its family. ``InvalidRefreshToken`` on failure."""
         now = self._clock()
         token_hash = hash_refresh_token(refresh_token)
-        record = await self._refresh_tokens.spend(token_hash)
-        if record is None:
-            known = await self._refresh_tokens.find(token_hash)
-            if known is not None:
-                await self._refresh_tokens.revoke_family(known.family_id, now)
-                _log.warning(
-                    "spent refresh token presented again; family revoked",
-                    extra={"familyId": known.family_id, "userId": known.user_id},
+        record = await self._refresh_tokens.find(token_hash)
+        if record is None or record.is_expired(now):
+            raise InvalidRefreshToken
+        if not record.spent:
+            successor, successor_record = issue_refresh_token(
+                record.user_id, record.family_id, now, self._refresh_ttl
+            )
+            # Stored first: once the presented token is spent, its successor must exist for a
+            # concurrent refresh that answers it.
+            await self._refresh_tokens.add(successor_record)
+            sealed = seal_successor(refresh_token, successor)
+            spent = await self._refresh_tokens.spend(token_hash, epoch_millis(now), sealed)
+            if spent is not None:
+                # Checked after spending, so a revocation racing with this rotation still
+                # catches the token issued here the next time it is presented.
+                if await self._refresh_tokens.is_family_revoked(record.family_id):
+                    raise InvalidRefreshToken
+                return self._pair(record.user_id, record.family_id, successor, now)
+            # Another refresh of the same token won; answer its successor, not this one.
+            await self._refresh_tokens.discard(successor_record.token_hash)
+            record = await self._refresh_tokens.find(token_hash)
+            if record is None:
+                raise InvalidRefreshToken
+        return await self._successor_within_grace(refresh_token, record, now)
+
+    async def _successor_within_grace(
+        self, presented: str, record: RefreshToken, now: datetime
+    ) -> TokenPair:
+        """The live end of the chain a spent token started, when every link was spent within
+        the grace window (a tab that rotated twice while another was still asking); otherwise
+        the token is replayed: its family is revoked."""
+        token = presented
+        for _ in range(_MAX_GRACE_LINKS):
+            if not record.within_grace(now, self._reuse_grace) or record.successor is None:
+                break
+            if await self._refresh_tokens.is_family_revoked(record.family_id):
+                raise InvalidRefreshToken
+            token = open_successor(token, record.successor)
+            successor = await self._refresh_tokens.find(hash_refresh_token(token))
+            if successor is None or successor.is_expired(now):
+                break
+            if not successor.spent:
+                _log.info(
+                    "refresh token presented again within the grace window; same successor",
+                    extra={"familyId": record.family_id, "userId": record.user_id},
                 )
-            raise InvalidRefreshToken
-        # Checked after spending, so a revocation racing with this rotation still catches the
-        # token issued here the next time it is presented.
-        if record.is_expired(now) or await self._refresh_tokens.is_family_revoked(record.family_id):
-            raise InvalidRefreshToken
-        return await self._issue(record.user_id, record.family_id)
+                return self._pair(successor.user_id, successor.family_id, token, now)
+            record = successor
+        await self._refresh_tokens.revoke_family(record.family_id, now)
+        _log.warning(
+            "spent refresh token presented again; family revoked",
+            extra={"familyId": record.family_id, "userId": record.user_id},
+        )
+        raise InvalidRefreshToken
 
     async def logout(self, refresh_token: str) -> None:
         """End the session the token belongs to (its whole family). Unknown tokens are ignored,
@@ -285,7 +342,10 @@ class AuthService:
         now = self._clock()
         token, record = issue_refresh_token(user_id, family_id, now, self._refresh_ttl)
         await self._refresh_tokens.add(record)
+        return self._pair(user_id, family_id, token, now)
+
+    def _pair(self, user_id: str, family_id: str, refresh_token: str, now: datetime) -> TokenPair:
         access = self._access_tokens.issue(user_id, now, family_id)
         return TokenPair(
-            access_token=access.token, refresh_token=token, expires_in=access.expires_in
+            access_token=access.token, refresh_token=refresh_token, expires_in=access.expires_in
         )

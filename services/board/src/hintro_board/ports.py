@@ -4,12 +4,12 @@ so the service can be exercised with fakes and each adapter swapped alone."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from hintro_board.cache import Lookup
-from hintro_board.domain import Board, BoardList, Profile
+from hintro_board.domain import Board, BoardList, Label, Profile
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.ordering import PositionTaken as PositionTaken
@@ -21,7 +21,12 @@ class Boards(Protocol):
     async def insert(self, board: Board, event: EventEnvelope) -> None: ...
     async def get(self, board_id: str) -> Board | None: ...
     async def page_for_member(
-        self, user_id: str, limit: int, after: tuple[datetime, str] | None
+        self,
+        user_id: str,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        *,
+        archived: bool = False,
     ) -> list[Board]: ...
     async def update_fields(
         self,
@@ -62,6 +67,14 @@ class Boards(Protocol):
         events: tuple[EventEnvelope, EventEnvelope],
     ) -> bool: ...
     async def tombstone(self, board_id: str, version: int, event: EventEnvelope) -> bool: ...
+    async def set_archived(
+        self,
+        board_id: str,
+        version: int,
+        archived_at: datetime | None,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
     async def ids_for_member(self, user_id: str) -> list[str]: ...
     async def co_members(self, user_id: str) -> set[str]: ...
 
@@ -85,6 +98,15 @@ class Lists(Protocol):
         event: EventEnvelope,
     ) -> bool: ...
     async def tombstone(self, list_id: str, version: int, event: EventEnvelope) -> bool: ...
+    async def archived_of_board(self, board_id: str) -> list[BoardList]: ...
+    async def set_archived(
+        self,
+        list_id: str,
+        version: int,
+        archived_at: datetime | None,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
     async def delete_of_board(self, board_id: str) -> int: ...
 
 
@@ -97,6 +119,36 @@ class Users(Protocol):
     async def by_email(self, email: str) -> Profile | None: ...
     async def upsert(self, user_id: str, email: str, name: str, at_ms: int) -> None: ...
     async def rename(self, user_id: str, name: str, at_ms: int) -> bool: ...
+
+
+class BoardLabels(Protocol):
+    """The labels map of board documents (see :mod:`hintro_board.label_repository`)."""
+
+    async def add(
+        self,
+        board_id: str,
+        version: int,
+        labels: Sequence[tuple[Label, int]],
+        updated_at: datetime,
+        events: Sequence[EventEnvelope],
+    ) -> bool: ...
+    async def change(
+        self,
+        board_id: str,
+        version: int,
+        label_id: str,
+        fields: Mapping[str, str],
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
+    async def remove(
+        self,
+        board_id: str,
+        version: int,
+        label_id: str,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
 
 
 class Cache(Protocol):

@@ -10,6 +10,9 @@ clients reconnect to another replica at once.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -23,7 +26,13 @@ from hintro_realtime.pusher import Pusher
 from hintro_realtime.repository import RedisSeqCursor
 from hintro_realtime.routes import OPERATIONS
 from hintro_realtime.service import RealtimeService
-from hintro_realtime.sockets import attach, create_server, disconnect_all, register_handlers
+from hintro_realtime.sockets import (
+    attach,
+    create_server,
+    disconnect_all,
+    register_handlers,
+    session_bounds_middleware,
+)
 from hintro_realtime.upstreams import ActivityLog, BoardMembership
 from hintro_shared.health import HEALTH
 from hintro_shared.http import create_base_app
@@ -42,6 +51,7 @@ REALTIME_SERVICE = web.AppKey("hintro.realtime.service", RealtimeService)
 PUSH_CONSUMER = web.AppKey("hintro.realtime.push_consumer", PushConsumer)
 
 PING_TIMEOUT_SECONDS = 1.5
+_log = logging.getLogger(__name__)
 
 
 def _sockets_ctx(settings: Settings) -> Ctx:
@@ -66,16 +76,41 @@ def _sockets_ctx(settings: Settings) -> Ctx:
                 BoardMembership(session, settings.board_url, timeout),
                 ActivityLog(session, settings.activity_url, timeout),
                 replay_max_events=settings.replay_max_events,
+                join_burst=settings.join_burst,
+                join_interval=settings.join_interval_seconds,
             )
             register_handlers(server, service)
             app[REALTIME_SERVICE] = service
-            yield
+            rechecks = asyncio.create_task(
+                _recheck_forever(server, service, settings.membership_recheck_seconds)
+            )
+            try:
+                yield
+            finally:
+                rechecks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await rechecks
         finally:
             await server.shutdown()  # Engine.IO's heartbeat task
             await manager.stop()
             await session.close()
 
     return ctx
+
+
+async def _recheck_forever(server: Any, service: RealtimeService, every: float) -> None:
+    """The periodic re-check of tokens and memberships (``RealtimeService.recheck``)."""
+
+    async def disconnect(sid: str) -> None:
+        with contextlib.suppress(Exception):
+            await server.disconnect(sid)
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await service.recheck(disconnect)
+        except Exception:
+            _log.exception("membership re-check failed; trying again next round")
 
 
 def _push_ctx(settings: Settings) -> Ctx:
@@ -106,10 +141,10 @@ async def _close_sockets(app: web.Application) -> None:
 
 def create_app(settings: Settings, *, token_keys: KeySource | None = None) -> web.Application:
     """The realtime service's application; ``token_keys`` replaces auth's JWKS (tests)."""
-    app = create_base_app(settings)
-    app[REALTIME_SETTINGS] = settings
     manager = RealtimeManager(settings.redis_url, channel=settings.socketio_channel)
     server: Any = create_server(settings, manager)
+    app = create_base_app(settings, extra_middlewares=(session_bounds_middleware(server),))
+    app[REALTIME_SETTINGS] = settings
     attach(server, app)
     app[SOCKET_MANAGER] = manager
     app[SOCKET_SERVER] = server

@@ -46,9 +46,28 @@ class Settings(ServiceSettings):
     # costs one gap wait on its next out-of-order event).
     seq_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=60)
 
-    # Origins allowed to open a socket ("*": any). The token travels in the Socket.IO
-    # handshake, never in a cookie, so a foreign page cannot ride on a user's session.
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = ("*",)
+    # Origins allowed to open a socket besides the gateway's own (the Origin equal to
+    # X-Forwarded-Proto://X-Forwarded-Host, which the gateway sets). No origin is echoed that is
+    # not one of these, and "*" is refused: list each origin the web app is served from.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # Resource bounds (docs/api.md, "Realtime"): Engine.IO sessions in this process in all and
+    # per client address (the gateway's X-Client-Address: IPv4, or an IPv6 /64); past them a new
+    # session is refused (503 / 429 with Retry-After).
+    max_sockets: int = Field(default=10_000, ge=1)
+    max_sockets_per_address: int = Field(default=200, ge=1)
+    # An Engine.IO session must carry an authenticated Socket.IO connection this soon, or it is
+    # closed (a session that never sends CONNECT would otherwise live as long as it pings).
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    # board:join per socket: this many at once, then one every join_interval_seconds; beyond,
+    # the join is refused {ok: false, error: "rate_limited"} without any work.
+    join_burst: int = Field(default=10, ge=1)
+    join_interval_seconds: float = Field(default=2.0, gt=0)
+    # Every joined socket's token and board memberships are checked again this often: a socket
+    # whose token expired, or whose user lost access through an event this replica never saw,
+    # is disconnected (the client reconnects with a fresh token and rejoins; a board it lost
+    # answers not_found).
+    membership_recheck_seconds: float = Field(default=60.0, gt=0)
     # Engine.IO heartbeat: a dead client is noticed within interval + timeout seconds.
     ping_interval_seconds: float = Field(default=25.0, gt=0)
     ping_timeout_seconds: float = Field(default=20.0, gt=0)
@@ -57,3 +76,10 @@ class Settings(ServiceSettings):
     @classmethod
     def _comma_list(cls, value: object) -> object:
         return split_commas(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "*" in value:
+            raise ValueError("CORS_ORIGINS='*' is refused: list the web app's origins")
+        return tuple(origin.rstrip("/") for origin in value)

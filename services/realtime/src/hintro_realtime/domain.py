@@ -193,3 +193,73 @@ class Reorder(Generic[T]):
 
     def __len__(self) -> int:
         return sum(len(held) for held in self._held.values())
+
+
+class SocketBudget:
+    """How many Engine.IO sessions this process holds, in all and per client address, and
+    whether one more may open. An address is the gateway's client address key (IPv4, or the
+    /64 of an IPv6 address), so one client cannot take every socket slot of a replica."""
+
+    def __init__(self, *, total: int, per_address: int) -> None:
+        self.total = total
+        self.per_address = per_address
+        self._address_of: dict[str, str] = {}  # session id -> address
+        self._count: dict[str, int] = {}  # address -> sessions
+
+    def __len__(self) -> int:
+        return len(self._address_of)
+
+    def holds(self, session_id: str) -> bool:
+        """Whether the session is counted (open)."""
+        return session_id in self._address_of
+
+    def refusal(self, address: str) -> str | None:
+        """Why one more session from ``address`` may not open (``"total"``, ``"address"``),
+        or ``None`` when it may."""
+        if len(self._address_of) >= self.total:
+            return "total"
+        if self._count.get(address, 0) >= self.per_address:
+            return "address"
+        return None
+
+    def open(self, session_id: str, address: str) -> str | None:
+        """Count a new session, unless :meth:`refusal` says no (then its reason)."""
+        reason = self.refusal(address)
+        if reason is None:
+            self._address_of[session_id] = address
+            self._count[address] = self._count.get(address, 0) + 1
+        return reason
+
+    def close(self, session_id: str) -> None:
+        """A session ended (idempotent)."""
+        address = self._address_of.pop(session_id, None)
+        if address is None:
+            return
+        left = self._count[address] - 1
+        if left:
+            self._count[address] = left
+        else:
+            del self._count[address]
+
+
+@dataclass
+class JoinBucket:
+    """A token bucket of ``board:join`` for one socket: ``burst`` at once, then one every
+    ``interval`` seconds. Each join costs a board call and a replay of up to a page of events,
+    so a socket that joins in a loop is refused instead of multiplying that work."""
+
+    burst: int
+    interval: float
+    tokens: float = -1.0
+    at: float = 0.0
+
+    def take(self, now: float) -> float:
+        """Spend one join: ``0`` when allowed, else the seconds until one is."""
+        if self.tokens < 0:
+            self.tokens, self.at = float(self.burst), now
+        self.tokens = min(float(self.burst), self.tokens + (now - self.at) / self.interval)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) * self.interval

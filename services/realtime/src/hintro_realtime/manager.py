@@ -158,6 +158,16 @@ class RealtimeManager(socketio.AsyncRedisManager):  # type: ignore[misc]
             if gate.go_live():
                 return gate.floor
 
+    def boards_of(self, sid: str) -> set[str]:
+        """The boards the socket is in (admitted, not revoked)."""
+        return {
+            board_id
+            for board_id in self._boards_of.get(sid, ())
+            if (gate := self._gates.get(board_id, {}).get(sid)) is not None
+            and gate.admitted
+            and not gate.revoked
+        }
+
     async def close_gate(self, sid: str, board_id: str) -> None:
         """The socket leaves the board (board:leave, a failed join)."""
         self._drop(sid, board_id)

@@ -35,3 +35,20 @@ GAPS_SKIPPED = Counter(
 HELD_EVENTS = Gauge(
     "hintro_realtime_held_events", "Events the pusher holds, waiting for an earlier seq"
 )
+ENGINE_SESSIONS = Gauge(
+    "hintro_realtime_engine_sessions", "Engine.IO sessions open in this replica (any state)"
+)
+SOCKETS_REFUSED = Counter(
+    "hintro_realtime_sockets_refused_total",
+    "New Engine.IO sessions refused by the socket bounds (total, address)",
+    ["reason"],
+)
+CONNECT_TIMEOUTS = Counter(
+    "hintro_realtime_connect_timeouts_total",
+    "Engine.IO sessions closed for carrying no authenticated connection in time",
+)
+RECHECK_DISCONNECTS = Counter(
+    "hintro_realtime_recheck_disconnects_total",
+    "Sockets disconnected by the periodic re-check (expired token, lost membership)",
+    ["reason"],
+)

@@ -87,6 +87,9 @@ class Pusher:
         last = await self._retrying(lambda: self._cursor.last(push.board_id))
         if push.seq <= last:
             DUPLICATES.inc()
+            # Not pushed again, but a removal still evicts: it may be arriving after the gap it
+            # left was skipped, and the removed member must not keep the room for that.
+            await self._evict_removed(push)
             await item.settle()
             return
         replaced = self._reorder.hold(push.board_id, push.seq, item, self._clock())
@@ -126,6 +129,7 @@ class Pusher:
             last = await self._retrying(lambda: self._cursor.last(board_id))
         for stale in self._reorder.drop_upto(board_id, last):
             DUPLICATES.inc()
+            await self._evict_removed(stale.push)
             await stale.settle()
         first = self._reorder.first_held(board_id)
         if skip_gap and first is not None and first > last + 1:
@@ -146,14 +150,19 @@ class Pusher:
         push = item.push
         await self._retrying(lambda: self._fanout.push(push, skip_sid=item.origin_socket_id))
         PUSHES.labels(push.type).inc()
-        removed = push.removed_user
-        if removed is not None:
-            # After the push (the removed member learns of it), on the same channel: every
-            # replica evicts before it delivers anything recorded later.
-            await self._retrying(lambda: self._fanout.evict(push.board_id, removed))
+        # After the push (the removed member learns of it), on the same channel: every
+        # replica evicts before it delivers anything recorded later.
+        await self._evict_removed(push)
         seq = push.seq
         assert seq is not None
         await self._retrying(lambda: self._cursor.advance(push.board_id, seq))
+
+    async def _evict_removed(self, push: Push) -> None:
+        """A member removal evicts the member's sockets from the board's room on every replica
+        (idempotent: evicting someone not there does nothing)."""
+        removed = push.removed_user
+        if removed is not None:
+            await self._retrying(lambda: self._fanout.evict(push.board_id, removed))
 
     async def _retrying(self, call: Callable[[], Awaitable[R]]) -> R:
         """Retry a Redis-backed step until it works: skipping it would lose or reorder pushes.

@@ -95,10 +95,12 @@ class Refusal(_Wire):
     """The ack of a refused ``board:join`` or ``board:leave``."""
 
     ok: Literal[False] = False
-    error: Literal["invalid", "not_found", "unauthorized", "unavailable"] = Field(
+    error: Literal["invalid", "not_found", "unauthorized", "unavailable", "rate_limited"] = Field(
         description="`invalid`: the payload's shape (fix it). `not_found`: no such board or "
         "not a member (stop). `unauthorized`: the token expired since connecting (reconnect "
-        "with a fresh one, rejoin). `unavailable`: board or activity did not answer (retry)."
+        "with a fresh one, rejoin). `unavailable`: board or activity did not answer (retry). "
+        "`rate_limited`: the socket joined too often (retry after the seconds the detail "
+        "names)."
     )
     detail: str
 

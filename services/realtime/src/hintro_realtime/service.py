@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from hintro_realtime.domain import JoinRefused, Push
-from hintro_realtime.metrics import CONNECTED_SOCKETS, JOINS, REPLAYED
+from hintro_realtime.domain import JoinBucket, JoinRefused, Push
+from hintro_realtime.metrics import CONNECTED_SOCKETS, JOINS, RECHECK_DISCONNECTS, REPLAYED
 from hintro_realtime.schemas import (
     JoinAck,
     JoinPayload,
@@ -71,7 +73,13 @@ class Rooms(Protocol):
 
     async def close_gate(self, sid: str, board_id: str) -> None: ...
 
+    def boards_of(self, sid: str) -> set[str]: ...
+
     def forget(self, sid: str) -> None: ...
+
+
+Disconnect = Callable[[str], Awaitable[None]]
+"""Closes a socket from the server side (the client reconnects and rejoins)."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,9 @@ class RealtimeService:
         history: History,
         *,
         replay_max_events: int,
+        join_burst: int = 10,
+        join_interval: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._rooms = rooms
         self._verifier = verifier
@@ -107,6 +118,10 @@ class RealtimeService:
         self._replay_max = replay_max_events
         self._connections: dict[str, Connection] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._join_burst = join_burst
+        self._join_interval = join_interval
+        self._buckets: dict[str, JoinBucket] = {}
+        self._clock = clock
 
     @property
     def connections(self) -> Mapping[str, Connection]:
@@ -135,6 +150,7 @@ class RealtimeService:
         """The socket is gone: forget it and its gates."""
         self._rooms.forget(sid)
         self._locks.pop(sid, None)
+        self._buckets.pop(sid, None)
         if self._connections.pop(sid, None) is not None:
             CONNECTED_SOCKETS.dec()
 
@@ -147,7 +163,17 @@ class RealtimeService:
 
     async def join(self, sid: str, raw: object) -> Ack:
         """``board:join {boardId, sinceSeq?}`` → ``{ok: true, seq}`` (``resync: true`` when the
-        gap is too large to replay) or ``{ok: false, error, detail}``."""
+        gap is too large to replay) or ``{ok: false, error, detail}``; ``rate_limited``, at
+        no cost, past the socket's join budget."""
+        bucket = self._buckets.get(sid)
+        if bucket is None:
+            bucket = self._buckets[sid] = JoinBucket(self._join_burst, self._join_interval)
+        wait = bucket.take(self._clock())
+        if wait > 0:
+            JOINS.labels("rate_limited").inc()
+            return refused(
+                "rate_limited", f"Too many board:join; retry in {math.ceil(wait)} seconds."
+            )
         try:
             request = JoinPayload.model_validate(raw)
         except ValidationError as exc:
@@ -207,6 +233,51 @@ class RealtimeService:
         if seq is None:
             raise JoinRefused("not_found", "No such board, or you are not a member of it.")
         return JoinAck(seq=seq, resync=True if resync else None).wire()
+
+    async def recheck(self, disconnect: Disconnect, *, concurrency: int = 8) -> dict[str, int]:
+        """Check every socket again: its token (expired: disconnect) and each board it is in
+        (no longer a member: disconnect). Membership is asked once per (user, board) whatever
+        the number of that user's sockets; a board service that cannot answer keeps the socket
+        (it is asked again next round). Returns the disconnections by reason."""
+        expired: set[str] = set()
+        by_user_board: dict[tuple[str, str], list[str]] = {}
+        for sid, connection in list(self._connections.items()):
+            try:
+                await self._verifier.verify(connection.token)
+            except InvalidToken:
+                expired.add(sid)
+                continue
+            except KeysUnavailable:
+                continue
+            for board_id in self._rooms.boards_of(sid):
+                by_user_board.setdefault((connection.user_id, board_id), []).append(sid)
+        lost: set[str] = set()
+        limit = asyncio.Semaphore(concurrency)
+
+        async def check(user_board: tuple[str, str], sids: list[str]) -> None:
+            token = next(
+                (c.token for s in sids if (c := self._connections.get(s)) is not None), None
+            )
+            if token is None:
+                return
+            async with limit:
+                try:
+                    await self._membership.check(user_board[1], token)
+                except JoinRefused as exc:
+                    if exc.code in ("not_found", "unauthorized"):
+                        for sid in sids:
+                            # Out of the room at once, then told by the disconnect.
+                            await self._rooms.close_gate(sid, user_board[1])
+                            lost.add(sid)
+
+        await asyncio.gather(*(check(key, sids) for key, sids in by_user_board.items()))
+        for sid in expired:
+            RECHECK_DISCONNECTS.labels("token_expired").inc()
+            await disconnect(sid)
+        for sid in lost - expired:
+            RECHECK_DISCONNECTS.labels("membership").inc()
+            await disconnect(sid)
+        return {"token_expired": len(expired), "membership": len(lost - expired)}
 
     async def leave(self, sid: str, raw: object) -> Ack:
         """``board:leave {boardId}`` → ``{ok: true}``."""

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from hintro_realtime.domain import JoinRefused
 from hintro_realtime.schemas import ReplayPage
+from hintro_shared.overload import TIMEOUT_HEADER
 
 _log = logging.getLogger(__name__)
 
@@ -40,13 +41,17 @@ class BoardMembership:
         self._session = session
         self._base = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # The service stops the read when this client stops waiting for it.
+        self._deadline = {TIMEOUT_HEADER: str(max(1, int(timeout * 1000)))}
 
     async def check(self, board_id: str, token: str) -> None:
         """Return when the user is a member; raise :class:`JoinRefused` otherwise."""
         url = f"{self._base}/api/boards/{quote(board_id, safe='')}"
         try:
             async with self._session.get(
-                url, headers={"Authorization": f"Bearer {token}"}, timeout=self._timeout
+                url,
+                headers={"Authorization": f"Bearer {token}", **self._deadline},
+                timeout=self._timeout,
             ) as response:
                 if response.status == 200:
                     return
@@ -63,6 +68,8 @@ class ActivityLog:
         self._session = session
         self._base = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # The service stops the read when this client stops waiting for it.
+        self._deadline = {TIMEOUT_HEADER: str(max(1, int(timeout * 1000)))}
 
     async def after(self, board_id: str, after_seq: int, limit: int, token: str) -> ReplayPage:
         """Entries with seq > ``after_seq`` (at most ``limit``) and the board's current seq."""
@@ -72,7 +79,7 @@ class ActivityLog:
             async with self._session.get(
                 url,
                 params=params,
-                headers={"Authorization": f"Bearer {token}"},
+                headers={"Authorization": f"Bearer {token}", **self._deadline},
                 timeout=self._timeout,
             ) as response:
                 if response.status != 200:

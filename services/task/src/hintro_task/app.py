@@ -1,13 +1,16 @@
 """The task service's composition root: the only place that wires adapters to use cases.
 
 Resources open in this order and close in reverse: MongoDB, RabbitMQ, the token verifier, the
-board service client (asked when the projection denies or misses), then the repository and
-the projection (indexes first), the event publisher and outbox relay, the projection's
-consumer and the use cases.
+board service client (asked when the projection denies or misses), then the repositories and
+the projection (indexes first), the event publisher and outbox relay (tasks and comments), the
+use cases, the projection's consumer and the comment healer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -28,9 +31,27 @@ from hintro_shared.tokens import KeySource, token_verifier_ctx
 from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
-from hintro_task.repository import TaskRepository
-from hintro_task.routes import OPERATIONS, TASK_SERVICE
-from hintro_task.service import TaskService
+from hintro_task.migrations import LABEL_IMPORTS
+from hintro_task.repository import CommentRepository, TaskRepository
+from hintro_task.routes import COMMENT_SERVICE, OPERATIONS, TASK_SERVICE
+from hintro_task.service import CommentService, TaskService
+
+_log = logging.getLogger(__name__)
+# Seconds between the comment healer's passes (see CommentService.heal_pending).
+HEAL_INTERVAL_SECONDS = 5.0
+
+
+async def _heal_forever(comments: CommentService, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        try:
+            await comments.heal_pending()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A database outage must not end the healer; it tries again next pass.
+            _log.warning("comment healing failed", extra={"error": repr(exc)})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), HEAL_INTERVAL_SECONDS)
 
 
 def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -42,10 +63,13 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         db = app[MONGO_DB]
         async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
             tasks = TaskRepository(db)
+            comments = CommentRepository(db)
             projection = BoardProjection(db)
             await tasks.create_indexes()
+            await comments.create_indexes()
             await projection.create_indexes()
-            await events.start_relay(tasks.collection)
+            # label_imports: the events of the label migration (hintro_task.migrations).
+            await events.start_relay(tasks.collection, comments.collection, db[LABEL_IMPORTS])
             cache = TasksCache(
                 app[REDIS],
                 prefix=settings.tasks_cache_prefix,
@@ -60,14 +84,35 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 projection,
                 app[BOARD_CLIENT],
                 cache,
+                comments=comments,
                 outbox=events.outbox(tasks.collection),
+            )
+            comment_service = CommentService(
+                tasks,
+                comments,
+                projection,
+                app[BOARD_CLIENT],
+                cache,
+                task_outbox=events.outbox(tasks.collection),
+                comment_outbox=events.outbox(comments.collection),
             )
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, service, cache, service),
+                handler=BoardEventHandler(projection, service, cache, service, service, comments),
             )
+            stopping = asyncio.Event()
+            healer = asyncio.create_task(
+                _heal_forever(comment_service, stopping), name="comment-healer"
+            )
+
+            async def stop_healer() -> None:
+                stopping.set()
+                await asyncio.wait({healer}, timeout=settings.shutdown_timeout_seconds)
+
+            events.on_close(stop_healer)
             app[TASK_SERVICE] = service
+            app[COMMENT_SERVICE] = comment_service
             yield
 
     return ctx
@@ -84,7 +129,11 @@ def create_app(
     ``token_keys`` replaces auth's JWKS as the source of verification keys (tests);
     ``board_client`` replaces the client of the board service."""
     app = create_base_app(settings)
-    client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
+    client = board_client or BoardClient(
+        settings.board_url,
+        settings.board_timeout_seconds,
+        trust_seconds=settings.projection_trust_seconds,
+    )
     app.cleanup_ctx.extend(
         [
             mongo_ctx(settings),

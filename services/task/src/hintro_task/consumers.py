@@ -1,8 +1,10 @@
 """Events in: the board service's board.*, board.member_* and list.* events keep the
 projection current, deleted boards and lists take their tasks with them (each task with its
-own ``task.deleted``), and a member who left or was removed is taken off the board's tasks
-(``task.unassigned`` each); every effect is caused by the triggering event's actor and
-correlated with it.
+own ``task.deleted``), archived lists take their live tasks into the archive and restored
+lists bring back exactly those (``task.archived`` / ``task.restored`` each), a member who
+left or was removed is taken off the board's tasks (``task.unassigned`` each), and a deleted
+label is taken off the board's tasks (``task.updated`` each); every effect is caused by the
+triggering event's actor and correlated with it.
 
 Every effect is idempotent on its own document (version guards in the shared
 :mod:`hintro_shared.boardview` projection, final tombstones, cascades that find nothing the
@@ -15,13 +17,17 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from hintro_shared.boardview.events import ROUTING_KEYS as ROUTING_KEYS
+from hintro_shared.boardview.events import ROUTING_KEYS as BOARD_ROUTING_KEYS
 from hintro_shared.boardview.events import ProjectionWriter, apply_board_event
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_task.domain import EventContext
 
 _log = logging.getLogger(__name__)
+
+# The board view's events, and the service's own task.deleted: a deleted task's comments go
+# with it (the delete use case removes them too; this is the guarantee after a crash).
+ROUTING_KEYS = (*BOARD_ROUTING_KEYS, "task.deleted")
 
 
 class TaskCascade(Protocol):
@@ -30,6 +36,10 @@ class TaskCascade(Protocol):
     async def delete_list_tasks(self, list_id: str, cause: EventContext) -> int: ...
 
     async def delete_board_tasks(self, board_id: str, cause: EventContext) -> int: ...
+
+    async def archive_list_tasks(self, list_id: str, cause: EventContext) -> int: ...
+
+    async def restore_list_tasks(self, list_id: str, cause: EventContext) -> int: ...
 
 
 class CacheInvalidation(Protocol):
@@ -44,6 +54,18 @@ class Departures(Protocol):
     async def unassign_departed(self, board_id: str, user_id: str, ctx: EventContext) -> int: ...
 
 
+class LabelDetach(Protocol):
+    """Taking a deleted label off the board's tasks (see ``TaskService``)."""
+
+    async def detach_label(self, board_id: str, label_id: str, ctx: EventContext) -> int: ...
+
+
+class CommentCleanup(Protocol):
+    """Removing a deleted task's comments (see ``CommentRepository``)."""
+
+    async def delete_of_task(self, task_id: str) -> int: ...
+
+
 class BoardEventHandler:
     """Applies one board-service event to the projection and the tasks."""
 
@@ -53,11 +75,15 @@ class BoardEventHandler:
         tasks: TaskCascade,
         cache: CacheInvalidation,
         departures: Departures,
+        labels: LabelDetach | None = None,
+        comments: CommentCleanup | None = None,
     ) -> None:
         self._projection = projection
         self._tasks = tasks
         self._cache = cache
         self._departures = departures
+        self._labels = labels
+        self._comments = comments
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply ``envelope``; unknown types (a newer producer's) are ignored."""
@@ -76,6 +102,15 @@ class BoardEventHandler:
             case ev.ListDeleted():
                 removed = await self._tasks.delete_list_tasks(data.list_id, cause)
                 _log.info("list deleted", extra={"listId": data.list_id, "tasks": removed})
+            case ev.ListArchived():
+                count = await self._tasks.archive_list_tasks(data.list_id, cause)
+                _log.info("list archived", extra={"listId": data.list_id, "tasks": count})
+            case ev.ListRestored():
+                count = await self._tasks.restore_list_tasks(data.list_id, cause)
+                _log.info("list restored", extra={"listId": data.list_id, "tasks": count})
+            case ev.TaskDeleted():
+                if self._comments is not None:
+                    await self._comments.delete_of_task(data.task_id)
             case ev.MemberRemoved():
                 # No origin socket: every open client, the remover's included, must see it.
                 ctx = EventContext(
@@ -87,8 +122,23 @@ class BoardEventHandler:
                     "member left; unassigned",
                     extra={"boardId": data.board_id, "userId": data.user_id, "tasks": count},
                 )
+            case ev.LabelDeleted() if self._labels is not None:
+                # The deleter's socket already took the label off its cards: spare it.
+                count = await self._labels.detach_label(data.board_id, data.label_id, cause)
+                _log.info(
+                    "label deleted; detached",
+                    extra={"boardId": data.board_id, "labelId": data.label_id, "tasks": count},
+                )
             case _:
                 pass
-        if isinstance(data, ev.ListCreated | ev.ListUpdated | ev.ListDeleted | ev.BoardDeleted):
+        if isinstance(
+            data,
+            ev.ListCreated
+            | ev.ListUpdated
+            | ev.ListDeleted
+            | ev.BoardDeleted
+            | ev.ListArchived
+            | ev.ListRestored,
+        ):
             # List order decides the order of ?all=true; a cascade changes its content.
             await self._cache.invalidate(data.board_id)

@@ -12,19 +12,23 @@ from pydantic.alias_generators import to_camel
 from hintro_shared.pagination import PageQuery
 from hintro_task.domain import (
     ASSIGNEES_MAX,
+    CHECKLIST_TITLE_MAX,
+    COMMENT_MAX,
     DESCRIPTION_MAX,
     ID_MAX,
-    LABEL_MAX,
+    ITEM_TEXT_MAX,
     LABELS_MAX,
     TITLE_MAX,
+    Checklist,
+    ChecklistItem,
+    Comment,
     Task,
 )
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_-]+$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX)]
-Labels = Annotated[list[Label], Field(max_length=LABELS_MAX)]
+LabelIds = Annotated[list[Id], Field(max_length=LABELS_MAX)]
 AssigneeIds = Annotated[list[Id], Field(max_length=ASSIGNEES_MAX)]
 
 _REQUEST = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
@@ -40,25 +44,30 @@ class CreateTaskBody(BaseModel):
     title: Title
     description: Description = ""
     assignee_ids: AssigneeIds = Field(default_factory=list)
-    labels: Labels = Field(default_factory=list)
+    label_ids: LabelIds = Field(default_factory=list)
+    start_date: datetime | None = None
     due_date: datetime | None = None
+    due_complete: bool = False
     after_id: Id | None = None
     before_id: Id | None = None
 
 
 class UpdateTaskBody(BaseModel):
-    """``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it."""
+    """``PATCH /api/tasks/{taskId}``: any of the editable fields; ``startDate: null`` and
+    ``dueDate: null`` clear them."""
 
     model_config = _REQUEST
 
     title: Title | None = None
     description: Description | None = None
-    labels: Labels | None = None
+    label_ids: LabelIds | None = None
+    start_date: datetime | None = None
     due_date: datetime | None = None
+    due_complete: bool | None = None
 
     @model_validator(mode="after")
-    def _only_due_date_may_be_null(self) -> UpdateTaskBody:
-        for name in ("title", "description", "labels"):
+    def _only_dates_may_be_null(self) -> UpdateTaskBody:
+        for name in ("title", "description", "label_ids", "due_complete"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self
@@ -95,11 +104,37 @@ class ListTasksQuery(PageQuery):
         "together with listId, limit or cursor.",
     )
 
+    archived: bool = Field(
+        default=False,
+        description="The board's archived tasks instead, the latest archived first, in one "
+        "response (next is null); not together with all, listId, limit or cursor.",
+    )
+
     @model_validator(mode="after")
     def _all_alone(self) -> ListTasksQuery:
         if self.all and self.model_fields_set & {"list_id", "limit", "cursor"}:
             raise ValueError("all=true takes no listId, limit or cursor")
+        if self.archived and self.model_fields_set & {"all", "list_id", "limit", "cursor"}:
+            raise ValueError("archived=true takes no all, listId, limit or cursor")
         return self
+
+
+class ChecklistProgressOut(BaseModel):
+    """How many of a task's checklist items are done, of how many."""
+
+    model_config = _RESPONSE
+
+    done: int
+    total: int
+
+
+class RestoreTaskBody(BaseModel):
+    """``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+    the end of that list instead of at its own place in its own list."""
+
+    model_config = _REQUEST
+
+    list_id: Id | None = None
 
 
 class TaskOut(BaseModel):
@@ -114,12 +149,25 @@ class TaskOut(BaseModel):
     description: str
     position: str
     assignee_ids: list[str]
-    labels: list[str]
+    label_ids: list[str] = Field(description="Ids of labels of the task's board.")
+    start_date: datetime | None
     due_date: datetime | None
+    due_complete: bool
     created_by: str
     created_at: datetime
     updated_at: datetime
     version: int
+    checklist_progress: ChecklistProgressOut = Field(
+        description="Done and total items over the task's checklists (0/0 without any)."
+    )
+    archived_at: datetime | None = Field(
+        default=None, description="When the task was archived; null while it is not."
+    )
+    archived_with_list: bool = Field(
+        default=False,
+        description="Archived because its list was: restoring the list brings it back.",
+    )
+    comment_count: int = Field(description="How many comments the task has.")
 
 
 class TaskPage(BaseModel):
@@ -139,10 +187,241 @@ def task_json(task: Task) -> dict[str, Any]:
         "description": task.description,
         "position": task.position,
         "assigneeIds": list(task.assignee_ids),
-        "labels": list(task.labels),
+        "labelIds": list(task.label_ids),
+        "startDate": task.start_date,
         "dueDate": task.due_date,
+        "dueComplete": task.due_complete,
         "createdBy": task.created_by,
         "createdAt": task.created_at,
         "updatedAt": task.updated_at,
         "version": task.version,
+        "archivedAt": task.archived_at,
+        "archivedWithList": task.archived_with_list,
+        "checklistProgress": {
+            "done": task.checklist_progress.done,
+            "total": task.checklist_progress.total,
+        },
+        "commentCount": task.comment_count,
+    }
+
+
+# --- checklists -------------------------------------------------------------------------------
+
+ChecklistTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CHECKLIST_TITLE_MAX)
+]
+ItemText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ITEM_TEXT_MAX)
+]
+
+
+class CreateChecklistBody(BaseModel):
+    """``POST /api/tasks/{taskId}/checklists``; without anchors the checklist goes last."""
+
+    model_config = _REQUEST
+
+    title: ChecklistTitle
+    after_id: Id | None = None
+    before_id: Id | None = None
+
+
+class UpdateChecklistBody(BaseModel):
+    """``PATCH /api/tasks/{taskId}/checklists/{checklistId}``: a new title and/or a new place
+    (``afterId``/``beforeId``, checklists of the same task)."""
+
+    model_config = _REQUEST
+
+    title: ChecklistTitle | None = None
+    after_id: Id | None = None
+    before_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _title_not_null(self) -> UpdateChecklistBody:
+        if "title" in self.model_fields_set and self.title is None:
+            raise ValueError("title may not be null")
+        return self
+
+
+class CreateItemBody(BaseModel):
+    """``POST /api/tasks/{taskId}/checklists/{checklistId}/items``; last unless anchored."""
+
+    model_config = _REQUEST
+
+    text: ItemText
+    done: bool = False
+    assignee_id: Id | None = None
+    due_date: datetime | None = None
+    after_id: Id | None = None
+    before_id: Id | None = None
+
+
+class UpdateItemBody(BaseModel):
+    """``PATCH .../items/{itemId}``: any of text, done, assigneeId, dueDate (``null`` clears
+    the assignee or the date)."""
+
+    model_config = _REQUEST
+
+    text: ItemText | None = None
+    done: bool | None = None
+    assignee_id: Id | None = None
+    due_date: datetime | None = None
+
+    @model_validator(mode="after")
+    def _only_assignee_and_date_may_be_null(self) -> UpdateItemBody:
+        for name in ("text", "done"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def requested(self) -> dict[str, Any]:
+        """The fields the client sent, by their public (camelCase) names."""
+        return {
+            to_camel(name): getattr(self, name)
+            for name in type(self).model_fields
+            if name in self.model_fields_set
+        }
+
+
+class MoveItemBody(BaseModel):
+    """``POST .../items/{itemId}/move``: a place (anchors) in the same checklist or in another
+    checklist of the task (``checklistId``)."""
+
+    model_config = _REQUEST
+
+    checklist_id: Id | None = None
+    after_id: Id | None = None
+    before_id: Id | None = None
+
+
+class ChecklistItemOut(BaseModel):
+    """A checklist item as the API returns it."""
+
+    model_config = _RESPONSE
+
+    id: str
+    text: str
+    done: bool
+    position: str
+    assignee_id: str | None
+    due_date: datetime | None
+
+
+class ChecklistOut(BaseModel):
+    """A checklist with its items in order."""
+
+    model_config = _RESPONSE
+
+    id: str
+    title: str
+    position: str
+    items: list[ChecklistItemOut]
+
+
+class ChecklistsOut(BaseModel):
+    """A task's checklists in order, with the task's version (also the ETag) and progress:
+    the answer of ``GET /api/tasks/{taskId}/checklists`` and of every checklist write."""
+
+    model_config = _RESPONSE
+
+    task_id: str
+    version: int
+    checklist_progress: ChecklistProgressOut
+    checklists: list[ChecklistOut]
+
+
+def _item_json(item: ChecklistItem) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "text": item.text,
+        "done": item.done,
+        "position": item.position,
+        "assigneeId": item.assignee_id,
+        "dueDate": item.due_date,
+    }
+
+
+def checklist_json(checklist: Checklist) -> dict[str, Any]:
+    """The checklist as :class:`ChecklistOut` describes it."""
+    return {
+        "id": checklist.id,
+        "title": checklist.title,
+        "position": checklist.position,
+        "items": [_item_json(item) for item in checklist.items],
+    }
+
+
+def checklists_json(task: Task, checklists: tuple[Checklist, ...]) -> dict[str, Any]:
+    """The task's checklists as :class:`ChecklistsOut` describes them."""
+    return {
+        "taskId": task.id,
+        "version": task.version,
+        "checklistProgress": {
+            "done": task.checklist_progress.done,
+            "total": task.checklist_progress.total,
+        },
+        "checklists": [checklist_json(c) for c in checklists],
+        "archivedAt": task.archived_at,
+        "archivedWithList": task.archived_with_list,
+    }
+
+
+# --- comments -------------------------------------------------------------------------------------
+
+CommentText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX),
+    Field(
+        description="Markdown, trimmed, 1 to 5,000 characters; mentions are written "
+        "@[label](userId) (docs/api.md, Comments)."
+    ),
+]
+
+
+class CommentBody(BaseModel):
+    """``POST /api/tasks/{taskId}/comments`` and ``PATCH /api/comments/{commentId}``."""
+
+    model_config = _REQUEST
+
+    text: CommentText
+
+
+class ListCommentsQuery(PageQuery):
+    """``?limit=&cursor=`` of a task's comments (newest first)."""
+
+
+class CommentOut(BaseModel):
+    """A comment as the API returns it."""
+
+    model_config = _RESPONSE
+
+    id: str
+    task_id: str
+    board_id: str
+    author_id: str
+    text: str
+    mentions: list[str] = Field(description="The board members the text mentions (user ids).")
+    created_at: datetime
+    updated_at: datetime = Field(description="Equal to createdAt until the text is edited.")
+    version: int = Field(description="1, + 1 on every edit.")
+
+
+class CommentPage(BaseModel):
+    """One page of a task's comments, newest first; ``next`` is the following page's cursor."""
+
+    items: list[CommentOut]
+    next: str | None
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    """The comment as :class:`CommentOut` describes it."""
+    return {
+        "id": comment.id,
+        "taskId": comment.task_id,
+        "boardId": comment.board_id,
+        "authorId": comment.author_id,
+        "text": comment.text,
+        "mentions": list(comment.mentions),
+        "createdAt": comment.created_at,
+        "updatedAt": comment.updated_at,
+        "version": comment.version,
     }

@@ -10,6 +10,7 @@ decides on that current, authoritative answer.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import quote
@@ -19,11 +20,13 @@ from aiohttp import web
 
 from hintro_shared import jsonutil
 from hintro_shared.authz import Role
-from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
 from hintro_shared.errors import DependencyUnavailable
 from hintro_shared.http import REQUEST_ID_HEADER
+from hintro_shared.overload import TIMEOUT_HEADER
 
 _log = logging.getLogger(__name__)
+_MAX_CONFIRMED = 100_000
 
 
 class BoardServiceUnavailable(DependencyUnavailable):
@@ -45,8 +48,20 @@ def parse_board(body: Any) -> BoardSnapshot:
         )
         for item in body.get("lists", [])
     )
+    version = int(body["version"])
+    # A label carries no version of its own: every label change raises the board's.
+    labels = tuple(
+        LabelRef(
+            id=str(item["id"]),
+            board_id=board_id,
+            name=str(item.get("name", "")),
+            color=str(item.get("color", "")),
+            version=version,
+        )
+        for item in body.get("labels", [])
+    )
     return BoardSnapshot(
-        board_id=board_id, version=int(body["version"]), members=members, lists=lists
+        board_id=board_id, version=version, members=members, lists=lists, labels=labels
     )
 
 
@@ -54,10 +69,22 @@ class BoardClient:
     """Fetches boards from the board service on behalf of the caller."""
 
     def __init__(
-        self, base_url: str, timeout: float, session: aiohttp.ClientSession | None = None
+        self,
+        base_url: str,
+        timeout: float,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        trust_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        # Board id -> when the board service last answered it (None: grants never expire).
+        self._trust = trust_seconds
+        self._clock = clock
+        self._confirmed: dict[str, float] = {}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # The board service stops the read when this client stops waiting for it.
+        self._deadline_ms = str(max(1, int(timeout * 1000)))
         self._session = session
         self.calls = 0
         """Requests made so far (observability and tests)."""
@@ -75,6 +102,22 @@ class BoardClient:
             await self._session.close()
             self._session = None
 
+    def confirmed(self, board_id: str) -> bool:
+        """Whether a grant the projection gives on this board may be used without asking: the
+        board service answered for it within ``trust_seconds`` (always, without a bound)."""
+        if self._trust is None:
+            return True
+        at = self._confirmed.get(board_id)
+        return at is not None and self._clock() - at < self._trust
+
+    def _remember(self, board_id: str, answered: bool) -> None:
+        if not answered:
+            self._confirmed.pop(board_id, None)
+            return
+        if len(self._confirmed) >= _MAX_CONFIRMED:
+            self._confirmed.clear()  # rare; costs one board call per board afterwards
+        self._confirmed[board_id] = self._clock()
+
     async def fetch_board(
         self, board_id: str, *, authorization: str, request_id: str | None
     ) -> BoardSnapshot | None:
@@ -84,7 +127,11 @@ class BoardClient:
         if self._session is None:
             await self.start()
         assert self._session is not None
-        headers = {"Authorization": authorization, "Accept": "application/json"}
+        headers = {
+            "Authorization": authorization,
+            "Accept": "application/json",
+            TIMEOUT_HEADER: self._deadline_ms,
+        }
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         url = f"{self._base_url}/api/boards/{quote(board_id, safe='')}"
@@ -92,10 +139,13 @@ class BoardClient:
         try:
             async with self._session.get(url, headers=headers, timeout=self._timeout) as response:
                 if response.status == 404:
+                    self._remember(board_id, answered=False)
                     return None
                 if response.status != 200:
                     raise BoardServiceUnavailable(f"board service answered {response.status}")
-                return parse_board(jsonutil.loads(await response.read()))
+                snapshot = parse_board(jsonutil.loads(await response.read()))
+                self._remember(board_id, answered=True)
+                return snapshot
         except (aiohttp.ClientError, TimeoutError) as exc:
             _log.warning("board service unreachable: %s", type(exc).__name__)
             raise BoardServiceUnavailable("board service unreachable") from exc

@@ -15,3 +15,8 @@ class BoardViewSettings(ServiceSettings):
     board_url: str = "http://127.0.0.1:8002"
     # Bound on that call: a slow board service turns into a quick 503, never a hang.
     board_timeout_seconds: float = Field(default=2.0, gt=0)
+    # How long a grant from the projection is trusted after the board service last confirmed
+    # the board in this process: past it the next access asks the board service again (and
+    # refreshes the projection from its answer). So a removal, demotion or deletion whose event
+    # was lost or dead-lettered narrows access within this bound. 0 asks every time.
+    projection_trust_seconds: float = Field(default=60.0, ge=0)
