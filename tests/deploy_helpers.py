@@ -109,6 +109,8 @@ def dependencies(service: str) -> set[str]:
         deps.add("auth")
     own = set(settings_class(service).model_fields) - _SHARED_FIELDS
     deps |= {other for other in SERVICE_NAMES if f"{other}_url" in own}
+    if "smtp_host" in own:
+        deps.add("smtp")  # the mail server, outside the cluster
     deps.discard(service)
     return deps
 

@@ -282,7 +282,15 @@ def policies_for(docs: list[Doc], labels: Mapping[str, str], direction: str) -> 
 def peer_names(docs: list[Doc], rules: list[Doc], key: str) -> Iterator[str]:
     """Names of the peers the rules allow (app.kubernetes.io/name, or the infrastructure a
     prod ipBlock stands for, by port)."""
-    by_port = {27017: "mongo", 5672: "rabbitmq", 5671: "rabbitmq", 6379: "redis", 6380: "redis"}
+    by_port = {
+        27017: "mongo",
+        5672: "rabbitmq",
+        5671: "rabbitmq",
+        6379: "redis",
+        6380: "redis",
+        587: "smtp",
+        465: "smtp",
+    }
     for rule in rules:
         for peer in rule.get(key, []):
             pod = peer.get("podSelector", {}).get("matchLabels", {})

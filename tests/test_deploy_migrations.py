@@ -151,12 +151,27 @@ async def _activity_startup(db: Database) -> None:
         await store.create_indexes()
 
 
+async def _notification_startup(db: Database) -> None:
+    from hintro_notification.repository import Facts, NotificationStore, Preferences, Watches
+    from hintro_shared.boardview import BoardProjection
+
+    for store in (
+        NotificationStore(db),
+        Facts(db),
+        Watches(db),
+        Preferences(db),
+        BoardProjection(db, boards="board_members", lists="board_lists"),
+    ):
+        await store.create_indexes()
+
+
 # What each service's app does to its database at start-up (app.py), before serving.
 STARTUP_INDEXES: dict[str, Callable[[Database], Awaitable[None]]] = {
     "auth": _auth_startup,
     "board": _board_startup,
     "task": _task_startup,
     "activity": _activity_startup,
+    "notification": _notification_startup,
 }
 
 

@@ -56,6 +56,8 @@ EXTENSION_EVENT_TYPES = {
     "activity.recorded",  # services/activity/README.md: what realtime pushes, with its seq
     "user.renamed",  # docs/events.md: PATCH /api/auth/me changed a name
     "labels.imported",  # docs/database.md: the task database's label migration, for board
+    # services/notification/README.md: realtime pushes it to the user's own room
+    "notification.created",
 }
 
 MOVED = {

@@ -22,6 +22,8 @@ CONSUMER_QUEUES = {
     "PROJECTION_QUEUE": "task.projection",
     "ACTIVITY_QUEUE": "activity.log",
     "PUSH_QUEUE": "realtime.push",
+    "NOTIFICATION_QUEUE": "notification.events",
+    "NOTIFICATION_PUSH_QUEUE": "realtime.notifications",
 }
 
 

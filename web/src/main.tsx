@@ -1,4 +1,4 @@
-import { StrictMode, type ReactNode } from "react";
+import { lazy, StrictMode, Suspense, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { AuthProvider, useAuth } from "./auth/AuthContext";
@@ -10,6 +10,9 @@ import "./styles.css";
 
 // The board (with drag and drop) is its own chunk: the sign-in and boards pages do not load it.
 preloadBoardRoute(window.location.pathname);
+const SettingsPage = lazy(() => import("./notifications/SettingsPage"));
+const ForgotPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ForgotPasswordPage })));
+const ResetPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ResetPasswordPage })));
 
 const loading = (
   <p className="loading" role="status">
@@ -44,9 +47,12 @@ createRoot(document.getElementById("root")!).render(
           <Routes>
             <Route path="/signin" element={<AuthPage mode="signin" />} />
             <Route path="/signup" element={<AuthPage mode="signup" />} />
+            <Route path="/forgot-password" element={<Suspense fallback={loading}><ForgotPasswordPage /></Suspense>} />
+            <Route path="/reset-password" element={<Suspense fallback={loading}><ResetPasswordPage /></Suspense>} />
             <Route path="/" element={<Private><BoardsPage /></Private>} />
             <Route path="/boards/:boardId" element={<Private><BoardRoute fallback={loading} /></Private>} />
             <Route path="/boards/:boardId/cards/:cardId" element={<Private><BoardRoute fallback={loading} /></Private>} />
+            <Route path="/settings" element={<Private><Suspense fallback={loading}><SettingsPage /></Suspense></Private>} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </AuthProvider>

@@ -57,12 +57,14 @@ class GatewaySettings(ServiceSettings):
     task_url: str = "http://127.0.0.1:8003"
     activity_url: str = "http://127.0.0.1:8004"
     realtime_url: str = "http://127.0.0.1:8005"
+    notification_url: str = "http://127.0.0.1:8006"
     # Several replicas of a service (comma lists); when set they replace the single URL.
     auth_urls: Annotated[tuple[str, ...], NoDecode] = ()
     board_urls: Annotated[tuple[str, ...], NoDecode] = ()
     task_urls: Annotated[tuple[str, ...], NoDecode] = ()
     activity_urls: Annotated[tuple[str, ...], NoDecode] = ()
     realtime_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    notification_urls: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Requests the gateway handles at once (Socket.IO and the operational routes aside); past
     # it 503 with Retry-After at once (hintro_shared.overload).
@@ -129,6 +131,7 @@ class GatewaySettings(ServiceSettings):
         "task_urls",
         "activity_urls",
         "realtime_urls",
+        "notification_urls",
         mode="before",
     )
     @classmethod
@@ -181,6 +184,7 @@ class GatewaySettings(ServiceSettings):
             "task": (self.task_url, self.task_urls),
             "activity": (self.activity_url, self.activity_urls),
             "realtime": (self.realtime_url, self.realtime_urls),
+            "notification": (self.notification_url, self.notification_urls),
         }
         return {
             name: tuple(url.rstrip("/") for url in (many or (one,)))

@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 
 AUTH, BOARD, TASK, ACTIVITY, REALTIME = "auth", "board", "task", "activity", "realtime"
-SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME)
+NOTIFICATION = "notification"
+SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME, NOTIFICATION)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/auth/me", AUTH),
     Route("PATCH", "/api/auth/me", AUTH),
     Route("GET", "/api/auth/.well-known/jwks.json", AUTH, public=True),
+    # Password reset: charged to the per-address auth bucket (read_email); auth caps the
+    # links an account may have outstanding.
+    Route("POST", "/api/auth/password-reset", AUTH, public=True, read_email=True),
+    Route("POST", "/api/auth/password-reset/confirm", AUTH, public=True, slow=True),
     # board: boards, members, lists
     Route("GET", "/api/boards", BOARD),
     Route("POST", "/api/boards", BOARD),
@@ -100,6 +105,18 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/restore", TASK),
     # activity
     Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
+    # notification: a user's notifications, settings, watches
+    Route("GET", "/api/notifications", NOTIFICATION),
+    Route("POST", "/api/notifications/read-all", NOTIFICATION),
+    Route("POST", "/api/notifications/{notificationId}/read", NOTIFICATION),
+    Route("GET", "/api/notifications/settings", NOTIFICATION),
+    Route("PUT", "/api/notifications/settings", NOTIFICATION),
+    Route("GET", "/api/tasks/{taskId}/watch", NOTIFICATION),
+    Route("PUT", "/api/tasks/{taskId}/watch", NOTIFICATION),
+    Route("DELETE", "/api/tasks/{taskId}/watch", NOTIFICATION),
+    Route("GET", "/api/boards/{boardId}/watch", NOTIFICATION),
+    Route("PUT", "/api/boards/{boardId}/watch", NOTIFICATION),
+    Route("DELETE", "/api/boards/{boardId}/watch", NOTIFICATION),
 )
 
 SOCKETIO_PATH = "/socket.io/"

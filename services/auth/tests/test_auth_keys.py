@@ -84,7 +84,9 @@ def test_missing_key_is_generated_with_owner_only_permissions_and_reused(tmp_pat
 
 
 def test_production_refuses_to_start_without_a_configured_key(tmp_path: Path) -> None:
-    settings = _settings(tmp_path, environment="production", rabbitmq_url="amqp://u:p@h/")
+    settings = _settings(
+        tmp_path, environment="production", rabbitmq_url="amqp://u:p@h/", smtp_security="starttls"
+    )
     with pytest.raises(KeyConfigError, match="JWT_PRIVATE_KEY"):
         load_key_ring(settings)
     assert not settings.jwt_key_file.exists()

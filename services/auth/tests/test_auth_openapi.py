@@ -17,6 +17,8 @@ def test_every_auth_route_is_declared_with_its_access() -> None:
         ("GET", "/api/auth/.well-known/jwks.json"): True,
         ("GET", "/api/auth/me"): False,
         ("PATCH", "/api/auth/me"): False,
+        ("POST", "/api/auth/password-reset"): True,
+        ("POST", "/api/auth/password-reset/confirm"): True,
     }
 
 

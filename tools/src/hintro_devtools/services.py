@@ -59,6 +59,9 @@ SERVICES: tuple[ServiceSpec, ...] = (
     # Realtime asks board (membership) and activity (replay) on board:join; two replicas fan
     # out through Redis, so `make run` exercises the multi-replica path (8005 and 8015).
     ServiceSpec("realtime", "hintro_realtime", 8005, replicas=2, calls=("board", "activity")),
+    # Notification asks the board service when its projection denies or misses (BOARD_URL);
+    # `make run` points its SMTP settings at the local mail sink.
+    ServiceSpec("notification", "hintro_notification", 8006, calls=("board",)),
 )
 
 

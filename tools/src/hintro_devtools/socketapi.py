@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from hintro_realtime.domain import PUSH_EVENT
+from hintro_realtime.domain import NOTIFICATION_EVENT, PUSH_EVENT
 from hintro_realtime.schemas import (
     ConnectAuth,
     ConnectRefusal,
@@ -31,7 +31,7 @@ from hintro_realtime.schemas import (
     Refusal,
 )
 from hintro_realtime.sockets import JOIN_EVENT, LEAVE_EVENT
-from hintro_shared.events.catalogue import EVENT_SCHEMAS, EventData
+from hintro_shared.events.catalogue import EVENT_SCHEMAS, EventData, NotificationCreated
 
 REF = "#/components/schemas/{model}"
 CHANNEL = "socket"
@@ -63,6 +63,7 @@ def _schemas() -> dict[str, Any]:
         LeaveAck,
         Refusal,
         PushOut,
+        NotificationCreated,
         *pushed_types().values(),
     ]
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
@@ -140,6 +141,13 @@ def _messages() -> dict[str, Any]:
     }
     for event_type, model in pushed_types().items():
         messages[_message_id(event_type)] = _push_message(event_type, model)
+    messages["notification"] = {
+        "name": NOTIFICATION_EVENT,
+        "title": "A new notification of the connected user",
+        "summary": "Sent to every socket of the user (on every replica); not replayed.",
+        "payload": _ref(NotificationCreated),
+        "x-socketio-event": NOTIFICATION_EVENT,
+    }
     return messages
 
 
@@ -218,6 +226,13 @@ def build_socket_asyncapi(
                 "REST write named in X-Socket-Id is not sent that write's event.",
                 "channel": channel,
                 "messages": _channel_messages(pushes),
+            },
+            "pushNotification": {
+                "action": "send",
+                "title": NOTIFICATION_EVENT,
+                "summary": "Each new notification of the socket's user.",
+                "channel": channel,
+                "messages": _channel_messages(["notification"]),
             },
         },
         "components": {"messages": messages, "schemas": _schemas()},

@@ -26,6 +26,7 @@ from types import TracebackType
 import aiohttp
 
 from hintro_devtools.infra import PROFILES, Infra, InfraError, ensure_infra
+from hintro_devtools.mailsink import MailSink
 from hintro_devtools.output import LogSink
 from hintro_devtools.restarts import CrashHistory, RestartPolicy, how_it_ended
 from hintro_devtools.services import (
@@ -42,6 +43,7 @@ LOG_TAIL_LINES = 30
 EXIT_POLL_SECONDS = 0.2
 READ_LIMIT = 1024 * 1024  # a long JSON log line must not break the reader
 INFRA_VARS = ("MONGO_URL", "RABBITMQ_URL", "REDIS_URL")
+MAIL_PORT = 8025  # `make run`'s mail sink (a free port when taken)
 
 
 class StackError(RuntimeError):
@@ -110,6 +112,7 @@ class Stack:
             log_path=log_path,
         )
         self.infra: Infra | None = None
+        self.mail: MailSink | None = None
         self.infra_env: dict[str, str] = {}
         self.running: dict[str, Running] = {}
         self._stopping = False
@@ -191,6 +194,15 @@ class Stack:
             self.infra_env = self.infra.env()
         else:
             self.infra_env = {var: base[var] for var in INFRA_VARS if var in base}
+        if self.profile.name == "run" and "SMTP_HOST" not in base:
+            # Nothing leaves the machine: the services mail a local sink that files every
+            # message under .run/mail/.
+            self.mail = MailSink(port=MAIL_PORT, directory=self.root / ".run" / "mail")
+            try:
+                self.mail.start()
+            except OSError:
+                self.mail = MailSink(directory=self.root / ".run" / "mail").start()
+            self.infra_env.update(self.mail.env())
 
     def _select(self) -> list[Instance]:
         """The instances to start. A service that cannot run (not installed, no __main__) is an
@@ -338,6 +350,11 @@ class Stack:
         for name, url in self.urls.items():
             start_here = name == "gateway" and served
             self.say(f"  {name:<10} {url}" + ("/   <- the web app" if start_here else ""))
+        if self.mail is not None and self.mail.directory is not None:
+            self.say(
+                f"  {'mail':<10} smtp://{self.mail.host}:{self.mail.port}: every e-mail sent "
+                f"is filed in {self.mail.directory}/ (one .eml file each)"
+            )
 
     def _web_app_served(self) -> bool:
         """Whether the gateway serves a web app: ``WEB_DIST_DIR`` given, or the checkout's build
@@ -460,6 +477,8 @@ class Stack:
             self.say(f"{item.instance.name} stopped (exit {item.process.returncode})")
         if self.infra is not None:
             await asyncio.to_thread(self.infra.stop)
+        if self.mail is not None:
+            await asyncio.to_thread(self.mail.stop)
         self._sink.close()
 
 

@@ -64,3 +64,7 @@ export interface JoinAck {
   error?: string;
   detail?: string;
 }
+
+export type AppNotification = Schemas["NotificationOut"];
+export type NotificationPage = Schemas["NotificationPage"];
+export type EmailChoice = Schemas["EmailSettingsOut"]["email"];

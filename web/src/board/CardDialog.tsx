@@ -9,6 +9,7 @@ import { DateFields } from "./DateFields";
 import { LabelChip } from "./LabelChip";
 import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
+import { WatchToggle } from "./WatchToggle";
 // Checklists (and their drag and drop) load with the first card opened, not with the board.
 const Checklists = lazy(() => import("./card/Checklists").then((m) => ({ default: m.Checklists })));
 
@@ -50,6 +51,7 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
   return (
     <Modal title={canEdit ? "Edit card" : task.title} onClose={onClose} testId="card-dialog" wide>
       <p className="muted">In list “{listTitle}”</p>
+      <WatchToggle taskId={task.id} />
       {canEdit ? (
         <form className="stack" onSubmit={save}>
           <label>

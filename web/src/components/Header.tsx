@@ -1,6 +1,9 @@
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 import { useAuth } from "../auth/AuthContext";
+
+// After the page: the bell brings the socket client and the notification list with it.
+const Bell = lazy(() => import("../notifications/Bell"));
 
 export function Header({ children }: { children?: ReactNode }) {
   const auth = useAuth();
@@ -10,6 +13,9 @@ export function Header({ children }: { children?: ReactNode }) {
         Hintro
       </Link>
       <div className="top-bar-middle">{children}</div>
+      <Suspense fallback={null}>
+        <Bell />
+      </Suspense>
       <span className="who">{auth.user?.name}</span>
       <button type="button" onClick={() => void auth.signOut()}>
         Sign out

@@ -55,7 +55,13 @@ export function AuthPage({ mode }: { mode: "signin" | "signup" }) {
             maxLength={128}
           />
         </label>
-        {signup && <p className="hint">At least 8 characters.</p>}
+        {signup ? (
+          <p className="hint">At least 8 characters.</p>
+        ) : (
+          <Link to="/forgot-password" className="small">
+            Forgot password?
+          </Link>
+        )}
         {error && (
           <p id="auth-error" className="form-error" role="alert">
             {error}

@@ -17,9 +17,17 @@ from hintro_auth.domain import utc_now
 from hintro_auth.keys import AccessTokenIssuer, KeyRing, load_key_ring
 from hintro_auth.passwords import Argon2Passwords
 from hintro_auth.repository import USERS, MongoRefreshTokens, MongoUsers
-from hintro_auth.routes import AUTH_SERVICE, JWKS_BODY, JWKS_CACHE_CONTROL, OPERATIONS
+from hintro_auth.reset_repository import MongoPasswordResets
+from hintro_auth.resets import PasswordResets
+from hintro_auth.routes import (
+    AUTH_SERVICE,
+    JWKS_BODY,
+    JWKS_CACHE_CONTROL,
+    OPERATIONS,
+    PASSWORD_RESETS,
+)
 from hintro_auth.service import AuthService
-from hintro_shared import jsonutil
+from hintro_shared import jsonutil, mail
 from hintro_shared.events.fastpath import RelayOutbox
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
@@ -84,8 +92,25 @@ def _service_ctx(settings: AuthSettings) -> Ctx:
         refresh_tokens = MongoRefreshTokens(
             db, family_retention=timedelta(seconds=settings.refresh_token_ttl_seconds, days=1)
         )
+        resets = MongoPasswordResets(db)
         await users.create_indexes()
         await refresh_tokens.create_indexes()
+        await resets.create_indexes()
+        smtp = settings.smtp
+
+        async def send(message: mail.Mail) -> None:
+            await mail.send(smtp, message)
+
+        app[PASSWORD_RESETS] = PasswordResets(
+            resets=resets,
+            users=users,
+            passwords=app[PASSWORDS],
+            sessions=refresh_tokens,
+            send=send,
+            public_url=settings.public_url,
+            ttl=timedelta(seconds=settings.password_reset_ttl_seconds),
+            clock=utc_now,
+        )
         app[AUTH_SERVICE] = AuthService(
             users=users,
             refresh_tokens=refresh_tokens,
@@ -102,6 +127,7 @@ def _service_ctx(settings: AuthSettings) -> Ctx:
             reuse_grace=timedelta(seconds=settings.refresh_reuse_grace_seconds),
         )
         yield
+        await app[PASSWORD_RESETS].close()
 
     return ctx
 

@@ -9,12 +9,14 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 
 from hintro_shared.config import ServiceSettings
+from hintro_shared.mail import MailSettings
 
 PasswordProfile = Literal["RFC_9106_LOW_MEMORY", "RFC_9106_HIGH_MEMORY", "CHEAPEST"]
 
 
-class AuthSettings(ServiceSettings):
-    """Settings of the auth service (accounts, passwords, tokens, the JWKS)."""
+class AuthSettings(ServiceSettings, MailSettings):
+    """Settings of the auth service (accounts, passwords, tokens, the JWKS, the SMTP server
+    password reset links are mailed through)."""
 
     service_name: str = "auth"
     port: int = Field(default=8001, ge=1, le=65535)
@@ -45,6 +47,9 @@ class AuthSettings(ServiceSettings):
     # Hashes that may wait for a slot; past it, a login or register is refused at once with 503
     # and Retry-After (a flood fails fast instead of queueing past its callers' timeouts).
     password_hash_queue_limit: int = Field(default=32, ge=0)
+
+    # How long a password reset link works (single use).
+    password_reset_ttl_seconds: int = Field(default=1800, ge=60, le=86_400)
 
     @model_validator(mode="after")
     def _refuse_weak_settings_in_production(self) -> AuthSettings:

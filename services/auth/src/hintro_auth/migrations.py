@@ -21,4 +21,10 @@ MIGRATIONS: tuple[Migration, ...] = (
         "refresh tokens by user: a password change revokes the user's other sessions",
         Index("refresh_tokens", (("userId", 1),), "user"),
     ),
+    index_migration(
+        3,
+        "password reset tokens: expiry and by user",
+        Index("password_resets", (("expiresAt", 1),), "expires_ttl", expire_after_seconds=0),
+        Index("password_resets", (("userId", 1),), "user"),
+    ),
 )

@@ -9,11 +9,15 @@ from aiohttp import web
 
 from hintro_auth.cookies import SESSION_COOKIE, refresh_cookie, require_trusted_origin
 from hintro_auth.domain import TokenPair
+from hintro_auth.resets import PasswordResets
 from hintro_auth.schemas import (
     AccessTokenOut,
     Jwks,
     LoginRequest,
     MePatch,
+    PasswordResetAccepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RefreshRequest,
     RegisterRequest,
     TokenPairOut,
@@ -27,6 +31,7 @@ from hintro_shared.refusals import Unauthenticated
 from hintro_shared.tokens import authenticate
 
 AUTH_SERVICE = web.AppKey("hintro.auth.service", AuthService)
+PASSWORD_RESETS = web.AppKey("hintro.auth.password_resets", PasswordResets)
 JWKS_BODY = web.AppKey("hintro.auth.jwks_body", bytes)
 JWKS_CACHE_CONTROL = web.AppKey("hintro.auth.jwks_cache_control", str)
 
@@ -150,6 +155,27 @@ async def handle_jwks(request: web.Request) -> web.Response:
     )
 
 
+RESET_ACCEPTED = (
+    "If an account uses that address, a link to reset its password is on its way. "
+    "It works once, for 30 minutes."
+)
+
+
+async def handle_request_password_reset(request: web.Request) -> web.Response:
+    """POST /api/auth/password-reset"""
+    body = await read_json(request, PasswordResetRequest)
+    # In the background: the answer and its timing say nothing about the address.
+    request.app[PASSWORD_RESETS].request_in_background(body.email)
+    return json_response(PasswordResetAccepted(detail=RESET_ACCEPTED), status=202)
+
+
+async def handle_confirm_password_reset(request: web.Request) -> web.Response:
+    """POST /api/auth/password-reset/confirm"""
+    body = await read_json(request, PasswordResetConfirm)
+    await request.app[PASSWORD_RESETS].confirm(body.token, body.password)
+    return web.Response(status=204, headers=_NO_STORE)
+
+
 OPERATIONS: list[Operation] = [
     Operation(
         "POST",
@@ -225,5 +251,29 @@ OPERATIONS: list[Operation] = [
         TAG,
         response=Jwks,
         public=True,
+    ),
+    Operation(
+        "POST",
+        "/api/auth/password-reset",
+        handle_request_password_reset,
+        "Ask for a password reset link by e-mail (the same answer whether or not the address "
+        "has an account)",
+        TAG,
+        status=202,
+        request=PasswordResetRequest,
+        response=PasswordResetAccepted,
+        public=True,
+        errors=(413, 422, 429),
+    ),
+    Operation(
+        "POST",
+        "/api/auth/password-reset/confirm",
+        handle_confirm_password_reset,
+        "Set a new password with the token from a reset link (ends every session)",
+        TAG,
+        status=204,
+        request=PasswordResetConfirm,
+        public=True,
+        errors=(413, 422, 503),
     ),
 ]

@@ -147,3 +147,25 @@ class Jwks(BaseModel):
     """A JSON Web Key Set (RFC 7517)."""
 
     keys: list[dict[str, Any]]
+
+
+# --- password reset ---------------------------------------------------------------------------
+
+
+class PasswordResetRequest(Request):
+    """``POST /api/auth/password-reset``: the address to mail a link to."""
+
+    email: Email
+
+
+class PasswordResetConfirm(Request):
+    """``POST /api/auth/password-reset/confirm``: the token from the link and the new password."""
+
+    token: Annotated[str, Field(min_length=16, max_length=256)]
+    password: Password
+
+
+class PasswordResetAccepted(BaseModel):
+    """The one answer to a reset request, whether or not the address has an account."""
+
+    detail: str

@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 
 from hintro_realtime.config import Settings
-from hintro_realtime.consumers import PushConsumer
+from hintro_realtime.consumers import NOTIFICATION_CREATED, NotificationPusher, PushConsumer
 from hintro_realtime.manager import RealtimeManager
 from hintro_realtime.pusher import Pusher
 from hintro_realtime.repository import RedisSeqCursor
@@ -34,6 +34,7 @@ from hintro_realtime.sockets import (
     session_bounds_middleware,
 )
 from hintro_realtime.upstreams import ActivityLog, BoardMembership
+from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.health import HEALTH
 from hintro_shared.http import create_base_app
 from hintro_shared.openapi import add_operations
@@ -128,7 +129,16 @@ def _push_ctx(settings: Settings) -> Ctx:
         )
         await consumer.start()
         app[PUSH_CONSUMER] = consumer
+        notifications = EventConsumer(
+            app[RABBIT],
+            queue=settings.notification_push_queue,
+            routing_keys=(NOTIFICATION_CREATED,),
+            handler=NotificationPusher(app[SOCKET_MANAGER]),
+            exchange=settings.events_exchange,
+        )
+        await notifications.start()
         yield
+        await notifications.stop(settings.shutdown_timeout_seconds)
         await consumer.stop()
 
     return ctx

@@ -38,6 +38,10 @@ class Settings(ServiceSettings):
     # clients see the gap in seq and rejoin with sinceSeq).
     gap_wait_seconds: float = Field(default=2.0, gt=0)
 
+    # The queue of notification.created events (competing consumers: each is pushed once, to
+    # the user's room on every replica through Redis).
+    notification_push_queue: str = "realtime.notifications"
+
     # Redis pub/sub channel the replicas fan out on (python-socketio's AsyncRedisManager).
     socketio_channel: str = "hintro.realtime.socketio"
     # Prefix of the Redis keys holding each board's last pushed seq.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any, Protocol
 
 from aio_pika.abc import (
     AbstractChannel,
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 
 from hintro_realtime.domain import BOARD_DELETED, Push
 from hintro_realtime.pusher import Incoming, Pusher, Settle
-from hintro_shared.events.catalogue import ActivityRecorded, BoardDeleted
+from hintro_shared.events.catalogue import ActivityRecorded, BoardDeleted, NotificationCreated
 from hintro_shared.events.envelope import EventEnvelope, parse_envelope
 from hintro_shared.events.metrics import EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from hintro_shared.events.topology import declare_event_exchange, dlq_name
@@ -39,6 +40,13 @@ _log = logging.getLogger(__name__)
 
 ACTIVITY_RECORDED = "activity.recorded"
 ROUTING_KEYS = (ACTIVITY_RECORDED, BOARD_DELETED)
+NOTIFICATION_CREATED = "notification.created"
+
+
+class UserFanout(Protocol):
+    """Sends to a user's sockets on every replica (see ``RealtimeManager.notify``)."""
+
+    async def notify(self, user_id: str, payload: dict[str, Any]) -> None: ...
 
 
 def recorded_push(envelope: EventEnvelope) -> Push:
@@ -180,3 +188,16 @@ class PushConsumer:
         finally:
             request_id_var.reset(token)
         EVENTS_CONSUMED.labels(self.queue_name, envelope.type).inc()
+
+
+class NotificationPusher:
+    """The handler of ``<NOTIFICATION_PUSH_QUEUE>`` (the shared ``EventConsumer``: every
+    replica competes for it, order does not matter): a ``notification.created`` event goes to
+    its user's room as a ``notification`` push, on every replica through Redis."""
+
+    def __init__(self, fanout: UserFanout) -> None:
+        self._fanout = fanout
+
+    async def __call__(self, envelope: EventEnvelope) -> None:
+        created = envelope.data_as(NotificationCreated)
+        await self._fanout.notify(created.user_id, created.model_dump(mode="json"))

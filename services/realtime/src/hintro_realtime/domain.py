@@ -13,6 +13,9 @@ T = TypeVar("T")
 PUSH_EVENT = "event"
 """The Socket.IO event every board event is pushed as (docs/api.md, "Realtime (Socket.IO)")."""
 ROOM_PREFIX = "board:"
+NOTIFICATION_EVENT = "notification"
+"""The Socket.IO event a user's new notification is pushed as, to every socket of that user."""
+USER_ROOM_PREFIX = "user:"
 MEMBER_REMOVED = "board.member_removed"
 BOARD_DELETED = "board.deleted"
 
@@ -29,6 +32,11 @@ class JoinRefused(Exception):
 def board_room(board_id: str) -> str:
     """The Socket.IO room of a board's sockets."""
     return f"{ROOM_PREFIX}{board_id}"
+
+
+def user_room(user_id: str) -> str:
+    """The Socket.IO room of a user's sockets (every tab, joined on connect)."""
+    return f"{USER_ROOM_PREFIX}{user_id}"
 
 
 def board_of_room(room: object) -> str | None:

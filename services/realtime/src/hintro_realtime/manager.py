@@ -28,7 +28,15 @@ from typing import Any
 import socketio
 from socketio.async_manager import AsyncManager
 
-from hintro_realtime.domain import PUSH_EVENT, Gate, Push, board_of_room, board_room
+from hintro_realtime.domain import (
+    NOTIFICATION_EVENT,
+    PUSH_EVENT,
+    Gate,
+    Push,
+    board_of_room,
+    board_room,
+    user_room,
+)
 from hintro_realtime.metrics import DELIVERIES
 
 _log = logging.getLogger(__name__)
@@ -212,6 +220,14 @@ class RealtimeManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         await self.emit(
             PUSH_EVENT, push.payload(), NAMESPACE, room=board_room(push.board_id), skip_sid=skip_sid
         )
+
+    def enter_user_room(self, sid: str, user_id: str) -> None:
+        """Put a newly connected socket in its user's room (its notifications)."""
+        self.basic_enter_room(sid, NAMESPACE, user_room(user_id))
+
+    async def notify(self, user_id: str, payload: Payload) -> None:
+        """Send a notification to the user's sockets on every replica."""
+        await self.emit(NOTIFICATION_EVENT, payload, NAMESPACE, room=user_room(user_id))
 
     async def evict(self, board_id: str, user_id: str) -> None:
         """Take the user's sockets, on every replica, out of the board's room."""

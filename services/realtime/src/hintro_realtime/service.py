@@ -77,6 +77,8 @@ class Rooms(Protocol):
 
     def forget(self, sid: str) -> None: ...
 
+    def enter_user_room(self, sid: str, user_id: str) -> None: ...
+
 
 Disconnect = Callable[[str], Awaitable[None]]
 """Closes a socket from the server side (the client reconnects and rejoins)."""
@@ -143,6 +145,7 @@ class RealtimeService:
             ) from None
         connection = Connection(claims.user_id, token)
         self._connections[sid] = connection
+        self._rooms.enter_user_room(sid, claims.user_id)
         CONNECTED_SOCKETS.inc()
         return connection
 

@@ -545,6 +545,24 @@ class ActivityRecorded(EventData):
     )
 
 
+# --- notifications ----------------------------------------------------------------------------
+
+
+class NotificationCreated(EventData):
+    """``notification.created``: a user has a new in-app notification (the notification
+    service); realtime pushes ``data`` as it is to the user's own Socket.IO room."""
+
+    id: Id = Field(description="The notification's id.")
+    user_id: Id = Field(description="Whom it is for.")
+    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    board_id: Id | None = None
+    task_id: Id | None = None
+    actor_id: Id | None = Field(default=None, description="Who caused it (null: the clock).")
+    created_at: Annotated[str, Field(min_length=1, description="RFC 3339 UTC.")]
+    read: bool = False
+    data: dict[str, Any] = Field(description="What the sentence needs (titles, names).")
+
+
 # Routing key (= envelope ``type``) -> schema of ``data``. Adding an event type means adding it
 # here, regenerating docs/asyncapi.json (make openapi) and describing it in docs/events.md (a test
 # checks).
@@ -587,6 +605,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "task.archived": TaskArchived,
     "task.restored": TaskRestored,
     "activity.recorded": ActivityRecorded,
+    "notification.created": NotificationCreated,
 }
 
 # Who produces each event type, for the AsyncAPI document.
@@ -599,6 +618,7 @@ PRODUCERS: dict[str, str] = {
         "task": "task",
         "comment": "task",
         "activity": "activity",
+        "notification": "notification",
     }[event_type.split(".", 1)[0]]
     for event_type in EVENT_SCHEMAS
 }
