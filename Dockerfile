@@ -10,8 +10,10 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 ARG NODE_IMAGE=node:20-bookworm-slim
-# Declared before the first FROM so that FROM can name the web stage by service (below).
-ARG SERVICE
+# Declared before the first FROM so that FROM can name the web stage by service (below). Its
+# default picks the empty web stage, so a build without SERVICE reaches the build stage's check,
+# which says what to pass (an empty name would fail earlier, as "web-" is no stage or image).
+ARG SERVICE=none
 
 # --- web: the React app built once, with its .br/.gz siblings (gateway only) ------------------
 FROM ${NODE_IMAGE} AS web-build
@@ -40,8 +42,9 @@ FROM web-${SERVICE} AS web
 FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE
 ARG UV_VERSION=0.13.9
-RUN test -n "${SERVICE}" \
-    || { echo "build with --build-arg SERVICE=<gateway|auth|board|task|activity|realtime|notification>" >&2; exit 1; }
+RUN case "${SERVICE}" in gateway|auth|board|task|activity|realtime|notification) ;; \
+    *) echo "build with --build-arg SERVICE=<gateway|auth|board|task|activity|realtime|notification>" >&2; exit 1 ;; \
+    esac
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 ENV UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \

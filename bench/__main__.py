@@ -38,6 +38,7 @@ BENCH_RATE_LIMITS = {
     "RATE_LIMIT_AUTH_EMAIL_IP": "1000000/60",
     "RATE_LIMIT_AUTH_EMAIL": "1000000/60",
     "RATE_LIMIT_SOCKETIO": "1000000000/60",
+    "RATE_LIMIT_USER_LOOKUP": "1000000000/60",
 }
 
 # Every benchmark socket comes from this one machine (one client address), and a scenario holds

@@ -153,6 +153,7 @@ def measure(gateway: str, seeded: Seeded, args: argparse.Namespace) -> dict[str,
         "bigBoardUrl": f"{gateway}/boards/{seeded.big_board}",
         "bigBoardLists": seeded.big_lists,
         "runs": args.runs,
+        "saveLighthouse": str(args.save_lighthouse.resolve()) if args.save_lighthouse else None,
     }
     completed = subprocess.run(  # noqa: S603 - node from PATH, a fixed script
         ["node", str(BROWSER_DIR / "measure.mjs")],  # noqa: S607
@@ -259,11 +260,22 @@ def table(results: dict[str, Any]) -> str:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.webapp", description=__doc__)
     parser.add_argument("--url", help="gateway of a running suite that serves the app")
+    parser.add_argument(
+        "--dist",
+        type=Path,
+        help="measure this build (a copy of an earlier web/dist) instead of building web/dist: "
+        "paired before/after runs on the same machine",
+    )
     parser.add_argument("--presets", default="desktop,mobile", help="Lighthouse form factors")
     parser.add_argument("--runs", type=int, default=3, help="big-board loads per cache state")
     parser.add_argument("--lighthouse-cards", type=int, default=500)
     parser.add_argument("--big-cards", type=int, default=5000)
     parser.add_argument("--big-lists", type=int, default=10)
+    parser.add_argument(
+        "--save-lighthouse",
+        type=Path,
+        help="write each preset's whole Lighthouse report (lighthouse-<preset>.json) here",
+    )
     parser.add_argument("--label", default="web", help="suffix of the result file name")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     return parser.parse_args(argv)
@@ -272,6 +284,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     dist = prepare(repo_root())
+    if args.dist is not None:
+        dist = args.dist.resolve()
     if dist is None:
         say("no web/ in this checkout: no web app to measure")
         return 0

@@ -12,6 +12,7 @@
 // Selectors: /work/notes/web-selectors.md (data-testid board-list, card, card-dialog).
 import lighthouse from "lighthouse";
 import desktopConfig from "lighthouse/core/config/desktop-config.js";
+import { writeFileSync } from "node:fs";
 import puppeteer from "puppeteer-core";
 
 const LIST = '[data-testid="board-list"]';
@@ -58,7 +59,7 @@ async function signIn(browser, job) {
   if (status !== 200) throw new Error(`cookie login answered ${status}`);
 }
 
-async function runLighthouse(browser, url, preset) {
+async function runLighthouse(browser, url, preset, saveDir) {
   const page = await browser.newPage();
   const flags = {
     output: "json",
@@ -70,6 +71,8 @@ async function runLighthouse(browser, url, preset) {
   const result = await lighthouse(url, flags, config, page);
   await page.close();
   const lhr = result.lhr;
+  // The whole report, for reading what a score is made of (bench --save-lighthouse DIR).
+  if (saveDir) writeFileSync(`${saveDir}/lighthouse-${preset}.json`, JSON.stringify(lhr));
   if (lhr.runtimeError) throw new Error(`lighthouse: ${lhr.runtimeError.message}`);
   const scores = Object.fromEntries(
     CATEGORIES.map((name) => [name, Math.round((lhr.categories[name]?.score ?? 0) * 100)]),
@@ -183,7 +186,7 @@ async function main() {
     await signIn(browser, job);
     for (const preset of job.presets) {
       log(`lighthouse (${preset}) on ${job.lighthouseUrl}`);
-      out.lighthouse.push(await runLighthouse(browser, job.lighthouseUrl, preset));
+      out.lighthouse.push(await runLighthouse(browser, job.lighthouseUrl, preset, job.saveLighthouse));
     }
     if (job.bigBoardUrl) {
       const runs = [];

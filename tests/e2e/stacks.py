@@ -80,6 +80,8 @@ async def isolated_stack(
                 # role matrix builds a fresh board for each of its ~90 cases); 600/60 per user
                 # would throttle the suite itself, not the behaviour under test.
                 "RATE_LIMIT_DEFAULT": "100000/60",
+                # The same scenes add members (an e-mail-resolving route) hundreds of times.
+                "RATE_LIMIT_USER_LOOKUP": "100000/60",
                 **({"WEB_DIST_DIR": str(web_dist)} if web_dist is not None else {}),
                 **(service_env or {}).get("gateway", {}),
             },

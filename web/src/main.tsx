@@ -2,13 +2,14 @@ import { lazy, StrictMode, Suspense, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, Navigate, Route, Routes, useLocation } from "react-router-dom";
 import { AuthProvider, useAuth } from "./auth/AuthContext";
+import { BoardRoute, preloadBoardRoute } from "./board/BoardRoute";
 import { NoticeProvider } from "./components/Notices";
 import { AuthPage } from "./pages/AuthPage";
 import { BoardsPage } from "./pages/BoardsPage";
 import "./styles.css";
 
 // The board (with drag and drop) is its own chunk: the sign-in and boards pages do not load it.
-const BoardPage = lazy(() => import("./board/BoardPage").then((module) => ({ default: module.BoardPage })));
+preloadBoardRoute(window.location.pathname);
 const SettingsPage = lazy(() => import("./notifications/SettingsPage"));
 const ForgotPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ForgotPasswordPage })));
 const ResetPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ResetPasswordPage })));
@@ -24,7 +25,7 @@ function Private({ children }: { children: ReactNode }) {
   const location = useLocation();
   if (status === "loading") return loading;
   if (status === "out") return <Navigate to="/signin" replace state={{ from: location.pathname }} />;
-  return <Suspense fallback={loading}>{children}</Suspense>;
+  return children;
 }
 
 function NotFound() {
@@ -49,9 +50,9 @@ createRoot(document.getElementById("root")!).render(
             <Route path="/forgot-password" element={<Suspense fallback={loading}><ForgotPasswordPage /></Suspense>} />
             <Route path="/reset-password" element={<Suspense fallback={loading}><ResetPasswordPage /></Suspense>} />
             <Route path="/" element={<Private><BoardsPage /></Private>} />
-            <Route path="/boards/:boardId" element={<Private><BoardPage /></Private>} />
-            <Route path="/boards/:boardId/cards/:cardId" element={<Private><BoardPage /></Private>} />
-            <Route path="/settings" element={<Private><SettingsPage /></Private>} />
+            <Route path="/boards/:boardId" element={<Private><BoardRoute fallback={loading} /></Private>} />
+            <Route path="/boards/:boardId/cards/:cardId" element={<Private><BoardRoute fallback={loading} /></Private>} />
+            <Route path="/settings" element={<Private><Suspense fallback={loading}><SettingsPage /></Suspense></Private>} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </AuthProvider>

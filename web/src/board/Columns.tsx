@@ -4,7 +4,6 @@ import {
   closestCorners,
   DndContext,
   KeyboardSensor,
-  MeasuringStrategy,
   MouseSensor,
   TouchSensor,
   useDroppable,
@@ -24,8 +23,8 @@ import {
   verticalListSortingStrategy,
 } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
-import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
-import { Link } from "react-router-dom";
+import { memo, useEffect, useMemo, useRef, useState, type FormEvent, type MouseEvent } from "react";
+import { useNavigate } from "react-router-dom";
 import type { Label, List, Member, Task } from "../api/types";
 import { CardBadges } from "./CardBadges";
 import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
@@ -34,9 +33,26 @@ import { isTemp, type BoardOps } from "./ops";
 
 const LIST = "list:";
 const DROP = "drop:";
-/** Cards rendered per list at first, and added each time the list is scrolled to its end: a
- * board of thousands of cards opens with a few hundred in the page. */
-const PAGE = 30;
+/** Cards a list outside the window renders at first: every list shows its first cards, and
+ * the board's first paint stays small (every card is a dnd-kit sortable, the costliest thing on
+ * the page). A list in the window renders the window's height of them. */
+const FIRST = 6;
+/** Cards "Show N more cards" adds; scrolled into view it adds what fills the list's window and
+ * half this more. */
+const STEP = 24;
+/** A list's width and the gap after it (17.75rem), to tell the lists in the window. */
+const COLUMN_WIDTH = 284;
+/** The height a card not rendered yet stands for (a one-line card and the gap after it, px):
+ * the list is as tall and scrolls as far as with every card in it, so nothing on the page
+ * moves when cards are filled in. */
+const CARD_HEIGHT = 44;
+
+/** Cards a list renders on the board's first paint: for a list in the window, as many as fill
+ * it (nothing is left to fill in there afterwards). */
+function firstCards(index: number): number {
+  if (index * COLUMN_WIDTH >= window.innerWidth) return FIRST;
+  return Math.max(FIRST, Math.ceil(window.innerHeight / CARD_HEIGHT));
+}
 
 interface DragData {
   type: "list" | "card" | "container";
@@ -76,6 +92,12 @@ const keyboardCoordinates: KeyboardCoordinateGetter = (event, args) => {
   return sortableKeyboardCoordinates(event, { ...args, context: { ...context, droppableContainers } });
 };
 
+// Module constants: sensor options that change identity make dnd-kit set its sensors up again
+// and render every card again.
+const MOUSE = { activationConstraint: { distance: 4 } };
+const TOUCH = { activationConstraint: { delay: 200, tolerance: 6 } };
+const KEYBOARD = { coordinateGetter: keyboardCoordinates };
+
 interface Props {
   state: BoardState;
   boardId: string;
@@ -86,11 +108,7 @@ interface Props {
 const NONE: Task[] = [];
 
 export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: Props) {
-  const sensors = useSensors(
-    useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
-    useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
-    useSensor(KeyboardSensor, { coordinateGetter: keyboardCoordinates }),
-  );
+  const sensors = useSensors(useSensor(MouseSensor, MOUSE), useSensor(TouchSensor, TOUCH), useSensor(KeyboardSensor, KEYBOARD));
   const lists = state.board.lists;
   const grouped = useRef<Map<string, Task[]>>(undefined);
   const byList = useMemo(() => (grouped.current = tasksByList(state.tasks, grouped.current)), [state.tasks]);
@@ -110,6 +128,16 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
     }
     return name(over.id);
   };
+  const navigate = useNavigate();
+  // The cards are plain links (a router Link per card costs its hooks on every render and
+  // re-renders every card on each navigation); one handler opens them in the app.
+  function openCard(event: MouseEvent<HTMLDivElement>) {
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = (event.target as Element).closest<HTMLAnchorElement>("a.card-link");
+    if (!link) return;
+    event.preventDefault();
+    if (link.getAttribute("aria-disabled") !== "true") navigate(link.pathname);
+  }
   const announcements: Announcements = {
     onDragStart: ({ active }) => `Picked up ${name(active.id)}. Use the arrow keys to move it, space to drop it, escape to cancel.`,
     onDragOver: ({ active, over }) => (over?.id === active.id ? undefined : `${name(active.id)} is over ${where(over)}.`),
@@ -139,12 +167,12 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
   }
 
   return (
+    // Drop targets are measured when a drag starts and again whenever they change under it
+    // (pushes from others, own optimistic moves): dnd-kit's default. Measuring them while
+    // nobody drags would lay out every card on every change of the board.
     <DndContext
       sensors={sensors}
       collisionDetection={collision}
-      // Cards change places under a drag (pushes from others, own optimistic moves): measure
-      // the drop targets afresh rather than trust rectangles from before.
-      measuring={{ droppable: { strategy: MeasuringStrategy.Always } }}
       onDragEnd={onDragEnd}
       accessibility={{
         announcements,
@@ -153,10 +181,10 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
         },
       }}
     >
-      <div className="columns">
+      <div className="columns" onClick={openCard}>
         <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
-          {lists.map((list) => (
-            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} labels={state.board.labels} boardId={boardId} canEdit={canEdit} ops={ops} />
+          {lists.map((list, index) => (
+            <Column key={list.id} list={list} index={index} tasks={byList.get(list.id) ?? NONE} members={state.board.members} labels={state.board.labels} boardId={boardId} canEdit={canEdit} ops={ops} />
           ))}
         </SortableContext>
         {canEdit && <AddList ops={ops} />}
@@ -185,6 +213,8 @@ function AddList({ ops }: { ops: BoardOps }) {
 
 interface ColumnProps {
   list: List;
+  /** Its place among the lists: those in the window at first fill its height at once. */
+  index: number;
   tasks: Task[];
   members: Member[];
   labels: Label[];
@@ -193,13 +223,13 @@ interface ColumnProps {
   ops: BoardOps;
 }
 
-const Column = memo(function Column({ list, tasks, members, labels, boardId, canEdit, ops }: ColumnProps) {
+const Column = memo(function Column({ list, index, tasks, members, labels, boardId, canEdit, ops }: ColumnProps) {
   // A list the server has not answered for yet has no id to put cards in or to move by.
   const saving = isTemp(list.id);
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
   const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
   const [renaming, setRenaming] = useState(false);
-  const [shown, setShown] = useState(PAGE);
+  const [shown, setShown] = useState(() => firstCards(index));
   const headingId = `list-${list.id}`;
   const visible = tasks.slice(0, shown);
 
@@ -264,11 +294,7 @@ const Column = memo(function Column({ list, tasks, members, labels, boardId, can
           {visible.map((task) => (
             <Card key={task.id} task={task} members={members} labels={labels} boardId={boardId} canEdit={canEdit} />
           ))}
-          {tasks.length > shown && (
-            <li>
-              <MoreCards count={tasks.length - shown} onMore={() => setShown((n) => n + PAGE * 3)} />
-            </li>
-          )}
+          {tasks.length > shown && <MoreCards count={tasks.length - shown} onMore={(more) => setShown((n) => n + more)} />}
         </ol>
       </SortableContext>
       {canEdit && (
@@ -286,22 +312,34 @@ const Column = memo(function Column({ list, tasks, members, labels, boardId, can
   );
 });
 
-/** "Show N more cards", pressed by hand or by scrolling it into view. */
-function MoreCards({ count, onMore }: { count: number; onMore(): void }) {
-  const ref = useRef<HTMLButtonElement>(null);
+/** "Show N more cards" and the space the cards not rendered yet stand for. Pressing it adds
+ * STEP cards; scrolling it or any of that space into view adds as many as reach the bottom of
+ * the list's window and half a STEP more (a list scrolled straight to its end fills at once). */
+function MoreCards({ count, onMore }: { count: number; onMore(more: number): void }) {
+  const button = useRef<HTMLButtonElement>(null);
+  const rest = useRef<HTMLLIElement>(null);
   const more = useRef(onMore);
   more.current = onMore;
   useEffect(() => {
-    const node = ref.current;
-    if (!node) return;
-    const observer = new IntersectionObserver((seen) => seen.some((e) => e.isIntersecting) && more.current());
-    observer.observe(node);
+    const observer = new IntersectionObserver((seen) => {
+      const node = button.current;
+      if (!node || !seen.some((e) => e.isIntersecting)) return;
+      const list = node.closest("ol");
+      const reach = list ? list.getBoundingClientRect().bottom - node.getBoundingClientRect().top : 0;
+      more.current(Math.ceil(Math.max(0, reach) / CARD_HEIGHT) + STEP / 2);
+    });
+    for (const node of [button.current, rest.current]) if (node) observer.observe(node);
     return () => observer.disconnect();
   }, [count]);
   return (
-    <button ref={ref} type="button" className="link-button" onClick={onMore}>
-      Show {count} more cards
-    </button>
+    <>
+      <li>
+        <button ref={button} type="button" className="link-button" onClick={() => onMore(STEP)}>
+          Show {count} more cards
+        </button>
+      </li>
+      {count > 1 && <li ref={rest} className="cards-rest" aria-hidden="true" style={{ height: (count - 1) * CARD_HEIGHT }} />}
+    </>
   );
 }
 
@@ -313,6 +351,9 @@ interface CardProps {
   canEdit: boolean;
 }
 
+// A card renders again whenever dnd-kit's state changes under a drag: only its sortable hooks
+// run then; what it shows is CardBody, rendered again only when the task, its members or the
+// board's labels change.
 const Card = memo(function Card({ task, members, labels, boardId, canEdit }: CardProps) {
   const saving = isTemp(task.id);
   const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
@@ -328,16 +369,16 @@ const Card = memo(function Card({ task, members, labels, boardId, canEdit }: Car
           ⠿
         </button>
       )}
-      <Link
-        to={`/boards/${boardId}/cards/${task.id}`}
-        className="card-link"
-        data-testid="card"
-        aria-disabled={saving || undefined}
-        onClick={(event) => saving && event.preventDefault()}
-      >
-        <span className="card-title">{task.title}</span>
-        <CardBadges task={task} members={members} labels={labels} />
-      </Link>
+      <CardBody task={task} members={members} labels={labels} boardId={boardId} saving={saving} />
     </li>
+  );
+});
+
+const CardBody = memo(function CardBody({ task, members, labels, boardId, saving }: Omit<CardProps, "canEdit"> & { saving: boolean }) {
+  return (
+    <a href={`/boards/${boardId}/cards/${task.id}`} className="card-link" data-testid="card" aria-disabled={saving || undefined}>
+      <span className="card-title">{task.title}</span>
+      <CardBadges task={task} members={members} labels={labels} />
+    </a>
   );
 });

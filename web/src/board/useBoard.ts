@@ -2,12 +2,12 @@
 // replay on reconnect, reload on resync), and changed optimistically by the person's own writes.
 import { useCallback, useEffect, useReducer, useRef, useState } from "react";
 import { api, fetchBoard, paths } from "../api/boards";
-import { get } from "../api/client";
 import { ApiError, sentence, type Action } from "../api/errors";
 import { liveSocket } from "../api/live";
 import { refresh } from "../api/session";
-import type { BoardWithLists, JoinAck, Push } from "../api/types";
+import type { BoardWithLists, JoinAck, Push, Task } from "../api/types";
 import { classify, reduce, type BoardAction, type BoardState } from "../lib/boardState";
+import { readSeq, takePreloaded } from "./preload";
 
 export type Connection = "connecting" | "live" | "reconnecting" | "offline";
 
@@ -30,9 +30,9 @@ export function useBoard(boardId: string, me: string, onError: (text: string) =>
   errorRef.current = onError;
 
   const reload = useCallback(
-    async (seq?: number) => {
+    async (seq?: number, preloaded?: Promise<{ board: BoardWithLists; tasks: Task[] } | null>) => {
       try {
-        const { board, tasks } = await fetchBoard(boardId);
+        const { board, tasks } = (await preloaded) ?? (await fetchBoard(boardId));
         dispatch({ type: "loaded", board, tasks, seq });
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) {
@@ -58,18 +58,17 @@ export function useBoard(boardId: string, me: string, onError: (text: string) =>
     const flush = () => {
       for (const push of early.splice(0)) dispatch({ type: "push", push, me });
     };
-    const load = async (seq?: number) => {
+    const load = async (seq?: number, preloaded?: Promise<{ board: BoardWithLists; tasks: Task[] } | null>) => {
       loaded = false;
-      await reload(seq);
+      await reload(seq, preloaded);
       if (disposed) return;
       loaded = true;
       seqKnown = seq !== undefined;
       flush();
     };
-    const seqRead: Promise<number | null> = get<{ seq: number }>(`${paths.activity(boardId)}?afterSeq=0&limit=0`).then(
-      (answer) => answer.seq,
-      () => null,
-    );
+    // The page opened at this board's URL: its seq and board were requested with the session.
+    const preloaded = takePreloaded(boardId);
+    const seqRead = preloaded?.seq ?? readSeq(boardId);
 
     const join = async (): Promise<void> => {
       const base = await seqRead;
@@ -129,7 +128,7 @@ export function useBoard(boardId: string, me: string, onError: (text: string) =>
     window.addEventListener("online", onOnline);
     if (socket.connected) void join();
     void seqRead.then((seq) => {
-      if (seq !== null && !disposed) void load(seq);
+      if (seq !== null && !disposed) void load(seq, preloaded?.data);
     });
     // Without the activity seq or the live stream the board still opens; a later join reloads it.
     const fallback = setTimeout(() => {

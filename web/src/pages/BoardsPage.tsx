@@ -6,6 +6,7 @@ import { api, get } from "../api/client";
 import { sentence } from "../api/errors";
 import type { Board, Page } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
+import { prefetchBoardPage } from "../board/BoardRoute";
 import { Header } from "../components/Header";
 import { useNotices } from "../components/Notices";
 import { ArchivedBoards } from "./ArchivedBoards";
@@ -35,6 +36,8 @@ export function BoardsPage() {
     allBoards().then(setBoards, (error) => notices.error(sentence(error, "load")));
   }, [notices]);
   useEffect(load, [load]);
+  // A board is what a person opens from here: its code is fetched while they choose.
+  useEffect(prefetchBoardPage, []);
 
   async function create(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
