@@ -221,6 +221,7 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         ("/api/tasks/{taskId}/move", "post"),
         ("/api/tasks/{taskId}/assignees/{userId}", "put"),
         ("/api/tasks/{taskId}/assignees/{userId}", "delete"),
+        ("/api/search", "get"),
     }
     create = doc["components"]["schemas"]["CreateTaskBody"]
     assert create["additionalProperties"] is False
@@ -233,5 +234,11 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         "cursor",
         "all",
         "If-None-Match",
+        # the board filter
+        "q",
+        "labelIds",
+        "assignee",
+        "due",
+        "archived",
     }
     assert "dueDate" in doc["components"]["schemas"]["TaskOut"]["properties"]

@@ -18,4 +18,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         # The projection of the board service's boards and lists (hintro_shared.boardview).
         Index("lists", (("boardId", 1), ("position", 1)), "board_position"),
     ),
+    index_migration(
+        2,
+        "search index: words by board, an item's words by version, a task's words and comments",
+        Index("search_terms", (("w", 1), ("b", 1)), "word_board"),
+        Index("search_terms", (("i", 1), ("v", 1)), "item_version"),
+        Index("search_terms", (("k", 1),), "task"),
+        Index("search_items", (("taskId", 1),), "task"),
+    ),
 )
