@@ -9,6 +9,7 @@ import "./styles.css";
 
 // The board (with drag and drop) is its own chunk: the sign-in and boards pages do not load it.
 const BoardPage = lazy(() => import("./board/BoardPage").then((module) => ({ default: module.BoardPage })));
+const SearchPage = lazy(() => import("./pages/SearchPage").then((module) => ({ default: module.SearchPage })));
 
 const loading = (
   <p className="loading" role="status">
@@ -46,6 +47,7 @@ createRoot(document.getElementById("root")!).render(
             <Route path="/" element={<Private><BoardsPage /></Private>} />
             <Route path="/boards/:boardId" element={<Private><BoardPage /></Private>} />
             <Route path="/boards/:boardId/cards/:cardId" element={<Private><BoardPage /></Private>} />
+            <Route path="/search" element={<Private><SearchPage /></Private>} />
             <Route path="*" element={<NotFound />} />
           </Routes>
         </AuthProvider>

@@ -10,6 +10,8 @@ export type List = Schemas["ListOut"];
 export type Task = Schemas["TaskOut"];
 export type Entry = Schemas["EntryOut"];
 export type ActivityPage = Schemas["ActivityPage"];
+export type SearchHit = Schemas["SearchHit"];
+export type SearchResults = Schemas["SearchPage"];
 
 /** A member as the board answers it (MemberOut). The profile fields are optional here: a member
  * the board service heard of a moment ago, or one added by a push, has no name yet. */

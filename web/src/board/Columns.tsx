@@ -82,11 +82,13 @@ interface Props {
   boardId: string;
   canEdit: boolean;
   ops: BoardOps;
+  /** The board's query (its filter), kept on the cards' links. */
+  linkSearch?: string;
 }
 
 const NONE: Task[] = [];
 
-export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: Props) {
+export const Columns = memo(function Columns({ state, boardId, canEdit, ops, linkSearch = "" }: Props) {
   const sensors = useSensors(
     useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
     useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
@@ -157,7 +159,7 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
       <div className="columns">
         <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
           {lists.map((list) => (
-            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} />
+            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} linkSearch={linkSearch} />
           ))}
         </SortableContext>
         {canEdit && <AddList ops={ops} />}
@@ -191,9 +193,10 @@ interface ColumnProps {
   boardId: string;
   canEdit: boolean;
   ops: BoardOps;
+  linkSearch: string;
 }
 
-const Column = memo(function Column({ list, tasks, members, boardId, canEdit, ops }: ColumnProps) {
+const Column = memo(function Column({ list, tasks, members, boardId, canEdit, ops, linkSearch }: ColumnProps) {
   // A list the server has not answered for yet has no id to put cards in or to move by.
   const saving = isTemp(list.id);
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
@@ -263,7 +266,7 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
       <SortableContext items={visible.map((t) => t.id)} strategy={verticalListSortingStrategy}>
         <ol ref={drop.setNodeRef} className={drop.isOver ? "cards over" : "cards"} aria-label={`Cards in ${list.title}`}>
           {visible.map((task) => (
-            <Card key={task.id} task={task} members={members} boardId={boardId} canEdit={canEdit} />
+            <Card key={task.id} task={task} members={members} boardId={boardId} canEdit={canEdit} linkSearch={linkSearch} />
           ))}
           {tasks.length > shown && (
             <li>
@@ -320,9 +323,10 @@ interface CardProps {
   members: Member[];
   boardId: string;
   canEdit: boolean;
+  linkSearch: string;
 }
 
-const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) {
+const Card = memo(function Card({ task, members, boardId, canEdit, linkSearch }: CardProps) {
   const saving = isTemp(task.id);
   const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
   return (
@@ -338,7 +342,7 @@ const Card = memo(function Card({ task, members, boardId, canEdit }: CardProps) 
         </button>
       )}
       <Link
-        to={`/boards/${boardId}/cards/${task.id}`}
+        to={`/boards/${boardId}/cards/${task.id}${linkSearch}`}
         className="card-link"
         data-testid="card"
         aria-disabled={saving || undefined}
