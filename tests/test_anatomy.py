@@ -28,7 +28,16 @@ ANATOMY = (
 )
 FORBIDDEN = ("aiohttp", "hintro_shared.problems")
 # Shared modules that hold rules rather than HTTP plumbing obey the same layering.
-SHARED_RULES = ("authz", "refusals", "ordering", "ids", "timeutil", "caller", "pagination")
+SHARED_RULES = (
+    "authz",
+    "refusals",
+    "ordering",
+    "ids",
+    "timeutil",
+    "caller",
+    "pagination",
+    "labels",
+)
 
 
 def _layered_modules() -> list[Path]:

@@ -139,6 +139,7 @@ async def _task_startup(db: Database) -> None:
     await tasks.create_indexes()
     await BoardProjection(db).create_indexes()
     await ensure_outbox_index(tasks.collection)
+    await ensure_outbox_index(db["label_imports"])
 
 
 async def _activity_startup(db: Database) -> None:

@@ -21,6 +21,9 @@ API_EVENT_TYPES = {
     "board.member_added",
     "board.member_role_changed",
     "board.member_removed",
+    "board.label_created",
+    "board.label_updated",
+    "board.label_deleted",
     "list.created",
     "list.updated",
     "list.deleted",
@@ -36,6 +39,7 @@ API_EVENT_TYPES = {
 EXTENSION_EVENT_TYPES = {
     "activity.recorded",  # services/activity/README.md: what realtime pushes, with its seq
     "user.renamed",  # docs/events.md: PATCH /api/auth/me changed a name
+    "labels.imported",  # docs/database.md: the task database's label migration, for board
 }
 
 MOVED = {

@@ -14,6 +14,7 @@ from tests.browser.helpers import open_board, sign_in
 from tests.e2e.boards_helpers import (
     add_member,
     create_board,
+    create_label,
     create_list,
     create_task,
     register,
@@ -40,7 +41,10 @@ async def test_sign_in_boards_and_board_pages_have_no_serious_axe_violation(
     board = await create_board(http, ada, "Accessible board")
     todo = await create_list(http, ada, board["id"], "To do")
     await create_list(http, ada, board["id"], "Done")
-    await create_task(http, ada, board["id"], todo["id"], "Labelled", labels=["web"])
+    label = await create_label(http, ada, board["id"], "web", "green")
+    await create_task(
+        http, ada, board["id"], todo["id"], "Labelled", labelIds=[label["id"]], dueDate="2020-01-01"
+    )
     await add_member(http, ada, board["id"], bob, "editor")
     page = await (await new_context(bypass_csp=True)).new_page()
 

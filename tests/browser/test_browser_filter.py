@@ -1,6 +1,6 @@
 """Filtering a board and searching every board, in a real browser: the filter is the URL's
-query (reload and back keep it), only matching cards show, and the header's search box finds a
-card on another board and opens it."""
+query (reload and back keep it), only matching cards show (by text, assignee, label), and the
+header's search box finds a card on another board and opens it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from playwright.async_api import expect
 from hintro_devtools.stack import Stack
 from tests.browser.conftest import NewContext
 from tests.browser.helpers import cards, open_board, sign_in
-from tests.e2e.boards_helpers import create_board, create_list, create_task, register
+from tests.e2e.boards_helpers import (
+    create_board,
+    create_label,
+    create_list,
+    create_task,
+    register,
+)
 
 
 async def test_filter_a_board_from_the_url_and_search_from_the_header(
@@ -22,9 +28,20 @@ async def test_filter_a_board_from_the_url_and_search_from_the_header(
     ada = await register(http, "Ada Lovelace")
     board = await create_board(http, ada, "Launch plan")
     todo = await create_list(http, ada, board["id"], "To do")
-    for title, mine in (("Fix login form", True), ("Fix logo", False), ("Write copy", True)):
+    bug = await create_label(http, ada, board["id"], "Bug", "red")
+    for title, mine, labelled in (
+        ("Fix login form", True, False),
+        ("Fix logo", False, True),
+        ("Write copy", True, True),
+    ):
         await create_task(
-            http, ada, board["id"], todo["id"], title, assigneeIds=[ada.id] if mine else []
+            http,
+            ada,
+            board["id"],
+            todo["id"],
+            title,
+            assigneeIds=[ada.id] if mine else [],
+            labelIds=[bug["id"]] if labelled else [],
         )
     word = f"zephyr{uuid.uuid4().hex[:6]}"
     other = await create_board(http, ada, "Elsewhere")
@@ -65,9 +82,19 @@ async def test_filter_a_board_from_the_url_and_search_from_the_header(
     await expect(page).to_have_url(re.compile(r"q=fix\+lo"))
     await expect(cards(page, "To do")).to_have_count(2)
 
-    # Clear.
+    # Clear, then by label: the URL names it, only its cards show, a reload keeps it.
     await page.get_by_role("button", name="Clear filter").click()
     await expect(cards(page, "To do")).to_have_count(3)
+    await page.get_by_label("Label", exact=True).select_option(label="Bug")
+    await expect(page).to_have_url(re.compile(rf"labelIds={bug['id']}"))
+    await expect(cards(page, "To do").locator(".card-title")).to_have_text(
+        ["Fix logo", "Write copy"]
+    )
+    await page.reload()
+    await expect(cards(page, "To do").locator(".card-title")).to_have_text(
+        ["Fix logo", "Write copy"]
+    )
+    await expect(page.get_by_label("Label", exact=True)).to_have_value(bug["id"])
 
     # Search from the header, with the keyboard; the hit opens its card on the other board.
     search = page.get_by_label("Search cards in all your boards")

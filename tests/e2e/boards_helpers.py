@@ -156,6 +156,20 @@ async def create_list(
     )
 
 
+async def create_label(
+    http: aiohttp.ClientSession, user: User, board_id: str, name: str, color: str
+) -> Any:
+    """A new label on the board."""
+    return await ok(
+        http,
+        user,
+        "POST",
+        f"api/boards/{board_id}/labels",
+        201,
+        json_body={"name": name, "color": color},
+    )
+
+
 async def create_task(
     http: aiohttp.ClientSession,
     user: User,

@@ -16,6 +16,7 @@ from tests.e2e.boards_helpers import (
     call,
     cast,
     create_board,
+    create_label,
     create_list,
     create_task,
 )
@@ -41,12 +42,18 @@ BAD_REQUESTS = [
     (
         "POST",
         "api/boards/{board}/tasks",
-        {"listId": "{list}", "title": "T", "labels": [f"l{i}" for i in range(21)]},
+        {"listId": "{list}", "title": "T", "labelIds": [f"l{i}" for i in range(21)]},
         422,
     ),
-    ("POST", "api/boards/{board}/tasks", {"listId": "{list}", "title": "T", "labels": [""]}, 422),
+    ("POST", "api/boards/{board}/tasks", {"listId": "{list}", "title": "T", "labelIds": [""]}, 422),
+    ("POST", "api/boards/{board}/tasks", {"listId": "{list}", "title": "T", "labels": ["a"]}, 422),
     ("POST", "api/boards/{board}/tasks", b'{"listId": ', 400),
-    ("PATCH", "api/tasks/{task}", {"labels": [f"l{i}" for i in range(21)]}, 422),
+    ("PATCH", "api/tasks/{task}", {"labelIds": [f"l{i}" for i in range(21)]}, 422),
+    ("PATCH", "api/tasks/{task}", {"labelIds": ["nosuchlabel"]}, 422),
+    ("PATCH", "api/tasks/{task}", {"startDate": "2099-01-01"}, 422),
+    ("POST", "api/boards/{board}/labels", {"name": "", "color": "red"}, 422),
+    ("POST", "api/boards/{board}/labels", {"name": "x", "color": "teal"}, 422),
+    ("PATCH", "api/boards/{board}/labels/{label}", {"color": None}, 422),
     ("PATCH", "api/tasks/{task}", {"title": "x" * 201}, 422),
     ("PATCH", "api/tasks/{task}", {"title": "T", "position": "a0"}, 422),
     ("PATCH", "api/tasks/{task}", {"description": "x" * 10_001}, 422),
@@ -90,8 +97,11 @@ async def test_bad_input_is_a_problem_and_changes_nothing(
     owner = (await cast(http, stack.gateway_url))["owner"]
     board = await create_board(http, owner, "Validation")
     todo = await create_list(http, owner, board["id"], "To do")
-    task = await create_task(http, owner, board["id"], todo["id"], "Task", labels=["a"])
-    ids = {"board": board["id"], "list": todo["id"], "task": task["id"]}
+    label = await create_label(http, owner, board["id"], "a", "green")
+    task = await create_task(
+        http, owner, board["id"], todo["id"], "Task", labelIds=[label["id"]], dueDate="2030-01-01"
+    )
+    ids = {"board": board["id"], "list": todo["id"], "task": task["id"], "label": label["id"]}
     before = await _state(http, owner, board["id"])
 
     if isinstance(body, bytes):

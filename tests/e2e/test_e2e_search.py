@@ -16,6 +16,7 @@ from tests.e2e.boards_helpers import (
     add_member,
     call,
     create_board,
+    create_label,
     create_list,
     create_task,
     ok,
@@ -139,6 +140,10 @@ async def test_board_filter_through_the_gateway(stack: Stack, http: aiohttp.Clie
     assert await ids(bob, f"q={word}&assignee=me") == [bobs["id"]]
     assert await ids(ada, "assignee=none") == [nobody["id"]]
     assert await ids(ada, "due=none&assignee=me") == [mine["id"]]
+    bug = await create_label(http, ada, board["id"], "Bug", "red")
+    await ok(http, ada, "PATCH", f"api/tasks/{nobody['id']}", json_body={"labelIds": [bug["id"]]})
+    assert await ids(bob, f"labelIds={bug['id']}") == [nobody["id"]]
+    assert await ids(bob, f"labelIds={bug['id']}&q={word}") == []
     (await call(http, ada, "GET", f"{path}?due=later")).assert_problem(422)
     (await call(http, ada, "GET", f"{path}?color=red")).assert_problem(422)
     (await call(http, ada, "GET", f"{path}?q=x&limit=5")).assert_problem(422)

@@ -59,6 +59,11 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/boards/{boardId}/lists", BOARD),
     Route("PATCH", "/api/lists/{listId}", BOARD),
     Route("DELETE", "/api/lists/{listId}", BOARD),
+    # board: a board's labels
+    Route("GET", "/api/boards/{boardId}/labels", BOARD),
+    Route("POST", "/api/boards/{boardId}/labels", BOARD),
+    Route("PATCH", "/api/boards/{boardId}/labels/{labelId}", BOARD),
+    Route("DELETE", "/api/boards/{boardId}/labels/{labelId}", BOARD),
     # task
     Route("GET", "/api/boards/{boardId}/tasks", TASK),
     Route("POST", "/api/boards/{boardId}/tasks", TASK),

@@ -22,8 +22,10 @@ async def test_created_board_has_the_caller_as_owner_and_the_contract_shape(boar
     owner = new_user()
     created = await board.create_board(owner, "Roadmap", description="Q3 plans")
     assert set(created) == {
-        "id", "title", "description", "ownerId", "members", "createdAt", "updatedAt", "version"
+        "id", "title", "description", "ownerId", "members", "labels", "createdAt",
+        "updatedAt", "version",
     }  # fmt: skip
+    assert created["labels"] == []
     assert created["title"] == "Roadmap"
     assert created["description"] == "Q3 plans"
     assert created["ownerId"] == owner

@@ -73,10 +73,15 @@ def test_every_route_is_declared_with_its_schemas() -> None:
         ("POST", "/api/boards/{boardId}/lists"),
         ("PATCH", "/api/lists/{listId}"),
         ("DELETE", "/api/lists/{listId}"),
+        ("GET", "/api/boards/{boardId}/labels"),
+        ("POST", "/api/boards/{boardId}/labels"),
+        ("PATCH", "/api/boards/{boardId}/labels/{labelId}"),
+        ("DELETE", "/api/boards/{boardId}/labels/{labelId}"),
     }
     schemas = doc["components"]["schemas"]
     assert set(schemas["BoardOut"]["properties"]) == {
-        "id", "title", "description", "ownerId", "members", "createdAt", "updatedAt", "version"
+        "id", "title", "description", "ownerId", "members", "labels", "createdAt", "updatedAt",
+        "version",
     }  # fmt: skip
     assert set(schemas["MemberOut"]["properties"]) == {
         "userId", "role", "name", "email", "initials", "color"

@@ -137,6 +137,43 @@ class Harness(ServiceHarness):
             )
         return item
 
+    async def add_label(
+        self, board: FakeBoard, name: str = "Bug", color: str = "red", *, via_events: bool = True
+    ) -> str:
+        """A new label on the board (announced by ``board.label_created`` unless not
+        ``via_events``, then only the stand-in board service knows it); its id."""
+        label_id = uuid.uuid4().hex
+        board.version += 1
+        board.labels[label_id] = (name, color)
+        if via_events:
+            await self.publish(
+                "board.label_created",
+                board.id,
+                boardId=board.id,
+                labelId=label_id,
+                name=name,
+                color=color,
+                version=board.version,
+            )
+
+            async def known() -> bool:
+                return bool(await self.projection.get_labels([label_id]))
+
+            await wait_for(known, within=10, what=f"label {label_id} in the projection")
+        return label_id
+
+    async def delete_label(self, board: FakeBoard, label_id: str) -> EventEnvelope:
+        board.version += 1
+        name, _ = board.labels.pop(label_id)
+        return await self.publish(
+            "board.label_deleted",
+            board.id,
+            boardId=board.id,
+            labelId=label_id,
+            version=board.version,
+            name=name,
+        )
+
     async def settled(self, board: FakeBoard) -> None:
         """Wait until the projection holds the board's members and lists."""
         projection = self.projection

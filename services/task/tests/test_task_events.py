@@ -15,12 +15,13 @@ pytestmark = pytest.mark.integration
 async def test_each_change_publishes_its_event_in_order(harness: Harness) -> None:
     owner = unique("owner")
     board = await harness.board(owner, lists=2)
+    label = await harness.add_label(board, "x")
     headers = {"X-Request-Id": "req-events-1", "X-Socket-Id": "sock_abc-123"}
     status, task = await harness.request(
         "POST",
         f"/api/boards/{board.id}/tasks",
         owner,
-        {"listId": board.lists[0].id, "title": "Write", "labels": ["x"]},
+        {"listId": board.lists[0].id, "title": "Write", "labelIds": [label]},
         **headers,
     )
     assert status == 201
@@ -57,7 +58,7 @@ async def test_each_change_publishes_its_event_in_order(harness: Harness) -> Non
 
     created, updated, moved, assigned, unassigned, deleted = events
     assert created.data["title"] == "Write"
-    assert created.data["labels"] == ["x"]
+    assert created.data["labelIds"] == [label]
     assert created.data["position"] == task["position"]
     assert created.data["createdBy"] == owner
     # Only what changed (dueDate was already empty), plus the task's identity.

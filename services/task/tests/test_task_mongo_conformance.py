@@ -66,7 +66,7 @@ def task(task_id: str, list_id: str, position: str, **extra: Any) -> Task:
         "description": "",
         "position": position,
         "assignee_ids": (),
-        "labels": (),
+        "label_ids": (),
         "due_date": AT,
         "created_by": "u1",
         "created_at": AT,

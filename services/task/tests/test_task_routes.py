@@ -26,6 +26,7 @@ async def test_create_returns_the_task_at_the_end_of_its_list(
     harness: Harness, board: FakeBoard
 ) -> None:
     editor = board.member_with(Role.EDITOR)
+    bug, ui = await harness.add_label(board, "bug"), await harness.add_label(board, "ui")
     first = await harness.create_task(board, editor, title="First")
     status, second = await harness.request(
         "POST",
@@ -35,18 +36,22 @@ async def test_create_returns_the_task_at_the_end_of_its_list(
             "listId": board.lists[0].id,
             "title": "  Second  ",
             "description": "details",
-            "labels": ["bug", "ui", "bug"],
+            "labelIds": [bug, ui, bug],
             "assigneeIds": [board.owner],
+            "startDate": "2027-02-01",
             "dueDate": "2027-03-01T12:00:00+02:00",
         },
     )
     assert status == 201
     assert set(second) == {
         "id", "boardId", "listId", "title", "description", "position", "assigneeIds",
-        "labels", "dueDate", "createdBy", "createdAt", "updatedAt", "version",
+        "labelIds", "startDate", "dueDate", "dueComplete", "createdBy", "createdAt",
+        "updatedAt", "version",
     }  # fmt: skip
     assert second["title"] == "Second"
-    assert second["labels"] == ["bug", "ui"]
+    assert second["labelIds"] == [bug, ui]
+    assert second["startDate"] == "2027-02-01T00:00:00Z"
+    assert second["dueComplete"] is False
     assert second["assigneeIds"] == [board.owner]
     assert second["dueDate"] == "2027-03-01T10:00:00Z"
     assert second["createdBy"] == editor
@@ -66,7 +71,8 @@ async def test_get_returns_the_task_with_its_version_as_etag(
 
 
 async def test_patch_changes_only_the_given_fields(harness: Harness, board: FakeBoard) -> None:
-    task = await harness.create_task(board, board.owner, description="keep me", labels=["a"])
+    label = await harness.add_label(board, "a")
+    task = await harness.create_task(board, board.owner, description="keep me", labelIds=[label])
     status, updated = await harness.request(
         "PATCH",
         f"/api/tasks/{task['id']}",
@@ -77,14 +83,14 @@ async def test_patch_changes_only_the_given_fields(harness: Harness, board: Fake
     assert updated["title"] == "Renamed"
     assert updated["dueDate"] == "2027-01-01T00:00:00Z"
     assert updated["description"] == "keep me"
-    assert updated["labels"] == ["a"]
+    assert updated["labelIds"] == [label]
     assert updated["version"] == 2
     status, cleared = await harness.request(
-        "PATCH", f"/api/tasks/{task['id']}", board.owner, {"dueDate": None, "labels": []}
+        "PATCH", f"/api/tasks/{task['id']}", board.owner, {"dueDate": None, "labelIds": []}
     )
     assert status == 200
     assert cleared["dueDate"] is None
-    assert cleared["labels"] == []
+    assert cleared["labelIds"] == []
     assert cleared["version"] == 3
 
 
@@ -125,9 +131,15 @@ async def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(
         {"title": "x" * 201},
         {"title": None},
         {"description": "x" * 10_001},
-        {"labels": ["x"] * 21},
-        {"labels": ["x" * 51]},
-        {"labels": [""]},
+        {"labelIds": ["x"] * 21},
+        {"labelIds": ["no/slash"]},
+        {"labelIds": [""]},
+        {"labelIds": None},
+        {"labels": ["free text"]},
+        {"dueComplete": None},
+        {"dueComplete": "maybe"},
+        {"labelIds": ["nosuchlabel"]},
+        {"startDate": "2099-01-01T00:00:00Z"},
         {"position": "a0"},
         {"listId": "elsewhere"},
         {"title": 5},
@@ -137,7 +149,7 @@ async def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(
 async def test_invalid_patch_is_422_and_changes_nothing(
     harness: Harness, board: FakeBoard, body: dict[str, Any]
 ) -> None:
-    task = await harness.create_task(board, board.owner)
+    task = await harness.create_task(board, board.owner, dueDate="2030-01-01T00:00:00Z")
     status, problem = await harness.request("PATCH", f"/api/tasks/{task['id']}", board.owner, body)
     assert status == 422
     assert problem["errors"]
@@ -150,8 +162,10 @@ async def test_invalid_patch_is_422_and_changes_nothing(
         {"title": ""},
         {"title": "x" * 201},
         {"description": "x" * 10_001},
-        {"labels": [f"l{i}" for i in range(21)]},
-        {"labels": ["x" * 51]},
+        {"labelIds": [f"l{i}" for i in range(21)]},
+        {"labelIds": ["nosuchlabel"]},
+        {"labels": ["x"]},
+        {"startDate": "2030-01-02", "dueDate": "2030-01-01"},
         {"assigneeIds": [f"u{i}" for i in range(51)]},
         {"unknown": True},
         {"listId": None},
@@ -178,9 +192,11 @@ async def test_create_limits_at_the_boundary_are_accepted(
         board.owner,
         title="t" * 200,
         description="d" * 10_000,
-        labels=[f"{i:02d}" + "x" * 48 for i in range(20)],
+        labelIds=[await harness.add_label(board, f"{i:02d}" + "x" * 48) for i in range(20)],
+        startDate="2030-01-01T00:00:00Z",
+        dueDate="2030-01-01T00:00:00Z",
     )
-    assert len(task["labels"]) == 20
+    assert len(task["labelIds"]) == 20
 
 
 async def test_create_in_an_unknown_list_or_another_boards_list_is_422(

@@ -232,3 +232,26 @@ async def test_bad_filters_are_422(
 async def test_filter_of_a_board_i_am_not_on_is_404(harness: Harness, board: FakeBoard) -> None:
     status, _ = await listing(harness, board, unique("stranger"), q="x")
     assert status == 404
+
+
+async def test_filter_by_labels_and_due_done(harness: Harness, board: FakeBoard) -> None:
+    owner = board.owner
+    bug = await harness.add_label(board, "Bug", "red")
+    idea = await harness.add_label(board, "Idea", "green")
+    bugged = await harness.create_task(board, owner, title="A", labelIds=[bug])
+    both = await harness.create_task(board, owner, title="B", labelIds=[idea, bug])
+    ideas = await harness.create_task(board, owner, title="C", labelIds=[idea])
+    done = await harness.create_task(
+        board, owner, title="D", dueDate="2026-01-01T00:00:00Z", dueComplete=True
+    )
+
+    async def ids(**params: Any) -> list[str]:
+        status, body = await listing(harness, board, owner, **params)
+        assert status == 200, body
+        return [task["id"] for task in body["items"]]
+
+    assert await ids(labelIds=bug) == [bugged["id"], both["id"]]
+    assert await ids(labelIds=f"{bug},{idea}") == [bugged["id"], both["id"], ideas["id"]]
+    assert await ids(labelIds=idea, q="c") == [ideas["id"]]
+    assert await ids(due="done") == [done["id"]]
+    assert await ids(due="overdue") == []

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from hintro_shared.authz import Action, Role
-from hintro_shared.boardview import parse_board
+from hintro_shared.boardview import LabelRef, parse_board
 from hintro_shared.events.envelope import new_event
 from hintro_shared.openapi import build_openapi
 from hintro_shared.refusals import DomainError, Forbidden, NotFound
@@ -54,6 +54,9 @@ class FakeProjection:
 
     async def apply_snapshot(self, snapshot: BoardSnapshot) -> None:
         self.snapshots.append(snapshot)
+
+    async def get_labels(self, label_ids: list[str]) -> list[LabelRef]:
+        return []
 
 
 class FakeDirectory:
@@ -121,7 +124,7 @@ def _task(**overrides: object) -> Task:
         description="",
         position="a0",
         assignee_ids=("u1",),
-        labels=("x",),
+        label_ids=("x",),
         due_date=AT,
         created_by="u1",
         created_at=AT,
@@ -164,8 +167,10 @@ async def test_create_retries_with_a_new_position_after_a_collision() -> None:
     "event",
     [
         created_event(_task()),
-        created_event(_task(due_date=None, assignee_ids=(), labels=())),
-        updated_event(_task(version=2), {"title": "New", "dueDate": None, "labels": []}),
+        created_event(_task(due_date=None, assignee_ids=(), label_ids=(), due_complete=True)),
+        updated_event(
+            _task(version=2), {"title": "New", "dueDate": None, "labelIds": [], "dueComplete": True}
+        ),
         moved_event(_task(list_id="l2", position="a1", version=3), "l1"),
         assignment_event(_task(version=4), "u2", assigned=True),
         assignment_event(_task(version=5), "u2", assigned=False),

@@ -46,6 +46,8 @@ class FakeBoard:
     version: int = 1
     members: dict[str, Role] = field(default_factory=dict)
     lists: list[FakeList] = field(default_factory=list)
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Label id -> (name, colour)."""
 
     @property
     def list_ids(self) -> list[str]:
@@ -66,6 +68,10 @@ class FakeBoard:
             "updatedAt": "2026-01-01T00:00:00Z",
             "version": self.version,
             "lists": [item.to_json(self.id) for item in self.lists],
+            "labels": [
+                {"id": label_id, "name": name, "color": color}
+                for label_id, (name, color) in self.labels.items()
+            ],
         }
 
 

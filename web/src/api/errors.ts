@@ -40,7 +40,8 @@ export type Action =
   | "move"
   | "member"
   | "transfer"
-  | "load";
+  | "load"
+  | "label";
 
 const THING: Record<Action, string> = {
   signin: "account",
@@ -54,6 +55,7 @@ const THING: Record<Action, string> = {
   member: "member",
   transfer: "member",
   load: "board",
+  label: "label",
 };
 
 function plural(n: number, word: string): string {
@@ -93,6 +95,9 @@ export function sentence(error: unknown, action: Action): string {
       if (anchor) return "The place you chose changed meanwhile. The board is refreshed; please try again.";
       if (error.errors.some((e) => e.loc.includes("assigneeIds") || (e.loc.includes("userId") && action === "card")))
         return "Only members of the board can be assigned.";
+      if (error.errors.some((e) => e.loc.includes("labelIds"))) return "That label is no longer on this board. The board is refreshed.";
+      if (error.errors.some((e) => (e.loc.includes("startDate") || e.loc.includes("dueDate")) && e.msg.includes("start date")))
+        return "The start date must not be after the due date.";
       const first = error.errors[0];
       if (first) {
         const field = first.loc.filter((part) => typeof part === "string" && !["body", "query", "path"].includes(part)).join(" ");

@@ -178,6 +178,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/boards/{boardId}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a board's labels */
+        get: operations["board_labels"];
+        put?: never;
+        /** Create a label */
+        post: operations["create_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/labels/{labelId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a label (it leaves every task) */
+        delete: operations["delete_label"];
+        options?: never;
+        head?: never;
+        /** Rename and/or recolour a label */
+        patch: operations["update_label"];
+        trace?: never;
+    };
     "/api/boards/{boardId}/lists": {
         parameters: {
             query?: never;
@@ -333,7 +369,7 @@ export interface paths {
         delete: operations["delete_task"];
         options?: never;
         head?: never;
-        /** Edit a task's title, description, labels or due date */
+        /** Edit a task's title, description, labels, dates or done flag */
         patch: operations["update_task"];
         trace?: never;
     };
@@ -520,7 +556,7 @@ export interface components {
         };
         /**
          * BoardOut
-         * @description A board.
+         * @description A board; ``labels`` in the order they were made.
          */
         BoardOut: {
             /** Id */
@@ -533,6 +569,8 @@ export interface components {
             ownerId: string;
             /** Members */
             members: components["schemas"]["MemberOut"][];
+            /** Labels */
+            labels: components["schemas"]["LabelOut"][];
             /**
              * Createdat
              * Format: date-time
@@ -587,6 +625,8 @@ export interface components {
             ownerId: string;
             /** Members */
             members: components["schemas"]["MemberOut"][];
+            /** Labels */
+            labels: components["schemas"]["LabelOut"][];
             /**
              * Createdat
              * Format: date-time
@@ -618,13 +658,23 @@ export interface components {
             description: string;
             /** Assigneeids */
             assigneeIds?: string[];
-            /** Labels */
-            labels?: string[];
+            /** Labelids */
+            labelIds?: string[];
+            /**
+             * Startdate
+             * @default null
+             */
+            startDate: string | null;
             /**
              * Duedate
              * @default null
              */
             dueDate: string | null;
+            /**
+             * Duecomplete
+             * @default false
+             */
+            dueComplete: boolean;
             /**
              * Afterid
              * @default null
@@ -695,6 +745,62 @@ export interface components {
             keys: {
                 [key: string]: unknown;
             }[];
+        };
+        /**
+         * LabelCreate
+         * @description ``POST /api/boards/{boardId}/labels``.
+         */
+        LabelCreate: {
+            /** Name */
+            name: string;
+            /**
+             * Color
+             * @enum {string}
+             */
+            color: "green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black";
+        };
+        /**
+         * LabelOut
+         * @description A label of a board. ``color`` names a palette colour; ``background`` and ``text`` are
+         *     that colour and the text colour that reads on it (4.5:1).
+         */
+        LabelOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Color
+             * @enum {string}
+             */
+            color: "green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black";
+            /**
+             * Background
+             * @description The palette colour as hex, e.g. #4BCE97.
+             */
+            background: string;
+            /**
+             * Text
+             * @description The text colour to use on it, #000000 or #FFFFFF.
+             */
+            text: string;
+        };
+        /**
+         * LabelPatch
+         * @description ``PATCH /api/boards/{boardId}/labels/{labelId}``: rename and/or recolour (at least one;
+         *     neither may be ``null``).
+         */
+        LabelPatch: {
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Color
+             * @default null
+             */
+            color: ("green" | "yellow" | "orange" | "red" | "purple" | "blue" | "sky" | "lime" | "pink" | "black") | null;
         };
         /**
          * ListCreate
@@ -1020,10 +1126,17 @@ export interface components {
             position: string;
             /** Assigneeids */
             assigneeIds: string[];
-            /** Labels */
-            labels: string[];
+            /**
+             * Labelids
+             * @description Ids of labels of the task's board.
+             */
+            labelIds: string[];
+            /** Startdate */
+            startDate: string | null;
             /** Duedate */
             dueDate: string | null;
+            /** Duecomplete */
+            dueComplete: boolean;
             /** Createdby */
             createdBy: string;
             /**
@@ -1080,7 +1193,8 @@ export interface components {
         };
         /**
          * UpdateTaskBody
-         * @description ``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it.
+         * @description ``PATCH /api/tasks/{taskId}``: any of the editable fields; ``startDate: null`` and
+         *     ``dueDate: null`` clear them.
          */
         UpdateTaskBody: {
             /**
@@ -1094,15 +1208,25 @@ export interface components {
              */
             description: string | null;
             /**
-             * Labels
+             * Labelids
              * @default null
              */
-            labels: string[] | null;
+            labelIds: string[] | null;
+            /**
+             * Startdate
+             * @default null
+             */
+            startDate: string | null;
             /**
              * Duedate
              * @default null
              */
             dueDate: string | null;
+            /**
+             * Duecomplete
+             * @default null
+             */
+            dueComplete: boolean | null;
         };
         /**
          * UserOut
@@ -1778,6 +1902,154 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    board_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"][];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+                labelId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];

@@ -12,6 +12,7 @@ export type Entry = Schemas["EntryOut"];
 export type ActivityPage = Schemas["ActivityPage"];
 export type SearchHit = Schemas["SearchHit"];
 export type SearchResults = Schemas["SearchPage"];
+export type Label = Schemas["LabelOut"];
 
 /** A member as the board answers it (MemberOut). The profile fields are optional here: a member
  * the board service heard of a moment ago, or one added by a push, has no name yet. */

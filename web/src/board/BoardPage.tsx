@@ -11,6 +11,8 @@ import { CardDialog } from "./CardDialog";
 import { FilterBar } from "./FilterBar";
 import { Columns } from "./Columns";
 import { MembersPanel } from "./MembersPanel";
+import { labelOps } from "./labelOps";
+import { LabelsPanel } from "./LabelsPanel";
 import { boardOps } from "./ops";
 import { useBoard, type Connection } from "./useBoard";
 
@@ -32,7 +34,8 @@ export function BoardPage() {
   const stateRef = useRef(state);
   stateRef.current = state;
   const ops = useMemo(() => boardOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
-  const [panel, setPanel] = useState<"members" | "activity" | null>(null);
+  const labels = useMemo(() => labelOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [panel, setPanel] = useState<"members" | "activity" | "labels" | null>(null);
   const [renaming, setRenaming] = useState(false);
 
   // The filter lives in the URL; the loaded board is filtered here, live.
@@ -111,6 +114,9 @@ export function BoardPage() {
           <button type="button" aria-pressed={panel === "members"} onClick={() => setPanel(panel === "members" ? null : "members")}>
             Members ({board.members.length})
           </button>
+          <button type="button" aria-pressed={panel === "labels"} onClick={() => setPanel(panel === "labels" ? null : "labels")}>
+            Labels
+          </button>
           <button type="button" aria-pressed={panel === "activity"} onClick={() => setPanel(panel === "activity" ? null : "activity")}>
             Activity
           </button>
@@ -119,7 +125,7 @@ export function BoardPage() {
           filter={filter}
           onChange={setFilter}
           members={board.members}
-          labels={[]}
+          labels={board.labels}
           shown={Object.keys(shownState.tasks).length}
           total={Object.keys(state.tasks).length}
         />
@@ -135,6 +141,14 @@ export function BoardPage() {
               onLeft={(message) => navigate("/", { replace: true, state: { closed: message } })}
             />
           )}
+          {panel === "labels" && (
+            <LabelsPanel
+              labels={board.labels}
+              canEdit={canEdit}
+              ops={labels}
+              usage={(labelId) => Object.values(state.tasks).filter((t) => t.labelIds.includes(labelId)).length}
+            />
+          )}
           {panel === "activity" && <ActivityPanel boardId={boardId} seq={state.seq} onError={notices.error} />}
         </div>
         {cardId && task && (
@@ -142,6 +156,7 @@ export function BoardPage() {
             task={task}
             listTitle={board.lists.find((l) => l.id === task.listId)?.title ?? ""}
             members={board.members}
+            labels={board.labels}
             meId={meId}
             canEdit={canEdit}
             ops={ops}

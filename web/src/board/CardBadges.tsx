@@ -1,27 +1,33 @@
 // What a card shows under its title: one badge per facet of the task (labels, dates, people...),
 // each skipped when it has nothing to say, so an empty card stays one line.
-import type { Member, Task } from "../api/types";
+import type { Label, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
+import { DUE_WORDS, dueState, shortDate } from "../lib/due";
+import { resolveLabels } from "../lib/labels";
+import { LabelChip } from "./LabelChip";
 
-export function dueText(due: string | null): string | null {
-  if (!due) return null;
-  const date = new Date(due);
-  if (Number.isNaN(date.getTime())) return null;
-  return date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+
+export function DueBadge({ task }: { task: Task }) {
+  const state = dueState(task, Date.now());
+  const due = shortDate(task.dueDate);
+  if (!state || !due) return null;
+  return (
+    <span className={`due due-${state}`} data-testid="due-badge" data-state={state}>
+      {state === "later" ? `Due ${due}` : `${DUE_WORDS[state]}: ${due}`}
+    </span>
+  );
 }
 
-export function CardBadges({ task, members }: { task: Task; members: Member[] }) {
+export function CardBadges({ task, members, labels }: { task: Task; members: Member[]; labels: Label[] }) {
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
-  const due = dueText(task.dueDate);
-  if (task.labels.length === 0 && !due && assignees.length === 0) return null;
+  const shown = resolveLabels(task.labelIds, labels);
+  if (shown.length === 0 && !task.dueDate && assignees.length === 0) return null;
   return (
     <span className="card-meta">
-      {task.labels.map((label) => (
-        <span key={label} className="label">
-          {label}
-        </span>
+      {shown.map((label) => (
+        <LabelChip key={label.id} label={label} />
       ))}
-      {due && <span className="due">Due {due}</span>}
+      <DueBadge task={task} />
       {assignees.length > 0 && (
         <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>
           {assignees.map((m, i) => (

@@ -1,35 +1,27 @@
 // A card in a dialog with its own URL (/boards/:boardId/cards/:cardId).
 import { useState, type FormEvent } from "react";
-import type { Member, Task } from "../api/types";
+import type { Label, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Confirm, Modal } from "../components/Modal";
+import { dateInput, fromDateInput, shortDate } from "../lib/due";
+import { resolveLabels } from "../lib/labels";
+import { DateFields } from "./DateFields";
+import { LabelChip } from "./LabelChip";
+import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
 
 interface Props {
   task: Task;
   listTitle: string;
   members: Member[];
+  labels: Label[];
   meId: string;
   canEdit: boolean;
   ops: BoardOps;
   onClose(): void;
 }
 
-/** The date part (YYYY-MM-DD) of a due date, for <input type="date">. */
-export function dateInput(due: string | null): string {
-  return due ? due.slice(0, 10) : "";
-}
-
-export function parseLabels(text: string): string[] {
-  const seen = new Set<string>();
-  for (const part of text.split(",")) {
-    const label = part.trim();
-    if (label) seen.add(label.slice(0, 50));
-  }
-  return [...seen].slice(0, 20);
-}
-
-export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClose }: Props) {
+export function CardDialog({ task, listTitle, members, labels, meId, canEdit, ops, onClose }: Props) {
   const [deleting, setDeleting] = useState(false);
   const [saving, setSaving] = useState(false);
 
@@ -38,14 +30,13 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
     const form = new FormData(event.currentTarget);
     const title = String(form.get("title") ?? "").trim();
     const description = String(form.get("description") ?? "");
-    const labels = parseLabels(String(form.get("labels") ?? ""));
     const dueInput = String(form.get("due") ?? "");
-    const dueDate = dueInput ? `${dueInput}T00:00:00Z` : null;
+    const startInput = String(form.get("start") ?? "");
     const changes: Parameters<BoardOps["updateCard"]>[1] = {};
     if (title && title !== task.title) changes.title = title;
     if (description !== task.description) changes.description = description;
-    if (labels.join("\n") !== task.labels.join("\n")) changes.labels = labels;
-    if (dueInput !== dateInput(task.dueDate)) changes.dueDate = dueDate;
+    if (startInput !== dateInput(task.startDate)) changes.startDate = fromDateInput(startInput);
+    if (dueInput !== dateInput(task.dueDate)) changes.dueDate = fromDateInput(dueInput);
     setSaving(true);
     const saved = await ops.updateCard(task, changes);
     setSaving(false);
@@ -65,14 +56,8 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
             Description
             <textarea name="description" defaultValue={task.description} rows={5} maxLength={10000} />
           </label>
-          <label>
-            Labels <span className="hint">(separated by commas)</span>
-            <input name="labels" defaultValue={task.labels.join(", ")} />
-          </label>
-          <label>
-            Due date
-            <input name="due" type="date" defaultValue={dateInput(task.dueDate)} />
-          </label>
+          <LabelPicker task={task} labels={labels} ops={ops} />
+          <DateFields task={task} ops={ops} />
           <fieldset>
             <legend>Assignees</legend>
             {members.length === 0 && <p className="muted">No members.</p>}
@@ -106,8 +91,21 @@ export function CardDialog({ task, listTitle, members, meId, canEdit, ops, onClo
       ) : (
         <div className="stack">
           <p className="description">{task.description || "No description."}</p>
-          {task.labels.length > 0 && <p>Labels: {task.labels.join(", ")}</p>}
-          {task.dueDate && <p>Due {dateInput(task.dueDate)}</p>}
+          {task.labelIds.length > 0 && (
+            <p className="card-meta">
+              Labels:{" "}
+              {resolveLabels(task.labelIds, labels).map((label) => (
+                <LabelChip key={label.id} label={label} />
+              ))}
+            </p>
+          )}
+          {task.startDate && <p>Starts {shortDate(task.startDate)}</p>}
+          {task.dueDate && (
+            <p>
+              Due {shortDate(task.dueDate)}
+              {task.dueComplete ? " (complete)" : ""}
+            </p>
+          )}
           <p>
             Assigned to:{" "}
             {task.assigneeIds.length === 0 ? "no one" : task.assigneeIds.map((id) => displayName(members.find((m) => m.userId === id), meId)).join(", ")}

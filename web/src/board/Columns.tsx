@@ -26,7 +26,7 @@ import {
 import { CSS } from "@dnd-kit/utilities";
 import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
-import type { List, Member, Task } from "../api/types";
+import type { Label, List, Member, Task } from "../api/types";
 import { CardBadges } from "./CardBadges";
 import { Confirm } from "../components/Modal";
 import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
@@ -159,7 +159,7 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops, lin
       <div className="columns">
         <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
           {lists.map((list) => (
-            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} boardId={boardId} canEdit={canEdit} ops={ops} linkSearch={linkSearch} />
+            <Column key={list.id} list={list} tasks={byList.get(list.id) ?? NONE} members={state.board.members} labels={state.board.labels} boardId={boardId} canEdit={canEdit} ops={ops} linkSearch={linkSearch} />
           ))}
         </SortableContext>
         {canEdit && <AddList ops={ops} />}
@@ -190,13 +190,14 @@ interface ColumnProps {
   list: List;
   tasks: Task[];
   members: Member[];
+  labels: Label[];
   boardId: string;
   canEdit: boolean;
   ops: BoardOps;
   linkSearch: string;
 }
 
-const Column = memo(function Column({ list, tasks, members, boardId, canEdit, ops, linkSearch }: ColumnProps) {
+const Column = memo(function Column({ list, tasks, members, labels, boardId, canEdit, ops, linkSearch }: ColumnProps) {
   // A list the server has not answered for yet has no id to put cards in or to move by.
   const saving = isTemp(list.id);
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
@@ -266,7 +267,7 @@ const Column = memo(function Column({ list, tasks, members, boardId, canEdit, op
       <SortableContext items={visible.map((t) => t.id)} strategy={verticalListSortingStrategy}>
         <ol ref={drop.setNodeRef} className={drop.isOver ? "cards over" : "cards"} aria-label={`Cards in ${list.title}`}>
           {visible.map((task) => (
-            <Card key={task.id} task={task} members={members} boardId={boardId} canEdit={canEdit} linkSearch={linkSearch} />
+            <Card key={task.id} task={task} members={members} labels={labels} boardId={boardId} canEdit={canEdit} linkSearch={linkSearch} />
           ))}
           {tasks.length > shown && (
             <li>
@@ -321,12 +322,13 @@ function MoreCards({ count, onMore }: { count: number; onMore(): void }) {
 interface CardProps {
   task: Task;
   members: Member[];
+  labels: Label[];
   boardId: string;
   canEdit: boolean;
   linkSearch: string;
 }
 
-const Card = memo(function Card({ task, members, boardId, canEdit, linkSearch }: CardProps) {
+const Card = memo(function Card({ task, members, labels, boardId, canEdit, linkSearch }: CardProps) {
   const saving = isTemp(task.id);
   const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
   return (
@@ -349,7 +351,7 @@ const Card = memo(function Card({ task, members, boardId, canEdit, linkSearch }:
         onClick={(event) => saving && event.preventDefault()}
       >
         <span className="card-title">{task.title}</span>
-        <CardBadges task={task} members={members} />
+        <CardBadges task={task} members={members} labels={labels} />
       </Link>
     </li>
   );

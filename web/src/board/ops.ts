@@ -94,7 +94,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const id = tempId();
       const task: Task = {
         id, boardId: state.board.id, listId, title, description: "", position: positionAt(positions, positions.length),
-        assigneeIds: [], labels: [], dueDate: null, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
+        assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
       };
       void write(
         "card",
@@ -121,7 +121,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
     },
 
-    updateCard(task: Task, changes: Partial<Pick<Task, "title" | "description" | "labels" | "dueDate">>) {
+    updateCard(task: Task, changes: Partial<Pick<Task, "title" | "description" | "labelIds" | "startDate" | "dueDate" | "dueComplete">>) {
       if (Object.keys(changes).length === 0) return Promise.resolve(null);
       return write(
         "card",

@@ -5,14 +5,14 @@ import { classify, initialState, reduce, tasksOf, type BoardState } from "./boar
 const board: BoardWithLists = {
   id: "b1", title: "Plan", description: "", ownerId: "u1",
   members: [{ userId: "u1", role: "owner", name: "Ada" }, { userId: "u2", role: "editor", name: "Bob" }],
-  createdAt: "", updatedAt: "", version: 1,
+  labels: [], createdAt: "", updatedAt: "", version: 1,
   lists: [
     { id: "l2", boardId: "b1", title: "Done", position: "n", createdAt: "", updatedAt: "", version: 1 },
     { id: "l1", boardId: "b1", title: "To do", position: "m", createdAt: "", updatedAt: "", version: 1 },
   ],
 };
 const task = (id: string, listId: string, position: string, version = 1): Task => ({
-  id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labels: [], dueDate: null,
+  id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false,
   createdBy: "u1", createdAt: "", updatedAt: "", version,
 });
 let seq = 10;
@@ -48,11 +48,11 @@ describe("board state", () => {
 
   it("creates, updates, assigns and deletes tasks from pushes", () => {
     seq = 10;
-    let state = apply(start(), push("task.created", { taskId: "t9", listId: "l2", title: "New", position: "c", assigneeIds: [], labels: ["x"], dueDate: null, version: 1 }));
+    let state = apply(start(), push("task.created", { taskId: "t9", listId: "l2", title: "New", position: "c", assigneeIds: [], labelIds: ["x"], dueDate: null, version: 1 }));
     expect(tasksOf(state, "l2").map((t) => t.title)).toEqual(["t3", "New"]);
     state = apply(state, push("task.updated", { taskId: "t9", title: "Renamed", version: 2 }));
     expect(state.tasks.t9?.title).toBe("Renamed");
-    expect(state.tasks.t9?.labels).toEqual(["x"]);
+    expect(state.tasks.t9?.labelIds).toEqual(["x"]);
     state = apply(state, push("task.assigned", { taskId: "t9", userId: "u2", version: 3 }));
     expect(state.tasks.t9?.assigneeIds).toEqual(["u2"]);
     state = apply(state, push("task.deleted", { taskId: "t9", version: 4 }));

@@ -1,7 +1,8 @@
 // The open board as the page holds it, and the pure rules that change it: the REST load, the
 // pushed events, and the app's own optimistic writes. Every change goes through `reduce`.
 import { compare } from "./positions";
-import type { BoardWithLists, List, Member, Push, Role, Task } from "../api/types";
+import type { BoardWithLists, Label, List, Member, Push, Role, Task } from "../api/types";
+import { isLabelColor, LABEL_COLORS, makeLabel } from "./labels";
 
 export interface BoardState {
   board: BoardWithLists;
@@ -24,6 +25,8 @@ export type BoardAction =
   | { type: "listRemove"; listId: string }
   | { type: "taskPut"; task: Task; replaces?: string }
   | { type: "taskRemove"; taskId: string }
+  | { type: "labelPut"; label: Label; replaces?: string }
+  | { type: "labelRemove"; labelId: string }
   | { type: "close"; message: string };
 
 export function initialState(board: BoardWithLists, tasks: Task[], seq = 0): BoardState {
@@ -135,6 +138,10 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       );
       return { ...state, board: { ...board, ownerId, members } };
     }
+    case "board.label_created":
+    case "board.label_updated":
+    case "board.label_deleted":
+      return applyLabelPush(state, push.type, d);
     case "list.created": {
       const id = str(d.listId);
       if (!id || board.lists.some((l) => l.id === id)) return state;
@@ -172,8 +179,10 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         description: str(d.description) ?? "",
         position: str(d.position) ?? "",
         assigneeIds: Array.isArray(d.assigneeIds) ? (d.assigneeIds as string[]) : [],
-        labels: Array.isArray(d.labels) ? (d.labels as string[]) : [],
+        labelIds: Array.isArray(d.labelIds) ? (d.labelIds as string[]) : [],
+        startDate: str(d.startDate) ?? null,
         dueDate: str(d.dueDate) ?? null,
+        dueComplete: d.dueComplete === true,
         createdBy: str(d.createdBy) ?? "",
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
@@ -189,7 +198,7 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       const task = id ? state.tasks[id] : undefined;
       if (!id || !task || (version && version <= task.version)) return state;
       let next: Task = { ...task, version: version || task.version };
-      if (push.type === "task.updated") next = pick(next, d, ["title", "description", "labels", "dueDate", "updatedAt"]);
+      if (push.type === "task.updated") next = pick(next, d, ["title", "description", "labelIds", "startDate", "dueDate", "dueComplete", "updatedAt"]);
       if (push.type === "task.moved") next = { ...next, listId: str(d.toListId) ?? task.listId, position: str(d.position) ?? task.position };
       const userId = str(d.userId);
       if (push.type === "task.assigned" && userId && !next.assigneeIds.includes(userId)) next = { ...next, assigneeIds: [...next.assigneeIds, userId] };
@@ -206,6 +215,29 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
     default:
       return state;
   }
+}
+
+/** A board's labels follow their pushes; a deleted label leaves every card at once (the
+ * task.updated of each card follows, and is not sent to the socket that deleted it). */
+function applyLabelPush(state: BoardState, type: string, d: Record<string, unknown>): BoardState {
+  const board = state.board;
+  const labels = board.labels ?? [];
+  const id = str(d.labelId);
+  if (!id) return state;
+  if (type === "board.label_deleted") return withoutLabel(state, id);
+  const current = labels.find((label) => label.id === id);
+  const name = str(d.name) ?? current?.name ?? "";
+  const color = isLabelColor(d.color) ? d.color : isLabelColor(current?.color) ? current.color : "black";
+  const label: Label = { ...makeLabel(id, name, color), ...LABEL_COLORS[color] };
+  const next = current ? labels.map((l) => (l.id === id ? label : l)) : [...labels, label];
+  return { ...state, board: { ...board, labels: next } };
+}
+
+function withoutLabel(state: BoardState, labelId: string): BoardState {
+  const tasks = Object.fromEntries(
+    Object.entries(state.tasks).map(([id, t]) => [id, t.labelIds.includes(labelId) ? { ...t, labelIds: t.labelIds.filter((l) => l !== labelId) } : t]),
+  );
+  return { ...state, tasks, board: { ...state.board, labels: (state.board.labels ?? []).filter((l) => l.id !== labelId) } };
 }
 
 export function reduce(state: BoardState | null, action: BoardAction): BoardState | null {
@@ -243,6 +275,15 @@ export function reduce(state: BoardState | null, action: BoardAction): BoardStat
     }
     case "close":
       return { ...state, closed: state.closed ?? action.message };
+    case "labelPut": {
+      const labels = state.board.labels ?? [];
+      const matches = (l: Label) => l.id === action.label.id || l.id === action.replaces;
+      const at = labels.findIndex(matches);
+      const next = at < 0 ? [...labels, action.label] : labels.flatMap((l, i) => (i === at ? [action.label] : matches(l) ? [] : [l]));
+      return { ...state, board: { ...state.board, labels: next } };
+    }
+    case "labelRemove":
+      return withoutLabel(state, action.labelId);
     case "taskRemove": {
       const tasks = { ...state.tasks };
       delete tasks[action.taskId];

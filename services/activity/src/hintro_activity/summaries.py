@@ -17,8 +17,10 @@ from hintro_activity.domain import NameKind, NameRef, Names
 TASK_FIELDS = (
     ("title", "title"),
     ("description", "description"),
-    ("labels", "labels"),
+    ("labelIds", "labels"),
+    ("startDate", "start date"),
     ("dueDate", "due date"),
+    ("dueComplete", "completion"),
 )
 
 
@@ -150,6 +152,32 @@ def _member_removed(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
     return f"{n.actor()} removed {n.user(user_id)} from the board"
 
 
+# --- labels -----------------------------------------------------------------------------------
+
+
+def _label_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    name, color = n.str_field("name"), n.str_field("color")
+    label = f"the label {quoted(name)}" if name else "a label"
+    return f"{n.actor()} created {label}" + (f" ({color})" if color else "")
+
+
+def _label_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    name, color = n.str_field("name"), n.str_field("color")
+    if name is not None:
+        more = f" and made it {color}" if color else ""
+        return f"{n.actor()} renamed a label to {quoted(name)}{more}"
+    if color is not None:
+        return f"{n.actor()} made a label {color}"
+    return f"{n.actor()} changed a label"
+
+
+def _label_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    name = n.str_field("name")
+    return (
+        f"{n.actor()} deleted the label {quoted(name)}" if name else f"{n.actor()} deleted a label"
+    )
+
+
 # --- lists ------------------------------------------------------------------------------------
 
 
@@ -210,6 +238,14 @@ def _task_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
         if due is None:
             return f"{n.actor()} removed the due date of {the_task}"
         return f"{n.actor()} set the due date of {the_task} to {str(due)[:10]}"
+    if changed == ["start date"]:
+        start = data.get("startDate")
+        if start is None:
+            return f"{n.actor()} removed the start date of {the_task}"
+        return f"{n.actor()} set the start date of {the_task} to {str(start)[:10]}"
+    if changed == ["completion"]:
+        state = "complete" if data.get("dueComplete") else "incomplete"
+        return f"{n.actor()} marked {the_task} {state}"
     if changed:
         return f"{n.actor()} changed the {_join(changed)} of {the_task}"
     return f"{n.actor()} updated {the_task}"
@@ -263,6 +299,9 @@ _RENDERERS = {
     "board.member_added": _member_added,
     "board.member_role_changed": _member_role_changed,
     "board.member_removed": _member_removed,
+    "board.label_created": _label_created,
+    "board.label_updated": _label_updated,
+    "board.label_deleted": _label_deleted,
     "list.created": _list_created,
     "list.updated": _list_updated,
     "list.deleted": _list_deleted,

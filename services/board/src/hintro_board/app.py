@@ -14,10 +14,18 @@ from aiohttp import web
 from hintro_board.cache import BoardCache
 from hintro_board.config import Settings
 from hintro_board.consumers import ROUTING_KEYS, BoardEvents
+from hintro_board.label_repository import MongoBoardLabels
+from hintro_board.labels import LabelService
 from hintro_board.list_repository import MongoLists
 from hintro_board.lists import ListService
 from hintro_board.repository import MongoBoards, MongoUsers
-from hintro_board.routes import BOARD_SERVICE, LIST_SERVICE, OPERATIONS, PEOPLE_SERVICE
+from hintro_board.routes import (
+    BOARD_SERVICE,
+    LABEL_SERVICE,
+    LIST_SERVICE,
+    OPERATIONS,
+    PEOPLE_SERVICE,
+)
 from hintro_board.service import BoardService, PeopleService
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
@@ -64,12 +72,16 @@ def _service_ctx(settings: Settings) -> Ctx:
                 cache,
                 position_retries=settings.position_retries,
             )
+            labels = LabelService(
+                boards, MongoBoardLabels(boards.collection), events.outbox(boards.collection), cache
+            )
+            app[LABEL_SERVICE] = labels
             people = PeopleService(boards, users, cache)
             app[PEOPLE_SERVICE] = people
             app[EVENT_CONSUMER] = await events.consume(
                 queue=settings.consumer_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEvents(people, lists),
+                handler=BoardEvents(people, lists, labels),
             )
             yield
 

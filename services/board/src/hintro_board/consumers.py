@@ -6,21 +6,31 @@
   put back an older name; boards showing a changed name leave the read cache.
 - ``board.deleted`` → remove the deleted board's lists. The delete route already does it right
   after the write; this makes it happen even if that process died in between. Idempotent.
+- ``labels.imported`` → create the board labels the task database's migration made from the
+  free-text labels of a board's tasks (ids derived from board and name, so a replay adds
+  nothing).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from hintro_board.domain import is_valid_user_id
-from hintro_shared.events.catalogue import BoardDeleted, UserRegistered, UserRenamed
+from hintro_shared.events.catalogue import (
+    BoardDeleted,
+    ImportedLabel,
+    LabelsImported,
+    UserRegistered,
+    UserRenamed,
+)
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.timeutil import epoch_millis
 
 _log = logging.getLogger(__name__)
 
-ROUTING_KEYS = ("user.registered", "user.renamed", "board.deleted")
+ROUTING_KEYS = ("user.registered", "user.renamed", "board.deleted", "labels.imported")
 
 
 class UserProjection(Protocol):
@@ -37,12 +47,19 @@ class ListPurge(Protocol):
     async def delete_of_board(self, board_id: str) -> int: ...
 
 
+class LabelImport(Protocol):
+    """Creates the labels the task database's migration made (see ``LabelService``)."""
+
+    async def import_labels(self, board_id: str, labels: Sequence[ImportedLabel]) -> int: ...
+
+
 class BoardEvents:
     """The handler the service's :class:`~hintro_shared.events.EventConsumer` calls."""
 
-    def __init__(self, users: UserProjection, lists: ListPurge) -> None:
+    def __init__(self, users: UserProjection, lists: ListPurge, labels: LabelImport) -> None:
         self._users = users
         self._lists = lists
+        self._labels = labels
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply one event; raising makes the consumer base retry it, then dead-letter it."""
@@ -63,3 +80,6 @@ class BoardEvents:
         elif envelope.type == "board.deleted":
             deleted = envelope.data_as(BoardDeleted)
             await self._lists.delete_of_board(deleted.board_id)
+        elif envelope.type == "labels.imported":
+            imported = envelope.data_as(LabelsImported)
+            await self._labels.import_labels(imported.board_id, imported.labels)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from hintro_shared.authz import Role
 from hintro_shared.ids import is_safe_id
@@ -127,8 +128,18 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
+class Label:
+    """A label of a board: a name and a palette colour (``hintro_shared.labels``)."""
+
+    id: str
+    name: str
+    color: str
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
-    """A board and its members (the owner first, then in the order they joined)."""
+    """A board and its members (the owner first, then in the order they joined), and its
+    labels in the order they were made."""
 
     id: str
     title: str
@@ -138,6 +149,7 @@ class Board:
     created_at: datetime
     updated_at: datetime
     version: int
+    labels: tuple[Label, ...] = ()
 
     def role_of(self, user_id: str) -> Role | None:
         """The user's role, ``None`` for a non-member."""
@@ -158,6 +170,33 @@ class BoardList:
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class UnknownLabel(NotFound):
+    """The label named in the path is not a label of the board."""
+
+    def __init__(self) -> None:
+        super().__init__("label")
+
+
+class TooManyLabels(RuleBroken):
+    """A board has at most ``LABELS_PER_BOARD_MAX`` labels."""
+
+    def __init__(self, limit: int) -> None:
+        message = f"a board has at most {limit} labels"
+        super().__init__(("body", "name"), message, type_="too_many_labels", detail=message)
+
+
+def labels_from(stored: Mapping[str, Any]) -> tuple[Label, ...]:
+    """Labels in the order they were made, from the stored ``{id: {name, color, n}}`` map
+    (``n``: when the label was made, epoch milliseconds, then the id breaks ties)."""
+    entries = [(entry.get("n", 0), label_id, entry) for label_id, entry in stored.items()]
+    entries.sort(key=lambda item: (item[0], item[1]))
+    return tuple(
+        Label(id=label_id, name=str(entry["name"]), color=str(entry["color"]))
+        for _, label_id, entry in entries
+        if isinstance(entry, Mapping)
+    )
 
 
 def members_from(

@@ -4,12 +4,12 @@ so the service can be exercised with fakes and each adapter swapped alone."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from hintro_board.cache import Lookup
-from hintro_board.domain import Board, BoardList, Profile
+from hintro_board.domain import Board, BoardList, Label, Profile
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.ordering import PositionTaken as PositionTaken
@@ -97,6 +97,36 @@ class Users(Protocol):
     async def by_email(self, email: str) -> Profile | None: ...
     async def upsert(self, user_id: str, email: str, name: str, at_ms: int) -> None: ...
     async def rename(self, user_id: str, name: str, at_ms: int) -> bool: ...
+
+
+class BoardLabels(Protocol):
+    """The labels map of board documents (see :mod:`hintro_board.label_repository`)."""
+
+    async def add(
+        self,
+        board_id: str,
+        version: int,
+        labels: Sequence[tuple[Label, int]],
+        updated_at: datetime,
+        events: Sequence[EventEnvelope],
+    ) -> bool: ...
+    async def change(
+        self,
+        board_id: str,
+        version: int,
+        label_id: str,
+        fields: Mapping[str, str],
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
+    async def remove(
+        self,
+        board_id: str,
+        version: int,
+        label_id: str,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
 
 
 class Cache(Protocol):

@@ -28,7 +28,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hintro_board.domain import Board, BoardList, Profile, members_from
+from hintro_board.domain import Board, BoardList, Profile, labels_from, members_from
 from hintro_shared.authz import Role
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields, tombstone_update, with_outbox
@@ -44,6 +44,7 @@ BOARD_FIELDS: dict[str, int] = {
     "ownerId": 1,
     "memberIds": 1,
     "roles": 1,
+    "labels": 1,
     "createdAt": 1,
     "updatedAt": 1,
     "version": 1,
@@ -69,6 +70,7 @@ def board_from(doc: Mapping[str, Any]) -> Board:
         created_at=stored_time(doc["createdAt"]),
         updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
+        labels=labels_from(doc.get("labels") or {}),
     )
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from hintro_board.domain import Placement, is_valid_user_id
+from hintro_board.labels import LabelService
 from hintro_board.lists import ListService
 from hintro_board.schemas import (
     BoardCreate,
@@ -20,6 +21,9 @@ from hintro_board.schemas import (
     BoardPageQuery,
     BoardPatch,
     BoardWithListsOut,
+    LabelCreate,
+    LabelOut,
+    LabelPatch,
     ListCreate,
     ListOut,
     ListPatch,
@@ -31,6 +35,7 @@ from hintro_board.schemas import (
     UsersQuery,
     UserSummary,
     board_json,
+    label_json,
     list_json,
     member_json,
     profile_json,
@@ -47,6 +52,7 @@ from hintro_shared.versioning import expected_version, not_modified, not_modifie
 
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
+LABEL_SERVICE = web.AppKey("hintro.board.labels", LabelService)
 PEOPLE_SERVICE = web.AppKey("hintro.board.people", PeopleService)
 
 _JSON = "application/json"
@@ -238,6 +244,45 @@ async def handle_delete_list(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+# --- labels ------------------------------------------------------------------------------------
+
+
+async def handle_board_labels(request: web.Request) -> web.Response:
+    """A board's labels in the order they were made."""
+    caller = await _caller(request)
+    labels = await request.app[LABEL_SERVICE].labels_of(caller, request.match_info["boardId"])
+    return json_response([label_json(label) for label in labels])
+
+
+async def handle_create_label(request: web.Request) -> web.Response:
+    """Add a label to a board (owners and editors)."""
+    caller = await _caller(request)
+    body = await read_json(request, LabelCreate)
+    label = await request.app[LABEL_SERVICE].create_label(
+        caller, request.match_info["boardId"], body.name, body.color
+    )
+    return json_response(label_json(label), status=201)
+
+
+async def handle_update_label(request: web.Request) -> web.Response:
+    """Rename and/or recolour a label (owners and editors)."""
+    caller = await _caller(request)
+    body = await read_json(request, LabelPatch)
+    label = await request.app[LABEL_SERVICE].update_label(
+        caller, request.match_info["boardId"], request.match_info["labelId"], body.name, body.color
+    )
+    return json_response(label_json(label))
+
+
+async def handle_delete_label(request: web.Request) -> web.Response:
+    """Delete a label (owners and editors); every task loses it."""
+    caller = await _caller(request)
+    await request.app[LABEL_SERVICE].delete_label(
+        caller, request.match_info["boardId"], request.match_info["labelId"]
+    )
+    return web.Response(status=204)
+
+
 TAG = "boards"
 _BOARD = "/api/boards/{boardId}"
 _ETAG = ("ETag",)
@@ -287,4 +332,17 @@ OPERATIONS: list[Operation] = [
               examples=({"title": "Doing", "afterId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e"},)),
     Operation("DELETE", "/api/lists/{listId}", handle_delete_list, "Delete a list", "lists",
               status=204, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
+    Operation("GET", f"{_BOARD}/labels", handle_board_labels, "List a board's labels", "labels",
+              response=list[LabelOut], errors=(404,)),
+    Operation("POST", f"{_BOARD}/labels", handle_create_label, "Create a label", "labels",
+              status=201, request=LabelCreate, response=LabelOut,
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,),
+              examples=({"name": "Bug", "color": "red"},)),
+    Operation("PATCH", f"{_BOARD}/labels/{{labelId}}", handle_update_label,
+              "Rename and/or recolour a label", "labels", request=LabelPatch, response=LabelOut,
+              errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,),
+              examples=({"name": "Blocker", "color": "purple"},)),
+    Operation("DELETE", f"{_BOARD}/labels/{{labelId}}", handle_delete_label,
+              "Delete a label (it leaves every task)", "labels", status=204,
+              errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
 ]  # fmt: skip

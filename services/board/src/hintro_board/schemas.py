@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
 from hintro_board.domain import (
@@ -16,10 +16,12 @@ from hintro_board.domain import (
     MAX_TITLE_LENGTH,
     Board,
     BoardList,
+    Label,
     Member,
     Profile,
     is_valid_user_id,
 )
+from hintro_shared.labels import LABEL_COLORS, LABEL_NAME_MAX, LabelColor
 from hintro_shared.pagination import PageQuery
 from hintro_shared.people import badge
 
@@ -30,6 +32,9 @@ Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_LENGTH)]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION_LENGTH)]
 Id = Annotated[str, Field(min_length=1, max_length=100)]
 Email = Annotated[str, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+LabelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_NAME_MAX)
+]
 GrantableRole = Literal["editor", "viewer"]
 
 
@@ -197,14 +202,49 @@ class UserSummary(_Response):
     name: str
 
 
+class LabelCreate(_Request):
+    """``POST /api/boards/{boardId}/labels``."""
+
+    name: LabelName
+    color: LabelColor
+
+
+class LabelPatch(_Request):
+    """``PATCH /api/boards/{boardId}/labels/{labelId}``: rename and/or recolour (at least one;
+    neither may be ``null``)."""
+
+    name: LabelName | None = None
+    color: LabelColor | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> LabelPatch:
+        _at_least_one(self)
+        for field in ("name", "color"):
+            if field in self.model_fields_set and getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class LabelOut(_Response):
+    """A label of a board. ``color`` names a palette colour; ``background`` and ``text`` are
+    that colour and the text colour that reads on it (4.5:1)."""
+
+    id: str
+    name: str
+    color: LabelColor
+    background: str = Field(description="The palette colour as hex, e.g. #4BCE97.")
+    text: str = Field(description="The text colour to use on it, #000000 or #FFFFFF.")
+
+
 class BoardOut(_Response):
-    """A board."""
+    """A board; ``labels`` in the order they were made."""
 
     id: str
     title: str
     description: str
     owner_id: str
     members: list[MemberOut]
+    labels: list[LabelOut]
     created_at: datetime
     updated_at: datetime
     version: int
@@ -269,9 +309,22 @@ def board_json(board: Board, people: People) -> dict[str, Any]:
         "description": board.description,
         "ownerId": board.owner_id,
         "members": [member_json(m, people) for m in board.members],
+        "labels": [label_json(label) for label in board.labels],
         "createdAt": board.created_at,
         "updatedAt": board.updated_at,
         "version": board.version,
+    }
+
+
+def label_json(label: Label) -> dict[str, Any]:
+    """The label as docs/api.md ("Labels") describes it."""
+    background, text = LABEL_COLORS.get(label.color, ("#44546F", "#FFFFFF"))
+    return {
+        "id": label.id,
+        "name": label.name,
+        "color": label.color,
+        "background": background,
+        "text": text,
     }
 
 

@@ -204,6 +204,7 @@ class BoardService:
             created_at=board.created_at,
             updated_at=updated_at,
             version=board.version + 1,
+            labels=board.labels,
         )
 
     async def delete_board(self, actor: Caller, board_id: str) -> None:
@@ -354,6 +355,7 @@ class BoardService:
             created_at=board.created_at,
             updated_at=updated_at,
             version=board.version + 2,
+            labels=board.labels,
         )
 
 

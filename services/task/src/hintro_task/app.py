@@ -28,6 +28,7 @@ from hintro_shared.tokens import KeySource, token_verifier_ctx
 from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
+from hintro_task.migrations import LABEL_IMPORTS
 from hintro_task.repository import TaskRepository
 from hintro_task.routes import OPERATIONS, SEARCH_SERVICE, TASK_SERVICE
 from hintro_task.search import SEARCH_ROUTING_KEYS, SearchIndexer, SearchService
@@ -48,7 +49,8 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             projection = BoardProjection(db)
             await tasks.create_indexes()
             await projection.create_indexes()
-            await events.start_relay(tasks.collection)
+            # label_imports: the events of the label migration (hintro_task.migrations).
+            await events.start_relay(tasks.collection, db[LABEL_IMPORTS])
             cache = TasksCache(
                 app[REDIS],
                 prefix=settings.tasks_cache_prefix,
@@ -68,7 +70,7 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, service, cache, service),
+                handler=BoardEventHandler(projection, service, cache, service, service),
             )
             app[TASK_SERVICE] = service
             # Search: the index follows task and comment events on its own queue.

@@ -1,7 +1,8 @@
 """Events in: the board service's board.*, board.member_* and list.* events keep the
 projection current, deleted boards and lists take their tasks with them (each task with its
 own ``task.deleted``), and a member who left or was removed is taken off the board's tasks
-(``task.unassigned`` each); every effect is caused by the triggering event's actor and
+(``task.unassigned`` each), a deleted label is taken off the board's tasks (``task.updated``
+each); every effect is caused by the triggering event's actor and
 correlated with it.
 
 Every effect is idempotent on its own document (version guards in the shared
@@ -44,6 +45,12 @@ class Departures(Protocol):
     async def unassign_departed(self, board_id: str, user_id: str, ctx: EventContext) -> int: ...
 
 
+class LabelDetach(Protocol):
+    """Taking a deleted label off the board's tasks (see ``TaskService``)."""
+
+    async def detach_label(self, board_id: str, label_id: str, ctx: EventContext) -> int: ...
+
+
 class BoardEventHandler:
     """Applies one board-service event to the projection and the tasks."""
 
@@ -53,11 +60,13 @@ class BoardEventHandler:
         tasks: TaskCascade,
         cache: CacheInvalidation,
         departures: Departures,
+        labels: LabelDetach | None = None,
     ) -> None:
         self._projection = projection
         self._tasks = tasks
         self._cache = cache
         self._departures = departures
+        self._labels = labels
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply ``envelope``; unknown types (a newer producer's) are ignored."""
@@ -86,6 +95,13 @@ class BoardEventHandler:
                 _log.info(
                     "member left; unassigned",
                     extra={"boardId": data.board_id, "userId": data.user_id, "tasks": count},
+                )
+            case ev.LabelDeleted() if self._labels is not None:
+                # The deleter's socket already took the label off its cards: spare it.
+                count = await self._labels.detach_label(data.board_id, data.label_id, cause)
+                _log.info(
+                    "label deleted; detached",
+                    extra={"boardId": data.board_id, "labelId": data.label_id, "tasks": count},
                 )
             case _:
                 pass

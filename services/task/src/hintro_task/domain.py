@@ -18,14 +18,15 @@ from hintro_shared.boardview.model import ListRef as ListRef
 from hintro_shared.caller import Caller
 from hintro_shared.ids import ID_MAX_LENGTH
 from hintro_shared.ids import is_safe_id as is_safe_id
+from hintro_shared.labels import LABELS_PER_TASK_MAX
 from hintro_shared.ordering import PositionTaken as PositionTaken
 from hintro_shared.ordering import jittered_key_between
+from hintro_shared.refusals import RuleBroken
 from hintro_shared.timeutil import now_millis
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
-LABELS_MAX = 20
-LABEL_MAX = 50
+LABELS_MAX = LABELS_PER_TASK_MAX
 ASSIGNEES_MAX = 50
 ID_MAX = ID_MAX_LENGTH
 
@@ -36,7 +37,7 @@ TASK_ASSIGNED = "task.assigned"
 TASK_UNASSIGNED = "task.unassigned"
 TASK_DELETED = "task.deleted"
 
-EDITABLE_FIELDS = ("title", "description", "labels", "dueDate")
+EDITABLE_FIELDS = ("title", "description", "labelIds", "startDate", "dueDate", "dueComplete")
 
 
 @dataclass(frozen=True)
@@ -77,20 +78,24 @@ class Task:
     description: str
     position: str
     assignee_ids: tuple[str, ...]
-    labels: tuple[str, ...]
+    label_ids: tuple[str, ...]
     due_date: datetime | None
     created_by: str
     created_at: datetime
     updated_at: datetime
     version: int
+    start_date: datetime | None = None
+    due_complete: bool = False
 
     def field_values(self) -> dict[str, Any]:
         """The editable fields by their public names, for computing what a PATCH changes."""
         return {
             "title": self.title,
             "description": self.description,
-            "labels": list(self.labels),
+            "labelIds": list(self.label_ids),
+            "startDate": self.start_date,
             "dueDate": self.due_date,
+            "dueComplete": self.due_complete,
         }
 
     def with_changes(self, changes: dict[str, Any], at: datetime) -> Task:
@@ -100,11 +105,35 @@ class Task:
             updated = replace(updated, title=changes["title"])
         if "description" in changes:
             updated = replace(updated, description=changes["description"])
-        if "labels" in changes:
-            updated = replace(updated, labels=tuple(changes["labels"]))
+        if "labelIds" in changes:
+            updated = replace(updated, label_ids=tuple(changes["labelIds"]))
+        if "startDate" in changes:
+            updated = replace(updated, start_date=changes["startDate"])
         if "dueDate" in changes:
             updated = replace(updated, due_date=changes["dueDate"])
+        if "dueComplete" in changes:
+            updated = replace(updated, due_complete=changes["dueComplete"])
         return updated
+
+
+class StartAfterDue(RuleBroken):
+    """A task's start date is after its due date."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(("body", field), "the start date must not be after the due date")
+
+
+class ForeignLabel(RuleBroken):
+    """A label id names no label of the task's board."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(("body", "labelIds", str(index)), "not a label of this board")
+
+
+def check_dates(start: datetime | None, due: datetime | None, field: str) -> None:
+    """A start date may not come after the due date (either may be absent)."""
+    if start is not None and due is not None and start > due:
+        raise StartAfterDue(field)
 
 
 def changed_fields(task: Task, requested: dict[str, Any]) -> dict[str, Any]:
@@ -156,8 +185,10 @@ def created_event(task: Task) -> TaskEvent:
             "description": task.description,
             "position": task.position,
             "assigneeIds": list(task.assignee_ids),
-            "labels": list(task.labels),
+            "labelIds": list(task.label_ids),
+            "startDate": task.start_date,
             "dueDate": task.due_date,
+            "dueComplete": task.due_complete,
             "createdBy": task.created_by,
             "createdAt": task.created_at,
             "version": task.version,

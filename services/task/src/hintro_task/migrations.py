@@ -4,7 +4,135 @@ Written out, never derived (see :mod:`hintro_shared.migrations`)."""
 
 from __future__ import annotations
 
-from hintro_shared.migrations import Index, Migration, index_migration
+import contextlib
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from hintro_shared.events.envelope import new_event
+from hintro_shared.events.outbox import LIVE, outbox_fields
+from hintro_shared.labels import imported_label_color, imported_label_id
+from hintro_shared.migrations import Database, Index, Migration, index_migration
+
+LABEL_IMPORTS = "label_imports"
+"""One document per board whose tasks had free-text labels: the ``labels.imported`` event that
+tells the board service which labels to create, in that document's outbox."""
+
+_BATCH = 500
+
+
+def _clean(labels: Any) -> list[str]:
+    # Free-text labels were trimmed and 1 to 50 characters when written; keep what still is.
+    if not isinstance(labels, list):
+        return []
+    names = (label.strip() for label in labels if isinstance(label, str))
+    return list(dict.fromkeys(name for name in names if 0 < len(name) <= 50))
+
+
+async def _labels_up(db: Database) -> None:
+    """Free-text task labels become board labels referred to by id.
+
+    Each distinct text of a board gets the id :func:`~hintro_shared.labels.imported_label_id`
+    derives from board and text, so the step is idempotent and every task naming the same text
+    gets the same label. Tasks gain ``labelIds`` (their ``labels`` stay, for the previous
+    release's pods during the rolling update; the next release drops them). The board service
+    learns the labels from one ``labels.imported`` event per board, published by the task
+    service's relay from ``label_imports`` once it starts; the task service's own board
+    projection learns them at once (``labels``), so the ids are accepted right away."""
+    tasks = db["tasks"]
+    boards: dict[str, dict[str, str]] = {}
+    last_id = ""
+    while True:
+        batch = [
+            doc
+            async for doc in tasks.find(
+                {"_id": {"$gt": last_id}, "labels": {"$exists": True}, **LIVE},
+                {"boardId": 1, "labels": 1, "labelIds": 1},
+            )
+            .sort("_id", 1)
+            .limit(_BATCH)
+        ]
+        if not batch:
+            break
+        last_id = batch[-1]["_id"]
+        for doc in batch:
+            names = _clean(doc.get("labels"))
+            board_id = str(doc["boardId"])
+            found = boards.setdefault(board_id, {})
+            ids = []
+            for name in names:
+                label_id = imported_label_id(board_id, name)
+                found.setdefault(label_id, name)
+                ids.append(label_id)
+            if "labelIds" not in doc:
+                await tasks.update_one(
+                    {"_id": doc["_id"], "labelIds": {"$exists": False}},
+                    {"$set": {"labelIds": ids}},
+                )
+    for board_id, labels in boards.items():
+        if not labels:
+            continue
+        imported = [
+            {"labelId": label_id, "name": name, "color": imported_label_color(name)}
+            for label_id, name in labels.items()
+        ]
+        for item in imported:
+            await db["labels"].update_one(
+                {"_id": item["labelId"]},
+                {
+                    "$setOnInsert": {
+                        "boardId": board_id,
+                        "name": item["name"],
+                        "color": item["color"],
+                        "v": 0,
+                    }
+                },
+                upsert=True,
+            )
+        event = new_event(
+            "labels.imported",
+            source="hintro/task",
+            board_id=board_id,
+            data={"boardId": board_id, "labels": imported},
+        )
+        # On a rerun the board's import exists: it is out or on its way.
+        with contextlib.suppress(DuplicateKeyError):
+            await db[LABEL_IMPORTS].insert_one(
+                {"_id": board_id, "labels": imported, **outbox_fields(event, order=1)}
+            )
+
+
+async def _labels_down(db: Database) -> None:
+    """Tasks get free-text ``labels`` back from their ``labelIds``, with the names the board
+    projection holds (labels renamed since keep their new names; deleted ones are gone), and
+    lose ``labelIds``. Board labels stay on the board service (its own data); ``startDate``
+    and ``dueComplete`` stay too (the previous release ignores them)."""
+    tasks = db["tasks"]
+    names: dict[str, str] = {}
+    async for label in db["labels"].find({**LIVE}, {"name": 1}):
+        if label.get("name"):
+            names[str(label["_id"])] = str(label["name"])
+    last_id = ""
+    while True:
+        batch = [
+            doc
+            async for doc in tasks.find(
+                {"_id": {"$gt": last_id}, "labelIds": {"$exists": True}}, {"labelIds": 1}
+            )
+            .sort("_id", 1)
+            .limit(_BATCH)
+        ]
+        if not batch:
+            break
+        last_id = batch[-1]["_id"]
+        for doc in batch:
+            labels = [names[lid] for lid in doc.get("labelIds") or () if lid in names]
+            await tasks.update_one(
+                {"_id": doc["_id"], "labelIds": {"$exists": True}},
+                {"$set": {"labels": list(dict.fromkeys(labels))}, "$unset": {"labelIds": ""}},
+            )
+    await db[LABEL_IMPORTS].drop()
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     index_migration(
@@ -20,6 +148,13 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     index_migration(
         2,
+        "outbox of the label imports",
+        Index(LABEL_IMPORTS, (("outboxPending", 1),), "outbox_pending"),
+        Index(LABEL_IMPORTS, (("deleted", 1),), "outbox_tombstone", sparse=True),
+    ),
+    Migration(3, "board labels from free-text task labels", _labels_up, _labels_down),
+    index_migration(
+        4,
         "search index: words by board, an item's words by version, a task's words and comments",
         Index("search_terms", (("w", 1), ("b", 1)), "word_board"),
         Index("search_terms", (("i", 1), ("v", 1)), "item_version"),

@@ -40,8 +40,10 @@ TASK_FIELDS: Document = {
     "description": 1,
     "position": 1,
     "assigneeIds": 1,
-    "labels": 1,
+    "labelIds": 1,
+    "startDate": 1,
     "dueDate": 1,
+    "dueComplete": 1,
     "createdBy": 1,
     "createdAt": 1,
     "updatedAt": 1,
@@ -62,8 +64,11 @@ def _to_document(task: Task) -> Document:
         "position": task.position,
         # Arrays of strings are $set whole (nx-27017 mangles $push).
         "assigneeIds": list(task.assignee_ids),
-        "labels": list(task.labels),
+        "labelIds": list(task.label_ids),
+        "startDate": None if task.start_date is None else rfc3339(task.start_date),
         "dueDate": None if task.due_date is None else rfc3339(task.due_date),
+        # 0/1, not a boolean: nx-27017 mangles booleans written by $set.
+        "dueComplete": 1 if task.due_complete else 0,
         "createdBy": task.created_by,
         "createdAt": rfc3339(task.created_at),
         "updatedAt": rfc3339(task.updated_at),
@@ -80,8 +85,10 @@ def _to_task(doc: Document) -> Task:
         description=doc.get("description", ""),
         position=doc["position"],
         assignee_ids=tuple(doc.get("assigneeIds") or ()),
-        labels=tuple(doc.get("labels") or ()),
+        label_ids=tuple(doc.get("labelIds") or ()),
+        start_date=None if doc.get("startDate") is None else stored_time(doc["startDate"]),
         due_date=None if doc.get("dueDate") is None else stored_time(doc["dueDate"]),
+        due_complete=bool(doc.get("dueComplete")),
         created_by=doc["createdBy"],
         created_at=stored_time(doc["createdAt"]),
         updated_at=stored_time(doc["updatedAt"]),
@@ -189,6 +196,13 @@ class TaskRepository:
         """The board's live tasks ``user_id`` is assigned to."""
         cursor = self.collection.find(
             {"boardId": board_id, "assigneeIds": user_id, **LIVE}, TASK_FIELDS
+        )
+        return [_to_task(doc) async for doc in cursor]
+
+    async def labelled_on_board(self, board_id: str, label_id: str) -> list[Task]:
+        """The board's live tasks that carry ``label_id``."""
+        cursor = self.collection.find(
+            {"boardId": board_id, "labelIds": label_id, **LIVE}, TASK_FIELDS
         )
         return [_to_task(doc) async for doc in cursor]
 

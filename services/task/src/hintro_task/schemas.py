@@ -21,7 +21,6 @@ from hintro_task.domain import (
     ASSIGNEES_MAX,
     DESCRIPTION_MAX,
     ID_MAX,
-    LABEL_MAX,
     LABELS_MAX,
     TITLE_MAX,
     Task,
@@ -40,8 +39,7 @@ from hintro_task.searching import (
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_-]+$")]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_MAX)]
-Labels = Annotated[list[Label], Field(max_length=LABELS_MAX)]
+LabelIds = Annotated[list[Id], Field(max_length=LABELS_MAX)]
 AssigneeIds = Annotated[list[Id], Field(max_length=ASSIGNEES_MAX)]
 
 _REQUEST = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
@@ -57,25 +55,30 @@ class CreateTaskBody(BaseModel):
     title: Title
     description: Description = ""
     assignee_ids: AssigneeIds = Field(default_factory=list)
-    labels: Labels = Field(default_factory=list)
+    label_ids: LabelIds = Field(default_factory=list)
+    start_date: datetime | None = None
     due_date: datetime | None = None
+    due_complete: bool = False
     after_id: Id | None = None
     before_id: Id | None = None
 
 
 class UpdateTaskBody(BaseModel):
-    """``PATCH /api/tasks/{taskId}``: any of the editable fields; ``dueDate: null`` clears it."""
+    """``PATCH /api/tasks/{taskId}``: any of the editable fields; ``startDate: null`` and
+    ``dueDate: null`` clear them."""
 
     model_config = _REQUEST
 
     title: Title | None = None
     description: Description | None = None
-    labels: Labels | None = None
+    label_ids: LabelIds | None = None
+    start_date: datetime | None = None
     due_date: datetime | None = None
+    due_complete: bool | None = None
 
     @model_validator(mode="after")
-    def _only_due_date_may_be_null(self) -> UpdateTaskBody:
-        for name in ("title", "description", "labels"):
+    def _only_dates_may_be_null(self) -> UpdateTaskBody:
+        for name in ("title", "description", "label_ids", "due_complete"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self
@@ -192,8 +195,10 @@ class TaskOut(BaseModel):
     description: str
     position: str
     assignee_ids: list[str]
-    labels: list[str]
+    label_ids: list[str] = Field(description="Ids of labels of the task's board.")
+    start_date: datetime | None
     due_date: datetime | None
+    due_complete: bool
     created_by: str
     created_at: datetime
     updated_at: datetime
@@ -217,8 +222,10 @@ def task_json(task: Task) -> dict[str, Any]:
         "description": task.description,
         "position": task.position,
         "assigneeIds": list(task.assignee_ids),
-        "labels": list(task.labels),
+        "labelIds": list(task.label_ids),
+        "startDate": task.start_date,
         "dueDate": task.due_date,
+        "dueComplete": task.due_complete,
         "createdBy": task.created_by,
         "createdAt": task.created_at,
         "updatedAt": task.updated_at,

@@ -27,6 +27,7 @@ from hintro_task.cache import BoardTasks, encode_entry
 from hintro_task.domain import (
     ASSIGNEES_MAX,
     EventContext,
+    ForeignLabel,
     ListRef,
     Placement,
     PositionTaken,
@@ -34,6 +35,7 @@ from hintro_task.domain import (
     TaskEvent,
     assignment_event,
     changed_fields,
+    check_dates,
     created_event,
     deleted_event,
     event_context,
@@ -53,10 +55,10 @@ def filterable(task: Task) -> Filterable:
     return Filterable(
         title=task.title,
         description=task.description,
-        label_ids=task.labels,
+        label_ids=task.label_ids,
         assignee_ids=task.assignee_ids,
         due_date=task.due_date,
-        due_complete=False,
+        due_complete=task.due_complete,
         archived=False,
     )
 
@@ -94,6 +96,8 @@ class TaskStore(Protocol):
     async def live_of_board(self, board_id: str) -> list[Task]: ...
 
     async def assigned_on_board(self, board_id: str, user_id: str) -> list[Task]: ...
+
+    async def labelled_on_board(self, board_id: str, label_id: str) -> list[Task]: ...
 
     async def drop_drained(
         self, *, list_id: str | None = None, board_id: str | None = None
@@ -215,6 +219,13 @@ class TaskService:
             raise _unknown_list(("body", "listId"))
         return ref
 
+    async def _check_labels(self, access: BoardAccess, label_ids: list[str]) -> None:
+        """Every id must name a live label of the task's board (422 at the first that does
+        not)."""
+        foreign = await access.foreign_labels(list(unique_in_order(label_ids)))
+        if foreign:
+            raise ForeignLabel(label_ids.index(foreign[0]))
+
     async def _ensure_list_alive(self, caller: Caller, list_id: str) -> None:
         # A list.deleted may have been consumed between our check and our write; its cascade
         # then missed this task, so repeat the (idempotent) cascade now.
@@ -235,8 +246,14 @@ class TaskService:
             if not await access.is_member(user_id):
                 raise RuleBroken(("body", "assigneeIds", str(index)), "not a board member")
         assignees = unique_in_order(requested_assignees)
+        label_ids = unique_in_order(fields.get("labelIds", []))
+        await self._check_labels(access, fields.get("labelIds", []))
         at = self._clock()
         due = fields.get("dueDate")
+        start = fields.get("startDate")
+        start = None if start is None else to_millis(start)
+        due = None if due is None else to_millis(due)
+        check_dates(start, due, "startDate")
         for _ in range(MAX_ATTEMPTS):
             placement = await self._placement(ref.id, fields.get("afterId"), fields.get("beforeId"))
             task = Task(
@@ -247,8 +264,10 @@ class TaskService:
                 description=fields.get("description", ""),
                 position=placement.new_position(),
                 assignee_ids=assignees,
-                labels=unique_in_order(fields.get("labels", [])),
-                due_date=None if due is None else to_millis(due),
+                label_ids=label_ids,
+                start_date=start,
+                due_date=due,
+                due_complete=bool(fields.get("dueComplete", False)),
                 created_by=caller.user_id,
                 created_at=at,
                 updated_at=at,
@@ -276,20 +295,33 @@ class TaskService:
         requested: dict[str, Any],
         expected_version: int | None,
     ) -> Task:
-        """Edit title, description, labels or due date; 412 if ``expected_version`` is stale.
+        """Edit title, description, labels, dates or the done flag; 412 if
+        ``expected_version`` is stale.
 
         A request that changes nothing answers the task as it is, without a write or event."""
-        if "dueDate" in requested and requested["dueDate"] is not None:
-            requested = {**requested, "dueDate": to_millis(requested["dueDate"])}
-        if "labels" in requested:
-            requested = {**requested, "labels": list(unique_in_order(requested["labels"]))}
+        for name in ("startDate", "dueDate"):
+            if requested.get(name) is not None:
+                requested = {**requested, name: to_millis(requested[name])}
+        sent_labels: list[str] = requested.get("labelIds", [])
+        if "labelIds" in requested:
+            requested = {**requested, "labelIds": list(unique_in_order(sent_labels))}
+        labels_checked = False
         for _ in range(MAX_ATTEMPTS):
-            task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
             if expected_version is not None and task.version != expected_version:
                 raise PreconditionFailed()
             changes = changed_fields(task, requested)
             if not changes:
                 return task
+            if "labelIds" in changes and not labels_checked:
+                await self._check_labels(access, sent_labels)
+                labels_checked = True
+            if "startDate" in changes or "dueDate" in changes:
+                check_dates(
+                    changes.get("startDate", task.start_date),
+                    changes.get("dueDate", task.due_date),
+                    "startDate" if "startDate" in changes else "dueDate",
+                )
             updated = task.with_changes(changes, self._clock())
             event = updated_event(updated, changes)
             if await self._tasks.save(updated, task.version, event, event_context(caller)):
@@ -377,6 +409,32 @@ class TaskService:
                     version=task.version + 1,
                 )
                 event = assignment_event(updated, user_id, assigned=False)
+                if await self._tasks.save(updated, task.version, event, ctx):
+                    self._outbox.written(task.id)
+                    changed += 1
+                    break
+                fresh = await self._tasks.get(task.id)
+                if fresh is None:
+                    break
+                task = fresh
+            else:
+                raise _contended()
+        if changed:
+            await self._cache.invalidate(board_id)
+        return changed
+
+    async def detach_label(self, board_id: str, label_id: str, ctx: EventContext) -> int:
+        """Take a deleted label off every task of its board (one ``task.updated`` with the new
+        ``labelIds`` each); idempotent: a task no longer naming it is left alone. Returns how
+        many tasks changed."""
+        changed = 0
+        for task in await self._tasks.labelled_on_board(board_id, label_id):
+            for _ in range(MAX_ATTEMPTS):
+                if label_id not in task.label_ids:
+                    break
+                remaining = [lid for lid in task.label_ids if lid != label_id]
+                updated = task.with_changes({"labelIds": remaining}, self._clock())
+                event = updated_event(updated, {"labelIds": remaining})
                 if await self._tasks.save(updated, task.version, event, ctx):
                     self._outbox.written(task.id)
                     changed += 1

@@ -18,7 +18,7 @@ from hintro_shared.boardview.client import (
     parse_board,
 )
 from hintro_shared.boardview.events import ROUTING_KEYS, ProjectionWriter, apply_board_event
-from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
 from hintro_shared.boardview.projection import BoardProjection
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "BoardProjection",
     "BoardServiceUnavailable",
     "BoardSnapshot",
+    "LabelRef",
     "ListRef",
     "ProjectionReader",
     "ProjectionWriter",

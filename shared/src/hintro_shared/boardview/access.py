@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from hintro_shared.authz import Action, Role, authorize, can
-from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
 
 
 class Requester(Protocol):
@@ -55,6 +55,10 @@ class ProjectionReader(Protocol):
 
     async def apply_snapshot(self, snapshot: BoardSnapshot) -> None:
         """Take in a board service answer where it is newer."""
+        ...
+
+    async def get_labels(self, label_ids: list[str]) -> list[LabelRef]:
+        """The labels of ``label_ids`` as last learnt (tombstones included)."""
         ...
 
 
@@ -125,6 +129,27 @@ class BoardAccess:
             return True
         snapshot = await self.current()
         return snapshot is not None and user_id in snapshot.members
+
+    async def foreign_labels(self, label_ids: list[str]) -> list[str]:
+        """Those of ``label_ids`` that are not live labels of this board, in the order given
+        (empty when all are). A label the projection does not know yet (made a moment ago)
+        is looked up in the board service's current answer."""
+        known = {ref.id: ref for ref in await self._projection.get_labels(label_ids)}
+        unknown = [label_id for label_id in label_ids if label_id not in known]
+        fresh: set[str] = set()
+        if unknown:
+            snapshot = await self.current()
+            fresh = snapshot.label_ids() if snapshot is not None else set()
+        foreign = []
+        for label_id in label_ids:
+            ref = known.get(label_id)
+            if ref is not None:
+                # Deletion is final and a label never changes boards: no need to ask.
+                if ref.deleted or ref.board_id != self.board_id:
+                    foreign.append(label_id)
+            elif label_id not in fresh:
+                foreign.append(label_id)
+        return foreign
 
     async def lists(self) -> list[ListRef]:
         """The board's lists in order."""

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from hintro_shared import jsonutil
 from hintro_shared.authz import Role
-from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
 from hintro_shared.errors import DependencyUnavailable
 from hintro_shared.http import REQUEST_ID_HEADER
 
@@ -45,8 +45,20 @@ def parse_board(body: Any) -> BoardSnapshot:
         )
         for item in body.get("lists", [])
     )
+    version = int(body["version"])
+    # A label carries no version of its own: every label change raises the board's.
+    labels = tuple(
+        LabelRef(
+            id=str(item["id"]),
+            board_id=board_id,
+            name=str(item.get("name", "")),
+            color=str(item.get("color", "")),
+            version=version,
+        )
+        for item in body.get("labels", [])
+    )
     return BoardSnapshot(
-        board_id=board_id, version=int(body["version"]), members=members, lists=lists
+        board_id=board_id, version=version, members=members, lists=lists, labels=labels
     )
 
 

@@ -10,6 +10,7 @@ tombstone, so access is refused before anything else goes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Protocol
 
 from hintro_shared.authz import Role
@@ -37,6 +38,12 @@ class ProjectionWriter(Protocol):
 
     async def delete_list(self, list_id: str, board_id: str, v: int) -> None: ...
 
+    async def upsert_label(
+        self, label_id: str, board_id: str, v: int, fields: Mapping[str, str]
+    ) -> bool: ...
+
+    async def delete_label(self, label_id: str, board_id: str, v: int) -> None: ...
+
 
 async def apply_board_event(
     projection: ProjectionWriter, envelope: EventEnvelope
@@ -62,6 +69,17 @@ async def apply_board_event(
             await p.upsert_list(data.list_id, data.board_id, data.version, data.position)
         case ev.ListDeleted():
             await p.delete_list(data.list_id, data.board_id, data.version)
+        case ev.LabelCreated() | ev.LabelUpdated():
+            fields = {
+                key: value
+                for key, value in (("name", data.name), ("color", data.color))
+                if value is not None
+            }
+            await p.touch_board(data.board_id, data.version)
+            await p.upsert_label(data.label_id, data.board_id, data.version, fields)
+        case ev.LabelDeleted():
+            await p.touch_board(data.board_id, data.version)
+            await p.delete_label(data.label_id, data.board_id, data.version)
         case _:
             _log.debug("event ignored by the board view", extra={"eventType": envelope.type})
     return data

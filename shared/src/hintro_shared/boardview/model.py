@@ -20,6 +20,18 @@ class ListRef:
 
 
 @dataclass(frozen=True)
+class LabelRef:
+    """What is known of a board label: its board, name and colour as of board version ``v``."""
+
+    id: str
+    board_id: str
+    name: str = ""
+    color: str = ""
+    version: int = 0
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
 class BoardSnapshot:
     """The board service's current answer about a board: members and lists, at ``version``."""
 
@@ -27,7 +39,12 @@ class BoardSnapshot:
     version: int
     members: dict[str, Role] = field(default_factory=dict)
     lists: tuple[ListRef, ...] = ()
+    labels: tuple[LabelRef, ...] = ()
 
     def list_by_id(self, list_id: str) -> ListRef | None:
         """The list ``list_id`` if it is on this board."""
         return next((ref for ref in self.lists if ref.id == list_id), None)
+
+    def label_ids(self) -> set[str]:
+        """The ids of the board's labels."""
+        return {ref.id for ref in self.labels}

@@ -6,6 +6,7 @@ Documents (one per aggregate, so every update is a single-document atomic write)
 
     boards: {_id: boardId, version, membersAt?, deleted?, members: {<userId>: {role, v}}}
     lists:  {_id: listId, boardId, position, pv, v, deleted?}
+    labels: {_id: labelId, boardId, name, color, v, deleted?}   (v: the board's version)
 
 Every write is guarded by versions, so events may arrive twice or out of order: a member entry
 changes only for a newer board version than the one it was written at (a removal leaves
@@ -26,12 +27,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hintro_shared.authz import Role
-from hintro_shared.boardview.model import BoardSnapshot, ListRef
+from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
 from hintro_shared.events.outbox import LIVE
 
 Document = dict[str, Any]
 _NOT_DELETED = LIVE  # deletion tombstones use the outbox's flag
 _LIST_FIELDS = {"boardId": 1, "position": 1, "v": 1, "deleted": 1}
+_LABEL_FIELDS = {"boardId": 1, "name": 1, "color": 1, "v": 1, "deleted": 1}
 
 
 def _older_than(base: Document, path: str, version: int) -> Document:
@@ -62,15 +64,32 @@ def _list_ref(doc: Mapping[str, Any]) -> ListRef:
     )
 
 
+def _label_ref(doc: Mapping[str, Any]) -> LabelRef:
+    return LabelRef(
+        id=doc["_id"],
+        board_id=doc.get("boardId", ""),
+        name=doc.get("name", ""),
+        color=doc.get("color", ""),
+        version=doc.get("v", 0),
+        deleted=bool(doc.get("deleted", False)),
+    )
+
+
 class BoardProjection:
     """Reads and guarded writes of the boards/lists projection (collection names overridable,
     so a service can keep other things called "lists" beside it)."""
 
     def __init__(
-        self, db: AsyncDatabase[Document], *, boards: str = "boards", lists: str = "lists"
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        boards: str = "boards",
+        lists: str = "lists",
+        labels: str = "labels",
     ) -> None:
         self._boards = db[boards]
         self._lists = db[lists]
+        self._labels = db[labels]
 
     async def create_indexes(self) -> None:
         """Indexes the read paths use (lists of a board in order)."""
@@ -110,6 +129,19 @@ class BoardProjection:
             {"_id": 1},
         )
         return [doc["_id"] async for doc in cursor]
+
+    async def get_labels(self, label_ids: list[str]) -> list[LabelRef]:
+        """The labels of ``label_ids`` as last learnt (tombstones included); unknown ids are
+        absent."""
+        if not label_ids:
+            return []
+        cursor = self._labels.find({"_id": {"$in": sorted(set(label_ids))}}, _LABEL_FIELDS)
+        return [_label_ref(doc) async for doc in cursor]
+
+    async def board_labels(self, board_id: str) -> list[LabelRef]:
+        """The board's live labels (by id)."""
+        cursor = self._labels.find({"boardId": board_id, **_NOT_DELETED}, _LABEL_FIELDS)
+        return sorted([_label_ref(doc) async for doc in cursor], key=lambda ref: ref.id)
 
     # --- guarded writes ------------------------------------------------------------------------
 
@@ -164,6 +196,7 @@ class BoardProjection:
             {"_id": board_id}, {"$set": {"deleted": True}, "$max": {"version": v}}, upsert=True
         )
         await self._lists.update_many({"boardId": board_id}, {"$set": {"deleted": True}})
+        await self._labels.update_many({"boardId": board_id}, {"$set": {"deleted": True}})
 
     async def upsert_list(
         self, list_id: str, board_id: str, v: int, position: str | None = None
@@ -187,6 +220,29 @@ class BoardProjection:
         """Tombstone the list (final)."""
         await self._lists.update_one(
             {"_id": list_id},
+            {"$set": {"deleted": True, "boardId": board_id}, "$max": {"v": v}},
+            upsert=True,
+        )
+
+    async def upsert_label(
+        self,
+        label_id: str,
+        board_id: str,
+        v: int,
+        fields: Mapping[str, str],
+    ) -> bool:
+        """Record the label's ``fields`` (name, colour) as of board version ``v``, unless a
+        newer state of the label is held or it was deleted."""
+        return await self._guarded_upsert(
+            self._labels,
+            _older_than({"_id": label_id, **_NOT_DELETED}, "v", v),
+            {"$set": {"boardId": board_id, **fields, "v": v}},
+        )
+
+    async def delete_label(self, label_id: str, board_id: str, v: int) -> None:
+        """Tombstone the label (final)."""
+        await self._labels.update_one(
+            {"_id": label_id},
             {"$set": {"deleted": True, "boardId": board_id}, "$max": {"v": v}},
             upsert=True,
         )
@@ -223,4 +279,11 @@ class BoardProjection:
                     "$set": {"boardId": ref.board_id, "position": ref.position, "pv": ref.version},
                     "$max": {"v": ref.version},
                 },
+            )
+        for label in snapshot.labels:
+            await self.upsert_label(
+                label.id,
+                snapshot.board_id,
+                label.version,
+                {"name": label.name, "color": label.color},
             )

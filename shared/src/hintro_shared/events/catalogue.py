@@ -19,13 +19,16 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from hintro_shared.labels import LabelColor
+
 Role = Literal["owner", "editor", "viewer"]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 Version = Annotated[int, Field(ge=1, description="The aggregate's version after this change.")]
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=10_000)]
 Position = Annotated[str, Field(min_length=1, description="Fractional index; sorts as a string.")]
-Label = Annotated[str, Field(min_length=1, max_length=50)]
+LabelName = Annotated[str, Field(min_length=1, max_length=50)]
+LabelIds = Annotated[list[Id], Field(max_length=20)]
 
 
 WIRE_CONFIG = ConfigDict(
@@ -132,6 +135,56 @@ class MemberRemoved(EventData):
     version: Version
 
 
+# --- labels ---------------------------------------------------------------------------------
+
+
+class LabelCreated(EventData):
+    """``board.label_created``: a label was added to the board (``version`` is the board's)."""
+
+    board_id: Id
+    label_id: Id
+    name: LabelName
+    color: LabelColor
+    version: Version
+
+
+class LabelUpdated(EventData):
+    """``board.label_updated``: the label fields that changed."""
+
+    board_id: Id
+    label_id: Id
+    version: Version
+    name: LabelName | None = None
+    color: LabelColor | None = None
+
+
+class LabelDeleted(EventData):
+    """``board.label_deleted``: the label is gone; the task service detaches it from every task
+    (a ``task.updated`` with the new ``labelIds`` each)."""
+
+    board_id: Id
+    label_id: Id
+    version: Version
+    name: LabelName | None = Field(default=None, description="Its last name, for summaries.")
+
+
+class ImportedLabel(EventData):
+    """One label of ``labels.imported``."""
+
+    label_id: Id
+    name: LabelName
+    color: LabelColor
+
+
+class LabelsImported(EventData):
+    """``labels.imported``: the task database's migration turned the free-text labels of a
+    board's tasks into these label ids; the board service creates each label it does not have
+    yet (``board.label_created``). Never logged nor pushed."""
+
+    board_id: Id
+    labels: Annotated[list[ImportedLabel], Field(max_length=10_000)]
+
+
 # --- lists ------------------------------------------------------------------------------------
 
 
@@ -179,8 +232,10 @@ class TaskCreated(EventData):
     description: Description = ""
     position: Position
     assignee_ids: Annotated[list[Id], Field(max_length=50)] = []
-    labels: Annotated[list[Label], Field(max_length=20)] = []
+    label_ids: LabelIds = []
+    start_date: AwareDatetime | None = None
     due_date: AwareDatetime | None = None
+    due_complete: bool = False
     created_by: Id
     created_at: AwareDatetime
     version: Version
@@ -195,8 +250,10 @@ class TaskUpdated(EventData):
     version: Version
     title: Title | None = None
     description: Description | None = None
-    labels: Annotated[list[Label], Field(max_length=20)] | None = None
+    label_ids: LabelIds | None = None
+    start_date: AwareDatetime | None = None
     due_date: AwareDatetime | None = None
+    due_complete: bool | None = None
     updated_at: AwareDatetime | None = None
 
 
@@ -281,6 +338,10 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "board.member_added": MemberAdded,
     "board.member_role_changed": MemberRoleChanged,
     "board.member_removed": MemberRemoved,
+    "board.label_created": LabelCreated,
+    "board.label_updated": LabelUpdated,
+    "board.label_deleted": LabelDeleted,
+    "labels.imported": LabelsImported,
     "list.created": ListCreated,
     "list.updated": ListUpdated,
     "list.deleted": ListDeleted,
@@ -299,6 +360,7 @@ PRODUCERS: dict[str, str] = {
         "user": "auth",
         "board": "board",
         "list": "board",
+        "labels": "task",
         "task": "task",
         "activity": "activity",
     }[event_type.split(".", 1)[0]]
