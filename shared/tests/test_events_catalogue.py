@@ -33,6 +33,9 @@ API_EVENT_TYPES = {
     "task.assigned",
     "task.unassigned",
     "task.deleted",
+    "comment.created",
+    "comment.updated",
+    "comment.deleted",
 }
 # Not domain events but the services' own feeds, never sent to clients (docs/api.md, "Event
 # types"); each documented in docs/events.md and by its producer.
@@ -60,7 +63,7 @@ def test_catalogue_has_exactly_the_event_types_of_the_api_contract() -> None:
 def test_every_aggregate_event_requires_the_aggregate_version(event_type: str) -> None:
     schema = EVENT_SCHEMAS[event_type].model_json_schema(by_alias=True)
     assert "version" in schema["required"]
-    aggregate_id = {"board": "boardId", "list": "listId", "task": "taskId"}[
+    aggregate_id = {"board": "boardId", "list": "listId", "task": "taskId", "comment": "commentId"}[
         event_type.split(".")[0]
     ]
     assert aggregate_id in schema["required"]

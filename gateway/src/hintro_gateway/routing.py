@@ -75,6 +75,11 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
     # search: the task service indexes tasks and comments of every board
     Route("GET", "/api/search", TASK),
+    # task: comments
+    Route("GET", "/api/tasks/{taskId}/comments", TASK),
+    Route("POST", "/api/tasks/{taskId}/comments", TASK),
+    Route("PATCH", "/api/comments/{commentId}", TASK),
+    Route("DELETE", "/api/comments/{commentId}", TASK),
     # activity
     Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
 )

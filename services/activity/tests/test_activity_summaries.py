@@ -139,6 +139,25 @@ TASK = {"taskId": "t-1", "boardId": "b", "listId": "l-todo", "version": 2}
         ("task.assigned", ADA, {**TASK, "userId": ADA}, "Ada assigned themselves to “Fix login”"),
         ("task.unassigned", ADA, {**TASK, "userId": BOB}, "Ada unassigned Bob from “Fix login”"),
         ("task.deleted", ADA, {**TASK}, "Ada deleted “Fix login”"),
+        ("comment.created", BOB, {**TASK, "authorId": BOB}, "Bob commented on “Fix login”"),
+        (
+            "comment.updated",
+            BOB,
+            {**TASK, "authorId": BOB, "title": "Fix it"},
+            "Bob edited a comment on “Fix it”",
+        ),
+        (
+            "comment.deleted",
+            BOB,
+            {**TASK, "authorId": BOB},
+            "Bob deleted their comment on “Fix login”",
+        ),
+        (
+            "comment.deleted",
+            ADA,
+            {**TASK, "authorId": BOB},
+            "Ada deleted Bob's comment on “Fix login”",
+        ),
     ],
 )
 def test_summary_names_the_people_lists_and_tasks(
@@ -191,6 +210,7 @@ def test_an_event_type_this_build_does_not_know_gets_a_generic_sentence() -> Non
         ("board.member_added", {"boardId": "b", "userId": "u"}, "member", "u"),
         ("list.created", {"boardId": "b", "listId": "l"}, "list", "l"),
         ("task.moved", {"boardId": "b", "taskId": "t"}, "task", "t"),
+        ("comment.created", {"boardId": "b", "taskId": "t", "commentId": "c"}, "task", "t"),
     ],
 )
 def test_subject_is_what_the_event_is_about(

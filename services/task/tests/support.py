@@ -233,7 +233,7 @@ async def running_harness() -> AsyncIterator[Harness]:
         return settings, create_app(settings, token_keys=mint.key_source())
 
     service = running_service(
-        make_app, probe_keys=("task.*",), consumer_queues=[queue, search_queue]
+        make_app, probe_keys=("task.*", "comment.*"), consumer_queues=[queue, search_queue]
     )
     async with service as (client, board_service, publisher, probe):
         yield Harness(client, board_service, publisher, probe, mint)

@@ -46,7 +46,7 @@ async def test_create_returns_the_task_at_the_end_of_its_list(
     assert set(second) == {
         "id", "boardId", "listId", "title", "description", "position", "assigneeIds",
         "labelIds", "startDate", "dueDate", "dueComplete", "createdBy", "createdAt",
-        "updatedAt", "version",
+        "updatedAt", "version", "commentCount",
     }  # fmt: skip
     assert second["title"] == "Second"
     assert second["labelIds"] == [bug, ui]

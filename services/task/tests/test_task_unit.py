@@ -227,6 +227,10 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         ("/api/tasks/{taskId}/assignees/{userId}", "put"),
         ("/api/tasks/{taskId}/assignees/{userId}", "delete"),
         ("/api/search", "get"),
+        ("/api/tasks/{taskId}/comments", "get"),
+        ("/api/tasks/{taskId}/comments", "post"),
+        ("/api/comments/{commentId}", "patch"),
+        ("/api/comments/{commentId}", "delete"),
     }
     create = doc["components"]["schemas"]["CreateTaskBody"]
     assert create["additionalProperties"] is False

@@ -29,11 +29,15 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"  # add, change role, remove others
     EDIT_LISTS = "edit_lists"
     EDIT_TASKS = "edit_tasks"  # create, update, move, assign, delete
+    COMMENT = "comment"  # write comments on tasks, edit and delete one's own
+    MODERATE_COMMENTS = "moderate_comments"  # delete anyone's comment
 
 
 CAPABILITIES: dict[Role, frozenset[Action]] = {
     Role.OWNER: frozenset(Action),
-    Role.EDITOR: frozenset({Action.READ, Action.EDIT_BOARD, Action.EDIT_LISTS, Action.EDIT_TASKS}),
+    Role.EDITOR: frozenset(
+        {Action.READ, Action.EDIT_BOARD, Action.EDIT_LISTS, Action.EDIT_TASKS, Action.COMMENT}
+    ),
     Role.VIEWER: frozenset({Action.READ}),
 }
 

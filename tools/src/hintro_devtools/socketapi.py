@@ -35,7 +35,7 @@ from hintro_shared.events.catalogue import EVENT_SCHEMAS, EventData
 
 REF = "#/components/schemas/{model}"
 CHANNEL = "socket"
-PUSHED_PREFIXES = ("board.", "list.", "task.")
+PUSHED_PREFIXES = ("board.", "list.", "task.", "comment.")
 """Board-scoped event types: the ones pushed to a board's sockets (``user.*`` and
 ``activity.recorded`` travel between services only)."""
 

@@ -42,6 +42,8 @@ export const paths = {
   member: (boardId: string, userId: string) => `/api/boards/${encodeURIComponent(boardId)}/members/${encodeURIComponent(userId)}`,
   transfer: (boardId: string) => `/api/boards/${encodeURIComponent(boardId)}/transfer`,
   activity: (boardId: string) => `/api/boards/${encodeURIComponent(boardId)}/activity`,
+  comments: (taskId: string) => `/api/tasks/${encodeURIComponent(taskId)}/comments`,
+  comment: (id: string) => `/api/comments/${encodeURIComponent(id)}`,
 };
 
 export { api };

@@ -14,6 +14,9 @@ export interface RequestOptions {
   body?: unknown;
   ifMatch?: number;
   signal?: AbortSignal;
+  /** Send no X-Socket-Id, so the push of this write reaches our own socket too (for writes
+   * whose push carries what the answer does not, such as a task's new comment count). */
+  echo?: boolean;
 }
 
 async function send(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
@@ -21,7 +24,7 @@ async function send(method: string, path: string, options: RequestOptions, token
   if (token) headers.Authorization = `Bearer ${token}`;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.ifMatch !== undefined) headers["If-Match"] = `"${options.ifMatch}"`;
-  if (method !== "GET" && socketId) headers["X-Socket-Id"] = socketId;
+  if (method !== "GET" && socketId && !options.echo) headers["X-Socket-Id"] = socketId;
   try {
     return await fetch(path, {
       method,

@@ -37,6 +37,7 @@ export type Action =
   | "board"
   | "list"
   | "card"
+  | "comment"
   | "move"
   | "member"
   | "transfer"
@@ -51,6 +52,7 @@ const THING: Record<Action, string> = {
   board: "board",
   list: "list",
   card: "card",
+  comment: "comment",
   move: "card",
   member: "member",
   transfer: "member",

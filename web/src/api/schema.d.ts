@@ -302,6 +302,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/comments/{commentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a comment (its author or the board's owner) */
+        delete: operations["delete_comment"];
+        options?: never;
+        head?: never;
+        /** Edit a comment's text (its author) */
+        patch: operations["update_comment"];
+        trace?: never;
+    };
     "/api/lists/{listId}": {
         parameters: {
             query?: never;
@@ -386,6 +404,24 @@ export interface paths {
         post?: never;
         /** Unassign a user from a task (idempotent) */
         delete: operations["unassign_task"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task's comments, newest first (cursor-paginated) */
+        get: operations["list_comments"];
+        put?: never;
+        /** Comment on a task (owners and editors); @[label](userId) mentions board members */
+        post: operations["create_comment"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -641,6 +677,64 @@ export interface components {
             version: number;
             /** Lists */
             lists: components["schemas"]["ListOut"][];
+        };
+        /**
+         * CommentBody
+         * @description ``POST /api/tasks/{taskId}/comments`` and ``PATCH /api/comments/{commentId}``.
+         */
+        CommentBody: {
+            /**
+             * Text
+             * @description Markdown, trimmed, 1 to 5,000 characters; mentions are written @[label](userId) (docs/api.md, Comments).
+             */
+            text: string;
+        };
+        /**
+         * CommentOut
+         * @description A comment as the API returns it.
+         */
+        CommentOut: {
+            /** Id */
+            id: string;
+            /** Taskid */
+            taskId: string;
+            /** Boardid */
+            boardId: string;
+            /** Authorid */
+            authorId: string;
+            /** Text */
+            text: string;
+            /**
+             * Mentions
+             * @description The board members the text mentions (user ids).
+             */
+            mentions: string[];
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             * @description Equal to createdAt until the text is edited.
+             */
+            updatedAt: string;
+            /**
+             * Version
+             * @description 1, + 1 on every edit.
+             */
+            version: number;
+        };
+        /**
+         * CommentPage
+         * @description One page of a task's comments, newest first; ``next`` is the following page's cursor.
+         */
+        CommentPage: {
+            /** Items */
+            items: components["schemas"]["CommentOut"][];
+            /** Next */
+            next: string | null;
         };
         /**
          * CreateTaskBody
@@ -1151,6 +1245,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Commentcount
+             * @description How many comments the task has.
+             */
+            commentCount: number;
         };
         /**
          * TaskPage
@@ -2385,6 +2484,81 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    delete_comment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_comment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                commentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     delete_list: {
         parameters: {
             query?: never;
@@ -2709,6 +2883,82 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    list_comments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_comment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];

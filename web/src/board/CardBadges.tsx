@@ -21,13 +21,20 @@ export function DueBadge({ task }: { task: Task }) {
 export function CardBadges({ task, members, labels }: { task: Task; members: Member[]; labels: Label[] }) {
   const assignees = task.assigneeIds.map((id) => members.find((m) => m.userId === id));
   const shown = resolveLabels(task.labelIds, labels);
-  if (shown.length === 0 && !task.dueDate && assignees.length === 0) return null;
+  const comments = task.commentCount;
+  if (shown.length === 0 && !task.dueDate && assignees.length === 0 && comments === 0) return null;
   return (
     <span className="card-meta">
       {shown.map((label) => (
         <LabelChip key={label.id} label={label} />
       ))}
       <DueBadge task={task} />
+      {comments > 0 && (
+        <span className="comment-count" data-testid="comment-count" aria-label={`${comments} comment${comments === 1 ? "" : "s"}`}>
+          <span aria-hidden="true">💬 </span>
+          {comments}
+        </span>
+      )}
       {assignees.length > 0 && (
         <span className="assignees" aria-label={`Assigned to ${assignees.map((m) => displayName(m)).join(", ")}`}>
           {assignees.map((m, i) => (

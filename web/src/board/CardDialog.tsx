@@ -1,5 +1,5 @@
 // A card in a dialog with its own URL (/boards/:boardId/cards/:cardId).
-import { useState, type FormEvent } from "react";
+import { lazy, Suspense, useState, type FormEvent } from "react";
 import type { Label, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
 import { Confirm, Modal } from "../components/Modal";
@@ -9,6 +9,9 @@ import { DateFields } from "./DateFields";
 import { LabelChip } from "./LabelChip";
 import { LabelPicker } from "./LabelPicker";
 import type { BoardOps } from "./ops";
+
+// Comments (their Markdown renderer and mention picker) load with the first card opened.
+const Comments = lazy(() => import("./card/Comments"));
 
 interface Props {
   task: Task;
@@ -112,6 +115,9 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
           </p>
         </div>
       )}
+      <Suspense fallback={<p className="muted">Loading comments…</p>}>
+        <Comments task={task} members={members} meId={meId} canComment={canEdit} />
+      </Suspense>
       {deleting && (
         <Confirm
           title="Delete card?"

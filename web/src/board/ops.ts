@@ -94,7 +94,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const id = tempId();
       const task: Task = {
         id, boardId: state.board.id, listId, title, description: "", position: positionAt(positions, positions.length),
-        assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
+        assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0, commentCount: 0,
       };
       void write(
         "card",

@@ -12,7 +12,7 @@ const board: BoardWithLists = {
 const task: Task = {
   id: "t", boardId: "b", listId: "x", title: "T", description: "", position: "a0", assigneeIds: [],
   labelIds: ["l1"], startDate: null, dueDate: null, dueComplete: false, createdBy: "u", createdAt: "",
-  updatedAt: "", version: 1,
+  updatedAt: "", version: 1, commentCount: 0,
 };
 let seq = 0;
 const push = (type: string, data: Record<string, unknown>): Push => ({

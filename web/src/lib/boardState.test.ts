@@ -13,7 +13,7 @@ const board: BoardWithLists = {
 };
 const task = (id: string, listId: string, position: string, version = 1): Task => ({
   id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false,
-  createdBy: "u1", createdAt: "", updatedAt: "", version,
+  createdBy: "u1", createdAt: "", updatedAt: "", version, commentCount: 0,
 });
 let seq = 10;
 const push = (type: string, data: Record<string, unknown>, s: number | null = ++seq): Push => ({
@@ -44,6 +44,20 @@ describe("board state", () => {
     const stale = apply(state, push("task.moved", { taskId: "t1", toListId: "l1", position: "z", version: 2 }));
     expect(stale.tasks.t1?.listId).toBe("l2");
     expect(stale.seq).toBe(11);
+  });
+
+  it("takes a task's comment count from comment pushes, guarded by the task version", () => {
+    seq = 10;
+    let state = apply(start(), push("comment.created", { taskId: "t1", commentId: "c1", taskVersion: 2, commentCount: 1, version: 1 }));
+    expect(state.tasks.t1).toMatchObject({ commentCount: 1, version: 2 });
+    state = apply(state, push("comment.created", { taskId: "t1", commentId: "c2", taskVersion: 3, commentCount: 2, version: 1 }));
+    // A replay of the first (a new seq, e.g. after a reload that already counted it) changes nothing.
+    const replayed = apply(state, push("comment.created", { taskId: "t1", commentId: "c1", taskVersion: 2, commentCount: 1, version: 1 }));
+    expect(replayed.tasks.t1).toMatchObject({ commentCount: 2, version: 3 });
+    state = apply(replayed, push("comment.deleted", { taskId: "t1", commentId: "c2", taskVersion: 4, commentCount: 1, version: 2 }));
+    expect(state.tasks.t1).toMatchObject({ commentCount: 1, version: 4 });
+    // An edit changes no count and no task version.
+    expect(apply(state, push("comment.updated", { taskId: "t1", commentId: "c1", version: 2 })).tasks.t1).toBe(state.tasks.t1);
   });
 
   it("creates, updates, assigns and deletes tasks from pushes", () => {

@@ -187,6 +187,7 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
+        commentCount: 0,
       };
       return { ...state, tasks: { ...state.tasks, [id]: task } };
     }
@@ -211,6 +212,16 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       const tasks = { ...state.tasks };
       delete tasks[id];
       return { ...state, tasks };
+    }
+    case "comment.created":
+    case "comment.deleted": {
+      // The count the write produced, at the task version it produced: applied like a task
+      // event, so a replayed or late push changes nothing.
+      const id = str(d.taskId);
+      const task = id ? state.tasks[id] : undefined;
+      const taskVersion = num(d.taskVersion);
+      if (!id || !task || !taskVersion || taskVersion <= task.version) return state;
+      return { ...state, tasks: { ...state.tasks, [id]: { ...task, version: taskVersion, commentCount: num(d.commentCount) } } };
     }
     default:
       return state;

@@ -1,9 +1,9 @@
 """Events in: every board-scoped event (``board.*`` incl. ``board.member_*``, ``list.*``,
-``task.*``) becomes an entry of its board's log, and keeps the projections this service reads
-current (the shared board view for access, names for summaries); ``user.registered`` and
-``user.renamed`` teach users' names (entries already written keep the name they were written
-with); ``board.deleted`` removes the board's log and projections instead of being
-logged.
+``task.*``, ``comment.*``) becomes an entry of its board's log, and keeps the projections this
+service reads current (the shared board view for access, names for summaries);
+``user.registered`` and ``user.renamed`` teach users' names (entries already written keep the
+name they were written with); ``board.deleted`` removes the board's log and projections instead
+of being logged.
 
 The entry is recorded *before* the projections take the event in, so a rename's summary can
 still read the title it replaces. Every effect is idempotent on its own (the log by event id
@@ -25,7 +25,7 @@ from hintro_shared.timeutil import epoch_millis
 
 _log = logging.getLogger(__name__)
 
-ROUTING_KEYS = (USER_REGISTERED, USER_RENAMED, "board.*", "list.*", "task.*")
+ROUTING_KEYS = (USER_REGISTERED, USER_RENAMED, "board.*", "list.*", "task.*", "comment.*")
 
 
 class Recorder(Protocol):

@@ -23,7 +23,7 @@ BOARD_DELETED = "board.deleted"
 USER_REGISTERED = "user.registered"
 USER_RENAMED = "user.renamed"
 # The families of board-scoped events (routing-key patterns of the consumer queue).
-LOGGED_PREFIXES = ("board.", "list.", "task.")
+LOGGED_PREFIXES = ("board.", "list.", "task.", "comment.")
 
 
 NameKind = Literal["user", "list", "task", "previous_list", "previous_task"]
@@ -57,7 +57,8 @@ def subject_of(event_type: str, board_id: str, data: Mapping[str, Any]) -> Subje
         return Subject("member", _str_or_none(data.get("userId")))
     if family == "list":
         return Subject("list", _str_or_none(data.get("listId")))
-    if family == "task":
+    if family in ("task", "comment"):
+        # A comment's entry is about its task (the card the comment is on).
         return Subject("task", _str_or_none(data.get("taskId")))
     return Subject("board", board_id)
 

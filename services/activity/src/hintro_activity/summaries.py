@@ -278,10 +278,27 @@ def _task_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
     return f"{n.actor()} deleted {n.task()}"
 
 
+# --- comments ---------------------------------------------------------------------------------
+
+
+def _comment_created(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} commented on {n.task()}"
+
+
+def _comment_updated(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} edited a comment on {n.task()}"
+
+
+def _comment_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    author = data.get("authorId")
+    whose = "their" if n.is_actor(author) else n.possessive(author)
+    return f"{n.actor()} deleted {whose} comment on {n.task()}"
+
+
 def _generic(event_type: str, n: _Namer, data: Mapping[str, Any]) -> str:
     """A type this build does not know (a newer producer's): say at least what changed."""
     family = event_type.split(".", 1)[0]
-    if family == "task":
+    if family in ("task", "comment"):
         return f"{n.actor()} changed {n.task()}"
     if family == "list":
         title = n.str_field("title") or n.list_title(data.get("listId"))
@@ -311,4 +328,7 @@ _RENDERERS = {
     "task.assigned": _task_assigned,
     "task.unassigned": _task_unassigned,
     "task.deleted": _task_deleted,
+    "comment.created": _comment_created,
+    "comment.updated": _comment_updated,
+    "comment.deleted": _comment_deleted,
 }

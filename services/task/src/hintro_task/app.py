@@ -1,13 +1,16 @@
 """The task service's composition root: the only place that wires adapters to use cases.
 
 Resources open in this order and close in reverse: MongoDB, RabbitMQ, the token verifier, the
-board service client (asked when the projection denies or misses), then the repository and
-the projection (indexes first), the event publisher and outbox relay, the projection's
-consumer and the use cases.
+board service client (asked when the projection denies or misses), then the repositories and
+the projection (indexes first), the event publisher and outbox relay (tasks and comments), the
+use cases, the projection's consumer and the comment healer.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -29,11 +32,28 @@ from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
 from hintro_task.migrations import LABEL_IMPORTS
-from hintro_task.repository import TaskRepository
-from hintro_task.routes import OPERATIONS, SEARCH_SERVICE, TASK_SERVICE
+from hintro_task.repository import CommentRepository, TaskRepository
+from hintro_task.routes import COMMENT_SERVICE, OPERATIONS, SEARCH_SERVICE, TASK_SERVICE
 from hintro_task.search import SEARCH_ROUTING_KEYS, SearchIndexer, SearchService
 from hintro_task.search_index import SearchIndex
-from hintro_task.service import TaskService
+from hintro_task.service import CommentService, TaskService
+
+_log = logging.getLogger(__name__)
+# Seconds between the comment healer's passes (see CommentService.heal_pending).
+HEAL_INTERVAL_SECONDS = 5.0
+
+
+async def _heal_forever(comments: CommentService, stopping: asyncio.Event) -> None:
+    while not stopping.is_set():
+        try:
+            await comments.heal_pending()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A database outage must not end the healer; it tries again next pass.
+            _log.warning("comment healing failed", extra={"error": repr(exc)})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), HEAL_INTERVAL_SECONDS)
 
 
 def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -46,11 +66,13 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         db = app[MONGO_DB]
         async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
             tasks = TaskRepository(db)
+            comments = CommentRepository(db)
             projection = BoardProjection(db)
             await tasks.create_indexes()
+            await comments.create_indexes()
             await projection.create_indexes()
             # label_imports: the events of the label migration (hintro_task.migrations).
-            await events.start_relay(tasks.collection, db[LABEL_IMPORTS])
+            await events.start_relay(tasks.collection, comments.collection, db[LABEL_IMPORTS])
             cache = TasksCache(
                 app[REDIS],
                 prefix=settings.tasks_cache_prefix,
@@ -65,13 +87,33 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 projection,
                 app[BOARD_CLIENT],
                 cache,
+                comments=comments,
                 outbox=events.outbox(tasks.collection),
+            )
+            comment_service = CommentService(
+                tasks,
+                comments,
+                projection,
+                app[BOARD_CLIENT],
+                cache,
+                task_outbox=events.outbox(tasks.collection),
+                comment_outbox=events.outbox(comments.collection),
             )
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,
-                handler=BoardEventHandler(projection, service, cache, service, service),
+                handler=BoardEventHandler(projection, service, cache, service, service, comments),
             )
+            stopping = asyncio.Event()
+            healer = asyncio.create_task(
+                _heal_forever(comment_service, stopping), name="comment-healer"
+            )
+
+            async def stop_healer() -> None:
+                stopping.set()
+                await asyncio.wait({healer}, timeout=settings.shutdown_timeout_seconds)
+
+            events.on_close(stop_healer)
             app[TASK_SERVICE] = service
             # Search: the index follows task and comment events on its own queue.
             search_index = SearchIndex(db)
@@ -82,6 +124,7 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 handler=SearchIndexer(search_index, tasks),
             )
             app[SEARCH_SERVICE] = SearchService(search_index, projection)
+            app[COMMENT_SERVICE] = comment_service
             yield
 
     return ctx

@@ -16,13 +16,17 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from hintro_shared.boardview.events import ROUTING_KEYS as ROUTING_KEYS
+from hintro_shared.boardview.events import ROUTING_KEYS as BOARD_ROUTING_KEYS
 from hintro_shared.boardview.events import ProjectionWriter, apply_board_event
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_task.domain import EventContext
 
 _log = logging.getLogger(__name__)
+
+# The board view's events, and the service's own task.deleted: a deleted task's comments go
+# with it (the delete use case removes them too; this is the guarantee after a crash).
+ROUTING_KEYS = (*BOARD_ROUTING_KEYS, "task.deleted")
 
 
 class TaskCascade(Protocol):
@@ -51,6 +55,12 @@ class LabelDetach(Protocol):
     async def detach_label(self, board_id: str, label_id: str, ctx: EventContext) -> int: ...
 
 
+class CommentCleanup(Protocol):
+    """Removing a deleted task's comments (see ``CommentRepository``)."""
+
+    async def delete_of_task(self, task_id: str) -> int: ...
+
+
 class BoardEventHandler:
     """Applies one board-service event to the projection and the tasks."""
 
@@ -61,12 +71,15 @@ class BoardEventHandler:
         cache: CacheInvalidation,
         departures: Departures,
         labels: LabelDetach | None = None,
+        comments: CommentCleanup | None = None,
     ) -> None:
         self._projection = projection
         self._tasks = tasks
         self._cache = cache
         self._departures = departures
         self._labels = labels
+
+        self._comments = comments
 
     async def __call__(self, envelope: EventEnvelope) -> None:
         """Apply ``envelope``; unknown types (a newer producer's) are ignored."""
@@ -85,6 +98,9 @@ class BoardEventHandler:
             case ev.ListDeleted():
                 removed = await self._tasks.delete_list_tasks(data.list_id, cause)
                 _log.info("list deleted", extra={"listId": data.list_id, "tasks": removed})
+            case ev.TaskDeleted():
+                if self._comments is not None:
+                    await self._comments.delete_of_task(data.task_id)
             case ev.MemberRemoved():
                 # No origin socket: every open client, the remover's included, must see it.
                 ctx = EventContext(

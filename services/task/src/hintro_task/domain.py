@@ -7,6 +7,7 @@ is its position alone, so moving a task rewrites that one task and nothing else.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -21,8 +22,9 @@ from hintro_shared.ids import is_safe_id as is_safe_id
 from hintro_shared.labels import LABELS_PER_TASK_MAX
 from hintro_shared.ordering import PositionTaken as PositionTaken
 from hintro_shared.ordering import jittered_key_between
+from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.refusals import RuleBroken
-from hintro_shared.timeutil import now_millis
+from hintro_shared.timeutil import now_millis, rfc3339
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
@@ -86,6 +88,9 @@ class Task:
     version: int
     start_date: datetime | None = None
     due_complete: bool = False
+
+    # Live comments; every change of it raises the version (see the comments section below).
+    comment_count: int = 0
 
     def field_values(self) -> dict[str, Any]:
         """The editable fields by their public names, for computing what a PATCH changes."""
@@ -228,3 +233,123 @@ def assignment_event(task: Task, user_id: str, *, assigned: bool) -> TaskEvent:
 def deleted_event(task: Task) -> TaskEvent:
     """``task.deleted`` names the task that went (and its last title, for summaries)."""
     return TaskEvent(TASK_DELETED, {**_subject(task), "title": task.title})
+
+
+# --- comments -----------------------------------------------------------------------------------
+#
+# A comment is its own document; the task keeps the count. A change of the count and the event
+# announcing it are one write of the task (its version + 1, the event in its outbox), so the
+# event can carry the count it produced and clients apply it with the task's version guard.
+# The comment document is written first, flagged pending with the operation, and the flag is
+# cleared once the task write is done; a task write is applied at most once per comment and
+# operation (a marker in the task), so a crash in between is finished later by the healer,
+# never counted twice.
+
+COMMENT_MAX = 5_000
+MENTIONS_MAX = 50
+
+COMMENT_CREATED = "comment.created"
+COMMENT_UPDATED = "comment.updated"
+COMMENT_DELETED = "comment.deleted"
+
+PENDING_CREATE = "create"
+PENDING_DELETE = "delete"
+
+# A mention as the text stores it: ``@[label](userId)``. The label is what a reader without
+# the board's member list sees (the web app shows the member's current name instead); only the
+# id counts. Any character but ``]`` and a line break may be in a label, so names with spaces
+# work.
+MENTION = re.compile(r"@\[([^\]\n]{1,100})\]\(([A-Za-z0-9_-]{1,128})\)")
+
+
+def mentioned_ids(text: str) -> tuple[str, ...]:
+    """The user ids the text's mention tokens name, once each, in order (at most
+    ``MENTIONS_MAX``); whether they are members is for the use case to check."""
+    return unique_in_order([match.group(2) for match in MENTION.finditer(text)])[:MENTIONS_MAX]
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment on a task: Markdown text with ``@[label](userId)`` mentions."""
+
+    id: str
+    task_id: str
+    board_id: str
+    author_id: str
+    text: str
+    mentions: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+def comment_cursor(comment: Comment) -> str:
+    """The cursor of the page after ``comment`` (newest first by createdAt, then id)."""
+    return encode_cursor({"t": rfc3339(comment.created_at), "i": comment.id})
+
+
+def decode_comment_cursor(cursor: str) -> tuple[str, str]:
+    """(createdAt as stored, id) of a cursor made by :func:`comment_cursor`."""
+    value = decode_cursor(cursor)
+    created_at, comment_id = value.get("t"), value.get("i")
+    if not isinstance(created_at, str) or not isinstance(comment_id, str):
+        raise invalid_cursor()
+    return created_at, comment_id
+
+
+def comment_marker(operation: str, comment_id: str) -> str:
+    """The key that marks a comment operation as counted in its task."""
+    return f"{operation}-{comment_id}"
+
+
+def _comment_subject(comment: Comment, task: Task) -> dict[str, Any]:
+    return {
+        "commentId": comment.id,
+        "taskId": task.id,
+        "boardId": task.board_id,
+        "listId": task.list_id,
+        "authorId": comment.author_id,
+        "title": task.title,
+    }
+
+
+def comment_created_event(comment: Comment, task: Task) -> TaskEvent:
+    """``comment.created``; ``task`` is the task with the new count and version."""
+    return TaskEvent(
+        COMMENT_CREATED,
+        {
+            **_comment_subject(comment, task),
+            "mentions": list(comment.mentions),
+            "createdAt": comment.created_at,
+            "version": comment.version,
+            "taskVersion": task.version,
+            "commentCount": task.comment_count,
+        },
+    )
+
+
+def comment_updated_event(comment: Comment, task: Task, previous: tuple[str, ...]) -> TaskEvent:
+    """``comment.updated``: the edited comment's mentions, and those the edit added."""
+    return TaskEvent(
+        COMMENT_UPDATED,
+        {
+            **_comment_subject(comment, task),
+            "mentions": list(comment.mentions),
+            "addedMentions": [m for m in comment.mentions if m not in previous],
+            "updatedAt": comment.updated_at,
+            "version": comment.version,
+        },
+    )
+
+
+def comment_deleted_event(comment: Comment, task: Task) -> TaskEvent:
+    """``comment.deleted``; ``task`` is the task with the new count and version."""
+    return TaskEvent(
+        COMMENT_DELETED,
+        {
+            **_comment_subject(comment, task),
+            "version": comment.version + 1,
+            "taskVersion": task.version,
+            "commentCount": task.comment_count,
+        },
+    )

@@ -155,6 +155,15 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "board labels from free-text task labels", _labels_up, _labels_down),
     index_migration(
         4,
+        "comments: a task's comments newest first, by board, the healer's scan, outbox",
+        Index("comments", (("taskId", 1), ("createdAt", -1)), "task_created"),
+        Index("comments", (("boardId", 1),), "board"),
+        Index("comments", (("pendingSince", 1),), "pending_since", sparse=True),
+        Index("comments", (("outboxPending", 1),), "outbox_pending"),
+        Index("comments", (("deleted", 1),), "outbox_tombstone", sparse=True),
+    ),
+    index_migration(
+        5,
         "search index: words by board, an item's words by version, a task's words and comments",
         Index("search_terms", (("w", 1), ("b", 1)), "word_board"),
         Index("search_terms", (("i", 1), ("v", 1)), "item_version"),

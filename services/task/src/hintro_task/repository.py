@@ -11,6 +11,7 @@ that collides raises :class:`PositionTaken` and the use case picks another key.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -19,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hintro_shared.events.envelope import EventEnvelope, new_event
+from hintro_shared.events.idempotency import trim_applied
 from hintro_shared.events.outbox import (
     DELETED,
     LIVE,
@@ -28,10 +30,13 @@ from hintro_shared.events.outbox import (
     with_outbox,
 )
 from hintro_shared.timeutil import rfc3339, stored_time
-from hintro_task.domain import EventContext, PositionTaken, Task, TaskEvent
+from hintro_task.domain import Comment, EventContext, PositionTaken, Task, TaskEvent
 
 Document = dict[str, Any]
 SOURCE = "hintro/task"
+# Per task: the comment operations already counted (marker -> time in ns), the newest kept.
+COMMENT_MARKS = "commentMarks"
+MARKS_KEPT = 100
 # Only what a Task needs: never the outbox entries.
 TASK_FIELDS: Document = {
     "boardId": 1,
@@ -48,6 +53,7 @@ TASK_FIELDS: Document = {
     "createdAt": 1,
     "updatedAt": 1,
     "version": 1,
+    "commentCount": 1,
 }
 _POSITION_ONLY: Document = {"position": 1, "_id": 0}
 
@@ -73,6 +79,8 @@ def _to_document(task: Task) -> Document:
         "createdAt": rfc3339(task.created_at),
         "updatedAt": rfc3339(task.updated_at),
         "version": task.version,
+        # Safe to write with every compare-and-set: each change of the count raises the version.
+        "commentCount": task.comment_count,
     }
 
 
@@ -93,6 +101,7 @@ def _to_task(doc: Document) -> Task:
         created_at=stored_time(doc["createdAt"]),
         updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
+        comment_count=int(doc.get("commentCount") or 0),
     )
 
 
@@ -250,9 +259,259 @@ class TaskRepository:
         )
         return result.matched_count != 0
 
+    # --- comment counts (see the comments section of hintro_task.domain) ------------------------
+
+    async def comment_counted(self, task_id: str, marker: str) -> bool:
+        """Whether the comment operation ``marker`` is already counted in the task."""
+        doc = await self.collection.find_one(
+            {"_id": task_id, f"{COMMENT_MARKS}.{marker}": {"$exists": True}}, {"_id": 1}
+        )
+        return doc is not None
+
+    async def count_comment(
+        self, task: Task, expected_version: int, marker: str, event: TaskEvent, ctx: EventContext
+    ) -> bool:
+        """Write ``task``'s new comment count and version with the comment event, once per
+        ``marker``, if the live task is still at ``expected_version``."""
+        envelope = self._envelope(task, event, ctx)
+        update = with_outbox(
+            {
+                "$set": {
+                    "version": task.version,
+                    "commentCount": task.comment_count,
+                    f"{COMMENT_MARKS}.{marker}": time.time_ns(),
+                }
+            },
+            envelope,
+            order=task.version,
+        )
+        result = await self.collection.update_one(
+            {
+                "_id": task.id,
+                "version": expected_version,
+                f"{COMMENT_MARKS}.{marker}": {"$exists": False},
+                **LIVE,
+            },
+            update,
+        )
+        if result.matched_count == 0:
+            return False
+        # A marker is needed only until its comment's pending flag is cleared (moments later).
+        await trim_applied(self.collection, {"_id": task.id}, MARKS_KEPT, field=COMMENT_MARKS)
+        return True
+
     async def drop_drained(self, *, list_id: str | None = None, board_id: str | None = None) -> int:
         """Remove the tasks of a list or board that are tombstones with no event waiting
         (the relay removes the others once their events are out)."""
         query: Document = {"listId": list_id} if list_id is not None else {"boardId": board_id}
         result = await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
+        return result.deleted_count
+
+
+# --- comments -------------------------------------------------------------------------------------
+
+COMMENT_FIELDS: Document = {
+    "taskId": 1,
+    "boardId": 1,
+    "authorId": 1,
+    "text": 1,
+    "mentions": 1,
+    "createdAt": 1,
+    "updatedAt": 1,
+    "version": 1,
+}
+PENDING_OP = "pending"
+PENDING_SINCE = "pendingSince"
+PENDING_CTX = "pendingCtx"
+# Comments anyone may see: not pending (being posted or deleted) and not a tombstone.
+SETTLED: Document = {PENDING_OP: {"$exists": False}, **LIVE}
+
+
+def _comment_document(comment: Comment) -> Document:
+    return {
+        "taskId": comment.task_id,
+        "boardId": comment.board_id,
+        "authorId": comment.author_id,
+        "text": comment.text,
+        "mentions": list(comment.mentions),
+        "createdAt": rfc3339(comment.created_at),
+        "updatedAt": rfc3339(comment.updated_at),
+        "version": comment.version,
+    }
+
+
+def _to_comment(doc: Document) -> Comment:
+    return Comment(
+        id=doc["_id"],
+        task_id=doc["taskId"],
+        board_id=doc["boardId"],
+        author_id=doc["authorId"],
+        text=doc["text"],
+        mentions=tuple(doc.get("mentions") or ()),
+        created_at=stored_time(doc["createdAt"]),
+        updated_at=stored_time(doc["updatedAt"]),
+        version=doc["version"],
+    )
+
+
+def _context_document(ctx: EventContext) -> Document:
+    return {
+        "actorId": ctx.actor_id,
+        "correlationId": ctx.correlation_id,
+        "originSocketId": ctx.origin_socket_id,
+    }
+
+
+class CommentRepository:
+    """The ``comments`` collection: one document per comment; its ``comment.updated`` events
+    in its outbox; ``pending`` (``create`` or ``delete``) while its task's count is not yet
+    written, with ``pendingSince`` and the operation's event context for the healer."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.collection: AsyncCollection[Document] = db["comments"]
+
+    async def create_indexes(self) -> None:
+        """A task's comments newest first, the cascades by task and board, the healer's scan."""
+        # Not (..., _id): nx-27017 cannot insert into an index that names _id (see the
+        # conformance tests); ties of createdAt are few, sorted by _id after the range scan.
+        await self.collection.create_index(
+            [("taskId", ASCENDING), ("createdAt", DESCENDING)], name="task_created"
+        )
+        await self.collection.create_index([("boardId", ASCENDING)], name="board")
+        await self.collection.create_index(
+            [(PENDING_SINCE, ASCENDING)], name="pending_since", sparse=True
+        )
+
+    async def get(self, comment_id: str) -> Comment | None:
+        """The comment, unless it is pending or deleted."""
+        doc = await self.collection.find_one({"_id": comment_id, **SETTLED}, COMMENT_FIELDS)
+        return None if doc is None else _to_comment(doc)
+
+    async def page(self, task_id: str, after: tuple[str, str] | None, limit: int) -> list[Comment]:
+        """Up to ``limit`` of the task's comments, newest first, after the cursor's
+        (createdAt, id)."""
+        query: Document = {"taskId": task_id, **SETTLED}
+        if after is not None:
+            created_at, comment_id = after
+            query["$or"] = [
+                {"createdAt": {"$lt": created_at}},
+                {"createdAt": created_at, "_id": {"$lt": comment_id}},
+            ]
+        cursor = (
+            self.collection.find(query, COMMENT_FIELDS)
+            .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit)
+        )
+        return [_to_comment(doc) async for doc in cursor]
+
+    async def insert_pending(self, comment: Comment, ctx: EventContext, since: str) -> None:
+        """Store a new comment, pending until its task counts it."""
+        await self.collection.insert_one(
+            {
+                "_id": comment.id,
+                **_comment_document(comment),
+                PENDING_OP: "create",
+                PENDING_SINCE: since,
+                PENDING_CTX: _context_document(ctx),
+                "outboxPending": 0,
+            }
+        )
+
+    async def mark_deleting(self, comment: Comment, ctx: EventContext, since: str) -> bool:
+        """Flag the comment as being deleted if it is still at its version (and settled)."""
+        result = await self.collection.update_one(
+            {"_id": comment.id, "version": comment.version, **SETTLED},
+            {
+                "$set": {
+                    PENDING_OP: "delete",
+                    PENDING_SINCE: since,
+                    PENDING_CTX: _context_document(ctx),
+                }
+            },
+        )
+        return result.matched_count != 0
+
+    async def settle(self, comment_id: str) -> None:
+        """The task counted the new comment: show it."""
+        await self.collection.update_one(
+            {"_id": comment_id, PENDING_OP: "create"},
+            {"$unset": {PENDING_OP: "", PENDING_SINCE: "", PENDING_CTX: ""}},
+        )
+
+    async def remove(self, comment_id: str) -> None:
+        """Delete the comment: at once when no event of it waits, else as a tombstone the
+        relay removes once its events are out."""
+        await self.collection.update_one(
+            {"_id": comment_id},
+            {
+                "$set": {DELETED: True},
+                "$unset": {PENDING_OP: "", PENDING_SINCE: "", PENDING_CTX: ""},
+            },
+        )
+        await self.collection.delete_one({"_id": comment_id, PENDING: {"$lte": 0}})
+
+    async def save_text(
+        self, comment: Comment, expected_version: int, event: TaskEvent, ctx: EventContext
+    ) -> bool:
+        """Write the edited text and mentions with ``comment.updated`` if the settled comment
+        is still at ``expected_version``."""
+        envelope = new_event(
+            event.type,
+            source=SOURCE,
+            data=event.data,
+            board_id=comment.board_id,
+            actor_id=ctx.actor_id,
+            correlation_id=ctx.correlation_id,
+            origin_socket_id=ctx.origin_socket_id,
+        )
+        update = with_outbox(
+            {
+                "$set": {
+                    "text": comment.text,
+                    "mentions": list(comment.mentions),
+                    "updatedAt": rfc3339(comment.updated_at),
+                    "version": comment.version,
+                }
+            },
+            envelope,
+            order=comment.version,
+        )
+        result = await self.collection.update_one(
+            {"_id": comment.id, "version": expected_version, **SETTLED}, update
+        )
+        return result.matched_count != 0
+
+    async def pending_before(
+        self, cutoff: str, limit: int
+    ) -> list[tuple[Comment, str, EventContext]]:
+        """Comments pending since before ``cutoff`` (RFC 3339): each with its operation and
+        the event context it was started with."""
+        cursor = self.collection.find(
+            {PENDING_SINCE: {"$lt": cutoff}},
+            {**COMMENT_FIELDS, PENDING_OP: 1, PENDING_CTX: 1},
+        ).limit(limit)
+        found: list[tuple[Comment, str, EventContext]] = []
+        async for doc in cursor:
+            ctx = doc.get(PENDING_CTX) or {}
+            found.append(
+                (
+                    _to_comment(doc),
+                    str(doc.get(PENDING_OP)),
+                    EventContext(
+                        actor_id=ctx.get("actorId"),
+                        correlation_id=ctx.get("correlationId"),
+                        origin_socket_id=ctx.get("originSocketId"),
+                    ),
+                )
+            )
+        return found
+
+    async def delete_of_task(self, task_id: str) -> int:
+        """Remove every comment of a deleted task (no event each: ``task.deleted`` says it)."""
+        result = await self.collection.delete_many({"taskId": task_id})
+        return result.deleted_count
+
+    async def delete_of_board(self, board_id: str) -> int:
+        """Remove every comment of a deleted board."""
+        result = await self.collection.delete_many({"boardId": board_id})
         return result.deleted_count

@@ -19,7 +19,11 @@ from hintro_shared.versioning import etag, expected_version, not_modified, not_m
 from hintro_task.cache import BoardTasks
 from hintro_task.domain import Task, is_safe_id
 from hintro_task.schemas import (
+    CommentBody,
+    CommentOut,
+    CommentPage,
     CreateTaskBody,
+    ListCommentsQuery,
     ListTasksQuery,
     MoveTaskBody,
     SearchPage,
@@ -27,13 +31,15 @@ from hintro_task.schemas import (
     TaskOut,
     TaskPage,
     UpdateTaskBody,
+    comment_json,
     task_json,
 )
 from hintro_task.search import Hit, SearchService
-from hintro_task.service import TaskService
+from hintro_task.service import CommentService, TaskService
 
 TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
 SEARCH_SERVICE = web.AppKey("hintro.task.search", SearchService)
+COMMENT_SERVICE = web.AppKey("hintro.task.comments", CommentService)
 TAG = "tasks"
 _JSON = "application/json"
 
@@ -180,6 +186,50 @@ async def handle_search(request: web.Request) -> web.Response:
     return json_response({"items": [_hit_json(hit) for hit in hits], "next": next_cursor})
 
 
+# --- comments -------------------------------------------------------------------------------------
+
+
+def _comments(request: web.Request) -> CommentService:
+    return request.app[COMMENT_SERVICE]
+
+
+async def handle_list_comments(request: web.Request) -> web.Response:
+    """GET /api/tasks/{taskId}/comments"""
+    caller = await authenticated_caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    query = validate(ListCommentsQuery, dict(request.query))
+    items, next_cursor = await _comments(request).list_comments(
+        caller, task_id, query.limit, query.cursor
+    )
+    return json_response({"items": [comment_json(c) for c in items], "next": next_cursor})
+
+
+async def handle_create_comment(request: web.Request) -> web.Response:
+    """POST /api/tasks/{taskId}/comments"""
+    caller = await authenticated_caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    body = await read_json(request, CommentBody)
+    comment = await _comments(request).create_comment(caller, task_id, body.text)
+    return json_response(comment_json(comment), status=201, version=comment.version)
+
+
+async def handle_update_comment(request: web.Request) -> web.Response:
+    """PATCH /api/comments/{commentId}"""
+    caller = await authenticated_caller(request)
+    comment_id = _path_id(request, "commentId", "comment")
+    body = await read_json(request, CommentBody)
+    comment = await _comments(request).update_comment(caller, comment_id, body.text)
+    return json_response(comment_json(comment), version=comment.version)
+
+
+async def handle_delete_comment(request: web.Request) -> web.Response:
+    """DELETE /api/comments/{commentId}"""
+    caller = await authenticated_caller(request)
+    comment_id = _path_id(request, "commentId", "comment")
+    await _comments(request).delete_comment(caller, comment_id)
+    return web.Response(status=204)
+
+
 _READ_ERRORS = (404, 503)
 _ETAG = ("ETag",)
 _WRITE_ERRORS = (403, 404, 409, 422, 503)
@@ -294,6 +344,55 @@ OPERATIONS: list[Operation] = [
         "/api/tasks/{taskId}",
         handle_delete_task,
         "Delete a task",
+        TAG,
+        status=204,
+        errors=_WRITE_ERRORS,
+        headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "GET",
+        "/api/tasks/{taskId}/comments",
+        handle_list_comments,
+        "A task's comments, newest first (cursor-paginated)",
+        TAG,
+        query=ListCommentsQuery,
+        response=CommentPage,
+        errors=(*_READ_ERRORS, 422),
+    ),
+    Operation(
+        "POST",
+        "/api/tasks/{taskId}/comments",
+        handle_create_comment,
+        "Comment on a task (owners and editors); @[label](userId) mentions board members",
+        TAG,
+        status=201,
+        request=CommentBody,
+        response=CommentOut,
+        errors=(400, 413, *_WRITE_ERRORS),
+        headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+        examples=(
+            {"text": "Can you **ship** it, @[Ada Lovelace](9f1c0c2e4b6d4f7a9c3e5b7d9f1a2c4e)?"},
+        ),
+    ),
+    Operation(
+        "PATCH",
+        "/api/comments/{commentId}",
+        handle_update_comment,
+        "Edit a comment's text (its author)",
+        TAG,
+        request=CommentBody,
+        response=CommentOut,
+        errors=(400, 413, *_WRITE_ERRORS),
+        headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+        examples=({"text": "Shipped in `v2.1`."},),
+    ),
+    Operation(
+        "DELETE",
+        "/api/comments/{commentId}",
+        handle_delete_comment,
+        "Delete a comment (its author or the board's owner)",
         TAG,
         status=204,
         errors=_WRITE_ERRORS,

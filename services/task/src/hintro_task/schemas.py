@@ -19,10 +19,12 @@ from pydantic.alias_generators import to_camel
 from hintro_shared.pagination import PageQuery
 from hintro_task.domain import (
     ASSIGNEES_MAX,
+    COMMENT_MAX,
     DESCRIPTION_MAX,
     ID_MAX,
     LABELS_MAX,
     TITLE_MAX,
+    Comment,
     Task,
     is_safe_id,
 )
@@ -203,6 +205,7 @@ class TaskOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    comment_count: int = Field(description="How many comments the task has.")
 
 
 class TaskPage(BaseModel):
@@ -230,6 +233,69 @@ def task_json(task: Task) -> dict[str, Any]:
         "createdAt": task.created_at,
         "updatedAt": task.updated_at,
         "version": task.version,
+        "commentCount": task.comment_count,
+    }
+
+
+# --- comments -------------------------------------------------------------------------------------
+
+CommentText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=COMMENT_MAX),
+    Field(
+        description="Markdown, trimmed, 1 to 5,000 characters; mentions are written "
+        "@[label](userId) (docs/api.md, Comments)."
+    ),
+]
+
+
+class CommentBody(BaseModel):
+    """``POST /api/tasks/{taskId}/comments`` and ``PATCH /api/comments/{commentId}``."""
+
+    model_config = _REQUEST
+
+    text: CommentText
+
+
+class ListCommentsQuery(PageQuery):
+    """``?limit=&cursor=`` of a task's comments (newest first)."""
+
+
+class CommentOut(BaseModel):
+    """A comment as the API returns it."""
+
+    model_config = _RESPONSE
+
+    id: str
+    task_id: str
+    board_id: str
+    author_id: str
+    text: str
+    mentions: list[str] = Field(description="The board members the text mentions (user ids).")
+    created_at: datetime
+    updated_at: datetime = Field(description="Equal to createdAt until the text is edited.")
+    version: int = Field(description="1, + 1 on every edit.")
+
+
+class CommentPage(BaseModel):
+    """One page of a task's comments, newest first; ``next`` is the following page's cursor."""
+
+    items: list[CommentOut]
+    next: str | None
+
+
+def comment_json(comment: Comment) -> dict[str, Any]:
+    """The comment as :class:`CommentOut` describes it."""
+    return {
+        "id": comment.id,
+        "taskId": comment.task_id,
+        "boardId": comment.board_id,
+        "authorId": comment.author_id,
+        "text": comment.text,
+        "mentions": list(comment.mentions),
+        "createdAt": comment.created_at,
+        "updatedAt": comment.updated_at,
+        "version": comment.version,
     }
 
 

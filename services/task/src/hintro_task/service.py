@@ -12,20 +12,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from hintro_shared import jsonutil
-from hintro_shared.authz import Action
+from hintro_shared.authz import Action, Role, can
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.ids import new_id
 from hintro_shared.readcache import Lookup
-from hintro_shared.refusals import Conflict, NotFound, PreconditionFailed, RuleBroken
-from hintro_shared.timeutil import to_millis
+from hintro_shared.refusals import Conflict, Forbidden, NotFound, PreconditionFailed, RuleBroken
+from hintro_shared.timeutil import rfc3339, to_millis
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
 from hintro_task.cache import BoardTasks, encode_entry
 from hintro_task.domain import (
     ASSIGNEES_MAX,
+    PENDING_CREATE,
+    PENDING_DELETE,
+    Comment,
     EventContext,
     ForeignLabel,
     ListRef,
@@ -36,10 +39,17 @@ from hintro_task.domain import (
     assignment_event,
     changed_fields,
     check_dates,
+    comment_created_event,
+    comment_cursor,
+    comment_deleted_event,
+    comment_marker,
+    comment_updated_event,
     created_event,
+    decode_comment_cursor,
     deleted_event,
     event_context,
     is_safe_id,
+    mentioned_ids,
     moved_event,
     now,
     unique_in_order,
@@ -145,6 +155,24 @@ def _unknown_list(loc: tuple[str, ...]) -> RuleBroken:
     return RuleBroken(loc, "no such list on this board")
 
 
+class CommentCascade(Protocol):
+    """Removing the comments of deleted tasks and boards (see ``CommentRepository``)."""
+
+    async def delete_of_task(self, task_id: str) -> int: ...
+
+    async def delete_of_board(self, board_id: str) -> int: ...
+
+
+class NoComments:
+    """A :class:`CommentCascade` for a store without comments (unit tests)."""
+
+    async def delete_of_task(self, task_id: str) -> int:
+        return 0
+
+    async def delete_of_board(self, board_id: str) -> int:
+        return 0
+
+
 class TaskService:
     """Create, read, edit, move, assign and delete tasks."""
 
@@ -155,6 +183,7 @@ class TaskService:
         directory: BoardDirectory,
         cache: TasksCache | None = None,
         *,
+        comments: CommentCascade | None = None,
         outbox: Outbox = _SWEEPER_ONLY,
         new_id: Callable[[], str] = new_id,
         clock: Callable[[], datetime] = now,
@@ -163,6 +192,7 @@ class TaskService:
         self._projection = projection
         self._directory = directory
         self._cache: TasksCache = cache or NoCache()
+        self._comments: CommentCascade = comments or NoComments()
         self._outbox = outbox
         self._new_id = new_id
         self._clock = clock
@@ -459,6 +489,8 @@ class TaskService:
             ):
                 self._outbox.written(task.id)
                 await self._cache.invalidate(task.board_id)
+                # The fast path; the consumer of task.deleted is the guarantee.
+                await self._comments.delete_of_task(task.id)
                 return
         raise _contended()
 
@@ -519,6 +551,7 @@ class TaskService:
         idempotent. Returns how many were deleted."""
         deleted = await self._cascade(await self._tasks.live_of_board(board_id), cause)
         await self._tasks.drop_drained(board_id=board_id)
+        await self._comments.delete_of_board(board_id)
         await self._cache.invalidate(board_id)
         return deleted
 
@@ -543,6 +576,221 @@ class TaskService:
             gone = replace(task, updated_at=self._clock(), version=task.version + 1)
             if await self._tasks.delete(gone, task.version, deleted_event(gone), cause):
                 self._outbox.written(task.id)
+                await self._comments.delete_of_task(task.id)
                 return True
             task = await self._tasks.get(task.id)
         raise _contended()
+
+
+# --- comments -------------------------------------------------------------------------------------
+
+# A comment left pending this long (its request died between its writes) is finished by the
+# healer; a live request finishes its own within milliseconds.
+HEAL_GRACE_SECONDS = 10.0
+HEAL_BATCH = 100
+
+
+class CountingTasks(Protocol):
+    """What comments need of the task store: the task, and its comment count written once per
+    comment operation together with the event (see ``TaskRepository``)."""
+
+    async def get(self, task_id: str) -> Task | None: ...
+
+    async def comment_counted(self, task_id: str, marker: str) -> bool: ...
+
+    async def count_comment(
+        self, task: Task, expected_version: int, marker: str, event: TaskEvent, ctx: EventContext
+    ) -> bool: ...
+
+
+class CommentStore(Protocol):
+    """Where comments live (see ``CommentRepository``)."""
+
+    async def get(self, comment_id: str) -> Comment | None: ...
+
+    async def page(
+        self, task_id: str, after: tuple[str, str] | None, limit: int
+    ) -> list[Comment]: ...
+
+    async def insert_pending(self, comment: Comment, ctx: EventContext, since: str) -> None: ...
+
+    async def mark_deleting(self, comment: Comment, ctx: EventContext, since: str) -> bool: ...
+
+    async def settle(self, comment_id: str) -> None: ...
+
+    async def remove(self, comment_id: str) -> None: ...
+
+    async def save_text(
+        self, comment: Comment, expected_version: int, event: TaskEvent, ctx: EventContext
+    ) -> bool: ...
+
+    async def pending_before(
+        self, cutoff: str, limit: int
+    ) -> list[tuple[Comment, str, EventContext]]: ...
+
+
+class CommentService:
+    """Comments on tasks: list (members), write (owners and editors), edit (the author),
+    delete (the author or the board's owner); the task's ``commentCount`` follows."""
+
+    def __init__(
+        self,
+        tasks: CountingTasks,
+        comments: CommentStore,
+        projection: ProjectionReader,
+        directory: BoardDirectory,
+        cache: TasksCache | None = None,
+        *,
+        task_outbox: Outbox = _SWEEPER_ONLY,
+        comment_outbox: Outbox = _SWEEPER_ONLY,
+        new_id: Callable[[], str] = new_id,
+        clock: Callable[[], datetime] = now,
+    ) -> None:
+        self._tasks = tasks
+        self._comments = comments
+        self._projection = projection
+        self._directory = directory
+        self._cache: TasksCache = cache or NoCache()
+        self._task_outbox = task_outbox
+        self._comment_outbox = comment_outbox
+        self._new_id = new_id
+        self._clock = clock
+
+    async def _task(self, caller: Caller, task_id: str, action: Action) -> tuple[Task, BoardAccess]:
+        task = await self._tasks.get(task_id) if is_safe_id(task_id) else None
+        if task is None:
+            raise NotFound("task")
+        access = BoardAccess(task.board_id, caller, self._projection, self._directory)
+        await access.authorize(action, what="task")
+        return task, access
+
+    async def _comment(
+        self, caller: Caller, comment_id: str
+    ) -> tuple[Comment, Task, BoardAccess, Role]:
+        """The comment, its task and the caller's role: 404 unless a member can see them."""
+        comment = await self._comments.get(comment_id) if is_safe_id(comment_id) else None
+        task = None if comment is None else await self._tasks.get(comment.task_id)
+        if comment is None or task is None:
+            raise NotFound("comment")
+        access = BoardAccess(task.board_id, caller, self._projection, self._directory)
+        role = await access.authorize(Action.READ, what="comment")
+        return comment, task, access, role
+
+    @staticmethod
+    async def _members(access: BoardAccess, user_ids: tuple[str, ...]) -> tuple[str, ...]:
+        """Those of ``user_ids`` who are members of the board (others are not mentions)."""
+        return tuple([user_id for user_id in user_ids if await access.is_member(user_id)])
+
+    async def _count(self, comment: Comment, operation: str, ctx: EventContext) -> Task | None:
+        """Count a comment's creation or deletion in its task, with its event, at most once;
+        ``None`` when the task is gone."""
+        marker = comment_marker(operation, comment.id)
+        created = operation == PENDING_CREATE
+        for _ in range(MAX_ATTEMPTS):
+            task = await self._tasks.get(comment.task_id)
+            if task is None:
+                return None
+            if await self._tasks.comment_counted(task.id, marker):
+                return task
+            changed = replace(
+                task,
+                comment_count=max(0, task.comment_count + (1 if created else -1)),
+                version=task.version + 1,
+            )
+            event = (
+                comment_created_event(comment, changed)
+                if created
+                else comment_deleted_event(comment, changed)
+            )
+            if await self._tasks.count_comment(changed, task.version, marker, event, ctx):
+                self._task_outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
+                return changed
+        raise _contended()
+
+    async def list_comments(
+        self, caller: Caller, task_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Comment], str | None]:
+        """A page of the task's comments, newest first (members only)."""
+        task, _ = await self._task(caller, task_id, Action.READ)
+        after = decode_comment_cursor(cursor) if cursor else None
+        items = await self._comments.page(task.id, after, limit + 1)
+        if len(items) <= limit:
+            return items, None
+        items = items[:limit]
+        return items, comment_cursor(items[-1])
+
+    async def create_comment(self, caller: Caller, task_id: str, text: str) -> Comment:
+        """A new comment by the caller (owners and editors); mentions of non-members are
+        dropped from ``mentions`` (the text keeps them)."""
+        task, access = await self._task(caller, task_id, Action.COMMENT)
+        at = self._clock()
+        comment = Comment(
+            id=self._new_id(),
+            task_id=task.id,
+            board_id=task.board_id,
+            author_id=caller.user_id,
+            text=text,
+            mentions=await self._members(access, mentioned_ids(text)),
+            created_at=at,
+            updated_at=at,
+            version=1,
+        )
+        ctx = event_context(caller)
+        await self._comments.insert_pending(comment, ctx, rfc3339(at))
+        if await self._count(comment, PENDING_CREATE, ctx) is None:
+            await self._comments.remove(comment.id)
+            raise NotFound("task")
+        await self._comments.settle(comment.id)
+        return comment
+
+    async def update_comment(self, caller: Caller, comment_id: str, text: str) -> Comment:
+        """Edit the text (the author, while they may comment). The same text changes nothing."""
+        for _ in range(MAX_ATTEMPTS):
+            comment, task, access, _ = await self._comment(caller, comment_id)
+            if comment.author_id != caller.user_id:
+                raise Forbidden("Only the author of a comment can edit it.")
+            await access.authorize(Action.COMMENT, what="comment")
+            if text == comment.text:
+                return comment
+            edited = replace(
+                comment,
+                text=text,
+                mentions=await self._members(access, mentioned_ids(text)),
+                updated_at=self._clock(),
+                version=comment.version + 1,
+            )
+            event = comment_updated_event(edited, task, comment.mentions)
+            if await self._comments.save_text(
+                edited, comment.version, event, event_context(caller)
+            ):
+                self._comment_outbox.written(comment.id)
+                return edited
+        raise _contended()
+
+    async def delete_comment(self, caller: Caller, comment_id: str) -> None:
+        """Delete a comment: its author (while they may comment) or the board's owner."""
+        for _ in range(MAX_ATTEMPTS):
+            comment, _, access, role = await self._comment(caller, comment_id)
+            if not (comment.author_id == caller.user_id and can(role, Action.COMMENT)):
+                await access.authorize(Action.MODERATE_COMMENTS, what="comment")
+            ctx = event_context(caller)
+            if await self._comments.mark_deleting(comment, ctx, rfc3339(self._clock())):
+                await self._count(comment, PENDING_DELETE, ctx)
+                await self._comments.remove(comment.id)
+                return
+        raise _contended()
+
+    async def heal_pending(self, older_than: float = HEAL_GRACE_SECONDS) -> int:
+        """Finish the comment operations whose request died between its writes (pending
+        longer than ``older_than`` seconds); returns how many were finished."""
+        cutoff = rfc3339(self._clock() - timedelta(seconds=older_than))
+        healed = 0
+        for comment, operation, ctx in await self._comments.pending_before(cutoff, HEAL_BATCH):
+            counted = await self._count(comment, operation, ctx)
+            if operation == PENDING_CREATE and counted is not None:
+                await self._comments.settle(comment.id)
+            else:
+                await self._comments.remove(comment.id)
+            healed += 1
+        return healed

@@ -299,6 +299,68 @@ class TaskDeleted(EventData):
     title: Title | None = Field(default=None, description="Its last title, for summaries.")
 
 
+# --- comments ---------------------------------------------------------------------------------
+
+Mentions = Annotated[
+    list[Id],
+    Field(max_length=50, description="Board members the text mentions (user ids, in order)."),
+]
+TaskVersion = Annotated[
+    int, Field(ge=1, description="The task's version after this change (its commentCount moved).")
+]
+CommentCount = Annotated[int, Field(ge=0, description="The task's comment count after it.")]
+
+
+class CommentCreated(EventData):
+    """``comment.created``: a comment was added to a task. The text is not carried (read it
+    with the comment routes): an immutable activity log must not keep text its author later
+    edits or deletes."""
+
+    comment_id: Id
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    author_id: Id
+    mentions: Mentions = []
+    created_at: AwareDatetime
+    version: Version
+    task_version: TaskVersion
+    comment_count: CommentCount
+    title: Title | None = Field(default=None, description="The task's title, for summaries.")
+
+
+class CommentUpdated(EventData):
+    """``comment.updated``: the comment's text was edited (the task does not change)."""
+
+    comment_id: Id
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    author_id: Id
+    mentions: Mentions = []
+    added_mentions: Mentions = Field(
+        default=[], description="Mentions the edit added (not in the text before it)."
+    )
+    updated_at: AwareDatetime
+    version: Version
+    title: Title | None = Field(default=None, description="The task's title, for summaries.")
+
+
+class CommentDeleted(EventData):
+    """``comment.deleted``: a comment was deleted by its author or the board's owner. A task's
+    deletion takes its comments along without this event (``task.deleted`` says it)."""
+
+    comment_id: Id
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    author_id: Id
+    version: Version
+    task_version: TaskVersion
+    comment_count: CommentCount
+    title: Title | None = Field(default=None, description="The task's title, for summaries.")
+
+
 # --- activity ---------------------------------------------------------------------------------
 
 
@@ -351,6 +413,9 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "task.assigned": TaskAssigned,
     "task.unassigned": TaskUnassigned,
     "task.deleted": TaskDeleted,
+    "comment.created": CommentCreated,
+    "comment.updated": CommentUpdated,
+    "comment.deleted": CommentDeleted,
     "activity.recorded": ActivityRecorded,
 }
 
@@ -362,6 +427,7 @@ PRODUCERS: dict[str, str] = {
         "list": "board",
         "labels": "task",
         "task": "task",
+        "comment": "task",
         "activity": "activity",
     }[event_type.split(".", 1)[0]]
     for event_type in EVENT_SCHEMAS
