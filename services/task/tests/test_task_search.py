@@ -255,3 +255,47 @@ async def test_filter_by_labels_and_due_done(harness: Harness, board: FakeBoard)
     assert await ids(labelIds=idea, q="c") == [ideas["id"]]
     assert await ids(due="done") == [done["id"]]
     assert await ids(due="overdue") == []
+
+
+async def test_comments_are_found_and_follow_edits_and_deletes(harness: Harness) -> None:
+    owner = unique("owner")
+    board = await harness.board(owner)
+    task = await harness.create_task(board, owner, title="Plain card")
+    word, other = unique("comm").replace("_", ""), unique("edit").replace("_", "")
+    status, comment = await harness.request(
+        "POST",
+        f"/api/tasks/{task['id']}/comments",
+        owner,
+        {"text": f"Ask @[Ada Lovelace]({owner}) about the {word} plan"},
+    )
+    assert status == 201, comment
+    hits = await found(harness, owner, word, 1)
+    hit = hits[0]
+    assert hit["kind"] == "comment"
+    assert hit["commentId"] == comment["id"]
+    assert hit["taskId"] == task["id"]
+    assert hit["title"] == "Plain card"
+    assert hit["snippet"] == f"Ask @Ada Lovelace about the {word} plan"
+    assert [hit["snippet"][a:b] for a, b in hit["snippetMarks"]] == [word]
+    assert hit["score"] == 3
+    # A mention reads as its label: the user id is not a word of the comment.
+    assert await found(harness, owner, f"{word} ada", 1)
+    assert await found(harness, owner, f"{word} {owner}", 0) == []
+
+    status, _ = await harness.request(
+        "PATCH", f"/api/comments/{comment['id']}", owner, {"text": f"now {other}"}
+    )
+    assert status == 200
+    await found(harness, owner, other, 1)
+    assert await found(harness, owner, word, 0) == []
+    status, _ = await harness.request("DELETE", f"/api/comments/{comment['id']}", owner)
+    assert status == 204
+    assert await found(harness, owner, other, 0) == []
+
+    status, _ = await harness.request(
+        "POST", f"/api/tasks/{task['id']}/comments", owner, {"text": f"again {word}"}
+    )
+    assert status == 201
+    await found(harness, owner, word, 1)
+    status, _ = await harness.request("DELETE", f"/api/tasks/{task['id']}", owner)
+    assert status in (204, 409)

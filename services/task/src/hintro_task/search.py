@@ -10,6 +10,7 @@ follows writes the same way: a task is findable once its event has been consumed
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -18,7 +19,7 @@ from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.refusals import RuleBroken
 from hintro_shared.timeutil import rfc3339
 from hintro_task.domain import Task
-from hintro_task.search_index import SearchItem, StoredItem
+from hintro_task.search_index import CommentText, SearchItem, StoredItem, comment_item_id
 from hintro_task.searching import (
     TASK,
     Candidate,
@@ -36,12 +37,14 @@ _log = logging.getLogger(__name__)
 
 SEARCH_ROUTING_KEYS = (
     "task.*",
+    "comment.*",
     "board.created",
     "board.updated",
     "list.created",
     "list.updated",
 )
-"""What the search consumer binds: every task change, and boards' and lists' titles."""
+"""What the search consumer binds: every task and comment change, and boards' and lists'
+titles."""
 
 
 class SearchStore(Protocol):
@@ -141,11 +144,15 @@ class SearchService:
 
 
 class IndexWriter(Protocol):
-    """The index's writes (see ``SearchIndex``)."""
+    """The index's writes, and what it reads of comments (see ``SearchIndex``)."""
 
     async def put(self, item: SearchItem) -> bool: ...
 
+    async def remove(self, item_id: str, version: int) -> None: ...
+
     async def remove_task(self, task_id: str, version: int) -> None: ...
+
+    async def comment(self, comment_id: str) -> CommentText | None: ...
 
     async def set_name(self, kind: str, object_id: str, title: str, version: int) -> None: ...
 
@@ -188,6 +195,13 @@ class SearchIndexer:
             if isinstance(task_id, str) and isinstance(version, int):
                 await self.reindex_task(task_id, version)
             return
+        if envelope.type.startswith("comment."):
+            comment_id, version = envelope.data.get("commentId"), envelope.data.get("version")
+            if isinstance(comment_id, str) and isinstance(version, int):
+                await self.reindex_comment(
+                    comment_id, version, gone=envelope.type == "comment.deleted"
+                )
+            return
         data: Any = envelope.parsed_data()
         match data:
             case ev.BoardCreated() | ev.BoardUpdated() if data.title is not None:
@@ -204,3 +218,31 @@ class SearchIndexer:
             await self._index.remove_task(task_id, version)
             return
         await self._index.put(task_item(task))
+
+    async def reindex_comment(self, comment_id: str, version: int, *, gone: bool) -> None:
+        """Index the comment as it is now, or forget it once deleted."""
+        comment = None if gone else await self._index.comment(comment_id)
+        if comment is None:
+            if gone:
+                await self._index.remove(comment_item_id(comment_id), version)
+            return
+        await self._index.put(comment_item(comment))
+
+
+_MENTION = re.compile(r"@\[([^\]]*)\]\([A-Za-z0-9_-]+\)")
+
+
+def comment_item(comment: CommentText) -> SearchItem:
+    """What the index holds of a comment: its text with each ``@[label](userId)`` mention as
+    ``@label`` (the words a reader sees)."""
+    return SearchItem(
+        id=comment_item_id(comment.id),
+        kind="comment",
+        board_id=comment.board_id,
+        task_id=comment.task_id,
+        list_id="",
+        title="",
+        text=_MENTION.sub(lambda m: f"@{m.group(1)}", comment.text),
+        updated_at=comment.updated_at,
+        version=comment.version,
+    )

@@ -69,6 +69,18 @@ class SearchItem:
 
 
 @dataclass(frozen=True)
+class CommentText:
+    """What search reads of a comment."""
+
+    id: str
+    task_id: str
+    board_id: str
+    text: str
+    updated_at: str
+    version: int
+
+
+@dataclass(frozen=True)
 class StoredItem:
     """An indexed item as a hit is shaped from it."""
 
@@ -104,6 +116,8 @@ class SearchIndex:
         self.items: AsyncCollection[Document] = db["search_items"]
         self.terms: AsyncCollection[Document] = db["search_terms"]
         self.names: AsyncCollection[Document] = db["search_names"]
+        # The comments' own collection (hintro_task.repository.CommentRepository), read only.
+        self.comments: AsyncCollection[Document] = db["comments"]
 
     async def create_indexes(self) -> None:
         """A word range within boards (the query), an item's postings by version (cleanup), a
@@ -115,14 +129,17 @@ class SearchIndex:
 
     # --- writes (the consumer) -----------------------------------------------------------------
 
-    async def _claim(self, item_id: str, version: int, fields: Document) -> bool:
+    async def _claim(
+        self, item_id: str, version: int, fields: Document, *, live: bool = True
+    ) -> bool:
         """Store ``fields`` at ``version`` unless a newer version is stored (the same version
         again is allowed: a redelivery completes what a crash interrupted)."""
+        update: Document = {"$set": {**fields, "v": version}}
+        if live:
+            update["$unset"] = {"deleted": ""}
         try:
             result = await self.items.update_one(
-                {"_id": item_id, "v": {"$lte": version}},
-                {"$set": {**fields, "v": version}},
-                upsert=True,
+                {"_id": item_id, "v": {"$lte": version}}, update, upsert=True
             )
         except DuplicateKeyError:
             return False  # a newer version is stored
@@ -185,7 +202,7 @@ class SearchIndex:
     async def remove(self, item_id: str, version: int) -> None:
         """Forget ``item_id`` as of ``version`` (a tombstone stays, so an older event cannot
         bring it back)."""
-        await self._claim(item_id, version, {"deleted": True})
+        await self._claim(item_id, version, {"deleted": True}, live=False)
         await self._clean(item_id)
 
     async def remove_task(self, task_id: str, version: int) -> None:
@@ -239,6 +256,24 @@ class SearchIndex:
     async def set_name(self, kind: str, object_id: str, title: str, version: int) -> None:
         """Remember a board's or list's title as of ``version`` (newer wins)."""
         await apply_if_newer(self.names, {"_id": f"{kind}:{object_id}"}, version, {"title": title})
+
+    async def comment(self, comment_id: str) -> CommentText | None:
+        """A comment as search indexes it: posted or being posted (its event may arrive before
+        the comment settles), not being deleted nor deleted."""
+        doc = await self.comments.find_one(
+            {"_id": comment_id, "deleted": {"$nin": [True]}},
+            {"taskId": 1, "boardId": 1, "text": 1, "updatedAt": 1, "version": 1, "pending": 1},
+        )
+        if doc is None or doc.get("pending") == "delete":
+            return None
+        return CommentText(
+            id=comment_id,
+            task_id=doc["taskId"],
+            board_id=doc["boardId"],
+            text=doc.get("text", ""),
+            updated_at=str(doc.get("updatedAt", "")),
+            version=int(doc.get("version", 1)),
+        )
 
     # --- reads (the query) ---------------------------------------------------------------------
 
