@@ -136,6 +136,10 @@ class Mix:
             return (await self._send("GET", f"/api/boards/{board.id}/activity?limit=20", user))[0]
         if kind == "delete" and len(board.tasks) > POOL_FLOOR:
             task = board.tasks.pop(0)  # out of the pool first: no one else writes it meanwhile
+            # Only an archived task can be deleted for good: archive, then delete.
+            archived = (await self._send("POST", f"/api/tasks/{task}/archive", user))[0]
+            if archived != "200":
+                return archived
             return (await self._send("DELETE", f"/api/tasks/{task}", user))[0]
         if kind == "create":
             status, made = await self._send(

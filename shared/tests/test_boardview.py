@@ -39,6 +39,10 @@ class RecordingWriter:
     async def delete_list(self, list_id: str, board_id: str, v: int) -> None:
         self.calls.append(("delete_list", list_id, board_id, v))
 
+    async def set_list_archived(self, list_id: str, board_id: str, archived: bool, v: int) -> bool:
+        self.calls.append(("archived", list_id, board_id, archived, v))
+        return True
+
 
 @pytest.mark.parametrize(
     ("event_type", "data", "expected"),
@@ -75,6 +79,28 @@ class RecordingWriter:
         (
             "task.deleted",
             {"taskId": "t", "boardId": "b", "listId": "l", "version": 2},
+            [],
+        ),
+        (
+            "list.archived",
+            {"listId": "l", "boardId": "b", "version": 4, "archivedAt": "2026-01-01T00:00:00Z"},
+            [("archived", "l", "b", True, 4)],
+        ),
+        (
+            "list.restored",
+            {
+                "listId": "l",
+                "boardId": "b",
+                "version": 5,
+                "title": "T",
+                "position": "a1",
+                "createdAt": "2026-01-01T00:00:00Z",
+            },
+            [("list", "l", "b", 5, "a1"), ("archived", "l", "b", False, 5)],
+        ),
+        (
+            "board.archived",
+            {"boardId": "b", "version": 6, "archivedAt": "2026-01-01T00:00:00Z"},
             [],
         ),
     ],

@@ -116,9 +116,16 @@ async def test_every_cacheable_read_has_an_etag_that_follows_its_body(
     tags.append(await etag_of(http, ada, board_path))
     await ok(http, ada, "PATCH", f"api/lists/{todo['id']}", json_body={"afterId": done["id"]})
     tags.append(await etag_of(http, ada, board_path))
-    await ok(http, ada, "DELETE", f"api/lists/{todo['id']}", 204)
+    await ok(http, ada, "POST", f"api/lists/{todo['id']}/archive")
+    tags.append(await etag_of(http, ada, board_path))
+    await ok(http, ada, "POST", f"api/lists/{todo['id']}/restore")
     tags.append(await etag_of(http, ada, board_path))
     assert len(set(tags)) == len(tags), tags
+    await ok(http, ada, "POST", f"api/lists/{todo['id']}/archive")
+    await ok(http, ada, "DELETE", f"api/lists/{todo['id']}", 204)
+    # The same lists as after the first archive (only "Done"): the same body, the same tag.
+    tags.append(await etag_of(http, ada, board_path))
+    assert tags[-1] == tags[-3]
     assert all(tag.startswith('"1.') for tag in tags)  # the board's own version did not move
     await assert_304(http, ada, board_path, tags[-1])
 
@@ -137,11 +144,12 @@ async def test_every_cacheable_read_has_an_etag_that_follows_its_body(
     assert await etag_of(http, ada, task_path) != tag
 
     # The first page of the activity log changes when an entry is recorded. Every change so
-    # far is logged first (board, 2 lists created, renamed, moved, deleted, task created,
-    # moved, edited), so nothing else arrives between the reads.
+    # far is logged first (board, 2 lists created, renamed, moved, archived, restored,
+    # archived, deleted, task created, moved, edited), so nothing else arrives between the
+    # reads.
     async def logged() -> bool:
         page = await ok(http, ada, "GET", activity_path)
-        return len(page["items"]) == 9
+        return len(page["items"]) == 12
 
     await wait_for(logged, within=WITHIN, what="the log to hold every change")
     first = await etag_of(http, ada, activity_path)
@@ -191,6 +199,7 @@ async def test_a_deleted_list_announces_each_of_its_tasks(
     sockets.append(socket)
     ack = await socket.join(board["id"])
     assert ack["ok"] is True, ack
+    await ok(http, ada, "POST", f"api/lists/{doomed['id']}/archive")
     await ok(http, ada, "DELETE", f"api/lists/{doomed['id']}", 204)
 
     async def announced() -> bool:
@@ -217,6 +226,7 @@ async def test_board_deleted_is_pushed_as_the_document_says(
     await socket.connect(stack.gateway_url, ada.token)
     sockets.append(socket)
     assert (await socket.join(board["id"]))["ok"] is True
+    await ok(http, ada, "POST", f"api/boards/{board['id']}/archive")
     await ok(http, ada, "DELETE", f"api/boards/{board['id']}", 204)
 
     async def pushed() -> list[dict[str, Any]]:
@@ -225,7 +235,7 @@ async def test_board_deleted_is_pushed_as_the_document_says(
     (push,) = await wait_for(pushed, within=WITHIN, what="the board.deleted push")
     assert set(push) == {"id", "type", "boardId", "seq", "actorId", "occurredAt", "data"}
     assert (push["boardId"], push["seq"], push["actorId"]) == (board["id"], None, ada.id)
-    assert push["data"] == {"boardId": board["id"], "version": 2, "title": "Short-lived"}
+    assert push["data"] == {"boardId": board["id"], "version": 3, "title": "Short-lived"}
 
 
 async def test_the_gateway_serves_both_api_documents(

@@ -45,6 +45,8 @@ async def test_deleting_a_list_removes_its_tasks_only(
         (await create_task(http, owner, board["id"], kept["id"], f"S{i}"))["id"] for i in range(2)
     ]
 
+    assert await _status(http, owner, "DELETE", f"api/lists/{doomed['id']}") == 409
+    assert await _status(http, owner, "POST", f"api/lists/{doomed['id']}/archive") == 200
     assert await _status(http, owner, "DELETE", f"api/lists/{doomed['id']}") == 204
 
     # The board service forgets the list at once.
@@ -92,6 +94,8 @@ async def test_deleting_a_board_removes_its_lists_and_tasks(
         for i, list_id in enumerate((first["id"], second["id"], second["id"]))
     ]
 
+    assert await _status(http, owner, "DELETE", f"api/boards/{board['id']}") == 409
+    assert await _status(http, owner, "POST", f"api/boards/{board['id']}/archive") == 200
     assert await _status(http, owner, "DELETE", f"api/boards/{board['id']}") == 204
 
     for user in (owner, editor):
@@ -99,8 +103,9 @@ async def test_deleting_a_board_removes_its_lists_and_tasks(
         assert await _status(http, user, "GET", f"api/boards/{board['id']}/lists") == 404
         for list_id in (first["id"], second["id"]):
             assert await _status(http, user, "DELETE", f"api/lists/{list_id}") == 404
-        listed = await ok(http, user, "GET", "api/boards?limit=100")
-        assert board["id"] not in {item["id"] for item in listed["items"]}
+        for listing in ("api/boards?limit=100", "api/boards?limit=100&archived=true"):
+            listed = await ok(http, user, "GET", listing)
+            assert board["id"] not in {item["id"] for item in listed["items"]}
 
     async def tasks_gone() -> bool:
         statuses = [await _status(http, owner, "GET", f"api/tasks/{task}") for task in tasks]

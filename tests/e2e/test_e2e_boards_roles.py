@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from hintro_devtools.stack import Stack
+from hintro_testkit.infra import wait_for
 from tests.e2e.boards_helpers import (
     User,
     add_member,
@@ -46,6 +47,9 @@ class Case:
     outsider: int
     route: str
     body: Any = None
+    prepare: str | None = None
+    """A route the owner calls first (``"METHOD /path"``, e.g. archiving what is then deleted
+    or restored); the scene is read after it."""
 
     @property
     def method(self) -> str:
@@ -76,7 +80,12 @@ MATRIX: list[Case] = [
     Case(X, 201, 201, 201, 201, "POST /api/boards",                          {"title": "New"}),
     Case(R, 200, 200, 200, 404, "GET /api/boards/{board}"),
     Case(W, 200, 200, 403, 404, "PATCH /api/boards/{board}",                 {"title": "Renamed"}),
-    Case(W, 204, 403, 403, 404, "DELETE /api/boards/{board}"),
+    Case(W, 204, 403, 403, 404, "DELETE /api/boards/{board}",
+         prepare="POST /api/boards/{board}/archive"),
+    Case(W, 200, 403, 403, 404, "POST /api/boards/{board}/archive"),
+    Case(W, 200, 403, 403, 404, "POST /api/boards/{board}/restore",
+         prepare="POST /api/boards/{board}/archive"),
+    Case(R, 200, 200, 200, 200, "GET /api/boards?archived=true"),
     Case(W, 201, 403, 403, 404, "POST /api/boards/{board}/members",          {"userId":
                                                                               "{outsider}"}),
     Case(W, 200, 403, 403, 404, "PATCH /api/boards/{board}/members/{target}", {"role": "viewer"}),
@@ -92,7 +101,12 @@ MATRIX: list[Case] = [
     Case(W, 200, 200, 403, 404, "PATCH /api/lists/{list}",                   {"title": "Renamed"}),
     Case(W, 200, 200, 403, 404, "PATCH /api/lists/{list}",                   {"afterId":
                                                                               "{list2}"}),
-    Case(W, 204, 204, 403, 404, "DELETE /api/lists/{list}"),
+    Case(W, 204, 204, 403, 404, "DELETE /api/lists/{list}",
+         prepare="POST /api/lists/{list}/archive"),
+    Case(W, 200, 200, 403, 404, "POST /api/lists/{list}/archive"),
+    Case(W, 200, 200, 403, 404, "POST /api/lists/{list}/restore",
+         prepare="POST /api/lists/{list}/archive"),
+    Case(R, 200, 200, 200, 404, "GET /api/boards/{board}/lists?archived=true"),
     Case(R, 200, 200, 200, 404, "GET /api/boards/{board}/tasks"),
     Case(R, 200, 200, 200, 404, "GET /api/boards/{board}/tasks?listId={list}"),
     Case(W, 201, 201, 403, 404, "POST /api/boards/{board}/tasks",            {"listId": "{list}",
@@ -102,7 +116,12 @@ MATRIX: list[Case] = [
     Case(W, 200, 200, 403, 404, "POST /api/tasks/{taskA}/move",              {"listId": "{list2}"}),
     Case(W, 200, 200, 403, 404, "PUT /api/tasks/{taskB}/assignees/{target}"),
     Case(W, 200, 200, 403, 404, "DELETE /api/tasks/{taskA}/assignees/{target}"),
-    Case(W, 204, 204, 403, 404, "DELETE /api/tasks/{taskA}"),
+    Case(W, 204, 204, 403, 404, "DELETE /api/tasks/{taskA}",
+         prepare="POST /api/tasks/{taskA}/archive"),
+    Case(W, 200, 200, 403, 404, "POST /api/tasks/{taskA}/archive"),
+    Case(W, 200, 200, 403, 404, "POST /api/tasks/{taskA}/restore",
+         prepare="POST /api/tasks/{taskA}/archive"),
+    Case(R, 200, 200, 200, 404, "GET /api/boards/{board}/tasks?archived=true"),
 ]
 # fmt: on
 
@@ -141,14 +160,31 @@ async def _scene(http: aiohttp.ClientSession, users: dict[str, User]) -> dict[st
 
 
 async def _state(http: aiohttp.ClientSession, owner: User, ids: dict[str, str]) -> Any:
-    """Everything the owner can see of the scene: the board with its lists and members, and
-    every task (``None`` once the board is gone)."""
+    """Everything the owner can see of the scene: the board with its lists and members, every
+    task, and what is archived (``None`` once the board is gone)."""
     board = await call(http, owner, "GET", f"api/boards/{ids['board']}")
     if board.status == 404:
         return None
     assert board.status == 200, board.text
     tasks = await all_tasks(http, owner, ids["board"])
-    return board.body, board.headers["ETag"], tasks
+    lists = await ok(http, owner, "GET", f"api/boards/{ids['board']}/lists?archived=true")
+    archived = await ok(http, owner, "GET", f"api/boards/{ids['board']}/tasks?archived=true")
+    return board.body, board.headers["ETag"], tasks, lists, archived["items"]
+
+
+async def _prepare(
+    http: aiohttp.ClientSession, owner: User, route: str, ids: dict[str, str]
+) -> None:
+    """The owner's preparing call, and, after a list's archive, its tasks following it."""
+    method, path = route.split(" ", 1)
+    await ok(http, owner, method, _fill(path, ids)[1:])
+    if path.startswith("/api/lists/"):
+
+        async def followed() -> bool:
+            tasks = await all_tasks(http, owner, ids["board"])
+            return all(task["listId"] != ids["list"] for task in tasks)
+
+        await wait_for(followed, within=10, what="the archived list's tasks to follow it")
 
 
 @pytest.mark.parametrize(
@@ -162,10 +198,12 @@ async def test_role_matrix(
     ids = await _scene(http, users)
     actor = users[role]
     ids["me"] = actor.id
+    if case.prepare is not None:
+        await _prepare(http, users["owner"], case.prepare, ids)
     before = await _state(http, users["owner"], ids)
     assert before is not None
     # The scene's tasks are all visible before anything happens (no false "unchanged" below).
-    assert {task["id"] for task in before[2]} == {ids["taskA"], ids["taskB"]}
+    assert {task["id"] for task in [*before[2], *before[4]]} == {ids["taskA"], ids["taskB"]}
 
     body = _fill(case.body, ids)
     reply = await call(

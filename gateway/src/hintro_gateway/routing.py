@@ -80,6 +80,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/comments", TASK),
     Route("PATCH", "/api/comments/{commentId}", TASK),
     Route("DELETE", "/api/comments/{commentId}", TASK),
+    # archive and restore (board: boards and lists; task: tasks)
+    Route("POST", "/api/boards/{boardId}/archive", BOARD),
+    Route("POST", "/api/boards/{boardId}/restore", BOARD),
+    Route("POST", "/api/lists/{listId}/archive", BOARD),
+    Route("POST", "/api/lists/{listId}/restore", BOARD),
+    Route("POST", "/api/tasks/{taskId}/archive", TASK),
+    Route("POST", "/api/tasks/{taskId}/restore", TASK),
     # activity
     Route("GET", "/api/boards/{boardId}/activity", ACTIVITY),
 )

@@ -158,6 +158,35 @@ TASK = {"taskId": "t-1", "boardId": "b", "listId": "l-todo", "version": 2}
             {**TASK, "authorId": BOB},
             "Ada deleted Bob's comment on “Fix login”",
         ),
+        ("board.archived", ADA, {"boardId": "b"}, "Ada archived the board"),
+        ("board.restored", ADA, {"boardId": "b"}, "Ada restored the board"),
+        ("list.archived", ADA, {"listId": "l-todo"}, "Ada archived the list “To do”"),
+        (
+            "list.restored",
+            ADA,
+            {"listId": "l-x", "title": "Later"},
+            "Ada restored the list “Later”",
+        ),
+        ("task.archived", ADA, {**TASK}, "Ada archived “Fix login”"),
+        (
+            "task.archived",
+            ADA,
+            {**TASK, "withList": True},
+            "Ada archived “Fix login” with its list",
+        ),
+        ("task.restored", ADA, {**TASK}, "Ada restored “Fix login”"),
+        (
+            "task.restored",
+            ADA,
+            {**TASK, "withList": True},
+            "Ada restored “Fix login” with its list",
+        ),
+        (
+            "task.restored",
+            ADA,
+            {**TASK, "listId": "l-done", "fromListId": "l-todo"},
+            "Ada restored “Fix login” to Done",
+        ),
     ],
 )
 def test_summary_names_the_people_lists_and_tasks(
@@ -199,8 +228,8 @@ def test_a_title_the_event_carries_wins_over_the_projection() -> None:
 
 
 def test_an_event_type_this_build_does_not_know_gets_a_generic_sentence() -> None:
-    assert summarize("task.archived", ADA, TASK, KNOWN).text == "Ada changed “Fix login”"
-    assert summarize("board.archived", ADA, {}, KNOWN).text == "Ada changed the board"
+    assert summarize("task.teleported", ADA, TASK, KNOWN).text == "Ada changed “Fix login”"
+    assert summarize("board.frozen", ADA, {}, KNOWN).text == "Ada changed the board"
 
 
 @pytest.mark.parametrize(

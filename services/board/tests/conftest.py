@@ -114,6 +114,13 @@ class Harness:
         created: dict[str, Any] = await response.json()
         return created
 
+    async def archive(self, path: str, user_id: str) -> dict[str, Any]:
+        """``POST <path>/archive`` (a board's or a list's path) that must succeed."""
+        response = await self.client.post(f"{path}/archive", headers=self.auth(user_id))
+        assert response.status == 200, await response.text()
+        archived: dict[str, Any] = await response.json()
+        return archived
+
     async def get_board(self, board_id: str, user_id: str) -> dict[str, Any]:
         """``GET /api/boards/{boardId}`` that must succeed."""
         response = await self.client.get(f"/api/boards/{board_id}", headers=self.auth(user_id))

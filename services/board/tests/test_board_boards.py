@@ -23,9 +23,10 @@ async def test_created_board_has_the_caller_as_owner_and_the_contract_shape(boar
     created = await board.create_board(owner, "Roadmap", description="Q3 plans")
     assert set(created) == {
         "id", "title", "description", "ownerId", "members", "labels", "createdAt",
-        "updatedAt", "version",
+        "updatedAt", "version", "archivedAt",
     }  # fmt: skip
     assert created["labels"] == []
+    assert created["archivedAt"] is None
     assert created["title"] == "Roadmap"
     assert created["description"] == "Q3 plans"
     assert created["ownerId"] == owner
@@ -231,6 +232,7 @@ async def test_deleted_board_is_gone_for_everyone(board: Any) -> None:
     await board.add_member(created["id"], owner, editor, "editor")
     await board.create_list(created["id"], owner, "Todo")
     path = f"/api/boards/{created['id']}"
+    await board.archive(path, owner)
     response = await board.client.delete(path, headers=board.auth(owner))
     assert response.status == 204
     for user in (owner, editor):
@@ -249,6 +251,8 @@ MATRIX: dict[str, dict[str, int]] = {
     "get": {"owner": 200, "editor": 200, "viewer": 200, "stranger": 404},
     "patch": {"owner": 200, "editor": 200, "viewer": 403, "stranger": 404},
     "delete": {"owner": 204, "editor": 403, "viewer": 403, "stranger": 404},
+    "archive": {"owner": 200, "editor": 403, "viewer": 403, "stranger": 404},
+    "restore": {"owner": 200, "editor": 403, "viewer": 403, "stranger": 404},
     "lists": {"owner": 200, "editor": 200, "viewer": 200, "stranger": 404},
     "create_list": {"owner": 201, "editor": 201, "viewer": 403, "stranger": 404},
     "add_member": {"owner": 201, "editor": 403, "viewer": 403, "stranger": 404},
@@ -270,10 +274,16 @@ async def test_role_matrix_of_board_routes(board: Any, route: str, role: str) ->
     newcomer, _ = await board.register("Newcomer")
     path = f"/api/boards/{created['id']}"
     headers = board.auth(users[role])
+    # Only an archived board can be deleted or restored: archive it first for those two.
+    archived = route in ("delete", "restore")
+    if archived:
+        await board.archive(path, users["owner"])
     requests: dict[str, tuple[str, str, Any]] = {
         "get": ("GET", path, None),
         "patch": ("PATCH", path, {"title": "Renamed"}),
         "delete": ("DELETE", path, None),
+        "archive": ("POST", f"{path}/archive", None),
+        "restore": ("POST", f"{path}/restore", None),
         "lists": ("GET", f"{path}/lists", None),
         "create_list": ("POST", f"{path}/lists", {"title": "L"}),
         "add_member": ("POST", f"{path}/members", {"userId": newcomer}),
@@ -285,8 +295,10 @@ async def test_role_matrix_of_board_routes(board: Any, route: str, role: str) ->
         assert response.content_type == "application/problem+json"
         # A refused write changed nothing.
         after = await board.get_board(created["id"], users["owner"])
-        assert after["version"] == created["version"] + 2  # only the two member additions
+        # Only the two member additions (and the archive made before the request).
+        assert after["version"] == created["version"] + 2 + archived
         assert after["lists"] == []
+        assert (after["archivedAt"] is not None) == archived
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -302,17 +314,23 @@ async def test_board_changes_publish_their_events_with_provenance(board: Any) ->
             json={"title": "Renamed"},
             headers=board.auth(owner, **{"X-Socket-Id": "sock-1", "X-Request-Id": "req-42"}),
         )
+        await board.archive(path, owner)
         await board.client.delete(path, headers=board.auth(owner))
 
         got: list[Any] = []
 
-        async def three() -> bool:
+        async def four() -> bool:
             got.extend(await probe.envelopes())
-            return len(got) >= 3
+            return len(got) >= 4
 
-        await board_wait(three)
+        await board_wait(four)
     by_type = {event.type: event for event in got}
-    assert [event.type for event in got] == ["board.created", "board.updated", "board.deleted"]
+    assert [event.type for event in got] == [
+        "board.created",
+        "board.updated",
+        "board.archived",
+        "board.deleted",
+    ]
     for event in got:
         assert event.board_id == created["id"]
         assert event.actor_id == owner
@@ -328,9 +346,15 @@ async def test_board_changes_publish_their_events_with_provenance(board: Any) ->
     }
     assert updated.origin_socket_id == "sock-1"
     assert updated.correlation_id == "req-42"
-    assert by_type["board.deleted"].data == {
+    assert by_type["board.archived"].data == {
         "boardId": created["id"],
         "version": 3,
+        "title": "Renamed",
+        "archivedAt": by_type["board.archived"].data["archivedAt"],
+    }
+    assert by_type["board.deleted"].data == {
+        "boardId": created["id"],
+        "version": 4,
         "title": "Renamed",
     }
     # The outbox is drained and the tombstone removed once the event is out.
@@ -407,3 +431,42 @@ async def test_event_of_a_write_whose_flush_never_ran_is_published_by_the_sweepe
         return found == 1
 
     await board_wait(drained)
+
+
+# --- archive and restore ----------------------------------------------------------------------
+
+
+async def test_an_archived_board_leaves_the_board_lists_and_comes_back_on_restore(
+    board: Any,
+) -> None:
+    owner, editor = new_user(), new_user()
+    created = await board.create_board(owner, "Old project")
+    await board.add_member(created["id"], owner, editor, "editor")
+    path = f"/api/boards/{created['id']}"
+
+    async def listed(user: str, query: str = "") -> list[str]:
+        response = await board.client.get(f"/api/boards{query}", headers=board.auth(user))
+        assert response.status == 200, await response.text()
+        return [item["id"] for item in (await response.json())["items"]]
+
+    refused = await board.client.delete(path, headers=board.auth(owner))
+    assert refused.status == 409
+    assert "archive" in (await refused.json())["detail"]
+    archived = await board.archive(path, owner)
+    assert archived["archivedAt"] is not None
+    assert archived["version"] == created["version"] + 2
+    for user in (owner, editor):
+        assert created["id"] not in await listed(user)
+        assert created["id"] in await listed(user, "?archived=true")
+        # Still readable by link, with the date it was archived.
+        assert (await board.get_board(created["id"], user))["archivedAt"] is not None
+    again = await board.archive(path, owner)
+    assert again["version"] == archived["version"]  # archiving twice changes nothing
+    restored = await board.client.post(f"{path}/restore", headers=board.auth(owner))
+    assert restored.status == 200
+    assert (await restored.json())["archivedAt"] is None
+    for user in (owner, editor):
+        assert created["id"] in await listed(user)
+        assert created["id"] not in await listed(user, "?archived=true")
+    assert (await board.client.delete(path, headers=board.auth(owner))).status == 409
+    assert (await board.get_board(created["id"], owner))["archivedAt"] is None

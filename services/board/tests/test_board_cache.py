@@ -80,6 +80,14 @@ async def test_list_and_member_writes_invalidate_the_board(board: Any) -> None:
         "One",
         "Two",
     ]
+    await board.archive(f"/api/lists/{first['id']}", owner)
+    assert [item["title"] for item in (await board.get_board(b, owner))["lists"]] == ["Two"]
+    await board.client.post(f"/api/lists/{first['id']}/restore", headers=board.auth(owner))
+    assert [item["title"] for item in (await board.get_board(b, owner))["lists"]] == [
+        "One",
+        "Two",
+    ]
+    await board.archive(f"/api/lists/{first['id']}", owner)
     await board.client.delete(f"/api/lists/{first['id']}", headers=board.auth(owner))
     assert [item["title"] for item in (await board.get_board(b, owner))["lists"]] == ["Two"]
 
@@ -89,6 +97,8 @@ async def test_list_and_member_writes_invalidate_the_board(board: Any) -> None:
     assert (await board.get_board(b, member))["members"][1]["role"] == "viewer"
     await board.client.delete(f"/api/boards/{b}/members/{member}", headers=board.auth(owner))
     assert (await board.client.get(f"/api/boards/{b}", headers=board.auth(member))).status == 404
+    await board.archive(f"/api/boards/{b}", owner)
+    assert (await board.get_board(b, owner))["archivedAt"] is not None
     await board.client.delete(f"/api/boards/{b}", headers=board.auth(owner))
     assert (await board.client.get(f"/api/boards/{b}", headers=board.auth(owner))).status == 404
 

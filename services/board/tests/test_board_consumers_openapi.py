@@ -77,11 +77,15 @@ def test_every_route_is_declared_with_its_schemas() -> None:
         ("POST", "/api/boards/{boardId}/labels"),
         ("PATCH", "/api/boards/{boardId}/labels/{labelId}"),
         ("DELETE", "/api/boards/{boardId}/labels/{labelId}"),
+        ("POST", "/api/boards/{boardId}/archive"),
+        ("POST", "/api/boards/{boardId}/restore"),
+        ("POST", "/api/lists/{listId}/archive"),
+        ("POST", "/api/lists/{listId}/restore"),
     }
     schemas = doc["components"]["schemas"]
     assert set(schemas["BoardOut"]["properties"]) == {
         "id", "title", "description", "ownerId", "members", "labels", "createdAt", "updatedAt",
-        "version",
+        "version", "archivedAt",
     }  # fmt: skip
     assert set(schemas["MemberOut"]["properties"]) == {
         "userId", "role", "name", "email", "initials", "color"

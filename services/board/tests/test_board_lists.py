@@ -39,7 +39,9 @@ async def test_lists_are_appended_and_placed_by_anchors(board: Any) -> None:
     await board.create_list(b, owner, "B2", afterId=a["id"], beforeId=c["id"])
     await board.create_list(b, owner, "End")
     assert await titles(board, b, owner) == ["Start", "A", "B2", "B", "C", "End"]
-    assert set(a) == {"id", "boardId", "title", "position", "createdAt", "updatedAt", "version"}
+    assert set(a) == {
+        "id", "boardId", "title", "position", "createdAt", "updatedAt", "version", "archivedAt"
+    }  # fmt: skip
     assert a["boardId"] == b
     assert a["version"] == 1
     ListOut.model_validate(a)
@@ -179,6 +181,7 @@ async def test_deleted_list_is_gone_and_its_place_reusable(board: Any) -> None:
     owner = new_user()
     b = (await board.create_board(owner))["id"]
     a = await board.create_list(b, owner, "A")
+    await board.archive(f"/api/lists/{a['id']}", owner)
     response = await board.client.delete(f"/api/lists/{a['id']}", headers=board.auth(owner))
     assert response.status == 204
     assert await titles(board, b, owner) == []
@@ -196,6 +199,14 @@ ROLES = ("owner", "editor", "viewer", "stranger")
 LIST_MATRIX: dict[str, dict[str, int]] = {
     "patch": {"owner": 200, "editor": 200, "viewer": 403, "stranger": 404},
     "delete": {"owner": 204, "editor": 204, "viewer": 403, "stranger": 404},
+    "archive": {"owner": 200, "editor": 200, "viewer": 403, "stranger": 404},
+    "restore": {"owner": 200, "editor": 200, "viewer": 403, "stranger": 404},
+}
+_LIST_REQUESTS: dict[str, tuple[str, str, Any]] = {
+    "patch": ("PATCH", "", {"title": "B"}),
+    "delete": ("DELETE", "", None),
+    "archive": ("POST", "/archive", None),
+    "restore": ("POST", "/restore", None),
 }
 
 
@@ -207,13 +218,21 @@ async def test_role_matrix_of_list_routes(board: Any, route: str, role: str) -> 
     await board.add_member(b, users["owner"], users["editor"], "editor")
     await board.add_member(b, users["owner"], users["viewer"], "viewer")
     a = await board.create_list(b, users["owner"], "A")
-    method, body = ("PATCH", {"title": "B"}) if route == "patch" else ("DELETE", None)
+    # Only an archived list can be deleted or restored: archive it first for those two.
+    archived = route in ("delete", "restore")
+    if archived:
+        await board.archive(f"/api/lists/{a['id']}", users["owner"])
+    method, suffix, body = _LIST_REQUESTS[route]
     response = await board.client.request(
-        method, f"/api/lists/{a['id']}", json=body, headers=board.auth(users[role])
+        method, f"/api/lists/{a['id']}{suffix}", json=body, headers=board.auth(users[role])
     )
     assert response.status == LIST_MATRIX[route][role]
     if response.status >= 400:
-        assert await titles(board, b, users["owner"]) == ["A"]
+        assert await titles(board, b, users["owner"]) == ([] if archived else ["A"])
+        archived_lists = await board.client.get(
+            f"/api/boards/{b}/lists?archived=true", headers=board.auth(users["owner"])
+        )
+        assert len(await archived_lists.json()) == archived
 
 
 async def test_list_changes_publish_their_events(board: Any) -> None:
@@ -231,16 +250,27 @@ async def test_list_changes_publish_their_events(board: Any) -> None:
             json={"title": "2nd", "beforeId": first["id"]},
             headers=headers,
         )
+        await board.client.post(f"/api/lists/{first['id']}/archive", headers=headers)
+        await board.client.post(f"/api/lists/{first['id']}/restore", headers=headers)
+        await board.client.post(f"/api/lists/{first['id']}/archive", headers=headers)
         await board.client.delete(f"/api/lists/{first['id']}", headers=headers)
         got: list[Any] = []
 
-        async def four() -> bool:
+        async def seven() -> bool:
             got.extend(await probe.envelopes())
-            return len(got) >= 4
+            return len(got) >= 7
 
-        await wait_for(four)
+        await wait_for(seven)
     got.sort(key=lambda e: e.time)
-    assert [e.type for e in got] == ["list.created", "list.created", "list.updated", "list.deleted"]
+    assert [e.type for e in got] == [
+        "list.created",
+        "list.created",
+        "list.updated",
+        "list.archived",
+        "list.restored",
+        "list.archived",
+        "list.deleted",
+    ]
     assert all(e.board_id == b and e.actor_id == owner for e in got)
     assert got[1].origin_socket_id == "s1"
     assert got[0].origin_socket_id is None
@@ -257,7 +287,63 @@ async def test_list_changes_publish_their_events(board: Any) -> None:
     assert updated["version"] == 2
     assert updated["title"] == "2nd"
     assert updated["position"] < first["position"]
-    assert got[3].data == {"listId": first["id"], "boardId": b, "version": 2, "title": "First"}
+    assert got[3].data == {
+        "listId": first["id"],
+        "boardId": b,
+        "version": 2,
+        "title": "First",
+        "archivedAt": got[3].data["archivedAt"],
+    }
+    assert got[4].data == {
+        "listId": first["id"],
+        "boardId": b,
+        "version": 3,
+        "title": "First",
+        "position": first["position"],
+        "createdAt": got[4].data["createdAt"],
+    }
+    assert got[6].data == {"listId": first["id"], "boardId": b, "version": 5, "title": "First"}
+
+
+async def test_an_archived_list_leaves_the_board_keeps_its_place_and_comes_back(
+    board: Any,
+) -> None:
+    owner = new_user()
+    b = (await board.create_board(owner))["id"]
+    a = await board.create_list(b, owner, "A")
+    middle = await board.create_list(b, owner, "B")
+    await board.create_list(b, owner, "C")
+    path = f"/api/lists/{middle['id']}"
+    refused = await board.client.delete(path, headers=board.auth(owner))
+    assert refused.status == 409
+    assert "archive" in (await refused.json())["detail"]
+    archived = await board.archive(path, owner)
+    assert archived["archivedAt"] is not None
+    assert await titles(board, b, owner) == ["A", "C"]
+    listed = await board.client.get(f"/api/boards/{b}/lists", headers=board.auth(owner))
+    assert [item["title"] for item in await listed.json()] == ["A", "C"]
+    hidden = await board.client.get(
+        f"/api/boards/{b}/lists?archived=true", headers=board.auth(owner)
+    )
+    assert [item["id"] for item in await hidden.json()] == [middle["id"]]
+    # An archived list is no anchor, cannot be renamed, and archiving it again changes nothing.
+    anchored = await board.client.post(
+        f"/api/boards/{b}/lists",
+        json={"title": "X", "afterId": middle["id"]},
+        headers=board.auth(owner),
+    )
+    assert anchored.status == 422
+    renamed = await board.client.patch(path, json={"title": "B2"}, headers=board.auth(owner))
+    assert renamed.status == 409
+    assert (await board.archive(path, owner))["version"] == archived["version"]
+    # Lists placed meanwhile never take its place: it comes back exactly where it was.
+    await board.create_list(b, owner, "A2", afterId=a["id"])
+    restored = await board.client.post(f"{path}/restore", headers=board.auth(owner))
+    assert restored.status == 200
+    body = await restored.json()
+    assert body["archivedAt"] is None
+    assert body["position"] == middle["position"]
+    assert await titles(board, b, owner) in (["A", "A2", "B", "C"], ["A", "B", "A2", "C"])
 
 
 async def test_position_collisions_are_retried_until_distinct(

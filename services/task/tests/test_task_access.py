@@ -32,6 +32,10 @@ def _every_route(board: FakeBoard, task: dict[str, Any], user: str) -> list[tupl
         ("POST", f"/api/tasks/{tid}/move", {"listId": board.lists[1].id}),
         ("PUT", f"/api/tasks/{tid}/assignees/{user}", None),
         ("DELETE", f"/api/tasks/{tid}/assignees/{user}", None),
+        ("POST", f"/api/tasks/{tid}/archive", None),
+        ("GET", f"/api/boards/{board.id}/tasks?archived=true", None),
+        ("POST", f"/api/tasks/{tid}/restore", None),
+        ("POST", f"/api/tasks/{tid}/archive", None),
         ("DELETE", f"/api/tasks/{tid}", None),
     ]
 
@@ -60,7 +64,7 @@ async def test_viewers_get_403_on_every_write_and_may_read(
 async def test_editors_may_do_every_write(harness: Harness, board: FakeBoard) -> None:
     editor = board.member_with(Role.EDITOR)
     task = await harness.create_task(board, editor)
-    expected = [200, 201, 200, 200, 200, 200, 200, 204]
+    expected = [200, 201, 200, 200, 200, 200, 200, 200, 200, 200, 200, 204]
     for (method, path, body), status_wanted in zip(
         _every_route(board, task, editor), expected, strict=True
     ):

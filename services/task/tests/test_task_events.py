@@ -32,22 +32,29 @@ async def test_each_change_publishes_its_event_in_order(harness: Harness) -> Non
         ("PUT", f"/api/tasks/{tid}/assignees/{owner}", None),
         ("PUT", f"/api/tasks/{tid}/assignees/{owner}", None),  # no change: no event
         ("DELETE", f"/api/tasks/{tid}/assignees/{owner}", None),
+        ("POST", f"/api/tasks/{tid}/archive", None),
+        ("POST", f"/api/tasks/{tid}/archive", None),  # archived already: no event
+        ("POST", f"/api/tasks/{tid}/restore", None),
+        ("POST", f"/api/tasks/{tid}/archive", None),
         ("DELETE", f"/api/tasks/{tid}", None),
     ]
     for method, path, body in steps:
         status, _ = await harness.request(method, path, owner, body, **headers)
         assert status in (200, 204)
 
-    events = await harness.wait_events(tid, 6)
+    events = await harness.wait_events(tid, 9)
     assert [e.type for e in events] == [
         "task.created",
         "task.updated",
         "task.moved",
         "task.assigned",
         "task.unassigned",
+        "task.archived",
+        "task.restored",
+        "task.archived",
         "task.deleted",
     ]
-    assert [e.data["version"] for e in events] == [1, 2, 3, 4, 5, 6]
+    assert [e.data["version"] for e in events] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     for event in events:
         assert event.board_id == board.id
         assert event.actor_id == owner
@@ -56,7 +63,7 @@ async def test_each_change_publishes_its_event_in_order(harness: Harness) -> Non
         assert event.source == "hintro/task"
         assert event.data["boardId"] == board.id
 
-    created, updated, moved, assigned, unassigned, deleted = events
+    created, updated, moved, assigned, unassigned, archived, restored, _, deleted = events
     assert created.data["title"] == "Write"
     assert created.data["labelIds"] == [label]
     assert created.data["position"] == task["position"]
@@ -71,6 +78,12 @@ async def test_each_change_publishes_its_event_in_order(harness: Harness) -> Non
     assert unassigned.data["userId"] == owner
     assert deleted.data["listId"] == board.lists[1].id
     assert deleted.data["title"] == "Rewrite"
+    assert archived.data["withList"] is False
+    assert archived.data["listId"] == board.lists[1].id
+    assert restored.data["listId"] == board.lists[1].id
+    assert restored.data["position"] == moved.data["position"]
+    assert restored.data["withList"] is False
+    assert "fromListId" not in restored.data
 
 
 async def test_events_leave_the_outbox_and_tombstones_go(harness: Harness) -> None:
@@ -79,8 +92,12 @@ async def test_events_leave_the_outbox_and_tombstones_go(harness: Harness) -> No
     kept = await harness.create_task(board, owner)
     dropped = await harness.create_task(board, owner)
     status, _ = await harness.request("DELETE", f"/api/tasks/{dropped['id']}", owner)
+    assert status == 409  # only an archived task can be deleted
+    status, _ = await harness.request("POST", f"/api/tasks/{dropped['id']}/archive", owner)
+    assert status == 200
+    status, _ = await harness.request("DELETE", f"/api/tasks/{dropped['id']}", owner)
     assert status == 204
-    await harness.wait_events(dropped["id"], 2)
+    await harness.wait_events(dropped["id"], 3)
 
     async def drained() -> bool:
         doc = await harness.tasks.find_one({"_id": kept["id"]})

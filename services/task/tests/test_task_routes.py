@@ -46,8 +46,9 @@ async def test_create_returns_the_task_at_the_end_of_its_list(
     assert set(second) == {
         "id", "boardId", "listId", "title", "description", "position", "assigneeIds",
         "labelIds", "startDate", "dueDate", "dueComplete", "createdBy", "createdAt",
-        "updatedAt", "version", "commentCount",
+        "updatedAt", "version", "commentCount", "archivedAt", "archivedWithList",
     }  # fmt: skip
+    assert second["archivedAt"] is None
     assert second["title"] == "Second"
     assert second["labelIds"] == [bug, ui]
     assert second["startDate"] == "2027-02-01T00:00:00Z"
@@ -309,6 +310,12 @@ async def test_assigning_a_non_member_is_422(harness: Harness, board: FakeBoard)
 
 async def test_delete_removes_the_task(harness: Harness, board: FakeBoard) -> None:
     task = await harness.create_task(board, board.owner)
+    status, problem = await harness.request("DELETE", f"/api/tasks/{task['id']}", board.owner)
+    assert status == 409
+    assert "archive" in problem["detail"]
+    await harness.assert_unchanged(task, board.owner)
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/archive", board.owner)
+    assert status == 200
     status, _ = await harness.request("DELETE", f"/api/tasks/{task['id']}", board.owner)
     assert status == 204
     status, problem = await harness.request("GET", f"/api/tasks/{task['id']}", board.owner)

@@ -22,11 +22,14 @@ async def search(harness: Harness, user: str, **params: Any) -> tuple[int, Any]:
     return await harness.request("GET", f"/api/search?{urlencode(params)}", user)
 
 
-async def found(harness: Harness, user: str, q: str, count: int) -> list[dict[str, Any]]:
+async def found(
+    harness: Harness, user: str, q: str, count: int, *, archived: bool = False
+) -> list[dict[str, Any]]:
     """The hits for ``q`` once there are ``count`` of them (the index follows events)."""
 
     async def enough() -> tuple[list[dict[str, Any]]] | None:
-        status, body = await search(harness, user, q=q, limit=50)
+        extra = {"archived": "true"} if archived else {}
+        status, body = await search(harness, user, q=q, limit=50, **extra)
         assert status == 200, body
         return (body["items"],) if len(body["items"]) == count else None
 
@@ -130,9 +133,25 @@ async def test_edits_moves_and_deletes_follow(harness: Harness) -> None:
         return True if body["items"][0]["listId"] == board.lists[1].id else None
 
     await wait_for(moved, within=10, what="the hit in its new list")
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/archive", owner)
+    assert status == 200
+    assert await found(harness, owner, new, 0) == []
+
+    async def archived_hit() -> bool | None:
+        _, body = await search(harness, owner, q=new, archived="true")
+        return True if [h["taskId"] for h in body["items"]] == [task["id"]] else None
+
+    await wait_for(archived_hit, within=10, what="the archived task with archived=true")
+    assert [h["taskId"] for h in await found(harness, owner, new, 1, archived=True)] == [task["id"]]
     status, _ = await harness.request("DELETE", f"/api/tasks/{task['id']}", owner)
     assert status == 204
-    assert await found(harness, owner, new, 0) == []
+    await found(harness, owner, new, 0)
+
+    async def gone() -> bool | None:
+        _, body = await search(harness, owner, q=new, archived="true")
+        return True if body["items"] == [] else None
+
+    await wait_for(gone, within=10, what="the deleted task gone from archived search")
 
 
 @pytest.mark.parametrize(
@@ -297,5 +316,17 @@ async def test_comments_are_found_and_follow_edits_and_deletes(harness: Harness)
     )
     assert status == 201
     await found(harness, owner, word, 1)
+    # Archived with its task, and back with it; gone with it when it is deleted.
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/archive", owner)
+    assert status == 200
+    assert await found(harness, owner, word, 0) == []
+    assert [hit["kind"] for hit in await found(harness, owner, word, 1, archived=True)] == [
+        "comment"
+    ]
+    status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/restore", owner)
+    assert status == 200
+    await found(harness, owner, word, 1)
+    await harness.request("POST", f"/api/tasks/{task['id']}/archive", owner)
     status, _ = await harness.request("DELETE", f"/api/tasks/{task['id']}", owner)
-    assert status in (204, 409)
+    assert status == 204
+    assert await found(harness, owner, word, 0) == []

@@ -231,6 +231,8 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         ("/api/tasks/{taskId}/comments", "post"),
         ("/api/comments/{commentId}", "patch"),
         ("/api/comments/{commentId}", "delete"),
+        ("/api/tasks/{taskId}/archive", "post"),
+        ("/api/tasks/{taskId}/restore", "post"),
     }
     create = doc["components"]["schemas"]["CreateTaskBody"]
     assert create["additionalProperties"] is False
@@ -242,12 +244,12 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         "limit",
         "cursor",
         "all",
+        "archived",
         "If-None-Match",
         # the board filter
         "q",
         "labelIds",
         "assignee",
         "due",
-        "archived",
     }
     assert "dueDate" in doc["components"]["schemas"]["TaskOut"]["properties"]

@@ -44,6 +44,9 @@ export const paths = {
   activity: (boardId: string) => `/api/boards/${encodeURIComponent(boardId)}/activity`,
   comments: (taskId: string) => `/api/tasks/${encodeURIComponent(taskId)}/comments`,
   comment: (id: string) => `/api/comments/${encodeURIComponent(id)}`,
+  /** Archive and restore of a board, list or task (`path` is its own path). */
+  archive: (path: string) => `${path}/archive`,
+  restore: (path: string) => `${path}/restore`,
 };
 
 export { api };

@@ -87,6 +87,9 @@ export function sentence(error: unknown, action: Action): string {
       if (action === "invite") return "That person is already a member of this board.";
       if (action === "leave") return "The owner cannot leave the board. Transfer ownership to another member first.";
       if (action === "member" || action === "transfer") return "The owner's role cannot be changed that way.";
+      // Archive rules (an archived thing cannot change; only an archived one can be deleted):
+      // the server's sentence says which and what to do.
+      if (/archive/i.test(error.detail)) return error.detail;
       return "Others were changing this at the same moment. Please try again.";
     case 412:
       return `Someone else changed this ${thing} while you were editing it. You now see their version; make your change again if you still want it.`;
@@ -95,6 +98,7 @@ export function sentence(error: unknown, action: Action): string {
     case 422: {
       const anchor = error.errors.some((e) => e.type === "invalid_anchor" || e.loc.includes("afterId") || e.loc.includes("beforeId"));
       if (anchor) return "The place you chose changed meanwhile. The board is refreshed; please try again.";
+      if (error.errors.some((e) => e.type === "list_archived" || e.type === "list_deleted")) return error.detail;
       if (error.errors.some((e) => e.loc.includes("assigneeIds") || (e.loc.includes("userId") && action === "card")))
         return "Only members of the board can be assigned.";
       if (error.errors.some((e) => e.loc.includes("labelIds"))) return "That label is no longer on this board. The board is refreshed.";

@@ -153,7 +153,7 @@ export interface paths {
         get: operations["get_board"];
         put?: never;
         post?: never;
-        /** Delete a board */
+        /** Delete an archived board for good */
         delete: operations["delete_board"];
         options?: never;
         head?: never;
@@ -172,6 +172,23 @@ export interface paths {
         get: operations["board_activity"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/boards/{boardId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a board */
+        post: operations["archive_board"];
         delete?: never;
         options?: never;
         head?: never;
@@ -267,6 +284,23 @@ export interface paths {
         patch: operations["change_member_role"];
         trace?: never;
     };
+    "/api/boards/{boardId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived board */
+        post: operations["restore_board"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/boards/{boardId}/tasks": {
         parameters: {
             query?: never;
@@ -330,12 +364,46 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Delete a list */
+        /** Delete an archived list for good */
         delete: operations["delete_list"];
         options?: never;
         head?: never;
         /** Rename and/or move a list */
         patch: operations["update_list"];
+        trace?: never;
+    };
+    "/api/lists/{listId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a list with its tasks */
+        post: operations["archive_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/lists/{listId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived list with the tasks archived with it */
+        post: operations["restore_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/openapi.json": {
@@ -383,12 +451,29 @@ export interface paths {
         get: operations["get_task"];
         put?: never;
         post?: never;
-        /** Delete a task */
+        /** Delete an archived task for good */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
         /** Edit a task's title, description, labels, dates or done flag */
         patch: operations["update_task"];
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive a task (hidden from the board, restorable) */
+        post: operations["archive_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/tasks/{taskId}/assignees/{userId}": {
@@ -438,6 +523,23 @@ export interface paths {
         put?: never;
         /** Move a task to a place in a list of the same board */
         post: operations["move_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{taskId}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Restore an archived task to its place, or to the end of another list */
+        post: operations["restore_task"];
         delete?: never;
         options?: never;
         head?: never;
@@ -619,6 +721,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * BoardPage
@@ -675,6 +782,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the board was archived; null while it is not.
+             */
+            archivedAt: string | null;
             /** Lists */
             lists: components["schemas"]["ListOut"][];
         };
@@ -940,6 +1052,11 @@ export interface components {
             updatedAt: string;
             /** Version */
             version: number;
+            /**
+             * Archivedat
+             * @description When the list was archived; null while it is not.
+             */
+            archivedAt: string | null;
         };
         /**
          * ListPatch
@@ -1122,6 +1239,18 @@ export interface components {
             session: "cookie" | null;
         };
         /**
+         * RestoreTaskBody
+         * @description ``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+         *     the end of that list instead of at its own place in its own list.
+         */
+        RestoreTaskBody: {
+            /**
+             * Listid
+             * @default null
+             */
+            listId: string | null;
+        };
+        /**
          * SearchHit
          * @description One search result: a task, or a comment on a task, with where the task is. ``*Marks``
          *     are ``[start, end)`` character ranges of the words the query matched.
@@ -1250,6 +1379,18 @@ export interface components {
              * @description How many comments the task has.
              */
             commentCount: number;
+            /**
+             * Archivedat
+             * @description When the task was archived; null while it is not.
+             * @default null
+             */
+            archivedAt: string | null;
+            /**
+             * Archivedwithlist
+             * @description Archived because its list was: restoring the list brings it back.
+             * @default false
+             */
+            archivedWithList: boolean;
         };
         /**
          * TaskPage
@@ -1775,6 +1916,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
+                archived?: boolean;
             };
             header?: never;
             path?: never;
@@ -2008,6 +2150,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_board: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     board_labels: {
         parameters: {
             query?: never;
@@ -2158,7 +2336,9 @@ export interface operations {
     };
     board_lists: {
         parameters: {
-            query?: never;
+            query?: {
+                archived?: boolean;
+            };
             header?: never;
             path: {
                 boardId: string;
@@ -2339,6 +2519,42 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_board: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
@@ -2636,6 +2852,78 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                listId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     openapi: {
         parameters: {
             query?: never;
@@ -2816,6 +3104,42 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    archive_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     assign_task: {
         parameters: {
             query?: never;
@@ -2980,6 +3304,48 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["MoveTaskBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    restore_task: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Socket-Id"?: string;
+            };
+            path: {
+                taskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RestoreTaskBody"];
             };
         };
         responses: {

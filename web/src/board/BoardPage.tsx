@@ -1,5 +1,5 @@
 // One board: header, lists and cards, the card dialog (by URL), members and activity panels.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { useAuth } from "../auth/AuthContext";
 import { Header } from "../components/Header";
@@ -7,6 +7,7 @@ import { useNotices } from "../components/Notices";
 import { roleOf } from "../lib/boardState";
 import { filterTasks, parseFilter, withFilter, type TaskFilter } from "../lib/taskFilter";
 import { ActivityPanel } from "./ActivityPanel";
+import { ArchivedBoardBanner } from "./ArchivedBoardBanner";
 import { CardDialog } from "./CardDialog";
 import { FilterBar } from "./FilterBar";
 import { Columns } from "./Columns";
@@ -15,6 +16,8 @@ import { labelOps } from "./labelOps";
 import { LabelsPanel } from "./LabelsPanel";
 import { boardOps } from "./ops";
 import { useBoard, type Connection } from "./useBoard";
+
+const ArchivePanel = lazy(() => import("./ArchivePanel").then((m) => ({ default: m.ArchivePanel })));
 
 const CONNECTION_TEXT: Record<Connection, string> = {
   connecting: "Connecting…",
@@ -35,7 +38,7 @@ export function BoardPage() {
   stateRef.current = state;
   const ops = useMemo(() => boardOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
   const labels = useMemo(() => labelOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
-  const [panel, setPanel] = useState<"members" | "activity" | "labels" | null>(null);
+  const [panel, setPanel] = useState<"members" | "activity" | "labels" | "archive" | null>(null);
   const [renaming, setRenaming] = useState(false);
 
   // The filter lives in the URL; the loaded board is filtered here, live.
@@ -120,7 +123,11 @@ export function BoardPage() {
           <button type="button" aria-pressed={panel === "activity"} onClick={() => setPanel(panel === "activity" ? null : "activity")}>
             Activity
           </button>
+          <button type="button" aria-pressed={panel === "archive"} onClick={() => setPanel(panel === "archive" ? null : "archive")}>
+            Archived items
+          </button>
         </div>
+        <ArchivedBoardBanner board={board} isOwner={role === "owner"} handle={handle} />
         <FilterBar
           filter={filter}
           onChange={setFilter}
@@ -150,6 +157,11 @@ export function BoardPage() {
             />
           )}
           {panel === "activity" && <ActivityPanel boardId={boardId} seq={state.seq} onError={notices.error} />}
+          {panel === "archive" && (
+            <Suspense fallback={<p className="muted">Loading…</p>}>
+              <ArchivePanel boardId={boardId} seq={state.seq} lists={board.lists} canEdit={canEdit} handle={handle} onError={notices.error} onInfo={notices.info} />
+            </Suspense>
+          )}
         </div>
         {cardId && task && (
           <CardDialog

@@ -2,7 +2,7 @@
 import { lazy, Suspense, useState, type FormEvent } from "react";
 import type { Label, Member, Task } from "../api/types";
 import { Avatar, displayName } from "../components/Avatar";
-import { Confirm, Modal } from "../components/Modal";
+import { Modal } from "../components/Modal";
 import { dateInput, fromDateInput, shortDate } from "../lib/due";
 import { resolveLabels } from "../lib/labels";
 import { DateFields } from "./DateFields";
@@ -25,7 +25,6 @@ interface Props {
 }
 
 export function CardDialog({ task, listTitle, members, labels, meId, canEdit, ops, onClose }: Props) {
-  const [deleting, setDeleting] = useState(false);
   const [saving, setSaving] = useState(false);
 
   async function save(event: FormEvent<HTMLFormElement>) {
@@ -80,8 +79,14 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
             </ul>
           </fieldset>
           <div className="row end">
-            <button type="button" className="danger" onClick={() => setDeleting(true)}>
-              Delete card
+            <button
+              type="button"
+              onClick={() => {
+                ops.archiveCard(task);
+                onClose();
+              }}
+            >
+              Archive card
             </button>
             <button type="button" onClick={onClose}>
               Cancel
@@ -118,18 +123,6 @@ export function CardDialog({ task, listTitle, members, labels, meId, canEdit, op
       <Suspense fallback={<p className="muted">Loading comments…</p>}>
         <Comments task={task} members={members} meId={meId} canComment={canEdit} />
       </Suspense>
-      {deleting && (
-        <Confirm
-          title="Delete card?"
-          message={`“${task.title}” will be deleted for everyone on the board.`}
-          confirmLabel="Delete card"
-          onConfirm={() => {
-            ops.deleteCard(task);
-            onClose();
-          }}
-          onClose={() => setDeleting(false)}
-        />
-      )}
     </Modal>
   );
 }

@@ -28,7 +28,6 @@ import { memo, useEffect, useMemo, useRef, useState, type FormEvent } from "reac
 import { Link } from "react-router-dom";
 import type { Label, List, Member, Task } from "../api/types";
 import { CardBadges } from "./CardBadges";
-import { Confirm } from "../components/Modal";
 import { tasksByList, tasksOf, type BoardState } from "../lib/boardState";
 import { placeAt } from "../lib/positions";
 import { isTemp, type BoardOps } from "./ops";
@@ -203,7 +202,6 @@ const Column = memo(function Column({ list, tasks, members, labels, boardId, can
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
   const drop = useDroppable({ id: DROP + list.id, data: { type: "container", listId: list.id }, disabled: !canEdit });
   const [renaming, setRenaming] = useState(false);
-  const [deleting, setDeleting] = useState(false);
   const [shown, setShown] = useState(PAGE);
   const headingId = `list-${list.id}`;
   const visible = tasks.slice(0, shown);
@@ -258,8 +256,8 @@ const Column = memo(function Column({ list, tasks, members, labels, boardId, can
             <button type="button" className="icon-button" onClick={() => setRenaming(true)} aria-label={`Rename list ${list.title}`}>
               ✎
             </button>
-            <button type="button" className="icon-button" onClick={() => setDeleting(true)} aria-label={`Delete list ${list.title}`}>
-              ×
+            <button type="button" className="icon-button" onClick={() => ops.archiveList(list)} aria-label={`Archive list ${list.title}`} title="Archive list">
+              ⤓
             </button>
           </>
         )}
@@ -286,15 +284,6 @@ const Column = memo(function Column({ list, tasks, members, labels, boardId, can
             Add
           </button>
         </form>
-      )}
-      {deleting && (
-        <Confirm
-          title="Delete list?"
-          message={`“${list.title}” and its ${tasks.length} card${tasks.length === 1 ? "" : "s"} will be deleted for everyone on the board.`}
-          confirmLabel="Delete list"
-          onConfirm={() => ops.deleteList(list)}
-          onClose={() => setDeleting(false)}
-        />
       )}
     </section>
   );

@@ -36,7 +36,7 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       if (!state) return;
       const lists = state.board.lists;
       const id = tempId();
-      const list: List = { id, boardId: state.board.id, title, position: positionAt(lists.map((l) => l.position), lists.length), createdAt: now(), updatedAt: now(), version: 0 };
+      const list: List = { id, boardId: state.board.id, title, position: positionAt(lists.map((l) => l.position), lists.length), createdAt: now(), updatedAt: now(), version: 0, archivedAt: null };
       void write(
         "list",
         () => api<List>("POST", paths.lists(state.board.id), { body: { title } }),
@@ -72,13 +72,14 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "listPut", list: saved }));
     },
 
-    deleteList(list: List) {
+    /** Archive a list: it leaves the board with its cards (restorable from Archived items). */
+    archiveList(list: List) {
       const state = getState();
-      if (!state) return;
+      if (!state || isTemp(list.id)) return;
       const tasks = tasksOf(state, list.id);
       void write(
         "list",
-        () => api("DELETE", paths.list(list.id)),
+        () => api("POST", paths.archive(paths.list(list.id))),
         () => dispatch({ type: "listRemove", listId: list.id }),
         () => {
           dispatch({ type: "listPut", list });
@@ -94,7 +95,8 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const id = tempId();
       const task: Task = {
         id, boardId: state.board.id, listId, title, description: "", position: positionAt(positions, positions.length),
-        assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0, commentCount: 0,
+        assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false, createdBy: "", createdAt: now(), updatedAt: now(), version: 0,
+        archivedAt: null, archivedWithList: false, commentCount: 0,
       };
       void write(
         "card",
@@ -144,10 +146,12 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
     },
 
-    deleteCard(task: Task) {
+    /** Archive a card: it leaves the board (restorable from Archived items). */
+    archiveCard(task: Task) {
+      if (isTemp(task.id)) return;
       void write(
         "card",
-        () => api("DELETE", paths.task(task.id)),
+        () => api("POST", paths.archive(paths.task(task.id))),
         () => dispatch({ type: "taskRemove", taskId: task.id }),
         () => dispatch({ type: "taskPut", task }),
       );

@@ -183,5 +183,5 @@ export function useBoard(boardId: string, me: string, onError: (text: string) =>
 const GONE = "This board no longer exists, or you are no longer a member of it.";
 
 function emptyBoard(boardId: string): BoardWithLists {
-  return { id: boardId, title: "", description: "", ownerId: "", members: [], labels: [], createdAt: "", updatedAt: "", version: 0, lists: [] };
+  return { id: boardId, title: "", description: "", ownerId: "", members: [], labels: [], createdAt: "", updatedAt: "", version: 0, archivedAt: null, lists: [] };
 }

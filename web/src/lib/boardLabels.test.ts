@@ -7,12 +7,12 @@ import { makeLabel } from "./labels";
 
 const board: BoardWithLists = {
   id: "b", title: "B", description: "", ownerId: "u", members: [{ userId: "u", role: "owner" }],
-  labels: [makeLabel("l1", "Bug", "red")], lists: [], createdAt: "", updatedAt: "", version: 2,
+  labels: [makeLabel("l1", "Bug", "red")], lists: [], createdAt: "", updatedAt: "", version: 2, archivedAt: null,
 };
 const task: Task = {
   id: "t", boardId: "b", listId: "x", title: "T", description: "", position: "a0", assigneeIds: [],
   labelIds: ["l1"], startDate: null, dueDate: null, dueComplete: false, createdBy: "u", createdAt: "",
-  updatedAt: "", version: 1, commentCount: 0,
+  updatedAt: "", version: 1, commentCount: 0, archivedAt: null, archivedWithList: false,
 };
 let seq = 0;
 const push = (type: string, data: Record<string, unknown>): Push => ({

@@ -5,15 +5,15 @@ import { classify, initialState, reduce, tasksOf, type BoardState } from "./boar
 const board: BoardWithLists = {
   id: "b1", title: "Plan", description: "", ownerId: "u1",
   members: [{ userId: "u1", role: "owner", name: "Ada" }, { userId: "u2", role: "editor", name: "Bob" }],
-  labels: [], createdAt: "", updatedAt: "", version: 1,
+  labels: [], createdAt: "", updatedAt: "", version: 1, archivedAt: null,
   lists: [
-    { id: "l2", boardId: "b1", title: "Done", position: "n", createdAt: "", updatedAt: "", version: 1 },
-    { id: "l1", boardId: "b1", title: "To do", position: "m", createdAt: "", updatedAt: "", version: 1 },
+    { id: "l2", boardId: "b1", title: "Done", position: "n", createdAt: "", updatedAt: "", version: 1, archivedAt: null },
+    { id: "l1", boardId: "b1", title: "To do", position: "m", createdAt: "", updatedAt: "", version: 1, archivedAt: null },
   ],
 };
 const task = (id: string, listId: string, position: string, version = 1): Task => ({
   id, boardId: "b1", listId, title: id, description: "", position, assigneeIds: [], labelIds: [], startDate: null, dueDate: null, dueComplete: false,
-  createdBy: "u1", createdAt: "", updatedAt: "", version, commentCount: 0,
+  createdBy: "u1", createdAt: "", updatedAt: "", version, commentCount: 0, archivedAt: null, archivedWithList: false,
 });
 let seq = 10;
 const push = (type: string, data: Record<string, unknown>, s: number | null = ++seq): Push => ({

@@ -153,6 +153,7 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         createdAt: str(d.createdAt) ?? push.occurredAt,
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
+        archivedAt: null,
       };
       return { ...state, board: { ...board, lists: sortLists([...board.lists, list]) } };
     }
@@ -188,6 +189,8 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
         updatedAt: str(d.createdAt) ?? push.occurredAt,
         version: version || 1,
         commentCount: 0,
+        archivedAt: null,
+        archivedWithList: false,
       };
       return { ...state, tasks: { ...state.tasks, [id]: task } };
     }
@@ -222,6 +225,29 @@ function applyPush(state: BoardState, push: Push, me: string): BoardState {
       const taskVersion = num(d.taskVersion);
       if (!id || !task || !taskVersion || taskVersion <= task.version) return state;
       return { ...state, tasks: { ...state.tasks, [id]: { ...task, version: taskVersion, commentCount: num(d.commentCount) } } };
+    }
+    // Archive and restore: what is archived leaves the board (a list with its cards); what is
+    // restored comes back as if created (its data carries everything a new one does).
+    case "board.archived":
+    case "board.restored":
+      if (version && version <= board.version) return state;
+      return { ...state, board: { ...board, archivedAt: push.type === "board.archived" ? (str(d.archivedAt) ?? push.occurredAt) : null, version: version || board.version } };
+    case "list.archived":
+      return applyPush(state, { ...push, type: "list.deleted" }, me);
+    case "list.restored": {
+      const id = str(d.listId);
+      const lists = board.lists.filter((l) => l.id !== id);
+      return applyPush({ ...state, board: { ...board, lists } }, { ...push, type: "list.created" }, me);
+    }
+    case "task.archived":
+      return applyPush(state, { ...push, type: "task.deleted" }, me);
+    case "task.restored": {
+      const id = str(d.taskId);
+      const known = id ? state.tasks[id] : undefined;
+      if (!id || (known && version && version <= known.version)) return state;
+      const tasks = { ...state.tasks };
+      delete tasks[id];
+      return applyPush({ ...state, tasks }, { ...push, type: "task.created" }, me);
     }
     default:
       return state;

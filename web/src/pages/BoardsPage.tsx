@@ -1,4 +1,5 @@
-// Home: the boards I own and the ones shared with me; create, rename, delete.
+// Home: the boards I own and the ones shared with me; create, rename, archive (archived boards
+// below, restorable).
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 import { Link, useLocation, useNavigate } from "react-router-dom";
 import { api, get } from "../api/client";
@@ -6,8 +7,8 @@ import { sentence } from "../api/errors";
 import type { Board, Page } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { Header } from "../components/Header";
-import { Confirm } from "../components/Modal";
 import { useNotices } from "../components/Notices";
+import { ArchivedBoards } from "./ArchivedBoards";
 
 async function allBoards(): Promise<Board[]> {
   const boards: Board[] = [];
@@ -27,7 +28,7 @@ export function BoardsPage() {
   const location = useLocation();
   const [boards, setBoards] = useState<Board[] | null>(null);
   const [renaming, setRenaming] = useState<string | null>(null);
-  const [deleting, setDeleting] = useState<Board | null>(null);
+  const [archived, setArchived] = useState(0);
   const closedMessage = (location.state as { closed?: string } | null)?.closed;
 
   const load = useCallback(() => {
@@ -61,10 +62,11 @@ export function BoardsPage() {
     }
   }
 
-  async function remove(board: Board) {
+  async function archive(board: Board) {
     setBoards((all) => all?.filter((b) => b.id !== board.id) ?? null);
     try {
-      await api("DELETE", `/api/boards/${board.id}`);
+      await api("POST", `/api/boards/${board.id}/archive`);
+      setArchived((n) => n + 1);
     } catch (error) {
       load();
       notices.error(sentence(error, "board"));
@@ -113,8 +115,8 @@ export function BoardsPage() {
                     </button>
                   )}
                   {role === "owner" && (
-                    <button type="button" className="danger" onClick={() => setDeleting(board)} aria-label={`Delete board ${board.title}`}>
-                      Delete
+                    <button type="button" onClick={() => void archive(board)} aria-label={`Archive board ${board.title}`}>
+                      Archive
                     </button>
                   )}
                 </div>
@@ -153,15 +155,7 @@ export function BoardsPage() {
             {section("Shared with you", shared, "No one has shared a board with you yet.")}
           </>
         )}
-        {deleting && (
-          <Confirm
-            title="Delete board?"
-            message={`“${deleting.title}” and all its lists and cards will be deleted for every member. This cannot be undone.`}
-            confirmLabel="Delete board"
-            onConfirm={() => void remove(deleting)}
-            onClose={() => setDeleting(null)}
-          />
-        )}
+        {boards !== null && <ArchivedBoards meId={user?.id ?? ""} version={archived} onRestored={load} onError={notices.error} />}
       </main>
     </>
   );

@@ -104,10 +104,23 @@ class ActivityEvents:
         data = await apply_board_event(self._board_view, envelope)
         n = self._names
         match data:
-            case ev.ListCreated() | ev.ListUpdated() | ev.ListDeleted():
+            case (
+                ev.ListCreated()
+                | ev.ListUpdated()
+                | ev.ListDeleted()
+                | ev.ListArchived()
+                | ev.ListRestored()
+            ):
                 if data.title is not None:
                     await n.set_list_title(data.list_id, data.board_id, data.title, data.version)
-            case ev.TaskCreated() | ev.TaskUpdated() | ev.TaskMoved() | ev.TaskDeleted():
+            case (
+                ev.TaskCreated()
+                | ev.TaskUpdated()
+                | ev.TaskMoved()
+                | ev.TaskDeleted()
+                | ev.TaskArchived()
+                | ev.TaskRestored()
+            ):
                 if data.title is not None:
                     await n.set_task_title(data.task_id, data.board_id, data.title, data.version)
             case _:

@@ -295,6 +295,41 @@ def _comment_deleted(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
     return f"{n.actor()} deleted {whose} comment on {n.task()}"
 
 
+# --- archive and restore ----------------------------------------------------------------------
+
+
+def _board_archived(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} archived the board"
+
+
+def _board_restored(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    return f"{n.actor()} restored the board"
+
+
+def _list_archived(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    title = n.str_field("title") or n.list_title(data.get("listId"))
+    return f"{n.actor()} archived {_the_list(title)}"
+
+
+def _list_restored(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    title = n.str_field("title") or n.list_title(data.get("listId"))
+    return f"{n.actor()} restored {_the_list(title)}"
+
+
+def _task_archived(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    with_list = " with its list" if data.get("withList") else ""
+    return f"{n.actor()} archived {n.task()}{with_list}"
+
+
+def _task_restored(_: str, n: _Namer, data: Mapping[str, Any]) -> str:
+    if data.get("withList"):
+        return f"{n.actor()} restored {n.task()} with its list"
+    if data.get("fromListId"):
+        where = n.list_title(data.get("listId"))
+        return f"{n.actor()} restored {n.task()} to " + (where or "another list")
+    return f"{n.actor()} restored {n.task()}"
+
+
 def _generic(event_type: str, n: _Namer, data: Mapping[str, Any]) -> str:
     """A type this build does not know (a newer producer's): say at least what changed."""
     family = event_type.split(".", 1)[0]
@@ -331,4 +366,10 @@ _RENDERERS = {
     "comment.created": _comment_created,
     "comment.updated": _comment_updated,
     "comment.deleted": _comment_deleted,
+    "board.archived": _board_archived,
+    "board.restored": _board_restored,
+    "list.archived": _list_archived,
+    "list.restored": _list_restored,
+    "task.archived": _task_archived,
+    "task.restored": _task_restored,
 }

@@ -97,6 +97,23 @@ class Contention(Conflict):
         super().__init__("The resource is being changed concurrently; retry.", retry_after=1)
 
 
+class NotArchived(Conflict):
+    """Permanent deletion was asked of something that is not archived."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"Only an archived {what} can be deleted permanently; archive it first "
+            f"(POST .../archive)."
+        )
+
+
+class IsArchived(Conflict):
+    """A change was asked of an archived list; it has to be restored first."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"The {what} is archived; restore it before changing it.")
+
+
 now = now_millis
 
 
@@ -150,6 +167,7 @@ class Board:
     updated_at: datetime
     version: int
     labels: tuple[Label, ...] = ()
+    archived_at: datetime | None = None
 
     def role_of(self, user_id: str) -> Role | None:
         """The user's role, ``None`` for a non-member."""
@@ -170,6 +188,7 @@ class BoardList:
     created_at: datetime
     updated_at: datetime
     version: int
+    archived_at: datetime | None = None
 
 
 class UnknownLabel(NotFound):

@@ -17,7 +17,16 @@ from pymongo.errors import DuplicateKeyError
 
 from hintro_board.domain import BoardList
 from hintro_board.ports import PositionTaken
-from hintro_board.repository import LIST_FIELDS, Collection, Document, list_from, live_id
+from hintro_board.repository import (
+    ARCHIVED,
+    LIST_FIELDS,
+    NOT_ARCHIVED,
+    Collection,
+    Document,
+    archive_update,
+    list_from,
+    live_id,
+)
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields, tombstone_update, with_outbox
 from hintro_shared.events.relay import ensure_outbox_index
@@ -58,21 +67,44 @@ class MongoLists:
             raise PositionTaken(board_list.position) from exc
 
     async def get(self, list_id: str) -> BoardList | None:
-        """The live list, or ``None``."""
+        """The list (archived or not; never a deleted one), or ``None``."""
         doc = await self.collection.find_one(live_id(list_id), LIST_FIELDS)
         return None if doc is None else list_from(doc)
 
     async def of_board(self, board_id: str) -> list[BoardList]:
-        """The board's live lists in order."""
-        cursor = self.collection.find({"boardId": board_id, **LIVE}, LIST_FIELDS).sort(
-            "position", ASCENDING
-        )
+        """The board's live (not archived) lists in order."""
+        cursor = self.collection.find(
+            {"boardId": board_id, **LIVE, **NOT_ARCHIVED}, LIST_FIELDS
+        ).sort("position", ASCENDING)
         return [list_from(doc) async for doc in cursor]
+
+    async def archived_of_board(self, board_id: str) -> list[BoardList]:
+        """The board's archived lists, the most recently archived first."""
+        cursor = self.collection.find({"boardId": board_id, **LIVE, **ARCHIVED}, LIST_FIELDS)
+        lists = [list_from(doc) async for doc in cursor]
+        return sorted(lists, key=lambda item: (item.archived_at, item.id), reverse=True)
+
+    async def set_archived(
+        self,
+        list_id: str,
+        version: int,
+        archived_at: datetime | None,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool:
+        """Archive (``archived_at``) or restore (``None``) the list if still at ``version``.
+        An archived list keeps its position (the unique index holds its place), so a restore
+        puts it back exactly where it was."""
+        update = {**archive_update(archived_at, updated_at), "$inc": {"version": 1}}
+        result = await self.collection.update_one(
+            {**live_id(list_id), "version": version}, with_outbox(update, event, order=version + 1)
+        )
+        return result.matched_count == 1
 
     async def position_of(self, board_id: str, list_id: str) -> str | None:
         """The position of a live list of this board, ``None`` if there is no such list."""
         doc = await self.collection.find_one(
-            {"_id": list_id, "boardId": board_id, **LIVE}, {"position": 1}
+            {"_id": list_id, "boardId": board_id, **LIVE, **NOT_ARCHIVED}, {"position": 1}
         )
         return None if doc is None else str(doc["position"])
 
@@ -82,7 +114,7 @@ class MongoLists:
         """The nearest live position after (``above``) or before ``position`` on the board,
         ignoring the list ``exclude`` (the one being moved); ``position=None`` with
         ``above=False`` is the last position."""
-        query: Document = {"boardId": board_id, **LIVE}
+        query: Document = {"boardId": board_id, **LIVE, **NOT_ARCHIVED}
         if position is not None:
             query["position"] = {"$gt" if above else "$lt": position}
         if exclude is not None:

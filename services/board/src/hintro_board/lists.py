@@ -8,10 +8,14 @@ unique (boardId, position) index refuses the second and it recomputes from fresh
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hintro_board.domain import (
     BoardList,
     Contention,
     InvalidAnchor,
+    IsArchived,
+    NotArchived,
     Placement,
     StaleVersion,
     new_id,
@@ -81,9 +85,14 @@ class ListService:
             lower = await self._lists.neighbour(board_id, None, above=False, exclude=moving)
         return position_between(lower, upper)
 
-    async def lists_of(self, actor: Caller, board_id: str) -> list[BoardList]:
-        """The board's lists in order (members only)."""
+    async def lists_of(
+        self, actor: Caller, board_id: str, *, archived: bool = False
+    ) -> list[BoardList]:
+        """The board's lists in order, or its archived lists, the latest first (members
+        only)."""
         await self._authorize(actor, board_id, Action.READ, "board")
+        if archived:
+            return await self._lists.archived_of_board(board_id)
         return await self._lists.of_board(board_id)
 
     async def create_list(
@@ -141,6 +150,8 @@ class ListService:
             current = await self._list_for(actor, list_id, Action.EDIT_LISTS)
             if expected_version is not None and current.version != expected_version:
                 raise StaleVersion()
+            if current.archived_at is not None:
+                raise IsArchived("list")
             position = (
                 await self._place(current.board_id, placement, list_id)
                 if placement.anchored
@@ -182,9 +193,12 @@ class ListService:
         raise Contention()
 
     async def delete_list(self, actor: Caller, list_id: str) -> None:
-        """Delete a list; its tasks go when the task service sees ``list.deleted``."""
+        """Delete an archived list for good; its tasks (archived or not) go when the task
+        service sees ``list.deleted``."""
         for _ in range(MAX_WRITE_ATTEMPTS):
             current = await self._list_for(actor, list_id, Action.EDIT_LISTS)
+            if current.archived_at is None:
+                raise NotArchived("list")
             data = ev.ListDeleted(
                 list_id=list_id,
                 board_id=current.board_id,
@@ -195,4 +209,50 @@ class ListService:
             if await self._lists.tombstone(list_id, current.version, event):
                 await self._written(current.board_id, list_id)
                 return
+        raise Contention()
+
+    async def archive_list(self, actor: Caller, list_id: str) -> BoardList:
+        """Hide a list from the board, keeping its place; its live tasks follow when the task
+        service sees ``list.archived``. Archiving an archived list changes nothing."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            current = await self._list_for(actor, list_id, Action.EDIT_LISTS)
+            if current.archived_at is not None:
+                return current
+            at = now()
+            data = ev.ListArchived(
+                list_id=list_id,
+                board_id=current.board_id,
+                version=current.version + 1,
+                title=current.title,
+                archived_at=at,
+            )
+            event = make_event("list.archived", actor, current.board_id, data)
+            if await self._lists.set_archived(list_id, current.version, at, at, event):
+                await self._written(current.board_id, list_id)
+                return replace(current, archived_at=at, updated_at=at, version=current.version + 1)
+        raise Contention()
+
+    async def restore_list(self, actor: Caller, list_id: str) -> BoardList:
+        """Put an archived list back at its own place (the archive kept its position); the
+        tasks archived with it follow when the task service sees ``list.restored``. Restoring
+        a list that is not archived changes nothing."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            current = await self._list_for(actor, list_id, Action.EDIT_LISTS)
+            if current.archived_at is None:
+                return current
+            at = now()
+            data = ev.ListRestored(
+                list_id=list_id,
+                board_id=current.board_id,
+                title=current.title,
+                position=current.position,
+                created_at=current.created_at,
+                version=current.version + 1,
+            )
+            event = make_event("list.restored", actor, current.board_id, data)
+            if await self._lists.set_archived(list_id, current.version, None, at, event):
+                await self._written(current.board_id, list_id)
+                return replace(
+                    current, archived_at=None, updated_at=at, version=current.version + 1
+                )
         raise Contention()

@@ -21,7 +21,12 @@ class Boards(Protocol):
     async def insert(self, board: Board, event: EventEnvelope) -> None: ...
     async def get(self, board_id: str) -> Board | None: ...
     async def page_for_member(
-        self, user_id: str, limit: int, after: tuple[datetime, str] | None
+        self,
+        user_id: str,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        *,
+        archived: bool = False,
     ) -> list[Board]: ...
     async def update_fields(
         self,
@@ -62,6 +67,14 @@ class Boards(Protocol):
         events: tuple[EventEnvelope, EventEnvelope],
     ) -> bool: ...
     async def tombstone(self, board_id: str, version: int, event: EventEnvelope) -> bool: ...
+    async def set_archived(
+        self,
+        board_id: str,
+        version: int,
+        archived_at: datetime | None,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
     async def ids_for_member(self, user_id: str) -> list[str]: ...
     async def co_members(self, user_id: str) -> set[str]: ...
 
@@ -85,6 +98,15 @@ class Lists(Protocol):
         event: EventEnvelope,
     ) -> bool: ...
     async def tombstone(self, list_id: str, version: int, event: EventEnvelope) -> bool: ...
+    async def archived_of_board(self, board_id: str) -> list[BoardList]: ...
+    async def set_archived(
+        self,
+        list_id: str,
+        version: int,
+        archived_at: datetime | None,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool: ...
     async def delete_of_board(self, board_id: str) -> int: ...
 
 

@@ -48,6 +48,7 @@ BOARD_FIELDS: dict[str, int] = {
     "createdAt": 1,
     "updatedAt": 1,
     "version": 1,
+    "archivedAt": 1,
 }
 LIST_FIELDS: dict[str, int] = {
     "boardId": 1,
@@ -56,7 +57,17 @@ LIST_FIELDS: dict[str, int] = {
     "createdAt": 1,
     "updatedAt": 1,
     "version": 1,
+    "archivedAt": 1,
 }
+# Archived boards and lists keep their documents (and a list its position), flagged
+# ``archived: true``; normal reads add this fragment. ``$nin`` for the reason LIVE uses it.
+NOT_ARCHIVED: dict[str, Any] = {"archived": {"$nin": [True]}}
+ARCHIVED: dict[str, Any] = {"archived": True}
+
+
+def _archived_at(doc: Mapping[str, Any]) -> datetime | None:
+    value = doc.get("archivedAt")
+    return None if value is None else stored_time(value)
 
 
 def board_from(doc: Mapping[str, Any]) -> Board:
@@ -71,6 +82,7 @@ def board_from(doc: Mapping[str, Any]) -> Board:
         updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
         labels=labels_from(doc.get("labels") or {}),
+        archived_at=_archived_at(doc),
     )
 
 
@@ -84,7 +96,19 @@ def list_from(doc: Mapping[str, Any]) -> BoardList:
         created_at=stored_time(doc["createdAt"]),
         updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
+        archived_at=_archived_at(doc),
     )
+
+
+def archive_update(archived_at: datetime | None, updated_at: datetime) -> Document:
+    """The ``$set`` that archives (``archived_at``) or restores (``None``) a board or list."""
+    return {
+        "$set": {
+            "archived": archived_at is not None,
+            "archivedAt": archived_at,
+            "updatedAt": updated_at,
+        }
+    }
 
 
 class MongoBoards:
@@ -123,10 +147,16 @@ class MongoBoards:
         return None if doc is None else board_from(doc)
 
     async def page_for_member(
-        self, user_id: str, limit: int, after: tuple[datetime, str] | None
+        self,
+        user_id: str,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        *,
+        archived: bool = False,
     ) -> list[Board]:
-        """Boards the user is a member of, newest first, after the cursor's (createdAt, id)."""
-        query: Document = {"memberIds": user_id, **LIVE}
+        """Boards the user is a member of, newest first, after the cursor's (createdAt, id):
+        the archived ones with ``archived``, else the others."""
+        query: Document = {"memberIds": user_id, **LIVE, **(ARCHIVED if archived else NOT_ARCHIVED)}
         if after is not None:
             created_at, board_id = after
             query["$or"] = [
@@ -258,6 +288,17 @@ class MongoBoards:
         """Delete the board (a tombstone until ``board.deleted`` is out)."""
         update = tombstone_update(event, order=version + 1, extra_set={"version": version + 1})
         return await self._cas(board_id, version, update)
+
+    async def set_archived(
+        self,
+        board_id: str,
+        version: int,
+        archived_at: datetime | None,
+        updated_at: datetime,
+        event: EventEnvelope,
+    ) -> bool:
+        """Archive (``archived_at``) or restore (``None``) the board if still at ``version``."""
+        return await self._bump(board_id, version, archive_update(archived_at, updated_at), event)
 
 
 def _non_owner_member(user_id: str) -> Document:

@@ -27,6 +27,7 @@ from hintro_board.schemas import (
     ListCreate,
     ListOut,
     ListPatch,
+    ListsQuery,
     MemberAdd,
     MemberOut,
     MemberPatch,
@@ -90,7 +91,9 @@ async def handle_list_boards(request: web.Request) -> web.Response:
     caller = await _caller(request)
     query = validate(BoardPageQuery, dict(request.query))
     service = request.app[BOARD_SERVICE]
-    boards, after = await service.list_boards(caller, query.limit, _cursor_after(query.cursor))
+    boards, after = await service.list_boards(
+        caller, query.limit, _cursor_after(query.cursor), archived=query.archived
+    )
     people = await service.people(boards)
     return json_response(
         {"items": [board_json(board, people) for board in boards], "next": _cursor_for(after)}
@@ -134,8 +137,25 @@ async def handle_update_board(request: web.Request) -> web.Response:
     return json_response(board_json(board, await service.people([board])), version=board.version)
 
 
+async def handle_archive_board(request: web.Request) -> web.Response:
+    """Archive a board (owner only): hidden from the board lists, restorable."""
+    caller = await _caller(request)
+    service = request.app[BOARD_SERVICE]
+    board = await service.archive_board(caller, request.match_info["boardId"])
+    return json_response(board_json(board, await service.people([board])), version=board.version)
+
+
+async def handle_restore_board(request: web.Request) -> web.Response:
+    """Restore an archived board (owner only)."""
+    caller = await _caller(request)
+    service = request.app[BOARD_SERVICE]
+    board = await service.restore_board(caller, request.match_info["boardId"])
+    return json_response(board_json(board, await service.people([board])), version=board.version)
+
+
 async def handle_delete_board(request: web.Request) -> web.Response:
-    """Delete a board (owner only); its lists, tasks and activity go too."""
+    """Delete an archived board for good (owner only); its lists, tasks and activity go
+    too."""
     caller = await _caller(request)
     await request.app[BOARD_SERVICE].delete_board(caller, request.match_info["boardId"])
     return web.Response(status=204)
@@ -205,7 +225,10 @@ async def handle_find_users(request: web.Request) -> web.Response:
 async def handle_board_lists(request: web.Request) -> web.Response:
     """A board's lists in order."""
     caller = await _caller(request)
-    lists = await request.app[LIST_SERVICE].lists_of(caller, request.match_info["boardId"])
+    query = validate(ListsQuery, dict(request.query))
+    lists = await request.app[LIST_SERVICE].lists_of(
+        caller, request.match_info["boardId"], archived=query.archived
+    )
     return json_response([list_json(item) for item in lists])
 
 
@@ -237,8 +260,22 @@ async def handle_update_list(request: web.Request) -> web.Response:
     return json_response(list_json(board_list), version=board_list.version)
 
 
+async def handle_archive_list(request: web.Request) -> web.Response:
+    """Archive a list with its tasks (kept in place, restorable)."""
+    caller = await _caller(request)
+    board_list = await request.app[LIST_SERVICE].archive_list(caller, request.match_info["listId"])
+    return json_response(list_json(board_list), version=board_list.version)
+
+
+async def handle_restore_list(request: web.Request) -> web.Response:
+    """Restore an archived list, at its place, with the tasks archived with it."""
+    caller = await _caller(request)
+    board_list = await request.app[LIST_SERVICE].restore_list(caller, request.match_info["listId"])
+    return json_response(list_json(board_list), version=board_list.version)
+
+
 async def handle_delete_list(request: web.Request) -> web.Response:
-    """Delete a list; its tasks go too."""
+    """Delete an archived list for good; its tasks go too."""
     caller = await _caller(request)
     await request.app[LIST_SERVICE].delete_list(caller, request.match_info["listId"])
     return web.Response(status=204)
@@ -300,8 +337,14 @@ OPERATIONS: list[Operation] = [
               request=BoardPatch, response=BoardOut, errors=(400, 403, 404, 409, 412, 413),
               headers=("If-Match", SOCKET_ID_HEADER), response_headers=_ETAG,
               examples=({"title": "Launch v2"},)),
-    Operation("DELETE", _BOARD, handle_delete_board, "Delete a board", TAG,
+    Operation("DELETE", _BOARD, handle_delete_board, "Delete an archived board for good", TAG,
               status=204, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
+    Operation("POST", f"{_BOARD}/archive", handle_archive_board, "Archive a board", TAG,
+              response=BoardOut, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,),
+              response_headers=_ETAG),
+    Operation("POST", f"{_BOARD}/restore", handle_restore_board, "Restore an archived board",
+              TAG, response=BoardOut, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,),
+              response_headers=_ETAG),
     Operation("POST", f"{_BOARD}/members", handle_add_member, "Add a member", TAG,
               status=201, request=MemberAdd, response=MemberOut,
               errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,),
@@ -320,7 +363,7 @@ OPERATIONS: list[Operation] = [
               "Public profiles by id, or a user by e-mail address", "users",
               response=UserProfiles | UserSummary, query=UsersQuery, errors=(404, 422)),
     Operation("GET", f"{_BOARD}/lists", handle_board_lists, "List a board's lists", "lists",
-              response=list[ListOut], errors=(404,)),
+              response=list[ListOut], query=ListsQuery, errors=(404, 422)),
     Operation("POST", f"{_BOARD}/lists", handle_create_list, "Create a list", "lists",
               status=201, request=ListCreate, response=ListOut,
               errors=(400, 403, 404, 409, 413), headers=(SOCKET_ID_HEADER,),
@@ -330,7 +373,8 @@ OPERATIONS: list[Operation] = [
               errors=(400, 403, 404, 409, 412, 413), headers=("If-Match", SOCKET_ID_HEADER),
               response_headers=_ETAG,
               examples=({"title": "Doing", "afterId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e"},)),
-    Operation("DELETE", "/api/lists/{listId}", handle_delete_list, "Delete a list", "lists",
+    Operation("DELETE", "/api/lists/{listId}", handle_delete_list,
+              "Delete an archived list for good", "lists",
               status=204, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
     Operation("GET", f"{_BOARD}/labels", handle_board_labels, "List a board's labels", "labels",
               response=list[LabelOut], errors=(404,)),
@@ -345,4 +389,11 @@ OPERATIONS: list[Operation] = [
     Operation("DELETE", f"{_BOARD}/labels/{{labelId}}", handle_delete_label,
               "Delete a label (it leaves every task)", "labels", status=204,
               errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,)),
+    Operation("POST", "/api/lists/{listId}/archive", handle_archive_list,
+              "Archive a list with its tasks", "lists", response=ListOut,
+              errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,), response_headers=_ETAG),
+    Operation("POST", "/api/lists/{listId}/restore", handle_restore_list,
+              "Restore an archived list with the tasks archived with it", "lists",
+              response=ListOut, errors=(403, 404, 409), headers=(SOCKET_ID_HEADER,),
+              response_headers=_ETAG),
 ]  # fmt: skip

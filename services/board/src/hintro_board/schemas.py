@@ -162,8 +162,23 @@ class ListPatch(_Request):
         return self
 
 
+_ARCHIVED_QUERY = "Only the archived ones (hidden from the normal listing)."
+
+
 class BoardPageQuery(PageQuery):
-    """``GET /api/boards?limit=&cursor=``."""
+    """``GET /api/boards?limit=&cursor=&archived=``."""
+
+    archived: bool = Field(default=False, description=_ARCHIVED_QUERY)
+
+
+class ListsQuery(BaseModel):
+    """``GET /api/boards/{boardId}/lists?archived=``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    archived: bool = Field(
+        default=False, description="The archived lists instead, the latest archived first."
+    )
 
 
 class MemberOut(_Response):
@@ -248,6 +263,9 @@ class BoardOut(_Response):
     created_at: datetime
     updated_at: datetime
     version: int
+    archived_at: datetime | None = Field(
+        description="When the board was archived; null while it is not."
+    )
 
 
 class ListOut(_Response):
@@ -260,6 +278,9 @@ class ListOut(_Response):
     created_at: datetime
     updated_at: datetime
     version: int
+    archived_at: datetime | None = Field(
+        description="When the list was archived; null while it is not."
+    )
 
 
 class BoardWithListsOut(BoardOut):
@@ -313,6 +334,7 @@ def board_json(board: Board, people: People) -> dict[str, Any]:
         "createdAt": board.created_at,
         "updatedAt": board.updated_at,
         "version": board.version,
+        "archivedAt": board.archived_at,
     }
 
 
@@ -338,6 +360,7 @@ def list_json(board_list: BoardList) -> dict[str, Any]:
         "createdAt": board_list.created_at,
         "updatedAt": board_list.updated_at,
         "version": board_list.version,
+        "archivedAt": board_list.archived_at,
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,7 @@ from hintro_board.domain import (
     Contention,
     Member,
     NotAMember,
+    NotArchived,
     OwnerCannotLeave,
     OwnerIsFixed,
     Profile,
@@ -145,11 +146,18 @@ class BoardService:
         return await self._users.profiles(ids)
 
     async def list_boards(
-        self, actor: Caller, limit: int, after: tuple[datetime, str] | None
+        self,
+        actor: Caller,
+        limit: int,
+        after: tuple[datetime, str] | None,
+        *,
+        archived: bool = False,
     ) -> tuple[list[Board], tuple[datetime, str] | None]:
-        """A page of the caller's boards, newest first, and the key the next page starts
-        after (``None`` on the last page)."""
-        boards = await self._boards.page_for_member(actor.user_id, limit + 1, after)
+        """A page of the caller's boards (the archived ones with ``archived``), newest first,
+        and the key the next page starts after (``None`` on the last page)."""
+        boards = await self._boards.page_for_member(
+            actor.user_id, limit + 1, after, archived=archived
+        )
         if len(boards) <= limit:
             return boards, None
         page = boards[:limit]
@@ -205,12 +213,16 @@ class BoardService:
             updated_at=updated_at,
             version=board.version + 1,
             labels=board.labels,
+            archived_at=board.archived_at,
         )
 
     async def delete_board(self, actor: Caller, board_id: str) -> None:
-        """Delete the board (owner only); its lists go now, tasks and activity on the event."""
+        """Delete an archived board for good (owner only); its lists go now, tasks and
+        activity on the event."""
 
         async def attempt(board: Board) -> bool:
+            if board.archived_at is None:
+                raise NotArchived("board")
             data = ev.BoardDeleted(board_id=board_id, version=board.version + 1, title=board.title)
             event = make_event("board.deleted", actor, board_id, data)
             return await self._boards.tombstone(board_id, board.version, event)
@@ -218,6 +230,41 @@ class BoardService:
         await self._write(actor, board_id, Action.DELETE_BOARD, attempt)
         # The board.deleted consumer does this too, should this process die right here.
         await self._lists.delete_of_board(board_id)
+
+    async def archive_board(self, actor: Caller, board_id: str) -> Board:
+        """Hide the board from its members' board lists (owner only); everything in it stays.
+        Archiving an archived board changes nothing."""
+        at = now()
+
+        async def attempt(board: Board) -> bool:
+            if board.archived_at is not None:
+                return True
+            data = ev.BoardArchived(
+                board_id=board_id, version=board.version + 1, title=board.title, archived_at=at
+            )
+            event = make_event("board.archived", actor, board_id, data)
+            return await self._boards.set_archived(board_id, board.version, at, at, event)
+
+        board = await self._write(actor, board_id, Action.DELETE_BOARD, attempt)
+        if board.archived_at is not None:
+            return board
+        return replace(board, archived_at=at, updated_at=at, version=board.version + 1)
+
+    async def restore_board(self, actor: Caller, board_id: str) -> Board:
+        """Put an archived board back in its members' board lists (owner only)."""
+        at = now()
+
+        async def attempt(board: Board) -> bool:
+            if board.archived_at is None:
+                return True
+            data = ev.BoardRestored(board_id=board_id, version=board.version + 1, title=board.title)
+            event = make_event("board.restored", actor, board_id, data)
+            return await self._boards.set_archived(board_id, board.version, None, at, event)
+
+        board = await self._write(actor, board_id, Action.DELETE_BOARD, attempt)
+        if board.archived_at is None:
+            return board
+        return replace(board, archived_at=None, updated_at=at, version=board.version + 1)
 
     # --- members -----------------------------------------------------------------------------
 
@@ -356,6 +403,7 @@ class BoardService:
             updated_at=updated_at,
             version=board.version + 2,
             labels=board.labels,
+            archived_at=board.archived_at,
         )
 
 

@@ -1,9 +1,10 @@
 """Events in: the board service's board.*, board.member_* and list.* events keep the
 projection current, deleted boards and lists take their tasks with them (each task with its
-own ``task.deleted``), and a member who left or was removed is taken off the board's tasks
-(``task.unassigned`` each), a deleted label is taken off the board's tasks (``task.updated``
-each); every effect is caused by the triggering event's actor and
-correlated with it.
+own ``task.deleted``), archived lists take their live tasks into the archive and restored
+lists bring back exactly those (``task.archived`` / ``task.restored`` each), a member who
+left or was removed is taken off the board's tasks (``task.unassigned`` each), and a deleted
+label is taken off the board's tasks (``task.updated`` each); every effect is caused by the
+triggering event's actor and correlated with it.
 
 Every effect is idempotent on its own document (version guards in the shared
 :mod:`hintro_shared.boardview` projection, final tombstones, cascades that find nothing the
@@ -35,6 +36,10 @@ class TaskCascade(Protocol):
     async def delete_list_tasks(self, list_id: str, cause: EventContext) -> int: ...
 
     async def delete_board_tasks(self, board_id: str, cause: EventContext) -> int: ...
+
+    async def archive_list_tasks(self, list_id: str, cause: EventContext) -> int: ...
+
+    async def restore_list_tasks(self, list_id: str, cause: EventContext) -> int: ...
 
 
 class CacheInvalidation(Protocol):
@@ -101,6 +106,12 @@ class BoardEventHandler:
             case ev.TaskDeleted():
                 if self._comments is not None:
                     await self._comments.delete_of_task(data.task_id)
+            case ev.ListArchived():
+                count = await self._tasks.archive_list_tasks(data.list_id, cause)
+                _log.info("list archived", extra={"listId": data.list_id, "tasks": count})
+            case ev.ListRestored():
+                count = await self._tasks.restore_list_tasks(data.list_id, cause)
+                _log.info("list restored", extra={"listId": data.list_id, "tasks": count})
             case ev.MemberRemoved():
                 # No origin socket: every open client, the remover's included, must see it.
                 ctx = EventContext(
@@ -121,6 +132,14 @@ class BoardEventHandler:
                 )
             case _:
                 pass
-        if isinstance(data, ev.ListCreated | ev.ListUpdated | ev.ListDeleted | ev.BoardDeleted):
+        if isinstance(
+            data,
+            ev.ListCreated
+            | ev.ListUpdated
+            | ev.ListDeleted
+            | ev.BoardDeleted
+            | ev.ListArchived
+            | ev.ListRestored,
+        ):
             # List order decides the order of ?all=true; a cascade changes its content.
             await self._cache.invalidate(data.board_id)

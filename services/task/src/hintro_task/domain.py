@@ -38,6 +38,8 @@ TASK_MOVED = "task.moved"
 TASK_ASSIGNED = "task.assigned"
 TASK_UNASSIGNED = "task.unassigned"
 TASK_DELETED = "task.deleted"
+TASK_ARCHIVED = "task.archived"
+TASK_RESTORED = "task.restored"
 
 EDITABLE_FIELDS = ("title", "description", "labelIds", "startDate", "dueDate", "dueComplete")
 
@@ -88,6 +90,9 @@ class Task:
     version: int
     start_date: datetime | None = None
     due_complete: bool = False
+    archived_at: datetime | None = None
+    # Archived because its list was: restoring the list brings exactly these tasks back.
+    archived_with_list: bool = False
 
     # Live comments; every change of it raises the version (see the comments section below).
     comment_count: int = 0
@@ -235,6 +240,20 @@ def deleted_event(task: Task) -> TaskEvent:
     return TaskEvent(TASK_DELETED, {**_subject(task), "title": task.title})
 
 
+def archived_event(task: Task) -> TaskEvent:
+    """``task.archived``: the task is hidden (``withList``: with its list)."""
+    assert task.archived_at is not None
+    return TaskEvent(
+        TASK_ARCHIVED,
+        {
+            **_subject(task),
+            "title": task.title,
+            "withList": task.archived_with_list,
+            "archivedAt": task.archived_at,
+        },
+    )
+
+
 # --- comments -----------------------------------------------------------------------------------
 #
 # A comment is its own document; the task keeps the count. A change of the count and the event
@@ -353,3 +372,12 @@ def comment_deleted_event(comment: Comment, task: Task) -> TaskEvent:
             "commentCount": task.comment_count,
         },
     )
+
+
+def restored_event(task: Task, from_list_id: str, *, with_list: bool) -> TaskEvent:
+    """``task.restored`` carries the whole task as it is back (like ``task.created``), and
+    where it was archived from when that is another list."""
+    data = {**created_event(task).data, "withList": with_list}
+    if from_list_id != task.list_id:
+        data["fromListId"] = from_list_id
+    return TaskEvent(TASK_RESTORED, data)

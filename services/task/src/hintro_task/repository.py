@@ -54,7 +54,13 @@ TASK_FIELDS: Document = {
     "updatedAt": 1,
     "version": 1,
     "commentCount": 1,
+    "archived": 1,
+    "archivedAt": 1,
+    "archivedWithList": 1,
 }
+# Archived tasks keep their document and their place (the unique index holds it, so a restore
+# to the same list finds it free); normal reads add this fragment (``$nin`` as LIVE does).
+NOT_ARCHIVED: Document = {"archived": {"$nin": [True]}}
 _POSITION_ONLY: Document = {"position": 1, "_id": 0}
 
 
@@ -81,6 +87,9 @@ def _to_document(task: Task) -> Document:
         "version": task.version,
         # Safe to write with every compare-and-set: each change of the count raises the version.
         "commentCount": task.comment_count,
+        "archived": task.archived_at is not None,
+        "archivedAt": None if task.archived_at is None else rfc3339(task.archived_at),
+        "archivedWithList": task.archived_with_list,
     }
 
 
@@ -102,6 +111,8 @@ def _to_task(doc: Document) -> Task:
         updated_at=stored_time(doc["updatedAt"]),
         version=doc["version"],
         comment_count=int(doc.get("commentCount") or 0),
+        archived_at=None if doc.get("archivedAt") is None else stored_time(doc["archivedAt"]),
+        archived_with_list=bool(doc.get("archivedWithList", False)),
     )
 
 
@@ -136,7 +147,7 @@ class TaskRepository:
     # --- reads ---------------------------------------------------------------------------------
 
     async def get(self, task_id: str) -> Task | None:
-        """The live task, or ``None``."""
+        """The task (archived or not; never a deleted one), or ``None``."""
         doc = await self.collection.find_one({"_id": task_id, **LIVE}, TASK_FIELDS)
         return None if doc is None else _to_task(doc)
 
@@ -144,7 +155,7 @@ class TaskRepository:
         if exclude is not None:
             query = {**query, "_id": {"$ne": exclude}}
         doc = await self.collection.find_one(
-            {**query, **LIVE}, _POSITION_ONLY, sort=[("position", direction)]
+            {**query, **LIVE, **NOT_ARCHIVED}, _POSITION_ONLY, sort=[("position", direction)]
         )
         return None if doc is None else str(doc["position"])
 
@@ -171,20 +182,36 @@ class TaskRepository:
     async def of_board(self, board_id: str) -> list[Task]:
         """Every live task of the board, by list id then position (one scan of the
         (boardId, listId, position) index); the caller puts the lists in board order."""
-        cursor = self.collection.find({"boardId": board_id, **LIVE}, TASK_FIELDS).sort(
-            [("listId", ASCENDING), ("position", ASCENDING)]
-        )
+        cursor = self.collection.find(
+            {"boardId": board_id, **LIVE, **NOT_ARCHIVED}, TASK_FIELDS
+        ).sort([("listId", ASCENDING), ("position", ASCENDING)])
         return [_to_task(doc) async for doc in cursor]
 
+    async def archived_of_board(self, board_id: str) -> list[Task]:
+        """The board's archived tasks, the most recently archived first."""
+        cursor = self.collection.find({"boardId": board_id, **LIVE, "archived": True}, TASK_FIELDS)
+        tasks = [_to_task(doc) async for doc in cursor]
+        return sorted(tasks, key=lambda task: (task.archived_at, task.id), reverse=True)
+
+    async def active_of_list(self, list_id: str) -> list[Task]:
+        """The list's tasks that are not archived (archiving the list archives them)."""
+        query = {"listId": list_id, **LIVE, **NOT_ARCHIVED}
+        return [_to_task(doc) async for doc in self.collection.find(query, TASK_FIELDS)]
+
+    async def archived_with_list(self, list_id: str) -> list[Task]:
+        """The list's tasks archived because the list was (restoring it restores them)."""
+        query = {"listId": list_id, **LIVE, "archived": True, "archivedWithList": True}
+        return [_to_task(doc) async for doc in self.collection.find(query, TASK_FIELDS)]
+
     async def live_of_list(self, list_id: str) -> list[Task]:
-        """The live tasks of a list (a cascade deletes them one by one)."""
+        """The tasks of a list, archived ones included (a cascade deletes them one by one)."""
         return [
             _to_task(doc)
             async for doc in self.collection.find({"listId": list_id, **LIVE}, TASK_FIELDS)
         ]
 
     async def live_of_board(self, board_id: str) -> list[Task]:
-        """The live tasks of a board (a cascade deletes them one by one)."""
+        """The tasks of a board, archived ones included (a cascade deletes them one by one)."""
         return [
             _to_task(doc)
             async for doc in self.collection.find({"boardId": board_id, **LIVE}, TASK_FIELDS)
@@ -193,7 +220,7 @@ class TaskRepository:
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]:
         """Up to ``limit`` tasks of the list in order, after ``after_position`` (an index
         range scan on (listId, position); no skip)."""
-        query: Document = {"listId": list_id, **LIVE}
+        query: Document = {"listId": list_id, **LIVE, **NOT_ARCHIVED}
         if after_position is not None:
             query["position"] = {"$gt": after_position}
         cursor = (

@@ -26,6 +26,7 @@ from hintro_task.schemas import (
     ListCommentsQuery,
     ListTasksQuery,
     MoveTaskBody,
+    RestoreTaskBody,
     SearchPage,
     SearchQuery,
     TaskOut,
@@ -83,6 +84,9 @@ async def handle_list_tasks(request: web.Request) -> web.Response:
         return json_response({"items": [task_json(task) for task in matching], "next": None})
     if query.all:
         return _board_tasks(request, await _service(request).board_tasks(caller, board_id))
+    if query.archived:
+        archived = await _service(request).archived_tasks(caller, board_id)
+        return json_response({"items": [task_json(task) for task in archived], "next": None})
     items, next_cursor = await _service(request).list_tasks(
         caller, board_id, query.list_id, query.limit, query.cursor
     )
@@ -230,6 +234,22 @@ async def handle_delete_comment(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
+async def handle_archive_task(request: web.Request) -> web.Response:
+    """POST /api/tasks/{taskId}/archive"""
+    caller = await authenticated_caller(request)
+    task = await _service(request).archive_task(caller, _path_id(request, "taskId", "task"))
+    return _task(task)
+
+
+async def handle_restore_task(request: web.Request) -> web.Response:
+    """POST /api/tasks/{taskId}/restore (body optional: ``{listId}``)"""
+    caller = await authenticated_caller(request)
+    task_id = _path_id(request, "taskId", "task")
+    body = await read_json(request, RestoreTaskBody) if request.body_exists else RestoreTaskBody()
+    task = await _service(request).restore_task(caller, task_id, body.list_id)
+    return _task(task)
+
+
 _READ_ERRORS = (404, 503)
 _ETAG = ("ETag",)
 _WRITE_ERRORS = (403, 404, 409, 422, 503)
@@ -343,11 +363,36 @@ OPERATIONS: list[Operation] = [
         "DELETE",
         "/api/tasks/{taskId}",
         handle_delete_task,
-        "Delete a task",
+        "Delete an archived task for good",
         TAG,
         status=204,
         errors=_WRITE_ERRORS,
         headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "POST",
+        "/api/tasks/{taskId}/archive",
+        handle_archive_task,
+        "Archive a task (hidden from the board, restorable)",
+        TAG,
+        response=TaskOut,
+        errors=_WRITE_ERRORS,
+        headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+    ),
+    Operation(
+        "POST",
+        "/api/tasks/{taskId}/restore",
+        handle_restore_task,
+        "Restore an archived task to its place, or to the end of another list",
+        TAG,
+        request=RestoreTaskBody,
+        request_optional=True,
+        response=TaskOut,
+        errors=(400, 413, *_WRITE_ERRORS),
+        headers=(SOCKET_ID_HEADER,),
+        response_headers=_ETAG,
+        examples=({"listId": "8a1f0c2e4b6d4f7a9c3e5b7d9f1a2c4e"},),
     ),
     Operation(
         "GET",

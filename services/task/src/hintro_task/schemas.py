@@ -142,7 +142,10 @@ class ListTasksQuery(PageQuery):
         "due date), `done` (due date marked complete); any of them matches.",
     )
     archived: bool = Field(
-        default=False, description="Archived tasks instead of the live ones (with the filter)."
+        default=False,
+        description="The board's archived tasks instead, the latest archived first, in one "
+        "response (next is null); not together with all, listId, limit or cursor. With a "
+        "filter: the archived tasks that pass it, in board order.",
     )
 
     @model_validator(mode="after")
@@ -151,6 +154,8 @@ class ListTasksQuery(PageQuery):
             raise ValueError("all=true takes no listId, limit or cursor")
         if self.filtered and self.model_fields_set & {"list_id", "limit", "cursor"}:
             raise ValueError("a filter takes no listId, limit or cursor: it returns every match")
+        if self.archived and self.model_fields_set & {"all", "list_id", "limit", "cursor"}:
+            raise ValueError("archived=true takes no all, listId, limit or cursor")
         return self
 
     @field_validator("label_ids", "assignee")
@@ -171,8 +176,9 @@ class ListTasksQuery(PageQuery):
 
     @property
     def filtered(self) -> bool:
-        """Whether any filter parameter was given."""
-        return bool(self.model_fields_set & {"q", "label_ids", "assignee", "due", "archived"})
+        """Whether any filter parameter was given (``archived`` alone lists the archived tasks;
+        with a filter it filters them)."""
+        return bool(self.model_fields_set & {"q", "label_ids", "assignee", "due"})
 
     def task_filter(self) -> TaskFilter:
         """The filter these parameters describe."""
@@ -183,6 +189,15 @@ class ListTasksQuery(PageQuery):
             due=frozenset(split_values(self.due)),
             archived=self.archived,
         )
+
+
+class RestoreTaskBody(BaseModel):
+    """``POST /api/tasks/{taskId}/restore`` (body optional): ``listId`` restores the task at
+    the end of that list instead of at its own place in its own list."""
+
+    model_config = _REQUEST
+
+    list_id: Id | None = None
 
 
 class TaskOut(BaseModel):
@@ -206,6 +221,13 @@ class TaskOut(BaseModel):
     updated_at: datetime
     version: int
     comment_count: int = Field(description="How many comments the task has.")
+    archived_at: datetime | None = Field(
+        default=None, description="When the task was archived; null while it is not."
+    )
+    archived_with_list: bool = Field(
+        default=False,
+        description="Archived because its list was: restoring the list brings it back.",
+    )
 
 
 class TaskPage(BaseModel):
@@ -234,6 +256,8 @@ def task_json(task: Task) -> dict[str, Any]:
         "updatedAt": task.updated_at,
         "version": task.version,
         "commentCount": task.comment_count,
+        "archivedAt": task.archived_at,
+        "archivedWithList": task.archived_with_list,
     }
 
 

@@ -154,6 +154,8 @@ class IndexWriter(Protocol):
 
     async def comment(self, comment_id: str) -> CommentText | None: ...
 
+    async def set_task_archived(self, task_id: str, archived: bool) -> None: ...
+
     async def set_name(self, kind: str, object_id: str, title: str, version: int) -> None: ...
 
 
@@ -175,6 +177,7 @@ def task_item(task: Task) -> SearchItem:
         text=task.description,
         updated_at=rfc3339(task.updated_at),
         version=task.version,
+        archived=task.archived_at is not None,
     )
 
 
@@ -217,7 +220,9 @@ class SearchIndexer:
         if task is None:
             await self._index.remove_task(task_id, version)
             return
-        await self._index.put(task_item(task))
+        item = task_item(task)
+        if await self._index.put(item):
+            await self._index.set_task_archived(task.id, item.archived)
 
     async def reindex_comment(self, comment_id: str, version: int, *, gone: bool) -> None:
         """Index the comment as it is now, or forget it once deleted."""
@@ -226,13 +231,16 @@ class SearchIndexer:
             if gone:
                 await self._index.remove(comment_item_id(comment_id), version)
             return
-        await self._index.put(comment_item(comment))
+        task = await self._tasks.get(comment.task_id)
+        if task is None:
+            return  # the task's deletion takes its comments along
+        await self._index.put(comment_item(comment, archived=task.archived_at is not None))
 
 
 _MENTION = re.compile(r"@\[([^\]]*)\]\([A-Za-z0-9_-]+\)")
 
 
-def comment_item(comment: CommentText) -> SearchItem:
+def comment_item(comment: CommentText, *, archived: bool = False) -> SearchItem:
     """What the index holds of a comment: its text with each ``@[label](userId)`` mention as
     ``@label`` (the words a reader sees)."""
     return SearchItem(
@@ -245,4 +253,5 @@ def comment_item(comment: CommentText) -> SearchItem:
         text=_MENTION.sub(lambda m: f"@{m.group(1)}", comment.text),
         updated_at=comment.updated_at,
         version=comment.version,
+        archived=archived,
     )

@@ -212,6 +212,16 @@ class SearchIndex:
             await self.remove(doc["_id"], int(doc.get("v", 0)) + 1)
         await self.terms.delete_many({"k": task_id})
 
+    async def set_task_archived(self, task_id: str, archived: bool) -> None:
+        """A task's comments are archived and restored with it."""
+        flag = 1 if archived else 0
+        await self.items.update_many(
+            {"taskId": task_id, "kind": "comment"}, {"$set": {"archived": flag}}
+        )
+        await self.terms.update_many(
+            {"k": task_id, "i": {"$nin": [task_id]}, "a": {"$nin": [flag]}}, {"$set": {"a": flag}}
+        )
+
     async def put_many(self, items: Sequence[SearchItem]) -> None:
         """Index items no index entry exists for yet, in bulk (a backfill, the benchmark's
         seeding): the same documents :meth:`put` writes, without the per-item guard."""

@@ -10,7 +10,7 @@ end up at the same place.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -36,6 +36,7 @@ from hintro_task.domain import (
     PositionTaken,
     Task,
     TaskEvent,
+    archived_event,
     assignment_event,
     changed_fields,
     check_dates,
@@ -52,6 +53,7 @@ from hintro_task.domain import (
     mentioned_ids,
     moved_event,
     now,
+    restored_event,
     unique_in_order,
     updated_event,
 )
@@ -69,7 +71,7 @@ def filterable(task: Task) -> Filterable:
         assignee_ids=task.assignee_ids,
         due_date=task.due_date,
         due_complete=task.due_complete,
-        archived=False,
+        archived=task.archived_at is not None,
     )
 
 
@@ -104,6 +106,12 @@ class TaskStore(Protocol):
     async def live_of_list(self, list_id: str) -> list[Task]: ...
 
     async def live_of_board(self, board_id: str) -> list[Task]: ...
+
+    async def archived_of_board(self, board_id: str) -> list[Task]: ...
+
+    async def active_of_list(self, list_id: str) -> list[Task]: ...
+
+    async def archived_with_list(self, list_id: str) -> list[Task]: ...
 
     async def assigned_on_board(self, board_id: str, user_id: str) -> list[Task]: ...
 
@@ -173,6 +181,30 @@ class NoComments:
         return 0
 
 
+def _archived() -> Conflict:
+    return Conflict("The task is archived; restore it before changing it.")
+
+
+def _not_archived() -> Conflict:
+    return Conflict(
+        "Only an archived task can be deleted permanently; archive it first "
+        "(POST /api/tasks/{taskId}/archive)."
+    )
+
+
+def _list_unavailable(reason: str) -> RuleBroken:
+    """Restoring a task to a list that is archived (``list_archived``) or deleted
+    (``list_deleted``): the client may name another list (``listId``)."""
+    state = "archived" if reason == "list_archived" else "deleted"
+    return RuleBroken(
+        ("body", "listId"),
+        f"the task's list is {state}",
+        type_=reason,
+        detail=f"The task's list is {state}; restore the list first or choose another list "
+        "to restore the task to (listId).",
+    )
+
+
 class TaskService:
     """Create, read, edit, move, assign and delete tasks."""
 
@@ -239,7 +271,7 @@ class TaskService:
         if anchor_id is None:
             return None
         anchor = await self._tasks.get(anchor_id)
-        if anchor is None or anchor.list_id != list_id:
+        if anchor is None or anchor.list_id != list_id or anchor.archived_at is not None:
             raise RuleBroken(("body", name), "the anchor must be a task in the target list")
         return anchor
 
@@ -262,6 +294,10 @@ class TaskService:
         ref = await self._projection.get_list(list_id)
         if ref is not None and ref.deleted:
             await self.delete_list_tasks(list_id, event_context(caller))
+            raise _unknown_list(("body", "listId"))
+        if ref is not None and ref.archived:
+            # Likewise an archive: this task follows its list into the archive.
+            await self.archive_list_tasks(list_id, event_context(caller))
             raise _unknown_list(("body", "listId"))
 
     # --- use cases -----------------------------------------------------------------------------
@@ -340,6 +376,8 @@ class TaskService:
             task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
             if expected_version is not None and task.version != expected_version:
                 raise PreconditionFailed()
+            if task.archived_at is not None:
+                raise _archived()
             changes = changed_fields(task, requested)
             if not changes:
                 return task
@@ -371,6 +409,8 @@ class TaskService:
         """Move a task to a place in a list of the same board; only that task is rewritten."""
         for _ in range(MAX_ATTEMPTS):
             task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is not None:
+                raise _archived()
             ref = await self._target_list(access, list_id)
             placement = await self._placement(ref.id, after_id, before_id, moving=task.id)
             moved = replace(
@@ -399,6 +439,8 @@ class TaskService:
         Only a current board member may be assigned (422 otherwise)."""
         for _ in range(MAX_ATTEMPTS):
             task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is not None:
+                raise _archived()
             present = user_id in task.assignee_ids
             if present == on:
                 return task
@@ -480,9 +522,12 @@ class TaskService:
         return changed
 
     async def delete_task(self, caller: Caller, task_id: str) -> None:
-        """Delete a task (its ``task.deleted`` goes out through the tombstone)."""
+        """Delete an archived task for good (its ``task.deleted`` goes out through the
+        tombstone)."""
         for _ in range(MAX_ATTEMPTS):
             task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is None:
+                raise _not_archived()
             gone = replace(task, updated_at=self._clock(), version=task.version + 1)
             if await self._tasks.delete(
                 gone, task.version, deleted_event(gone), event_context(caller)
@@ -529,8 +574,13 @@ class TaskService:
         """Every task of the board that passes ``flt``, in board order (members only)."""
         access = self.access(board_id, caller)
         await access.authorize(Action.READ)
-        lists, tasks = await asyncio.gather(access.lists(), self._tasks.of_board(board_id))
         moment = at or self._clock()
+        if flt.archived:
+            # Archived tasks keep the archive listing's order (latest archived first): their
+            # lists may be archived or gone.
+            archived = await self._tasks.archived_of_board(board_id)
+            return [t for t in archived if matches(filterable(t), flt, caller.user_id, moment)]
+        lists, tasks = await asyncio.gather(access.lists(), self._tasks.of_board(board_id))
         by_list: dict[str, list[Task]] = {}
         for task in tasks:
             if matches(filterable(task), flt, caller.user_id, moment):
@@ -577,6 +627,165 @@ class TaskService:
             if await self._tasks.delete(gone, task.version, deleted_event(gone), cause):
                 self._outbox.written(task.id)
                 await self._comments.delete_of_task(task.id)
+                return True
+            task = await self._tasks.get(task.id)
+        raise _contended()
+
+    # --- archive and restore -------------------------------------------------------------------
+
+    async def archive_task(self, caller: Caller, task_id: str) -> Task:
+        """Hide a task from the board, keeping its list and place; archiving an archived task
+        changes nothing."""
+        for _ in range(MAX_ATTEMPTS):
+            task, _ = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is not None:
+                return task
+            at = self._clock()
+            archived = replace(task, archived_at=at, updated_at=at, version=task.version + 1)
+            if await self._tasks.save(
+                archived, task.version, archived_event(archived), event_context(caller)
+            ):
+                self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
+                return archived
+        raise _contended()
+
+    async def _restorable_list(self, access: BoardAccess, task: Task) -> ListRef:
+        """The task's own list when it is live; else why it cannot go back there."""
+        ref = await access.list_on_board(task.list_id)
+        if ref is not None:
+            return ref
+        known = await self._projection.get_list(task.list_id)
+        archived = known is not None and known.archived and not known.deleted
+        raise _list_unavailable("list_archived" if archived else "list_deleted")
+
+    async def restore_task(self, caller: Caller, task_id: str, list_id: str | None) -> Task:
+        """Put an archived task back: at its own place in its own list, or at the end of
+        ``list_id`` (a live list of the board). Without ``list_id``, a task whose list is
+        archived or deleted is refused (422 saying which); restoring a task that is not
+        archived changes nothing."""
+        for _ in range(MAX_ATTEMPTS):
+            task, access = await self._load(caller, task_id, Action.EDIT_TASKS)
+            if task.archived_at is None:
+                return task
+            if list_id is None or list_id == task.list_id:
+                ref = await self._restorable_list(access, task)
+                position = task.position  # its place was held for it (unique index)
+            else:
+                ref = await self._target_list(access, list_id)
+                position = Placement(await self._tasks.last_position(ref.id), None).new_position()
+            restored = replace(
+                task,
+                list_id=ref.id,
+                position=position,
+                archived_at=None,
+                archived_with_list=False,
+                updated_at=self._clock(),
+                version=task.version + 1,
+            )
+            event = restored_event(restored, task.list_id, with_list=False)
+            try:
+                saved = await self._tasks.save(restored, task.version, event, event_context(caller))
+            except PositionTaken:
+                continue
+            if saved:
+                self._outbox.written(task.id)
+                await self._cache.invalidate(task.board_id)
+                await self._ensure_list_alive(caller, ref.id)
+                return restored
+        raise _contended()
+
+    async def archived_tasks(self, caller: Caller, board_id: str) -> list[Task]:
+        """The board's archived tasks, the latest archived first (members only)."""
+        access = self.access(board_id, caller)
+        await access.authorize(Action.READ)
+        return await self._tasks.archived_of_board(board_id)
+
+    async def archive_list_tasks(self, list_id: str, cause: EventContext) -> int:
+        """Archive every task of an archived list that is not archived yet, each with its own
+        ``task.archived`` (``withList``); idempotent. Returns how many were archived."""
+        changed = await self._each(
+            await self._tasks.active_of_list(list_id), cause, self._archive_with_list
+        )
+        await self._settle(list_id, cause, archived=True)
+        return changed
+
+    async def restore_list_tasks(self, list_id: str, cause: EventContext) -> int:
+        """Restore the tasks archived with a restored list (not those archived on their own
+        before), each with its own ``task.restored``; idempotent. Returns how many."""
+        changed = await self._each(
+            await self._tasks.archived_with_list(list_id), cause, self._restore_with_list
+        )
+        await self._settle(list_id, cause, archived=False)
+        return changed
+
+    async def _settle(self, list_id: str, cause: EventContext, *, archived: bool) -> None:
+        """An archive and a restore of one list may be handled concurrently: whichever
+        finishes last makes the tasks match the list's final state in the projection."""
+        ref = await self._projection.get_list(list_id)
+        if ref is None or ref.deleted or ref.archived == archived:
+            return
+        if ref.archived:
+            await self._each(
+                await self._tasks.active_of_list(list_id), cause, self._archive_with_list
+            )
+        else:
+            await self._each(
+                await self._tasks.archived_with_list(list_id), cause, self._restore_with_list
+            )
+
+    async def _each(
+        self,
+        tasks: list[Task],
+        cause: EventContext,
+        change: Callable[[Task, EventContext], Awaitable[bool]],
+    ) -> int:
+        gate = asyncio.Semaphore(CASCADE_CONCURRENCY)
+
+        async def one(task: Task) -> bool:
+            async with gate:
+                return await change(task, cause)
+
+        changed = sum(await asyncio.gather(*(one(task) for task in tasks)))
+        for board_id in {task.board_id for task in tasks}:
+            await self._cache.invalidate(board_id)
+        return changed
+
+    async def _archive_with_list(self, task: Task | None, cause: EventContext) -> bool:
+        for _ in range(MAX_ATTEMPTS):
+            if task is None or task.archived_at is not None:
+                return False
+            at = self._clock()
+            archived = replace(
+                task,
+                archived_at=at,
+                archived_with_list=True,
+                updated_at=at,
+                version=task.version + 1,
+            )
+            if await self._tasks.save(archived, task.version, archived_event(archived), cause):
+                self._outbox.written(task.id)
+                return True
+            task = await self._tasks.get(task.id)
+        raise _contended()
+
+    async def _restore_with_list(self, task: Task | None, cause: EventContext) -> bool:
+        # Every open client, the restorer's included, must see the tasks come back: the
+        # restorer's screen has the list from its answer but not the tasks.
+        ctx = EventContext(actor_id=cause.actor_id, correlation_id=cause.correlation_id)
+        for _ in range(MAX_ATTEMPTS):
+            if task is None or task.archived_at is None or not task.archived_with_list:
+                return False
+            restored = replace(
+                task,
+                archived_at=None,
+                archived_with_list=False,
+                updated_at=self._clock(),
+                version=task.version + 1,
+            )
+            event = restored_event(restored, task.list_id, with_list=True)
+            if await self._tasks.save(restored, task.version, event, ctx):
+                self._outbox.written(task.id)
                 return True
             task = await self._tasks.get(task.id)
         raise _contended()

@@ -113,13 +113,16 @@ class BoardAccess:
         return authorize(fresh, action, what=what)
 
     async def list_on_board(self, list_id: str) -> ListRef | None:
-        """The live list ``list_id`` if it belongs to this board, else ``None``."""
+        """The live, not archived list ``list_id`` if it belongs to this board, else
+        ``None``."""
         ref = await self._projection.get_list(list_id)
         if ref is not None:
             # Deletion is final and a list never changes boards: no need to ask.
             if ref.deleted or ref.board_id != self.board_id:
                 return None
-            return ref
+            if not ref.archived:
+                return ref
+            # Archived may be stale (restored a moment ago): the board service knows.
         snapshot = await self.current()
         return snapshot.list_by_id(list_id) if snapshot is not None else None
 

@@ -44,6 +44,10 @@ class ProjectionWriter(Protocol):
 
     async def delete_label(self, label_id: str, board_id: str, v: int) -> None: ...
 
+    async def set_list_archived(
+        self, list_id: str, board_id: str, archived: bool, v: int
+    ) -> bool: ...
+
 
 async def apply_board_event(
     projection: ProjectionWriter, envelope: EventEnvelope
@@ -80,6 +84,11 @@ async def apply_board_event(
         case ev.LabelDeleted():
             await p.touch_board(data.board_id, data.version)
             await p.delete_label(data.label_id, data.board_id, data.version)
+        case ev.ListArchived():
+            await p.set_list_archived(data.list_id, data.board_id, True, data.version)
+        case ev.ListRestored():
+            await p.upsert_list(data.list_id, data.board_id, data.version, data.position)
+            await p.set_list_archived(data.list_id, data.board_id, False, data.version)
         case _:
             _log.debug("event ignored by the board view", extra={"eventType": envelope.type})
     return data

@@ -17,6 +17,7 @@ class ListRef:
     position: str
     version: int = 0
     deleted: bool = False
+    archived: bool = False
 
 
 @dataclass(frozen=True)

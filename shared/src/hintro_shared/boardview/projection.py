@@ -5,13 +5,14 @@ activity services both keep one.
 Documents (one per aggregate, so every update is a single-document atomic write)::
 
     boards: {_id: boardId, version, membersAt?, deleted?, members: {<userId>: {role, v}}}
-    lists:  {_id: listId, boardId, position, pv, v, deleted?}
+    lists:  {_id: listId, boardId, position, pv, v, deleted?, archived?, av?}
     labels: {_id: labelId, boardId, name, color, v, deleted?}   (v: the board's version)
 
 Every write is guarded by versions, so events may arrive twice or out of order: a member entry
 changes only for a newer board version than the one it was written at (a removal leaves
 ``role: null`` behind so an older ``member_added`` cannot resurrect it), a list's position only
-for a newer list version (``pv``; ``v`` is the newest version seen), and deletions are final
+for a newer list version (``pv``; ``v`` is the newest version seen), whether it is archived
+only for a newer list version than the one that last set it (``av``), and deletions are final
 tombstones. A guarded upsert whose guard fails collides with the existing ``_id``; the write is
 then retried as a plain update, which applies only if the document was created concurrently by
 another event and the guard holds against it.
@@ -32,7 +33,8 @@ from hintro_shared.events.outbox import LIVE
 
 Document = dict[str, Any]
 _NOT_DELETED = LIVE  # deletion tombstones use the outbox's flag
-_LIST_FIELDS = {"boardId": 1, "position": 1, "v": 1, "deleted": 1}
+_LIST_FIELDS = {"boardId": 1, "position": 1, "v": 1, "deleted": 1, "archived": 1}
+_NOT_ARCHIVED: Document = {"archived": {"$nin": [True]}}
 _LABEL_FIELDS = {"boardId": 1, "name": 1, "color": 1, "v": 1, "deleted": 1}
 
 
@@ -61,6 +63,7 @@ def _list_ref(doc: Mapping[str, Any]) -> ListRef:
         position=doc.get("position", ""),
         version=doc.get("v", 0),
         deleted=bool(doc.get("deleted", False)),
+        archived=bool(doc.get("archived", False)),
     )
 
 
@@ -111,13 +114,15 @@ class BoardProjection:
         return Role(role) if role else None
 
     async def get_list(self, list_id: str) -> ListRef | None:
-        """The list as last learnt (possibly a deletion tombstone), or ``None`` if unknown."""
+        """The list as last learnt (possibly archived or a deletion tombstone), or ``None`` if
+        unknown."""
         doc = await self._lists.find_one({"_id": list_id}, _LIST_FIELDS)
         return None if doc is None else _list_ref(doc)
 
     async def board_lists(self, board_id: str) -> list[ListRef]:
-        """The board's live lists in board order."""
-        cursor = self._lists.find({"boardId": board_id, **_NOT_DELETED}, _LIST_FIELDS).sort(
+        """The board's live (not archived) lists in board order."""
+        query = {"boardId": board_id, **_NOT_DELETED, **_NOT_ARCHIVED}
+        cursor = self._lists.find(query, _LIST_FIELDS).sort(
             [("position", ASCENDING), ("_id", ASCENDING)]
         )
         return [_list_ref(doc) async for doc in cursor]
@@ -216,6 +221,15 @@ class BoardProjection:
             {"$set": {"boardId": board_id, "position": position, "pv": v}, "$max": {"v": v}},
         )
 
+    async def set_list_archived(self, list_id: str, board_id: str, archived: bool, v: int) -> bool:
+        """Record whether the list is archived as of list version ``v`` (only if no newer
+        archive or restore is held)."""
+        return await self._guarded_upsert(
+            self._lists,
+            _older_than({"_id": list_id, **_NOT_DELETED}, "av", v),
+            {"$set": {"boardId": board_id, "archived": archived, "av": v}, "$max": {"v": v}},
+        )
+
     async def delete_list(self, list_id: str, board_id: str, v: int) -> None:
         """Tombstone the list (final)."""
         await self._lists.update_one(
@@ -255,7 +269,8 @@ class BoardProjection:
         be newer than the snapshot; ``membersAt`` remembers that absence now means "not a
         member as of that version", so a late, older ``member_added`` cannot resurrect anyone.
         Lists are only added or updated: a list missing from the snapshot may simply be newer
-        than it, and deletions arrive as ``list.deleted``."""
+        than it, and deletions arrive as ``list.deleted``. A list in the snapshot is not
+        archived as of its version (the board service leaves archived lists out)."""
         members = {
             user_id: {"role": role.value, "v": snapshot.version}
             for user_id, role in snapshot.members.items()
@@ -280,6 +295,8 @@ class BoardProjection:
                     "$max": {"v": ref.version},
                 },
             )
+            if ref.version:
+                await self.set_list_archived(ref.id, ref.board_id, False, ref.version)
         for label in snapshot.labels:
             await self.upsert_label(
                 label.id,

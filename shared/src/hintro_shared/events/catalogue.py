@@ -361,6 +361,73 @@ class CommentDeleted(EventData):
     title: Title | None = Field(default=None, description="The task's title, for summaries.")
 
 
+# --- archive and restore ----------------------------------------------------------------------
+
+
+class BoardArchived(EventData):
+    """``board.archived``: the board is hidden from its members' board lists (still readable
+    by link, restorable, and the only state in which it may be deleted)."""
+
+    board_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="Its title, for summaries.")
+    archived_at: AwareDatetime
+
+
+class BoardRestored(EventData):
+    """``board.restored``: an archived board is back in its members' board lists."""
+
+    board_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="Its title, for summaries.")
+
+
+class ListArchived(EventData):
+    """``list.archived``: the list is hidden from the board; its live tasks follow, each with a
+    ``task.archived`` whose ``withList`` is true."""
+
+    list_id: Id
+    board_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="Its title, for summaries.")
+    archived_at: AwareDatetime
+
+
+class ListRestored(EventData):
+    """``list.restored``: the whole list is back at its place; the tasks archived with it
+    follow, each with a ``task.restored`` whose ``withList`` is true."""
+
+    list_id: Id
+    board_id: Id
+    title: Title
+    position: Position
+    created_at: AwareDatetime
+    version: Version
+
+
+class TaskArchived(EventData):
+    """``task.archived``: the task is hidden from the board (``withList``: because its list
+    was archived)."""
+
+    task_id: Id
+    board_id: Id
+    list_id: Id
+    version: Version
+    title: Title | None = Field(default=None, description="Its title, for summaries.")
+    with_list: bool = False
+    archived_at: AwareDatetime
+
+
+class TaskRestored(TaskCreated):
+    """``task.restored``: the whole task, back on the board at ``listId``/``position``
+    (``fromListId`` is where it was archived from when it was restored to another list;
+    ``withList``: because its list was restored). A subclass of ``TaskCreated`` so that it
+    carries every field a new task does; a ``match`` tests it before ``TaskCreated``."""
+
+    from_list_id: Id | None = None
+    with_list: bool = False
+
+
 # --- activity ---------------------------------------------------------------------------------
 
 
@@ -416,6 +483,12 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "comment.created": CommentCreated,
     "comment.updated": CommentUpdated,
     "comment.deleted": CommentDeleted,
+    "board.archived": BoardArchived,
+    "board.restored": BoardRestored,
+    "list.archived": ListArchived,
+    "list.restored": ListRestored,
+    "task.archived": TaskArchived,
+    "task.restored": TaskRestored,
     "activity.recorded": ActivityRecorded,
 }
 
