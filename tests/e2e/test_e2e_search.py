@@ -149,3 +149,37 @@ async def test_board_filter_through_the_gateway(stack: Stack, http: aiohttp.Clie
     (await call(http, ada, "GET", f"{path}?q=x&limit=5")).assert_problem(422)
     stranger = await register(http, "Eve")
     (await call(http, stranger, "GET", f"{path}?q={word}")).assert_problem(404)
+
+
+async def test_comments_are_found_and_archived_tasks_only_when_asked(
+    stack: Stack, http: aiohttp.ClientSession
+) -> None:
+    ada = await register(http, "Ada")
+    board = await create_board(http, ada, "Notes")
+    column = await create_list(http, ada, board["id"], "Inbox")
+    task = await create_task(http, ada, board["id"], column["id"], "Call the printer")
+    word = _word("toner")
+    comment = await ok(
+        http,
+        ada,
+        "POST",
+        f"api/tasks/{task['id']}/comments",
+        201,
+        json_body={"text": f"They are out of {word}, @[Ada]({ada.id})"},
+    )
+    hit = (await _hits(http, ada, word, 1))[0]
+    assert hit["kind"] == "comment"
+    assert hit["commentId"] == comment["id"]
+    assert hit["taskId"] == task["id"]
+    assert (hit["boardTitle"], hit["listTitle"]) == ("Notes", "Inbox")
+    assert hit["snippet"] == f"They are out of {word}, @Ada"
+
+    await ok(http, ada, "POST", f"api/tasks/{task['id']}/archive")
+    assert await _hits(http, ada, word, 0) == []
+
+    async def archived() -> list[Any] | None:
+        items = (await _search(http, ada, q=word, archived="true"))["items"]
+        return items or None
+
+    found = await wait_for(archived, within=15.0, what="the archived card's comment")
+    assert [h["taskId"] for h in found] == [task["id"]]
