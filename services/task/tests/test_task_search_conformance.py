@@ -186,3 +186,29 @@ async def test_what_text_search_does_on_both(texts: Collection) -> None:
     # index could not serve search-as-you-type even where it works in full.
     assert "t1" in await ids(texts.find({"$text": {"$search": "login"}, "b": {"$in": ["b1"]}}))
     assert await ids(texts.find({"$text": {"$search": "log"}})) == []
+
+
+async def test_the_backfill_migration_indexes_what_was_written_before(db: Db) -> None:
+    from datetime import UTC, datetime
+
+    from hintro_task.domain import Task
+    from hintro_task.migrations import MIGRATIONS
+    from hintro_task.repository import TaskRepository
+
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    old = Task(
+        "t-old", "b1", "l1", "Old printer", "needs toner", "a0", (), (), None, "u1", at, at, 3
+    )
+    await TaskRepository(db).seed([old])
+    await db["comments"].insert_one(
+        {"_id": "c1", "taskId": "t-old", "boardId": "b1", "authorId": "u1", "text": "ink too",
+         "createdAt": AT, "updatedAt": AT, "version": 1}
+    )  # fmt: skip
+    backfill = next(m for m in MIGRATIONS if m.name.startswith("search index: the tasks"))
+    await backfill.up(db)
+    await backfill.up(db)  # idempotent
+    index = SearchIndex(db)
+    assert list(await index.candidates(("toner",), ["b1"], archived=False)) == ["t-old"]
+    assert list(await index.candidates(("ink",), ["b1"], archived=False)) == ["c:c1"]
+    await backfill.down(db)
+    assert await index.candidates(("toner",), ["b1"], archived=False) == {}
