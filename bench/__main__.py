@@ -28,7 +28,7 @@ from bench.report import table, write_json
 from bench.scenarios import Bench, Options, Target, run_all
 
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
-ALL = ("1", "2", "3", "4", "5", "6", "7")
+ALL = ("1", "2", "3", "4", "5", "6", "7", "8")
 # The limiter stays on and counts every request; only the quotas are raised so the benchmark's
 # few users are not throttled by their own load.
 BENCH_RATE_LIMITS = {
@@ -69,6 +69,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--idle-sockets", type=int, help="sockets of scenario 5 (10000)")
     parser.add_argument("--big-tasks", type=int, help="tasks of scenario 7's board (5000)")
     parser.add_argument("--big-lists", type=int, help="lists of scenario 7's board (100)")
+    parser.add_argument("--search-tasks", type=int, help="tasks scenario 8 searches (50000)")
+    parser.add_argument("--search-boards", type=int, help="boards they spread over (200)")
+    parser.add_argument("--search-concurrency", type=int, help="scenario 8's clients (8)")
     parser.add_argument("--scenarios", default=",".join(ALL), help="comma list, e.g. 1,2,3")
     parser.add_argument("--no-wrk", action="store_true", help="asyncio generator for 1, 2, 6")
     parser.add_argument("--url", help="gateway of a running suite (else one is started)")
@@ -99,6 +102,9 @@ def options_from(args: argparse.Namespace) -> Options:
         ("idle_sockets", "idle_sockets"),
         ("big_tasks", "big_tasks"),
         ("big_lists", "big_lists"),
+        ("search_tasks", "search_tasks"),
+        ("search_boards", "search_boards"),
+        ("search_concurrency", "search_concurrency"),
     ):
         value = getattr(args, name)
         if value is not None:
@@ -194,6 +200,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 },
             )
             target.pids.update(infra_pids(stack))
+            task_db = stack.mongo_db("task")
+            if task_db and stack.infra_env.get("MONGO_URL"):
+                target.task_mongo = (stack.infra_env["MONGO_URL"], task_db)
             async with Bench(target, options, say) as bench:
                 await run_all(bench, which)
                 results = bench.results

@@ -50,7 +50,12 @@ def isolated_env(run_id: str, rabbitmq_url: str) -> Iterator[dict[str, dict[str,
     env = {
         "all": common,
         "board": {} if vhost_made else {"CONSUMER_QUEUE": f"board.service.{run_id}"},
-        "task": {} if vhost_made else {"PROJECTION_QUEUE": f"task.projection.{run_id}"},
+        "task": {}
+        if vhost_made
+        else {
+            "PROJECTION_QUEUE": f"task.projection.{run_id}",
+            "SEARCH_QUEUE": f"task.search.{run_id}",
+        },
         "activity": {} if vhost_made else {"ACTIVITY_QUEUE": f"activity.log.{run_id}"},
         "realtime": {
             "SOCKETIO_CHANNEL": f"hintro.realtime.socketio.{run_id}",

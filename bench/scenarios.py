@@ -1,10 +1,12 @@
-"""The seven scenarios of issue #6. Each returns a dict of figures for the report."""
+"""The seven scenarios of issue #6 and search's (8). Each returns a dict of figures for the
+report."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import os
+import random
 import time
 import uuid
 from collections.abc import Callable
@@ -13,12 +15,20 @@ from typing import Any
 
 import aiohttp
 import orjson
+from pymongo import AsyncMongoClient
 
 from bench import sio
 from bench.api import Api, User, bounded
 from bench.load import client_session, closed_loop, get_operation, run_wrk, wrk_path
 from bench.procs import CpuMeter, rss_bytes
 from bench.stats import Samples, percentile
+from hintro_shared.ids import new_id
+from hintro_shared.ordering import key_between
+from hintro_shared.timeutil import now_millis
+from hintro_task.domain import Task
+from hintro_task.repository import TaskRepository
+from hintro_task.search import task_item
+from hintro_task.search_index import SearchIndex
 
 
 @dataclass
@@ -42,6 +52,9 @@ class Options:
     big_loads_per_round: int = 10
     warmup: float = 2.0
     use_wrk: bool = True
+    search_boards: int = 200
+    search_tasks: int = 50_000
+    search_concurrency: int = 8
 
     @classmethod
     def quick(cls) -> Options:
@@ -62,6 +75,9 @@ class Options:
             big_repeats=3,
             big_loads_per_round=3,
             warmup=0.5,
+            search_boards=4,
+            search_tasks=400,
+            search_concurrency=4,
         )
 
 
@@ -74,6 +90,8 @@ class Target:
     board_url: str
     realtime_url: str
     pids: dict[str, int] = field(default_factory=dict)
+    # The task service's MongoDB (URL, database): scenario 8 seeds its tasks there directly.
+    task_mongo: tuple[str, str] | None = None
 
 
 def cpu_figures(cpu: dict[str, float], throughput: float) -> dict[str, Any]:
@@ -743,6 +761,151 @@ class Bench:
         }
         self.say("7: " + "; ".join(f"{name} p50 {v['p50_ms']} ms" for name, v in variants.items()))
 
+    # -- 8: search across boards -------------------------------------------------------------
+
+    async def _seed_search(self, db: Any, boards: list[str], lists: list[str]) -> list[str]:
+        """``search_tasks`` tasks spread over the boards' lists, stored and indexed directly
+        (the API writes ~100 tasks/s on this machine: 50,000 would take most of the run).
+        The documents are the task service's own (``TaskRepository.seed``) and the index
+        entries those its consumer writes (``SearchIndex.put_many`` of ``task_item``).
+        Returns the seeded titles (query material)."""
+        assert self.owner is not None
+        rnd = random.Random(8)  # noqa: S311 - fixed benchmark data, nothing secret
+        syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
+        vocabulary = sorted(
+            {"".join(rnd.choices(syllables, k=rnd.randint(2, 4))) for _ in range(2400)}
+        )[:2000]
+        repository, index = TaskRepository(db), SearchIndex(db)
+        titles: list[str] = []
+        positions: dict[str, str | None] = {}
+        at = now_millis()
+        batch: list[Task] = []
+        for n in range(self.options.search_tasks):
+            column = n % len(lists)
+            positions[lists[column]] = key_between(positions.get(lists[column]), None)
+            title = " ".join(rnd.sample(vocabulary, 4))
+            words = " ".join(rnd.sample(vocabulary, 12))
+            titles.append(title)
+            batch.append(
+                Task(
+                    id=new_id(),
+                    board_id=boards[column],
+                    list_id=lists[column],
+                    title=title.capitalize(),
+                    description=f"{words.capitalize()}. Seeded for the search bench.",
+                    position=positions[lists[column]] or "a0",
+                    assignee_ids=(),
+                    label_ids=(),
+                    due_date=None,
+                    created_by=self.owner.id,
+                    created_at=at,
+                    updated_at=at,
+                    version=1,
+                )
+            )
+            if len(batch) == 2000:
+                await repository.seed(batch)
+                await index.put_many([task_item(task) for task in batch])
+                batch = []
+        await repository.seed(batch)
+        await index.put_many([task_item(task) for task in batch])
+        return titles
+
+    async def scenario_8(self) -> None:
+        """Search across 200 boards holding 50,000 tasks: ``GET /api/search?q=`` through the
+        gateway by the member of every board, ``search_concurrency`` clients back to back,
+        each query drawn from the seeded titles: one word (half), the first 4 letters of one
+        (a quarter), two words of one task (a quarter). Then, apart, the worst case: a word in
+        every task's description."""
+        assert self.owner is not None
+        if self.target.task_mongo is None:
+            raise RuntimeError("8 seeds the task database itself: run it on its own stack")
+        opts, api, owner = self.options, self.api, self.owner
+        began = time.perf_counter()
+        boards = await bounded(
+            8, [api.board(owner, f"Search {i}") for i in range(opts.search_boards)]
+        )
+        lists = await bounded(8, [api.list(owner, board, "Backlog") for board in boards])
+        url, name = self.target.task_mongo
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
+        try:
+            db = client[name]
+            # The task service's board view must hold every board before its tasks are searched.
+            member = {f"members.{owner.id}.role": "owner"}
+            deadline = time.perf_counter() + 120
+            while await db["boards"].count_documents({"_id": {"$in": boards}, **member}) < len(
+                boards
+            ):
+                if time.perf_counter() > deadline:
+                    raise RuntimeError("8: the task service did not learn of every board")
+                await asyncio.sleep(0.5)
+            titles = await self._seed_search(db, boards, lists)
+        finally:
+            await client.close()
+        seeded = time.perf_counter() - began
+        self.say(f"8: seeded {opts.search_boards} boards, {len(titles)} tasks in {seeded:.1f}s")
+        await self.quiesce(within=60.0)
+        rnd = random.Random(88)  # noqa: S311 - fixed benchmark data, nothing secret
+        queries: list[str] = []
+        for _ in range(2000):
+            words = rnd.choice(titles).split()
+            kind = rnd.random()
+            if kind < 0.5:
+                queries.append(rnd.choice(words))
+            elif kind < 0.75:
+                queries.append(rnd.choice(words)[:4])
+            else:
+                queries.append(" ".join(rnd.sample(words, 2)))
+        base = f"{self.target.gateway_url}/api/search?limit=20&q="
+        hits: list[int] = []
+
+        async def operation(session: aiohttp.ClientSession, n: int) -> str | None:
+            q = queries[n % len(queries)]
+            async with session.get(base + q.replace(" ", "+"), headers=owner.headers) as response:
+                body = await response.read()
+                if response.status != 200:
+                    return str(response.status)
+                hits.append(len(orjson.loads(body)["items"]))
+                return None
+
+        if await operation(self.session, 0) is not None or not hits or hits[0] == 0:
+            raise RuntimeError("8: a seeded title word finds nothing")
+        meter = self._meter()
+        meter.start()
+        measured = time.perf_counter()
+        samples = await closed_loop(
+            self.session,
+            operation,
+            concurrency=opts.search_concurrency,
+            duration=opts.duration,
+            warmup=opts.warmup,
+        )
+        cpu = meter.stop(time.perf_counter() - measured)
+        figures = samples.figures()
+        worst = Samples()
+        for _ in range(10):
+            begin = time.perf_counter()
+            async with self.session.get(base + "search", headers=owner.headers) as response:
+                await response.read()
+                if response.status == 200:
+                    worst.ok(time.perf_counter() - begin)
+                else:
+                    worst.fail(str(response.status))
+        worst.elapsed = sum(worst.latencies)
+        common = worst.figures()
+        self.results["8"] = {
+            "name": f"search across {opts.search_boards} boards, {len(titles)} tasks",
+            **figures,
+            **cpu_figures(cpu, figures["throughput"]),
+            "hits_per_query_avg": round(sum(hits) / max(1, len(hits)), 1),
+            "common_word": {k: common[k] for k in ("requests", "p50_ms", "p99_ms", "max_ms")},
+            "seed_seconds": round(seeded, 1),
+        }
+        self.say(
+            f"8: p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms at "
+            f"{figures['throughput']}/s; a word in every task: p50 {common['p50_ms']} ms"
+        )
+
 
 async def run_all(bench: Bench, which: set[str]) -> None:
     """Seed, then the chosen scenarios in the order of the issue; one failing scenario is
@@ -756,6 +919,7 @@ async def run_all(bench: Bench, which: set[str]) -> None:
         ("5", bench.scenario_5),
         ("6", bench.scenario_6),
         ("7", bench.scenario_7),
+        ("8", bench.scenario_8),
     ]
     for key, step in steps:
         if key not in which and not (key == "1" and "2" in which):

@@ -16,7 +16,7 @@ from hintro_devtools.workspace import repo_root
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-SCENARIOS = ("1", "2", "1/2", "3", "4", "5", "6", "7")
+SCENARIOS = ("1", "2", "1/2", "3", "4", "5", "6", "7", "8")
 
 
 def test_quick_benchmark_runs_every_scenario_and_writes_figures(tmp_path: Path) -> None:
@@ -47,5 +47,7 @@ def test_quick_benchmark_runs_every_scenario_and_writes_figures(tmp_path: Path) 
     assert results["6"]["requests"] > 0
     assert results["7"]["variants"]["parallel_per_list"]["tasks"] > 0
     assert results["7"]["variants"]["two_requests"]["requests"] == 2
+    assert results["8"]["requests"] > 0
+    assert results["8"]["hits_per_query_avg"] > 0
     # The table went to stdout with a row per scenario.
     assert "cached board read via gateway" in completed.stdout

@@ -20,6 +20,7 @@ from hintro_testkit.events import delete_event_objects
 CONSUMER_QUEUES = {
     "CONSUMER_QUEUE": "board.service",
     "PROJECTION_QUEUE": "task.projection",
+    "SEARCH_QUEUE": "task.search",
     "ACTIVITY_QUEUE": "activity.log",
     "PUSH_QUEUE": "realtime.push",
     "NOTIFICATION_QUEUE": "notification.events",

@@ -82,6 +82,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/tasks/{taskId}/move", TASK),
     Route("PUT", "/api/tasks/{taskId}/assignees/{userId}", TASK),
     Route("DELETE", "/api/tasks/{taskId}/assignees/{userId}", TASK),
+    # search: the task service indexes tasks and comments of every board
+    Route("GET", "/api/search", TASK),
     # task: comments
     Route("GET", "/api/tasks/{taskId}/comments", TASK),
     Route("POST", "/api/tasks/{taskId}/comments", TASK),

@@ -220,16 +220,20 @@ async def running_harness() -> AsyncIterator[Harness]:
     """The task service on a fresh database, exchange and queues, torn down afterwards."""
     mint = TokenMint("task-test-key")
     queue = unique("task_test_projection")
+    search_queue = unique("task_test_search")
 
     def make_app(board_url: str) -> tuple[Settings, web.Application]:
         settings = Settings(
             **isolated_settings("task"),
             projection_queue=queue,
+            search_queue=search_queue,
             board_url=board_url,
             board_timeout_seconds=1.0,
         )
         return settings, create_app(settings, token_keys=mint.key_source())
 
-    service = running_service(make_app, probe_keys=("task.*", "comment.*"), consumer_queues=[queue])
+    service = running_service(
+        make_app, probe_keys=("task.*", "comment.*"), consumer_queues=[queue, search_queue]
+    )
     async with service as (client, board_service, publisher, probe):
         yield Harness(client, board_service, publisher, probe, mint)

@@ -323,7 +323,7 @@ async def test_deleting_the_task_removes_its_comments(harness: Harness) -> None:
         await comment(harness, task["id"], owner, f"c{i}")
     kept = await comment(harness, other["id"], owner, "kept")
     status, _ = await harness.request("POST", f"/api/tasks/{task['id']}/archive", owner)
-    assert status == 200
+    assert status == 200  # only an archived task is deleted for good
     status, _ = await harness.request("DELETE", f"/api/tasks/{task['id']}", owner)
     assert status == 204
     assert await harness.db["comments"].count_documents({"taskId": task["id"]}) == 0

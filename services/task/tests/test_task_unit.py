@@ -226,6 +226,7 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         ("/api/tasks/{taskId}/move", "post"),
         ("/api/tasks/{taskId}/assignees/{userId}", "put"),
         ("/api/tasks/{taskId}/assignees/{userId}", "delete"),
+        ("/api/search", "get"),
         ("/api/tasks/{taskId}/comments", "get"),
         ("/api/tasks/{taskId}/comments", "post"),
         ("/api/comments/{commentId}", "patch"),
@@ -253,5 +254,10 @@ def test_openapi_documents_every_task_route_with_camel_case_schemas() -> None:
         "all",
         "archived",
         "If-None-Match",
+        # the board filter
+        "q",
+        "labelIds",
+        "assignee",
+        "due",
     }
     assert "dueDate" in doc["components"]["schemas"]["TaskOut"]["properties"]

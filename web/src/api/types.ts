@@ -18,6 +18,8 @@ export type ChecklistProgress = Schemas["ChecklistProgressOut"];
 export type Checklists = Schemas["ChecklistsOut"];
 export type Checklist = Schemas["ChecklistOut"];
 export type ChecklistItem = Schemas["ChecklistItemOut"];
+export type SearchHit = Schemas["SearchHit"];
+export type SearchResults = Schemas["SearchPage"];
 export type Label = Schemas["LabelOut"];
 
 /** A member as the board answers it (MemberOut). The profile fields are optional here: a member

@@ -1,13 +1,15 @@
 // One board: header, lists and cards, the card dialog (by URL), members and activity panels.
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
-import { useNavigate, useParams } from "react-router-dom";
+import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { useAuth } from "../auth/AuthContext";
 import { Header } from "../components/Header";
 import { useNotices } from "../components/Notices";
 import { roleOf } from "../lib/boardState";
+import { filterTasks, parseFilter, withFilter, type TaskFilter } from "../lib/taskFilter";
 import { ActivityPanel } from "./ActivityPanel";
 import { ArchivedBoardBanner } from "./ArchivedBoardBanner";
 import { CardDialog } from "./CardDialog";
+import { FilterBar } from "./FilterBar";
 import { Columns } from "./Columns";
 import { MembersPanel } from "./MembersPanel";
 import { labelOps } from "./labelOps";
@@ -39,6 +41,15 @@ export function BoardPage() {
   const [panel, setPanel] = useState<"members" | "activity" | "labels" | "archive" | null>(null);
   const [renaming, setRenaming] = useState(false);
 
+  // The filter lives in the URL; the loaded board is filtered here, live.
+  const [params, setParams] = useSearchParams();
+  const filter = useMemo(() => parseFilter(params), [params]);
+  const tasks = state?.tasks;
+  const shownTasks = useMemo(() => (tasks ? filterTasks(tasks, filter, meId, Date.now()) : undefined), [tasks, filter, meId]);
+  const shownState = useMemo(() => (state && shownTasks && shownTasks !== state.tasks ? { ...state, tasks: shownTasks } : state), [state, shownTasks]);
+  const setFilter = (next: TaskFilter, replace: boolean) => setParams(withFilter(params, next), { replace });
+  const search = params.toString() ? `?${params.toString()}` : "";
+
   const closed = state?.closed ?? null;
   useEffect(() => {
     if (closed) navigate("/", { replace: true, state: { closed } });
@@ -52,7 +63,7 @@ export function BoardPage() {
     };
   }, [title]);
 
-  if (!state) {
+  if (!state || !shownState) {
     return (
       <>
         <Header />
@@ -68,7 +79,7 @@ export function BoardPage() {
   const role = roleOf(board, meId);
   const canEdit = role === "owner" || role === "editor";
   const task = cardId ? state.tasks[cardId] : undefined;
-  const closeCard = () => navigate(`/boards/${boardId}`);
+  const closeCard = () => navigate(`/boards/${boardId}${search}`);
 
   return (
     <>
@@ -117,8 +128,16 @@ export function BoardPage() {
           </button>
         </div>
         <ArchivedBoardBanner board={board} isOwner={role === "owner"} handle={handle} />
+        <FilterBar
+          filter={filter}
+          onChange={setFilter}
+          members={board.members}
+          labels={board.labels}
+          shown={Object.keys(shownState.tasks).length}
+          total={Object.keys(state.tasks).length}
+        />
         <div className="board-body">
-          <Columns state={state} boardId={boardId} canEdit={canEdit} ops={ops} />
+          <Columns state={shownState} boardId={boardId} canEdit={canEdit} ops={ops} linkSearch={search} />
           {panel === "members" && (
             <MembersPanel
               board={board}

@@ -103,11 +103,13 @@ interface Props {
   boardId: string;
   canEdit: boolean;
   ops: BoardOps;
+  /** The board's query (its filter), kept on the cards' links. */
+  linkSearch?: string;
 }
 
 const NONE: Task[] = [];
 
-export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: Props) {
+export const Columns = memo(function Columns({ state, boardId, canEdit, ops, linkSearch = "" }: Props) {
   const sensors = useSensors(useSensor(MouseSensor, MOUSE), useSensor(TouchSensor, TOUCH), useSensor(KeyboardSensor, KEYBOARD));
   const lists = state.board.lists;
   const grouped = useRef<Map<string, Task[]>>(undefined);
@@ -136,7 +138,7 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
     const link = (event.target as Element).closest<HTMLAnchorElement>("a.card-link");
     if (!link) return;
     event.preventDefault();
-    if (link.getAttribute("aria-disabled") !== "true") navigate(link.pathname);
+    if (link.getAttribute("aria-disabled") !== "true") navigate(link.pathname + link.search);
   }
   const announcements: Announcements = {
     onDragStart: ({ active }) => `Picked up ${name(active.id)}. Use the arrow keys to move it, space to drop it, escape to cancel.`,
@@ -184,7 +186,7 @@ export const Columns = memo(function Columns({ state, boardId, canEdit, ops }: P
       <div className="columns" onClick={openCard}>
         <SortableContext items={lists.map((l) => LIST + l.id)} strategy={horizontalListSortingStrategy}>
           {lists.map((list, index) => (
-            <Column key={list.id} list={list} index={index} tasks={byList.get(list.id) ?? NONE} members={state.board.members} labels={state.board.labels} boardId={boardId} canEdit={canEdit} ops={ops} />
+            <Column key={list.id} list={list} index={index} tasks={byList.get(list.id) ?? NONE} members={state.board.members} labels={state.board.labels} boardId={boardId} canEdit={canEdit} ops={ops} linkSearch={linkSearch} />
           ))}
         </SortableContext>
         {canEdit && <AddList ops={ops} />}
@@ -221,9 +223,10 @@ interface ColumnProps {
   boardId: string;
   canEdit: boolean;
   ops: BoardOps;
+  linkSearch: string;
 }
 
-const Column = memo(function Column({ list, index, tasks, members, labels, boardId, canEdit, ops }: ColumnProps) {
+const Column = memo(function Column({ list, index, tasks, members, labels, boardId, canEdit, ops, linkSearch }: ColumnProps) {
   // A list the server has not answered for yet has no id to put cards in or to move by.
   const saving = isTemp(list.id);
   const sortable = useSortable({ id: LIST + list.id, data: { type: "list", listId: list.id }, disabled: !canEdit || saving, animateLayoutChanges: still });
@@ -292,7 +295,7 @@ const Column = memo(function Column({ list, index, tasks, members, labels, board
       <SortableContext items={visible.map((t) => t.id)} strategy={verticalListSortingStrategy}>
         <ol ref={drop.setNodeRef} className={drop.isOver ? "cards over" : "cards"} aria-label={`Cards in ${list.title}`}>
           {visible.map((task) => (
-            <Card key={task.id} task={task} members={members} labels={labels} boardId={boardId} canEdit={canEdit} />
+            <Card key={task.id} task={task} members={members} labels={labels} boardId={boardId} canEdit={canEdit} linkSearch={linkSearch} />
           ))}
           {tasks.length > shown && <MoreCards count={tasks.length - shown} onMore={(more) => setShown((n) => n + more)} />}
         </ol>
@@ -349,12 +352,13 @@ interface CardProps {
   labels: Label[];
   boardId: string;
   canEdit: boolean;
+  linkSearch: string;
 }
 
 // A card renders again whenever dnd-kit's state changes under a drag: only its sortable hooks
 // run then; what it shows is CardBody, rendered again only when the task, its members or the
 // board's labels change.
-const Card = memo(function Card({ task, members, labels, boardId, canEdit }: CardProps) {
+const Card = memo(function Card({ task, members, labels, boardId, canEdit, linkSearch }: CardProps) {
   const saving = isTemp(task.id);
   const sortable = useSortable({ id: task.id, data: { type: "card", listId: task.listId }, disabled: !canEdit || saving, animateLayoutChanges: still });
   return (
@@ -369,14 +373,14 @@ const Card = memo(function Card({ task, members, labels, boardId, canEdit }: Car
           ⠿
         </button>
       )}
-      <CardBody task={task} members={members} labels={labels} boardId={boardId} saving={saving} />
+      <CardBody task={task} members={members} labels={labels} boardId={boardId} saving={saving} linkSearch={linkSearch} />
     </li>
   );
 });
 
-const CardBody = memo(function CardBody({ task, members, labels, boardId, saving }: Omit<CardProps, "canEdit"> & { saving: boolean }) {
+const CardBody = memo(function CardBody({ task, members, labels, boardId, saving, linkSearch }: Omit<CardProps, "canEdit"> & { saving: boolean }) {
   return (
-    <a href={`/boards/${boardId}/cards/${task.id}`} className="card-link" data-testid="card" aria-disabled={saving || undefined}>
+    <a href={`/boards/${boardId}/cards/${task.id}${linkSearch}`} className="card-link" data-testid="card" aria-disabled={saving || undefined}>
       <span className="card-title">{task.title}</span>
       <CardBadges task={task} members={members} labels={labels} />
     </a>

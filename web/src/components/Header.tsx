@@ -1,5 +1,5 @@
 import { lazy, Suspense, type ReactNode } from "react";
-import { Link } from "react-router-dom";
+import { Link, useNavigate, useSearchParams, useLocation } from "react-router-dom";
 import { useAuth } from "../auth/AuthContext";
 
 // After the page: the bell brings the socket client and the notification list with it.
@@ -13,6 +13,7 @@ export function Header({ children }: { children?: ReactNode }) {
         Hintro
       </Link>
       <div className="top-bar-middle">{children}</div>
+      <HeaderSearch />
       <Suspense fallback={null}>
         <Bell />
       </Suspense>
@@ -21,5 +22,30 @@ export function Header({ children }: { children?: ReactNode }) {
         Sign out
       </button>
     </header>
+  );
+}
+
+/** The search box: Enter opens the results page (/search?q=). */
+function HeaderSearch() {
+  const navigate = useNavigate();
+  const location = useLocation();
+  const [params] = useSearchParams();
+  const current = location.pathname === "/search" ? (params.get("q") ?? "") : "";
+  return (
+    <form
+      className="header-search"
+      role="search"
+      aria-label="Search cards"
+      onSubmit={(event) => {
+        event.preventDefault();
+        const q = String(new FormData(event.currentTarget).get("q") ?? "").trim();
+        if (q) navigate(`/search?q=${encodeURIComponent(q)}`);
+      }}
+    >
+      <label className="sr-only" htmlFor="header-search">
+        Search cards in all your boards
+      </label>
+      <input id="header-search" key={current} name="q" type="search" placeholder="Search…" defaultValue={current} maxLength={200} />
+    </form>
   );
 }

@@ -33,7 +33,9 @@ from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
 from hintro_task.migrations import LABEL_IMPORTS
 from hintro_task.repository import CommentRepository, TaskRepository
-from hintro_task.routes import COMMENT_SERVICE, OPERATIONS, TASK_SERVICE
+from hintro_task.routes import COMMENT_SERVICE, OPERATIONS, SEARCH_SERVICE, TASK_SERVICE
+from hintro_task.search import SEARCH_ROUTING_KEYS, SearchIndexer, SearchService
+from hintro_task.search_index import SearchIndex
 from hintro_task.service import CommentService, TaskService
 
 _log = logging.getLogger(__name__)
@@ -56,8 +58,9 @@ async def _heal_forever(comments: CommentService, stopping: asyncio.Event) -> No
 
 def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     """Repository and projection (indexes first), the outbox relay with its publisher, the
-    task collections' cache, the use cases and the projection's consumer; stopped in reverse
-    order."""
+        task collections' cache, the use cases and the projection's consumer, then the search index,
+    its consumer and the search use case; stopped in reverse
+        order."""
 
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = app[MONGO_DB]
@@ -112,6 +115,15 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
 
             events.on_close(stop_healer)
             app[TASK_SERVICE] = service
+            # Search: the index follows task and comment events on its own queue.
+            search_index = SearchIndex(db)
+            await search_index.create_indexes()
+            await events.consume(
+                queue=settings.search_queue,
+                routing_keys=SEARCH_ROUTING_KEYS,
+                handler=SearchIndexer(search_index, tasks),
+            )
+            app[SEARCH_SERVICE] = SearchService(search_index, projection)
             app[COMMENT_SERVICE] = comment_service
             yield
 

@@ -16,6 +16,8 @@ class Settings(BoardViewSettings):
 
     # The durable queue this service's projection consumes board.* and list.* events from.
     projection_queue: str = "task.projection"
+    # The durable queue the search index consumes task.*, board and list title events from.
+    search_queue: str = "task.search"
 
     # Seconds a board's cached task collection (?all=true) lives in Redis; also bounds how long
     # a reader can see it stale after a write whose invalidation could not reach Redis.

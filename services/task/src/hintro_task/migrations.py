@@ -134,6 +134,29 @@ async def _labels_down(db: Database) -> None:
     await db[LABEL_IMPORTS].drop()
 
 
+async def _search_up(db: Database) -> None:
+    """Index the tasks and comments written before search existed. The one migration that uses
+    the service's code (the words and postings are whatever search reads today); it is
+    idempotent, and the index's version guard makes it harmless beside a running consumer."""
+    # Imported here: the search modules import the repository, which this module must not.
+    from hintro_task.repository import TaskRepository
+    from hintro_task.search import SearchIndexer
+    from hintro_task.search_index import SearchIndex
+
+    index = SearchIndex(db)
+    await index.create_indexes()
+    indexer = SearchIndexer(index, TaskRepository(db))
+    async for doc in db["tasks"].find(LIVE, {"version": 1}):
+        await indexer.reindex_task(doc["_id"], int(doc.get("version", 1)))
+    async for doc in db["comments"].find({"pending": {"$exists": False}, **LIVE}, {"version": 1}):
+        await indexer.reindex_comment(doc["_id"], int(doc.get("version", 1)), gone=False)
+
+
+async def _search_down(db: Database) -> None:
+    for name in ("search_items", "search_terms", "search_names"):
+        await db.drop_collection(name)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     index_migration(
         1,
@@ -161,5 +184,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         Index("comments", (("pendingSince", 1),), "pending_since", sparse=True),
         Index("comments", (("outboxPending", 1),), "outbox_pending"),
         Index("comments", (("deleted", 1),), "outbox_tombstone", sparse=True),
+    ),
+    index_migration(
+        5,
+        "search index: words by board, an item's words by version, a task's words and comments",
+        Index("search_terms", (("w", 1), ("b", 1)), "word_board"),
+        Index("search_terms", (("i", 1), ("v", 1)), "item_version"),
+        Index("search_terms", (("k", 1),), "task"),
+        Index("search_items", (("taskId", 1),), "task"),
+    ),
+    Migration(
+        6, "search index: the tasks and comments written before it", _search_up, _search_down
     ),
 )

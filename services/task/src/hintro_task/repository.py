@@ -315,6 +315,14 @@ class TaskRepository:
 
     # --- writes --------------------------------------------------------------------------------
 
+    async def seed(self, tasks: list[Task]) -> None:
+        """Store new tasks as they are, without events: the benchmark's bulk seeding, never a
+        use case (nothing else learns of them; the search index is filled alongside)."""
+        if tasks:
+            await self.collection.insert_many(
+                [{"_id": task.id, **_to_document(task)} for task in tasks], ordered=False
+            )
+
     async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None:
         """Store a new task with its event; :class:`PositionTaken` if its place is held."""
         envelope = self._envelope(task, event, ctx)

@@ -3,6 +3,8 @@ parse, call a use case and render; ``OPERATIONS`` declares them for routing and 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from hintro_shared.http import (
@@ -29,6 +31,8 @@ from hintro_task.schemas import (
     MoveItemBody,
     MoveTaskBody,
     RestoreTaskBody,
+    SearchPage,
+    SearchQuery,
     TaskOut,
     TaskPage,
     UpdateChecklistBody,
@@ -38,9 +42,11 @@ from hintro_task.schemas import (
     comment_json,
     task_json,
 )
+from hintro_task.search import Hit, SearchService
 from hintro_task.service import CommentService, TaskDetail, TaskService
 
 TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
+SEARCH_SERVICE = web.AppKey("hintro.task.search", SearchService)
 COMMENT_SERVICE = web.AppKey("hintro.task.comments", CommentService)
 TAG = "tasks"
 _JSON = "application/json"
@@ -80,6 +86,9 @@ async def handle_list_tasks(request: web.Request) -> web.Response:
     caller = await authenticated_caller(request)
     board_id = _path_id(request, "boardId", "board")
     query = validate(ListTasksQuery, dict(request.query))
+    if query.filtered:
+        matching = await _service(request).filter_tasks(caller, board_id, query.task_filter())
+        return json_response({"items": [task_json(task) for task in matching], "next": None})
     if query.all:
         return _board_tasks(request, await _service(request).board_tasks(caller, board_id))
     if query.archived:
@@ -157,6 +166,35 @@ async def handle_delete_task(request: web.Request) -> web.Response:
     caller = await authenticated_caller(request)
     await _service(request).delete_task(caller, _path_id(request, "taskId", "task"))
     return web.Response(status=204)
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    comment = hit.item.kind != "task"
+    return {
+        "kind": hit.item.kind,
+        "taskId": hit.task.id,
+        "commentId": hit.item.id.removeprefix("c:") if comment else None,
+        "boardId": hit.item.board_id,
+        "boardTitle": hit.board_title,
+        "listId": hit.task.list_id,
+        "listTitle": hit.list_title,
+        "title": hit.task.title,
+        "titleMarks": hit.title_marks,
+        "snippet": hit.snippet,
+        "snippetMarks": hit.snippet_marks,
+        "score": hit.ranked.score,
+        "updatedAt": hit.item.updated_at,
+    }
+
+
+async def handle_search(request: web.Request) -> web.Response:
+    """GET /api/search"""
+    caller = await authenticated_caller(request)
+    query = validate(SearchQuery, dict(request.query))
+    hits, next_cursor = await request.app[SEARCH_SERVICE].search(
+        caller.user_id, query.q, query.limit, query.cursor, archived=query.archived
+    )
+    return json_response({"items": [_hit_json(hit) for hit in hits], "next": next_cursor})
 
 
 async def handle_archive_task(request: web.Request) -> web.Response:
@@ -652,5 +690,16 @@ OPERATIONS += [
         status=204,
         errors=_WRITE_ERRORS,
         headers=(SOCKET_ID_HEADER,),
+    ),
+    Operation(
+        "GET",
+        "/api/search",
+        handle_search,
+        "Search the tasks and comments of every board the caller belongs to (ranked, "
+        "cursor-paginated)",
+        "search",
+        query=SearchQuery,
+        response=SearchPage,
+        errors=(422, 503),
     ),
 ]

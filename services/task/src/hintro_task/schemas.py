@@ -4,9 +4,16 @@ fields are rejected). Responses are documented here and shaped by :func:`task_js
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from hintro_shared.pagination import PageQuery
@@ -23,6 +30,16 @@ from hintro_task.domain import (
     ChecklistItem,
     Comment,
     Task,
+    is_safe_id,
+)
+from hintro_task.searching import (
+    DUE_CHOICES,
+    QUERY_MAX,
+    SEARCH_DEFAULT_LIMIT,
+    SEARCH_MAX_LIMIT,
+    TaskFilter,
+    query_terms,
+    split_values,
 )
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -104,19 +121,78 @@ class ListTasksQuery(PageQuery):
         "together with listId, limit or cursor.",
     )
 
+    # The board filter (docs/api.md, "Filtering a board's tasks"): any of these returns every
+    # matching task at once, like all=true.
+    q: str | None = Field(
+        default=None,
+        max_length=QUERY_MAX,
+        description="Words that must each start a word of the title or description.",
+    )
+    label_ids: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Comma-separated label ids; a task with any of them matches.",
+    )
+    assignee: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="Comma-separated: user ids, `me` (the caller), `none` (no assignee); any "
+        "of them matches.",
+    )
+    due: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Comma-separated: `overdue`, `week` (due in the next 7 days), `none` (no "
+        "due date), `done` (due date marked complete); any of them matches.",
+    )
     archived: bool = Field(
         default=False,
         description="The board's archived tasks instead, the latest archived first, in one "
-        "response (next is null); not together with all, listId, limit or cursor.",
+        "response (next is null); not together with all, listId, limit or cursor. With a "
+        "filter: the archived tasks that pass it, in board order.",
     )
 
     @model_validator(mode="after")
     def _all_alone(self) -> ListTasksQuery:
         if self.all and self.model_fields_set & {"list_id", "limit", "cursor"}:
             raise ValueError("all=true takes no listId, limit or cursor")
+        if self.filtered and self.model_fields_set & {"list_id", "limit", "cursor"}:
+            raise ValueError("a filter takes no listId, limit or cursor: it returns every match")
         if self.archived and self.model_fields_set & {"all", "list_id", "limit", "cursor"}:
             raise ValueError("archived=true takes no all, listId, limit or cursor")
         return self
+
+    @field_validator("label_ids", "assignee")
+    @classmethod
+    def _ids(cls, value: str | None) -> str | None:
+        for part in split_values(value):
+            if not is_safe_id(part):
+                raise ValueError(f"{part!r} is not an id")
+        return value
+
+    @field_validator("due")
+    @classmethod
+    def _due(cls, value: str | None) -> str | None:
+        for part in split_values(value):
+            if part not in DUE_CHOICES:
+                raise ValueError(f"due must be among {', '.join(DUE_CHOICES)}")
+        return value
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter parameter was given (``archived`` alone lists the archived tasks;
+        with a filter it filters them)."""
+        return bool(self.model_fields_set & {"q", "label_ids", "assignee", "due"})
+
+    def task_filter(self) -> TaskFilter:
+        """The filter these parameters describe."""
+        return TaskFilter(
+            terms=query_terms(self.q or ""),
+            label_ids=frozenset(split_values(self.label_ids)),
+            assignees=frozenset(split_values(self.assignee)),
+            due=frozenset(split_values(self.due)),
+            archived=self.archived,
+        )
 
 
 class ChecklistProgressOut(BaseModel):
@@ -425,3 +501,45 @@ def comment_json(comment: Comment) -> dict[str, Any]:
         "updatedAt": comment.updated_at,
         "version": comment.version,
     }
+
+
+# --- search (GET /api/search) ---------------------------------------------------------------
+
+
+class SearchQuery(BaseModel):
+    """``?q=&limit=&cursor=&archived=`` of the cross-board search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1, max_length=QUERY_MAX, description="The words to find.")
+    limit: int = Field(default=SEARCH_DEFAULT_LIMIT, ge=1, le=SEARCH_MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=512)
+    archived: bool = Field(default=False, description="Search archived tasks instead.")
+
+
+class SearchHit(BaseModel):
+    """One search result: a task, or a comment on a task, with where the task is. ``*Marks``
+    are ``[start, end)`` character ranges of the words the query matched."""
+
+    model_config = _RESPONSE
+
+    kind: Literal["task", "comment"]
+    task_id: str
+    comment_id: str | None
+    board_id: str
+    board_title: str | None = Field(description="Null while the board's title is unknown.")
+    list_id: str
+    list_title: str | None = Field(description="Null while the list's title is unknown.")
+    title: str = Field(description="The task's title.")
+    title_marks: list[tuple[int, int]]
+    snippet: str = Field(description="Part of the description or comment around a match.")
+    snippet_marks: list[tuple[int, int]]
+    score: int
+    updated_at: datetime
+
+
+class SearchPage(BaseModel):
+    """One page of hits, best first; ``next`` is the cursor of the following page."""
+
+    items: list[SearchHit]
+    next: str | None

@@ -73,6 +73,21 @@ from hintro_task.domain import (
 )
 from hintro_task.listing import list_page
 from hintro_task.schemas import task_json
+from hintro_task.searching import Filterable, TaskFilter, matches
+
+
+def filterable(task: Task) -> Filterable:
+    """What the board filter reads of a task."""
+    return Filterable(
+        title=task.title,
+        description=task.description,
+        label_ids=task.label_ids,
+        assignee_ids=task.assignee_ids,
+        due_date=task.due_date,
+        due_complete=task.due_complete,
+        archived=task.archived_at is not None,
+    )
+
 
 # Without a fast path (unit tests) the relay's sweeper publishes the events.
 _SWEEPER_ONLY = SweeperOnly()
@@ -598,6 +613,25 @@ class TaskService:
         # has bumped it, so this body can never be served after that write.
         await self._cache.put(board_id, lookup.generation, encode_entry(body))
         return body
+
+    async def filter_tasks(
+        self, caller: Caller, board_id: str, flt: TaskFilter, at: datetime | None = None
+    ) -> list[Task]:
+        """Every task of the board that passes ``flt``, in board order (members only)."""
+        access = self.access(board_id, caller)
+        await access.authorize(Action.READ)
+        moment = at or self._clock()
+        if flt.archived:
+            # Archived tasks keep the archive listing's order (latest archived first): their
+            # lists may be archived or gone.
+            archived = await self._tasks.archived_of_board(board_id)
+            return [t for t in archived if matches(filterable(t), flt, caller.user_id, moment)]
+        lists, tasks = await asyncio.gather(access.lists(), self._tasks.of_board(board_id))
+        by_list: dict[str, list[Task]] = {}
+        for task in tasks:
+            if matches(filterable(task), flt, caller.user_id, moment):
+                by_list.setdefault(task.list_id, []).append(task)
+        return [task for ref in lists for task in by_list.get(ref.id, ())]
 
     # --- cascades (events in) ------------------------------------------------------------------
 

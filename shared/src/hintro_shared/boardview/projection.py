@@ -127,6 +127,14 @@ class BoardProjection:
         )
         return [_list_ref(doc) async for doc in cursor]
 
+    async def boards_of(self, user_id: str) -> list[str]:
+        """The ids of the live boards ``user_id`` is a member of (cross-board search)."""
+        cursor = self._boards.find(
+            {f"members.{user_id}.role": {"$in": [role.value for role in Role]}, **_NOT_DELETED},
+            {"_id": 1},
+        )
+        return [doc["_id"] async for doc in cursor]
+
     async def get_labels(self, label_ids: list[str]) -> list[LabelRef]:
         """The labels of ``label_ids`` as last learnt (tombstones included); unknown ids are
         absent."""
