@@ -545,6 +545,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search the tasks and comments of every board the caller belongs to (ranked, cursor-paginated) */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks/{taskId}": {
         parameters: {
             query?: never;
@@ -1701,6 +1718,73 @@ export interface components {
              * @default null
              */
             listId: string | null;
+        };
+        /**
+         * SearchHit
+         * @description One search result: a task, or a comment on a task, with where the task is. ``*Marks``
+         *     are ``[start, end)`` character ranges of the words the query matched.
+         */
+        SearchHit: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "task" | "comment";
+            /** Taskid */
+            taskId: string;
+            /** Commentid */
+            commentId: string | null;
+            /** Boardid */
+            boardId: string;
+            /**
+             * Boardtitle
+             * @description Null while the board's title is unknown.
+             */
+            boardTitle: string | null;
+            /** Listid */
+            listId: string;
+            /**
+             * Listtitle
+             * @description Null while the list's title is unknown.
+             */
+            listTitle: string | null;
+            /**
+             * Title
+             * @description The task's title.
+             */
+            title: string;
+            /** Titlemarks */
+            titleMarks: [
+                number,
+                number
+            ][];
+            /**
+             * Snippet
+             * @description Part of the description or comment around a match.
+             */
+            snippet: string;
+            /** Snippetmarks */
+            snippetMarks: [
+                number,
+                number
+            ][];
+            /** Score */
+            score: number;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /**
+         * SearchPage
+         * @description One page of hits, best first; ``next`` is the cursor of the following page.
+         */
+        SearchPage: {
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
+            /** Next */
+            next: string | null;
         };
         /**
          * SubjectOut
@@ -3075,6 +3159,10 @@ export interface operations {
                 cursor?: string | null;
                 listId?: string | null;
                 all?: boolean;
+                q?: string | null;
+                labelIds?: string | null;
+                assignee?: string | null;
+                due?: string | null;
                 archived?: boolean;
             };
             header?: {
@@ -3691,6 +3779,39 @@ export interface operations {
             };
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                q: string;
+                limit?: number;
+                cursor?: string | null;
+                archived?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchPage"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     get_task: {
