@@ -14,12 +14,12 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from hintro_activity.access import BoardReaders, Caller
 from hintro_activity.names import NameDirectory
 from hintro_activity.repository import ActivityLog, BuildEntry
 from hintro_activity.service import ActivityService
 from hintro_shared.authz import Role
-from hintro_shared.boardview import BoardProjection, BoardSnapshot
+from hintro_shared.boardview import BoardProjection, BoardReaders, BoardSnapshot
+from hintro_shared.caller import Caller
 from hintro_shared.mongo import MONGO_DB, MONGO_READ_DB
 from hintro_testkit.infra import mongo_url, unique
 from services.activity.tests.support import Harness

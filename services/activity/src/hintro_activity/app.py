@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from hintro_activity.access import BoardReaders
 from hintro_activity.config import Settings
 from hintro_activity.consumers import ROUTING_KEYS, ActivityEvents
 from hintro_activity.healer import ClaimHealer
@@ -19,7 +18,13 @@ from hintro_activity.names import NameDirectory
 from hintro_activity.repository import ENTRIES, ActivityLog
 from hintro_activity.routes import ACTIVITY_SERVICE, OPERATIONS
 from hintro_activity.service import ActivityService
-from hintro_shared.boardview import BOARD_CLIENT, BoardClient, BoardProjection, board_client_ctx
+from hintro_shared.boardview import (
+    BOARD_CLIENT,
+    BoardClient,
+    BoardProjection,
+    BoardReaders,
+    board_client_ctx,
+)
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hintro_activity.access import BoardReaders, Caller
 from hintro_activity.domain import (
     HEALABLE,
     Actor,
@@ -23,6 +22,8 @@ from hintro_activity.domain import (
 )
 from hintro_activity.repository import BuildEntry, Document
 from hintro_activity.summaries import Summary, summarize
+from hintro_shared.boardview import BoardReaders
+from hintro_shared.caller import Caller
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.outbox import outbox_fields
 from hintro_shared.timeutil import rfc3339

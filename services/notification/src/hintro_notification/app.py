@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from hintro_notification.access import BoardReaders
 from hintro_notification.config import Settings
 from hintro_notification.consumers import ROUTING_KEYS, NotificationEvents
 from hintro_notification.mailer import Mailer, Send
@@ -22,7 +21,13 @@ from hintro_notification.routes import NOTIFICATION_SERVICE, OPERATIONS
 from hintro_notification.service import NotificationService
 from hintro_notification.workers import Periodic
 from hintro_shared import mail
-from hintro_shared.boardview import BOARD_CLIENT, BoardClient, BoardProjection, board_client_ctx
+from hintro_shared.boardview import (
+    BOARD_CLIENT,
+    BoardClient,
+    BoardProjection,
+    BoardReaders,
+    board_client_ctx,
+)
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app

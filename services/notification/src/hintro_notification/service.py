@@ -87,7 +87,7 @@ class PreferenceStore(Protocol):
 
 
 class Readers(Protocol):
-    """Whether a caller may read a board (404 otherwise; see ``access.BoardReaders``)."""
+    """Whether a caller may read a board (404 otherwise; see ``boardview.BoardReaders``)."""
 
     async def require_member(self, board_id: str, caller: Caller) -> object: ...
 

@@ -1,12 +1,14 @@
 """A service's own view of boards: who is a member with which role, and the boards' lists in
 order, built from the board service's events (:mod:`.events`) into a version-guarded Mongo
 projection (:mod:`.projection`), with the board service asked directly (:mod:`.client`) when
-the projection denies or misses (:mod:`.access`). Used by the task and activity services.
+the projection denies or misses (:mod:`.access`).
+Used by the task, activity and notification services.
 """
 
 from hintro_shared.boardview.access import (
     BoardAccess,
     BoardDirectory,
+    BoardReaders,
     ProjectionReader,
     Requester,
 )
@@ -28,6 +30,7 @@ __all__ = [
     "BoardClient",
     "BoardDirectory",
     "BoardProjection",
+    "BoardReaders",
     "BoardServiceUnavailable",
     "BoardSnapshot",
     "LabelRef",

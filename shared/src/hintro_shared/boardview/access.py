@@ -194,3 +194,18 @@ class BoardAccess:
     async def lists(self) -> list[ListRef]:
         """The board's lists in order."""
         return await self._projection.board_lists(self.board_id)
+
+
+class BoardReaders:
+    """Whether a caller may read a board: its members may (the projection first, the board
+    service when it says no), everyone else gets 404, never 403. For services whose routes only
+    need membership (activity's log, notification's watches)."""
+
+    def __init__(self, projection: ProjectionReader, directory: BoardDirectory) -> None:
+        self._projection = projection
+        self._directory = directory
+
+    async def require_member(self, board_id: str, caller: Requester) -> Role:
+        """The caller's role on the board, or :class:`~hintro_shared.refusals.NotFound`."""
+        access = BoardAccess(board_id, caller, self._projection, self._directory)
+        return await access.authorize(Action.READ)
