@@ -19,13 +19,25 @@ from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.refusals import RuleBroken
 from hintro_shared.timeutil import rfc3339
 from hintro_task.domain import Task
-from hintro_task.search_index import CommentText, SearchItem, StoredItem, comment_item_id
+from hintro_task.search_index import (
+    CommentText,
+    Posting,
+    SearchItem,
+    StoredItem,
+    comment_item_id,
+)
 from hintro_task.searching import (
+    COMMENT,
+    DESCRIPTION,
     TASK,
+    TIERS,
+    TITLE,
     Candidate,
     Ranked,
+    Tier,
     after_cursor,
     highlights,
+    item_score,
     page_after,
     query_terms,
     rank,
@@ -51,8 +63,19 @@ class SearchStore(Protocol):
     """The index (see ``SearchIndex``)."""
 
     async def candidates(
-        self, terms: tuple[str, ...], boards: list[str], *, archived: bool
-    ) -> dict[str, Candidate]: ...
+        self, term: str, boards: list[str], *, archived: bool, cap: int
+    ) -> dict[str, Candidate] | None: ...
+
+    async def ranked(
+        self,
+        term: str,
+        tier: Tier,
+        boards: list[str],
+        *,
+        archived: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[Posting]: ...
 
     async def items_by_id(self, ids: list[str]) -> dict[str, StoredItem]: ...
 
@@ -80,12 +103,29 @@ class Hit:
     snippet_marks: list[tuple[int, int]]
 
 
-class SearchService:
-    """The search use case."""
+COMMON_POSTINGS = 1000
+"""Above this many postings a word of a query of several words is common: the query is not
+ranked from every match (intersected in memory) but read in rank order (see
+:meth:`SearchService._streamed`)."""
+_BATCH_MAX = 200
 
-    def __init__(self, index: SearchStore, memberships: Memberships) -> None:
+
+class SearchService:
+    """The search use case.
+
+    A query of one word reads that word's matches in rank order (:data:`TIERS`: whole word in a
+    title, prefix in a title, whole word in a text, prefix in a text; each newest first) and
+    stops after one page: a word found in every task costs what a rare one does. A query of
+    several words intersects the complete match sets of its words while they are small, and
+    otherwise walks the longest word's ranked streams, checking the other words on each item
+    read, until the page is settled (threshold ranking: no unread item can outrank it)."""
+
+    def __init__(
+        self, index: SearchStore, memberships: Memberships, *, common: int = COMMON_POSTINGS
+    ) -> None:
         self._index = index
         self._memberships = memberships
+        self._common = common
 
     async def search(
         self, user_id: str, q: str, limit: int, cursor: str | None, *, archived: bool = False
@@ -98,22 +138,132 @@ class SearchService:
         boards = await self._memberships.boards_of(user_id)
         if not boards:
             return [], None
-        ranked = rank(
-            (await self._index.candidates(terms, boards, archived=archived)).values(), terms
-        )
-        page = page_after(ranked, start, limit)
+        found: tuple[list[Ranked], dict[str, StoredItem]] | None = None
+        if len(terms) > 1:
+            found = await self._intersected(terms, boards, archived, start, limit)
+        if found is None:
+            found = await self._streamed(terms, boards, archived, start, limit)
+        page, items = found
         more = len(page) > limit
         page = page[:limit]
-        hits = await self._hits(page, terms, set(boards))
+        hits = await self._hits(page, terms, set(boards), items)
         next_cursor = search_cursor(page[-1], terms, archived) if more and page else None
         return hits, next_cursor
 
+    async def _intersected(
+        self,
+        terms: tuple[str, ...],
+        boards: list[str],
+        archived: bool,
+        start: Ranked | None,
+        limit: int,
+    ) -> tuple[list[Ranked], dict[str, StoredItem]] | None:
+        """Every word's complete match set, intersected and ranked in memory; ``None`` as soon
+        as a word is common (then :meth:`_streamed` ranks the query)."""
+        found: dict[str, Candidate] = {}
+        for index, term in enumerate(sorted(terms, key=len, reverse=True)):
+            matches = await self._index.candidates(
+                term, boards, archived=archived, cap=self._common
+            )
+            if matches is None:
+                return None
+            if index == 0:
+                found = matches
+            else:
+                for item_id in [item_id for item_id in found if item_id not in matches]:
+                    del found[item_id]
+                for item_id, candidate in found.items():
+                    candidate.take(term, matches[item_id].best[term])
+            if not found:
+                return [], {}
+        return page_after(rank(found.values(), terms), start, limit), {}
+
+    async def _streamed(
+        self,
+        terms: tuple[str, ...],
+        boards: list[str],
+        archived: bool,
+        start: Ranked | None,
+        limit: int,
+    ) -> tuple[list[Ranked], dict[str, StoredItem]]:
+        """The page read from the longest word's tiers in rank order. Each item read is scored
+        on all words from its own texts; reading stops once ``limit + 1`` hits are known to
+        outrank every item not read yet (whose score is at most the current tier's plus the
+        best any other word can add, and which comes after the last posting read)."""
+        driver = max(terms, key=len)
+        others_best = 0
+        for term in terms:
+            if term != driver:
+                others_best += await self._best_tier(term, boards, archived)
+        wanted = limit + 1
+        members = set(boards)
+        hits: dict[str, Ranked] = {}
+        items: dict[str, StoredItem] = {}
+        seen: set[str] = set()
+        for tier in TIERS:
+            # One word: the tiers before the cursor's hold only earlier pages.
+            if start is not None and not others_best and tier.score > start.score:
+                continue
+            after = None
+            if start is not None and not others_best and tier.score == start.score:
+                after = tier.after(driver, start)
+            batch = wanted
+            while True:
+                rows = await self._index.ranked(
+                    driver, tier, boards, archived=archived, after=after, limit=batch
+                )
+                fresh = [row for row in rows if row.item_id not in seen]
+                seen.update(row.item_id for row in fresh)
+                read = await self._index.items_by_id([row.item_id for row in fresh])
+                for row in fresh:
+                    item = read.get(row.item_id)
+                    if item is None or item.board_id not in members or item.archived != archived:
+                        continue  # changed since its posting was read
+                    total = item_score(_fields(item), terms)
+                    if total is None:
+                        continue
+                    hit = Ranked(total, row.updated_at, row.item_id)
+                    if start is None or hit.key() > start.key():
+                        hits[row.item_id] = hit
+                        items[row.item_id] = item
+                ranked = sorted(hits.values(), key=Ranked.key)
+                if len(rows) < batch:
+                    break  # the tier is read to its end
+                last = rows[-1]
+                unread = Ranked(tier.score + others_best, last.updated_at, last.item_id)
+                if len(ranked) >= wanted and ranked[wanted - 1].key() <= unread.key():
+                    return ranked[:wanted], items
+                after = last.key
+                batch = min(batch * 2, _BATCH_MAX)
+        return sorted(hits.values(), key=Ranked.key)[:wanted], items
+
+    async def _best_tier(self, term: str, boards: list[str], archived: bool) -> int:
+        """The best score ``term`` reaches on any item (its first tier holding a posting): what
+        it can add at most to an item not read yet."""
+        for tier in TIERS:
+            if await self._index.ranked(term, tier, boards, archived=archived, after=None, limit=1):
+                return tier.score
+        return 0
+
     async def _hits(
-        self, page: list[Ranked], terms: tuple[str, ...], boards: set[str]
+        self,
+        page: list[Ranked],
+        terms: tuple[str, ...],
+        boards: set[str],
+        known: dict[str, StoredItem],
     ) -> list[Hit]:
-        items = await self._index.items_by_id([hit.item_id for hit in page])
-        task_ids = [item.task_id for item in items.values() if item.kind != TASK]
-        tasks = {**items, **await self._index.items_by_id(task_ids)}
+        items = {hit.item_id: known[hit.item_id] for hit in page if hit.item_id in known}
+        missing = [hit.item_id for hit in page if hit.item_id not in known]
+        if missing:
+            items.update(await self._index.items_by_id(missing))
+        task_ids = [
+            item.task_id
+            for item in items.values()
+            if item.kind != TASK and item.task_id not in items and item.task_id not in known
+        ]
+        tasks = {**known, **items}
+        if task_ids:
+            tasks.update(await self._index.items_by_id(task_ids))
         keys = [f"board:{item.board_id}" for item in items.values()] + [
             f"list:{task.list_id}" for task in tasks.values()
         ]
@@ -138,6 +288,12 @@ class SearchService:
                 )
             )
         return hits
+
+
+def _fields(item: StoredItem) -> dict[int, str]:
+    if item.kind == TASK:
+        return {TITLE: item.title, DESCRIPTION: item.text}
+    return {COMMENT: item.text}
 
 
 # --- keeping the index ----------------------------------------------------------------------
