@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hintro_shared.errors import DependencyUnavailable
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.refusals import RuleBroken
@@ -81,6 +82,16 @@ class SearchStore(Protocol):
 
     async def titles(self, keys: list[str]) -> dict[str, str]: ...
 
+    async def set_name(self, kind: str, object_id: str, title: str, version: int) -> None: ...
+
+
+class BoardReader(Protocol):
+    """A board as the board service renders it for the caller (see ``BoardClient``)."""
+
+    async def fetch_board_json(
+        self, board_id: str, *, authorization: str, request_id: str | None
+    ) -> Any: ...
+
 
 class Memberships(Protocol):
     """Which boards a user belongs to (the board view)."""
@@ -108,6 +119,8 @@ COMMON_POSTINGS = 1000
 ranked from every match (intersected in memory) but read in rank order (see
 :meth:`SearchService._streamed`)."""
 _BATCH_MAX = 200
+_LEARN_MAX = 10
+"""Boards whose titles one search asks the board service for, at most."""
 
 
 class SearchService:
@@ -121,16 +134,32 @@ class SearchService:
     read, until the page is settled (threshold ranking: no unread item can outrank it)."""
 
     def __init__(
-        self, index: SearchStore, memberships: Memberships, *, common: int = COMMON_POSTINGS
+        self,
+        index: SearchStore,
+        memberships: Memberships,
+        *,
+        boards: BoardReader | None = None,
+        common: int = COMMON_POSTINGS,
     ) -> None:
         self._index = index
         self._memberships = memberships
+        self._boards = boards
         self._common = common
 
     async def search(
-        self, user_id: str, q: str, limit: int, cursor: str | None, *, archived: bool = False
+        self,
+        user_id: str,
+        q: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        archived: bool = False,
+        authorization: str = "",
+        request_id: str | None = None,
     ) -> tuple[list[Hit], str | None]:
-        """A page of hits for ``q`` in the caller's boards and the next page's cursor."""
+        """A page of hits for ``q`` in the caller's boards and the next page's cursor.
+        ``authorization`` lets it ask the board service, on the caller's behalf, for the
+        titles of boards the index has none for (boards made before the index)."""
         terms = query_terms(q)
         if not terms:
             raise RuleBroken(("query", "q"), "the query has no letters or digits")
@@ -146,7 +175,7 @@ class SearchService:
         page, items = found
         more = len(page) > limit
         page = page[:limit]
-        hits = await self._hits(page, terms, set(boards), items)
+        hits = await self._hits(page, terms, set(boards), items, (authorization, request_id))
         next_cursor = search_cursor(page[-1], terms, archived) if more and page else None
         return hits, next_cursor
 
@@ -237,6 +266,42 @@ class SearchService:
                 batch = min(batch * 2, _BATCH_MAX)
         return sorted(hits.values(), key=Ranked.key)[:wanted], items
 
+    async def _learn_names(
+        self, board_ids: list[str], authorization: str, request_id: str | None
+    ) -> dict[str, str]:
+        """Board and list titles the index lacks (boards made before it; their events were
+        consumed before the index existed), asked of the board service for the caller and
+        remembered, so each board costs one call once."""
+        if self._boards is None or not authorization:
+            return {}
+        learnt: dict[str, str] = {}
+        for board_id in board_ids[:_LEARN_MAX]:
+            try:
+                body = await self._boards.fetch_board_json(
+                    board_id, authorization=authorization, request_id=request_id
+                )
+            except DependencyUnavailable:
+                continue  # the hits show no title this time; search still answers
+            if not isinstance(body, dict):
+                continue
+            named: list[tuple[str, Any, Any, Any]] = [
+                ("board", board_id, body.get("title"), body.get("version"))
+            ]
+            for entry in body.get("lists") or []:
+                if isinstance(entry, dict):
+                    named.append(
+                        ("list", entry.get("id"), entry.get("title"), entry.get("version"))
+                    )
+            for kind, object_id, title, version in named:
+                if (
+                    isinstance(object_id, str)
+                    and isinstance(title, str)
+                    and isinstance(version, int)
+                ):
+                    await self._index.set_name(kind, object_id, title, version)
+                    learnt[f"{kind}:{object_id}"] = title
+        return learnt
+
     async def _best_tier(self, term: str, boards: list[str], archived: bool) -> int:
         """The best score ``term`` reaches on any item (its first tier holding a posting): what
         it can add at most to an item not read yet."""
@@ -251,6 +316,7 @@ class SearchService:
         terms: tuple[str, ...],
         boards: set[str],
         known: dict[str, StoredItem],
+        caller: tuple[str, str | None],
     ) -> list[Hit]:
         items = {hit.item_id: known[hit.item_id] for hit in page if hit.item_id in known}
         missing = [hit.item_id for hit in page if hit.item_id not in known]
@@ -268,6 +334,14 @@ class SearchService:
             f"list:{task.list_id}" for task in tasks.values()
         ]
         names = await self._index.titles(keys)
+        unnamed = {
+            item.board_id for item in items.values() if f"board:{item.board_id}" not in names
+        }
+        unnamed.update(
+            task.board_id for task in tasks.values() if f"list:{task.list_id}" not in names
+        )
+        if unnamed:
+            names.update(await self._learn_names(sorted(unnamed & boards), *caller))
         hits = []
         for ranked in page:
             item = items.get(ranked.item_id)
