@@ -868,8 +868,9 @@ class Bench:
                 hits.append(len(orjson.loads(body)["items"]))
                 return None
 
-        if await operation(self.session, 0) is not None or not hits or hits[0] == 0:
-            raise RuntimeError("8: a seeded title word finds nothing")
+        failed = await operation(self.session, 0)
+        if failed is not None or not hits or hits[0] == 0:
+            raise RuntimeError(f"8: a seeded title word ({queries[0]!r}) finds nothing ({failed})")
         meter = self._meter()
         meter.start()
         measured = time.perf_counter()
