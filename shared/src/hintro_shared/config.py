@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -62,6 +62,10 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "hintro"
     # Clock skew tolerated on access tokens' iat/exp/nbf between auth and the verifying process.
     token_leeway_seconds: float = Field(default=5.0, ge=0, le=300)
+    # The shared secret of service-to-service routes under /internal/ (hintro_shared.internal):
+    # the board service answers them only to a caller presenting it, and the services that keep
+    # a board projection use it to reconcile that projection. Unset: no internal routes.
+    internal_token: SecretStr | None = None
 
     # How long start-up keeps retrying a dependency before the process gives up.
     startup_timeout_seconds: float = Field(default=60.0, gt=0)
