@@ -55,6 +55,12 @@ class ServiceSettings(BaseSettings):
     mongo_max_staleness_seconds: int = Field(default=-1, ge=-1)
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     events_exchange: str = "hintro.events"
+    # Dead letters of each consumer go back to its queue automatically (hintro_shared.events.
+    # replayer): a pass every DLQ_REPLAY_SECONDS, a letter replayed n times waits that times
+    # 2**n since it failed, and after DLQ_REPLAY_ATTEMPTS replays (or at once when invalid) it
+    # is parked in <queue>.parked for a person. 0 turns the replay off.
+    dlq_replay_seconds: float = Field(default=30.0, ge=0)
+    dlq_replay_attempts: int = Field(default=5, ge=0, le=20)
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     auth_url: str = "http://127.0.0.1:8001"

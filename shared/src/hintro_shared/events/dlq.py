@@ -26,7 +26,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
 from hintro_shared.events.topology import dlq_name
 
 ATTEMPTS_HEADER = "x-attempts"
-_FAILURE_HEADERS = ("x-dead-letter-reason", "x-error", "x-error-type", "x-failed-at")
+FAILURE_HEADERS = ("x-dead-letter-reason", "x-error", "x-error-type", "x-failed-at")
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ async def replay(
             headers = {
                 key: value
                 for key, value in dict(message.headers or {}).items()
-                if key not in _FAILURE_HEADERS
+                if key not in FAILURE_HEADERS
             }
             replays = headers.get("x-replayed", 0)
             headers["x-replayed"] = (replays if isinstance(replays, int) else 0) + 1
