@@ -13,6 +13,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from hintro_devtools.stack import Stack
 from hintro_devtools.workspace import repo_root
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
+from hintro_shared.events.replayer import parked_name
 from hintro_shared.events.topology import dlq_name, unrouted_name
 from hintro_testkit.events import delete_event_objects
 
@@ -26,6 +27,8 @@ CONSUMER_QUEUES = {
     "NOTIFICATION_QUEUE": "notification.events",
     "NOTIFICATION_PUSH_QUEUE": "realtime.notifications",
 }
+# Realtime's own consumers keep no automatic replay, so they have no parked queue.
+UNREPLAYED = {"PUSH_QUEUE", "NOTIFICATION_PUSH_QUEUE"}
 
 
 @contextlib.asynccontextmanager
@@ -102,13 +105,15 @@ async def isolated_stack(
 
 
 def event_queues(stack: Stack) -> dict[str, str]:
-    """The stack's own consumer queues, their dead-letter queues and its unrouted queue:
-    label (``activity.log``, ``activity.log.dlq``, ``unrouted``) -> broker name."""
+    """The stack's own consumer queues, their dead-letter (and parked) queues and its unrouted
+    queue: label (``activity.log``, ``activity.log.dlq``, ``unrouted``) -> broker name."""
     env = stack.env_for(stack.instances[0])
     names: dict[str, str] = {}
     for setting, default in CONSUMER_QUEUES.items():
         names[default] = env[setting]
         names[dlq_name(default)] = dlq_name(env[setting])
+        if setting not in UNREPLAYED:
+            names[parked_name(default)] = parked_name(env[setting])
     names["unrouted"] = unrouted_name(env["EVENTS_EXCHANGE"])
     return names
 
