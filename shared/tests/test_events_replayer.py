@@ -16,8 +16,9 @@ from aio_pika.abc import AbstractRobustConnection
 from prometheus_client import REGISTRY
 
 from hintro_shared.events import EventConsumer, EventEnvelope, EventPublisher, new_event
-from hintro_shared.events.replayer import DeadLetterReplayer, parked_name
-from hintro_shared.events.topology import dlq_name
+from hintro_shared.events.dlq import peek, replay
+from hintro_shared.events.replayer import DeadLetterReplayer
+from hintro_shared.events.topology import dlq_name, parked_name
 from hintro_testkit.events import delete_event_objects, passive_queue
 from hintro_testkit.infra import unique, wait_for
 
@@ -191,6 +192,12 @@ async def test_an_invalid_letter_is_parked_at_once(rig: Rig) -> None:
     assert await replayer.run_once() == (0, 1)
     assert await rig.depth(parked_name(rig.queue)) == 1
     assert _gauge("hintro_events_parked_depth", rig.queue) == 1
+    # A person moves it back with the tool (and, still invalid, it is dead-lettered again).
+    letters = await peek(rig.rabbit, rig.queue, 10, parked=True)
+    assert [letter.reason for letter in letters] == ["invalid"]
+    assert await replay(rig.rabbit, rig.queue, parked=True) == 1
+    assert await rig.depth(parked_name(rig.queue)) == 0
+    await _dead_lettered(rig, 1)
 
 
 def _iso(seconds: float) -> str:

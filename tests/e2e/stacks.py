@@ -13,8 +13,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from hintro_devtools.stack import Stack
 from hintro_devtools.workspace import repo_root
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
-from hintro_shared.events.replayer import parked_name
-from hintro_shared.events.topology import dlq_name, unrouted_name
+from hintro_shared.events.topology import dlq_name, parked_name, unrouted_name
 from hintro_testkit.events import delete_event_objects
 
 # The queues of the services' consumers, by the setting that names each (all are renamed per run).

@@ -15,10 +15,10 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
 from hintro_shared.events.envelope import EventEnvelope, parse_envelope
 from hintro_shared.events.publisher import EventPublisher
-from hintro_shared.events.replayer import parked_name
 from hintro_shared.events.topology import (
     declare_event_exchange,
     dlq_name,
+    parked_name,
     retry_queue_name,
     unrouted_name,
 )

@@ -34,17 +34,12 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 
 from hintro_shared.events.dlq import ATTEMPTS_HEADER, FAILURE_HEADERS
 from hintro_shared.events.metrics import DLQ_DEPTH, DLQ_PARKED, DLQ_REPLAYED, PARKED_DEPTH
-from hintro_shared.events.topology import dlq_name
+from hintro_shared.events.topology import dlq_name, parked_name
 
 _log = logging.getLogger(__name__)
 
 REPLAYED_HEADER = "x-replayed"
 PARKED_AT_HEADER = "x-parked-at"
-
-
-def parked_name(queue: str) -> str:
-    """The queue of ``queue``'s parked letters."""
-    return f"{queue}.parked"
 
 
 def _text(headers: dict[str, Any], name: str) -> str:
