@@ -130,7 +130,8 @@ async def queue_depths(stack: Stack) -> dict[str, int | None]:
                 declared = await underlay.queue_declare(queue, passive=True)
                 depths[label] = int(declared.message_count or 0)
             except CONNECTION_EXCEPTIONS:
-                depths[label] = None
+                # A parked queue is declared by the first replay pass: none yet, none parked.
+                depths[label] = 0 if label.endswith(".parked") else None
             finally:
                 with contextlib.suppress(*CONNECTION_EXCEPTIONS):
                     await channel.close()
