@@ -275,21 +275,9 @@ def rss_mb(pids: dict[str, int]) -> dict[str, float]:
     return {name: round(rss_bytes(pid) / 2**20, 1) for name, pid in pids.items()}
 
 
-def broker_queues(vhost: str | None) -> dict[str, str] | None:
-    """Every queue of the run's virtual host, by name (``rabbitmqctl list_queues``); ``None``
-    without a vhost of its own or without rabbitmqctl."""
-    if vhost is None:
-        return None
-    listing = list_queues(vhost)
-    return None if listing is None else {name: name for name in sorted(listing)}
-
-
-def watched(names: dict[str, str], vhost: str | None) -> dict[str, str]:
-    """Label -> queue of what to watch: the broker's own list when it gives one, else each
-    known consumer queue with its dead-letter and parked queues."""
-    listed = broker_queues(vhost)
-    if listed is not None:
-        return listed
+def watched(names: dict[str, str]) -> dict[str, str]:
+    """Label -> queue of what to watch on a broker that cannot list its queues: each known
+    consumer queue with its dead-letter and parked queues."""
     labels: dict[str, str] = {}
     for service, queue in names.items():
         labels[service] = queue
@@ -301,19 +289,31 @@ def watched(names: dict[str, str], vhost: str | None) -> dict[str, str]:
 async def queue_state(
     url: str, names: dict[str, str], peek: int = 5, vhost: str | None = None
 ) -> dict[str, Any]:
-    """Ready messages in each watched queue (:func:`watched`); the first few messages' event
-    types in a dead-letter or parked queue that is not empty. A queue that does not exist (a
-    parked queue nothing was parked in yet) is left out."""
+    """Ready messages in every queue of the run's virtual host as the broker lists them
+    (``rabbitmqctl list_queues``), else in each queue of :func:`watched`; the first few
+    messages' event types in a dead-letter or parked queue that is not empty. A parked queue
+    that does not exist (nothing was parked yet) is left out."""
+    listing = list_queues(vhost) if vhost is not None else None
     state: dict[str, Any] = {}
     connection = await aio_pika.connect_robust(url)
     async with connection:
-        for label, name in watched(names, vhost).items():
+        if listing is not None:
+            # The broker's own count: private queues (the publishers' exclusive taps) cannot be
+            # declared from here, and need not be.
+            targets = {name: name for name in sorted(listing)}
+        else:
+            targets = watched(names)
+        for label, name in targets.items():
             channel = await connection.channel()
             try:
-                underlay = await channel.get_underlay_channel()
-                declared = await underlay.queue_declare(name, passive=True)
-                state[label] = {"depth": int(declared.message_count or 0)}
-                if label.endswith((".dlq", ".parked")) and declared.message_count:
+                if listing is not None:
+                    depth = listing[name]
+                else:
+                    underlay = await channel.get_underlay_channel()
+                    declared = await underlay.queue_declare(name, passive=True)
+                    depth = int(declared.message_count or 0)
+                state[label] = {"depth": depth}
+                if label.endswith((".dlq", ".parked")) and depth:
                     state[label]["types"] = await _peek(channel, name, peek)
             except CONNECTION_EXCEPTIONS as exc:
                 if not label.endswith(".parked"):

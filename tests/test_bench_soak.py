@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-import bench.soak as soak_module
 from bench.soak import (
     CONSUMER_QUEUES,
     MIX,
@@ -81,17 +78,11 @@ def test_summary_shows_memory_growth_and_queues() -> None:
 
 def test_without_a_broker_listing_every_consumer_queue_is_watched_with_its_dead_letters() -> None:
     names = {label: default for label, (_, default) in CONSUMER_QUEUES.items()}
-    labels = watched(names, vhost=None)
+    labels = watched(names)
     for queue in ("task.search", "notification.events", "realtime.notifications"):
         assert queue in labels.values()
         assert f"{queue}.dlq" in labels.values()
         assert f"{queue}.parked" in labels.values()
-
-
-def test_the_broker_listing_is_watched_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    listing = {"board.service": 0, "webhook.events": 2, "webhook.events.dlq": 0}
-    monkeypatch.setattr(soak_module, "list_queues", lambda vhost: listing)
-    assert set(watched({"board": "board.service"}, vhost="soak_x")) == set(listing)
 
 
 def test_drained_waits_for_flowing_queues_and_held_messages_fail_the_soak() -> None:
