@@ -25,6 +25,7 @@ CONSUMER_QUEUES = {
     "PUSH_QUEUE": "realtime.push",
     "NOTIFICATION_QUEUE": "notification.events",
     "NOTIFICATION_PUSH_QUEUE": "realtime.notifications",
+    "WEBHOOK_QUEUE": "webhook.events",
 }
 
 
