@@ -77,7 +77,7 @@ class GatewaySettings(ServiceSettings):
     # The pooled keep-alive connections to the services (one aiohttp connector for all); at
     # least upstream_max_in_flight for each service, so a saturated service never holds the
     # connections another one needs.
-    upstream_pool_size: int = Field(default=768, ge=1)
+    upstream_pool_size: int = Field(default=896, ge=1)
     upstream_keepalive_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout: float = Field(default=2.0, gt=0)
     upstream_timeout: float = Field(default=30.0, gt=0)

@@ -52,17 +52,16 @@ def _ms(seconds: float) -> int:
 
 
 def _sender_ctx(settings: Settings, resolve: Resolve) -> Ctx:
-    rules = UrlRules(
-        allow_http=settings.webhook_allow_http,
-        allow_networks=parse_networks(settings.webhook_allow_cidrs),
-    )
-    limits = SenderLimits(
-        connect_timeout_seconds=settings.webhook_connect_timeout_seconds,
-        total_timeout_seconds=settings.webhook_timeout_seconds,
-        max_response_bytes=settings.webhook_max_response_bytes,
-    )
-
     async def ctx(app: web.Application) -> AsyncIterator[None]:
+        rules = UrlRules(
+            allow_http=settings.webhook_allow_http,
+            allow_networks=parse_networks(settings.webhook_allow_cidrs),
+        )
+        limits = SenderLimits(
+            connect_timeout_seconds=settings.webhook_connect_timeout_seconds,
+            total_timeout_seconds=settings.webhook_timeout_seconds,
+            max_response_bytes=settings.webhook_max_response_bytes,
+        )
         sender = Sender(rules, limits, resolve)
         await sender.start()
         app[SENDER] = sender
