@@ -14,6 +14,7 @@ interface Props {
   onInfo(text: string): void;
 }
 
+const REFRESH_MS = 3000;
 const hooksPath = (boardId: string) => `/api/boards/${encodeURIComponent(boardId)}/webhooks`;
 const hookPath = (id: string) => `/api/webhooks/${encodeURIComponent(id)}`;
 
@@ -53,7 +54,12 @@ function DeliveryLog({ endpoint, onError, onInfo }: { endpoint: WebhookEndpoint;
     [endpoint.id, onError],
   );
 
-  useEffect(() => load(null), [load]);
+  useEffect(() => {
+    load(null);
+    // The log follows the dispatcher while it is open (retries land every few seconds).
+    const timer = window.setInterval(() => load(null), REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [load]);
 
   async function redeliver(delivery: WebhookDelivery) {
     try {

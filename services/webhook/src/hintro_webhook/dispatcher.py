@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.timeutil import rfc3339
-from hintro_webhook.domain import DeliveryStatus, Endpoint, RetryPolicy
+from hintro_webhook.domain import DeliveryStatus, Endpoint, RetryPolicy, short_error
 from hintro_webhook.repository import Deliveries, Endpoints
 from hintro_webhook.sender import Outcome
 from hintro_webhook.signing import headers
@@ -127,7 +127,7 @@ class Dispatcher:
             now_ms=done,
             next_attempt_ms=next_at or 0,
             http_status=outcome.status,
-            error=outcome.error,
+            error=short_error(outcome.error or "failed"),
         )
         _log.info(
             "delivery attempt failed",

@@ -24,6 +24,7 @@ on nx-27017 and MongoDB. Secrets leave this module only through :meth:`Endpoints
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -31,7 +32,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from hintro_shared.events.envelope import EventEnvelope
-from hintro_shared.events.outbox import LIVE, tombstone_update, with_outbox
+from hintro_shared.events.outbox import DELETED, DELETED_AT, LIVE, PENDING, with_outbox
 from hintro_shared.events.relay import Collection, ensure_outbox_index
 from hintro_webhook.domain import Delivery, DeliveryStatus, Endpoint
 
@@ -125,7 +126,10 @@ class Endpoints:
         return await self.get(endpoint_id)
 
     async def delete(self, endpoint_id: str) -> bool:
-        result = await self.collection.update_one(_live({"_id": endpoint_id}), tombstone_update())
+        """Tombstone the endpoint: the relay deletes it once any notice in its outbox is out
+        (at once when there is none, or at the sweeper's next pass)."""
+        tombstone = {"$set": {DELETED: True, DELETED_AT: datetime.now(UTC)}, "$inc": {PENDING: 0}}
+        result = await self.collection.update_one(_live({"_id": endpoint_id}), tombstone)
         return bool(result.modified_count == 1)
 
     async def succeeded(self, endpoint_id: str) -> None:
