@@ -123,7 +123,6 @@ async def wstack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stac
         name="webhook",
         only=only,
         service_env={"webhook": webhook_env},
-        ready_timeout=180,  # the shared machine is often loaded well past its two cores
     ) as stack:
         supervising = asyncio.create_task(stack.supervise(POLICY))
         yield stack
@@ -309,6 +308,7 @@ async def test_an_endpoint_failing_for_too_long_is_disabled_and_its_owner_told(
     one = await wait_for(disabled, within=WITHIN + DISABLE_AFTER, what="the endpoint disabled")
     assert one["disabledReason"]
     assert len(receiver.at("down")) >= 2  # retried before giving up
+
     async def failed() -> list[Any] | None:
         items = await deliveries(http, ada, hook["id"])
         return items if items and items[0]["status"] == "failed" else None
