@@ -8,6 +8,7 @@ stops first.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
@@ -97,14 +98,20 @@ def _webhook_ctx(settings: Settings) -> Ctx:
                 outbox=outbox,
             )
             loop = Periodic("webhook-dispatcher", settings.delivery_poll_seconds, dispatcher.step)
+            settle = settings.webhook_order_settle_seconds
+
+            def wake_after_settling() -> None:
+                asyncio.get_running_loop().call_later(settle, loop.poke)
+
             service = WebhookService(
                 endpoints,
                 deliveries,
                 BoardReaders(board_view, app[BOARD_CLIENT]),
                 sender,
                 outbox=outbox,
-                wake=loop.poke,
+                wake=wake_after_settling,
                 secret_overlap_ms=_ms(settings.webhook_secret_overlap_seconds),
+                settle_ms=_ms(settle),
             )
             app[WEBHOOK_SERVICE] = service
             await events.consume(

@@ -24,8 +24,12 @@ class Settings(BoardViewSettings):
     webhook_queue: str = "webhook.events"
     # Events handled at once (enqueueing is idempotent, so this is only a throughput knob).
     consumer_prefetch: int = Field(default=32, ge=1, le=1000)
-    # How often due deliveries are looked for (a new event wakes the dispatcher at once).
+    # How often due deliveries are looked for (a new event wakes the dispatcher sooner).
     delivery_poll_seconds: float = Field(default=1.0, gt=0)
+    # A new delivery waits this long before its first attempt, so that an earlier event of
+    # the same board that is still being handled (events are handled concurrently) is queued
+    # first and goes first.
+    webhook_order_settle_seconds: float = Field(default=0.2, ge=0)
     # Retries of a failed delivery: the first after about this long, doubling each time
     # (with jitter: a random share between half and all of the wait), at most the cap apart.
     retry_base_seconds: float = Field(default=5.0, gt=0)

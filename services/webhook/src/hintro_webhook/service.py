@@ -121,6 +121,7 @@ class WebhookService:
         outbox: Outbox | None = None,
         wake: Wake = _nothing,
         secret_overlap_ms: int = 24 * 3_600_000,
+        settle_ms: int = 0,
     ) -> None:
         self._endpoints = endpoints
         self._deliveries = deliveries
@@ -129,6 +130,7 @@ class WebhookService:
         self._outbox = outbox or SweeperOnly()
         self._wake = wake
         self._overlap_ms = secret_overlap_ms
+        self._settle_ms = settle_ms
 
     # --- endpoints -------------------------------------------------------------------------
 
@@ -297,7 +299,7 @@ class WebhookService:
                 "attempts": 0,
                 "createdAt": now_ms,
                 "windowStart": now_ms,
-                "nextAttemptAt": now_ms,
+                "nextAttemptAt": now_ms + self._settle_ms,
                 "lease": 0,
                 "lastAttemptAt": 0,
                 "lastStatus": 0,
