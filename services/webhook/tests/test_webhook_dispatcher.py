@@ -21,6 +21,7 @@ from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_testkit.infra import scratch_database
 from hintro_webhook.dispatcher import ENDPOINT_DISABLED, Dispatcher
 from hintro_webhook.domain import RetryPolicy
+from hintro_webhook.metrics import ATTEMPTS, ENDPOINTS_DISABLED
 from hintro_webhook.repository import Deliveries, Endpoints
 from hintro_webhook.sender import Outcome
 from hintro_webhook.service import WebhookService
@@ -136,6 +137,7 @@ async def test_later_deliveries_wait_for_an_earlier_one_being_retried(
     hook, _ = await service.create(OWNER, "b1", "https://a.example/in", "", ["task.created"], 0)
     other, _ = await service.create(OWNER, "b1", "https://b.example/in", "", ["task.created"], 0)
     receiver.plans["https://a.example/in"] = [500, 503]
+    retries_before = ATTEMPTS.labels(outcome="retry")._value.get()
     # Handled out of order (concurrent consumers): the order is the events' own.
     for title, seconds in (("two", 2), ("one", 1), ("three", 3)):
         assert await service.enqueue(task_created("b1", title, T0 + timedelta(seconds=seconds)), 0)
@@ -143,6 +145,7 @@ async def test_later_deliveries_wait_for_an_earlier_one_being_retried(
     assert receiver.titles("https://a.example/in") == ["one", "one", "one", "two", "three"]
     # Another endpoint of the board is not held up by the first one's failures.
     assert receiver.titles("https://b.example/in") == ["one", "two", "three"]
+    assert ATTEMPTS.labels(outcome="retry")._value.get() == retries_before + 2
     page = await service.deliveries(OWNER, hook.id, 10, None)
     assert {d.status.value for d in page.items} == {"delivered"}
     first = next(d for d in page.items if d.attempts == 3)
@@ -185,8 +188,10 @@ async def test_an_endpoint_failing_too_long_is_disabled_with_its_notice_in_the_o
     service, dispatcher, receiver, clock, endpoints, _ = setup(db, disable_after_ms=4000)
     hook, _ = await service.create(OWNER, "b4", "https://f.example/in", "", ["task.created"], 0)
     receiver.plans["https://f.example/in"] = [503] * 50
+    disabled_before = ENDPOINTS_DISABLED._value.get()
     await service.enqueue(task_created("b4", "down", T0), clock.now)
     await run(dispatcher, clock, 10)
+    assert ENDPOINTS_DISABLED._value.get() == disabled_before + 1
     endpoint = await service.get(OWNER, hook.id)
     assert not endpoint.enabled
     assert endpoint.disabled_reason == "failing for too long"

@@ -27,6 +27,7 @@ from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.timeutil import rfc3339
 from hintro_webhook.domain import DeliveryStatus, Endpoint, RetryPolicy, short_error
+from hintro_webhook.metrics import ATTEMPTS, ENDPOINTS_DISABLED
 from hintro_webhook.repository import Deliveries, Endpoints
 from hintro_webhook.sender import Outcome
 from hintro_webhook.signing import headers
@@ -117,6 +118,7 @@ class Dispatcher:
                 error=None,
             )
             await self._endpoints.succeeded(endpoint_id)
+            ATTEMPTS.labels(outcome="delivered").inc()
             return
         attempts = int(doc.get("attempts") or 0) + 1
         window_start = int(doc.get("windowStart") or doc["createdAt"])
@@ -129,6 +131,7 @@ class Dispatcher:
             http_status=outcome.status,
             error=short_error(outcome.error or "failed"),
         )
+        ATTEMPTS.labels(outcome="retry" if next_at is not None else "gave_up").inc()
         _log.info(
             "delivery attempt failed",
             extra={
@@ -148,6 +151,7 @@ class Dispatcher:
         event = _disabled_event(endpoint, reason, failing_since)
         if await self._endpoints.disable(endpoint.id, reason, now, event):
             self._outbox.written(endpoint.id)
+            ENDPOINTS_DISABLED.inc()
             await self._deliveries.give_up_endpoint(endpoint.id, "endpoint disabled")
             _log.warning(
                 "webhook endpoint disabled",
