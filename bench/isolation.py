@@ -89,6 +89,7 @@ def isolated_env(run_id: str, rabbitmq_url: str) -> Iterator[dict[str, dict[str,
         "notification": {}
         if vhost_made
         else {"NOTIFICATION_QUEUE": f"notification.events.{run_id}"},
+        "webhook": {} if vhost_made else {"WEBHOOK_QUEUE": f"webhook.events.{run_id}"},
         "realtime": {
             "SOCKETIO_CHANNEL": f"hintro.realtime.socketio.{run_id}",
             "REDIS_PREFIX": f"hintro:realtime:{run_id}:",

@@ -63,6 +63,7 @@ CONSUMER_QUEUES = {
     "realtime": ("PUSH_QUEUE", "realtime.push"),
     "notification": ("NOTIFICATION_QUEUE", "notification.events"),
     "realtime-notifications": ("NOTIFICATION_PUSH_QUEUE", "realtime.notifications"),
+    "webhook": ("WEBHOOK_QUEUE", "webhook.events"),
 }
 _SERVICE_OF = {"task-search": "task", "realtime-notifications": "realtime"}
 # Queues that keep what nobody else takes (they need a person, never drain by themselves).
