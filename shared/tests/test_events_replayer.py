@@ -160,9 +160,9 @@ async def test_a_letter_that_keeps_failing_is_replayed_with_backoff_then_parked(
 
     # A letter replayed n times is due interval * 2**n after it failed.
     assert not replayer.due({**headers, "x-failed-at": _iso(start)})
-    assert replayer.due({**headers, "x-failed-at": _iso(start - 100)})
+    assert replayer.due({**headers, "x-failed-at": _iso(start - 101)})
     assert not replayer.due({**headers, "x-failed-at": _iso(start - 150), "x-replayed": 1})
-    assert replayer.due({**headers, "x-failed-at": _iso(start - 200), "x-replayed": 1})
+    assert replayer.due({**headers, "x-failed-at": _iso(start - 201), "x-replayed": 1})
 
     calls = rig.handler.calls
     moved = 0
