@@ -7,11 +7,11 @@ from playwright.async_api import Locator, Page, expect
 from tests.e2e.boards_helpers import PASSWORD, User
 
 
-async def sign_in(page: Page, user: User) -> None:
+async def sign_in(page: Page, user: User, *, password: str = PASSWORD) -> None:
     """Sign in through the form; the boards page is then on screen."""
     await page.goto("/signin")
     await page.get_by_label("E-mail").fill(user.email)
-    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Your boards")).to_be_visible()
 
