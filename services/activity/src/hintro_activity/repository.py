@@ -38,7 +38,6 @@ replication lag, but the ``before`` cursor is a seq, so paging never repeats an 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -53,7 +52,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hintro_shared import jsonutil
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
-from hintro_shared.events.outbox import OUTBOX, PENDING
+from hintro_shared.events.outbox import OUTBOX, PENDING, pending_events
 from hintro_shared.events.relay import Collection, ensure_outbox_index
 
 _log = logging.getLogger(__name__)
@@ -281,27 +280,40 @@ class ActivityLog:
         return {str(doc["_id"]) async for doc in cursor}
 
     async def _complete(self, board_id: str, event_id: str, doc: Document) -> None:
-        # A duplicate key: another delivery (or the healer) inserted this very entry.
-        with contextlib.suppress(DuplicateKeyError):
+        inserted = True
+        try:
             await self.entries.insert_one(dict(doc))
+        except DuplicateKeyError:
+            inserted = False  # another delivery (or the healer) inserted this very entry
         dropped = await self._drop_claims(board_id, [event_id])
         if await self._purged_meanwhile(board_id, dropped):
             return
         # The seq protocol completes entries here and in the healer: both publish at once.
-        self._outbox.written(event_id)
+        self._publish(event_id, doc, inserted)
 
     async def _complete_many(self, board_id: str, docs: dict[str, Document]) -> None:
+        ordered = list(docs.items())
+        duplicates: set[int] = set()
         try:
-            await self.entries.insert_many([dict(doc) for doc in docs.values()], ordered=False)
+            await self.entries.insert_many([dict(doc) for _, doc in ordered], ordered=False)
         except BulkWriteError as exc:
             # Duplicates are other deliveries' (or the healer's) inserts of these very entries.
-            if any(error.get("code") != 11000 for error in exc.details.get("writeErrors", [])):
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != 11000 for error in errors):
                 raise
+            duplicates = {int(error.get("index", -1)) for error in errors}
         dropped = await self._drop_claims(board_id, list(docs))
         if await self._purged_meanwhile(board_id, dropped):
             return
-        for event_id in docs:
-            self._outbox.written(event_id)
+        for index, (event_id, doc) in enumerate(ordered):
+            self._publish(event_id, doc, index not in duplicates)
+
+    def _publish(self, event_id: str, doc: Document, inserted: bool) -> None:
+        """Have the entry's ``activity.recorded`` published now. An entry this call inserted
+        holds exactly the event in ``doc`` (nothing adds to an entry's outbox), so the relay
+        need not read it back; one another delivery inserted is read back, so the two do not
+        both publish it."""
+        self._outbox.written(event_id, pending_events(doc) if inserted else None)
 
     async def _drop_claims(self, board_id: str, event_ids: list[str]) -> bool:
         """``$unset`` the events' claims (each guarded by its existence, so ``claimsPending``
