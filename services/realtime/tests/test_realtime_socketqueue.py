@@ -54,5 +54,5 @@ async def test_join_waits_until_every_item_is_done() -> None:
     queue.get_nowait()
     queue.task_done()
     await asyncio.wait_for(joined, 1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="too many times"):
         queue.task_done()
