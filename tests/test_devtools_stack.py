@@ -374,4 +374,5 @@ def test_default_ports_follow_the_design_and_replicas_step_by_ten() -> None:
         "realtime": 8005,
         "realtime-2": 8015,
         "notification": 8006,
+        "importer": 8007,
     }

@@ -62,6 +62,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
     # Notification asks the board service when its projection denies or misses (BOARD_URL);
     # `make run` points its SMTP settings at the local mail sink.
     ServiceSpec("notification", "hintro_notification", 8006, calls=("board",)),
+    # The importer creates an import's board through the board and task services, as the user.
+    ServiceSpec("importer", "hintro_importer", 8007, calls=("board", "task")),
 )
 
 

@@ -1,6 +1,6 @@
-"""Background loops of the notification service: the due-soon reminder poll and the mailer,
-each running a step every few seconds until stopped. A step that fails is logged and tried
-again at the next tick; their state lives in MongoDB, so a restart resumes where they were."""
+"""A background loop: a step run now and then every few seconds until stopped (the notification
+service's reminders and mailer, the importer's sweep). A step that fails is logged and tried
+again at the next tick; the state those steps work on lives in MongoDB, so a restart resumes."""
 
 from __future__ import annotations
 
