@@ -14,7 +14,13 @@ from hintro_shared.config import ServiceSettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 SERVICES = [
-    "gateway", "auth", "board", "task", "activity", "realtime", "notification",
+    "gateway",
+    "auth",
+    "board",
+    "task",
+    "activity",
+    "realtime",
+    "notification",
     "importer",
 ]
 _PER_SERVICE = {"SERVICE_NAME", "PORT"}  # documented as "per service" in the shared table
