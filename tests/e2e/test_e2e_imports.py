@@ -4,7 +4,8 @@ project's export ``tests/fixtures/trello/board.json``, which exercises every fie
 It runs on a lean stack of its own (gateway, auth, board, task, importer) whose importer fails
 each job's first run right after step ``FAIL_AFTER`` was done and before it was recorded, as a
 crash there would; so one import checks the resume and that no step made anything twice, and
-then that every field landed. The upload limit is lowered so the refusal is quick to test.
+then that every field landed. The upload limit is lowered to 2 MiB so the refusal is quick to
+test, and stays above the 1 MiB of every other body, so an upload past that is seen to pass.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from tests.e2e.stacks import isolated_stack
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "trello" / "board.json"
 FAIL_AFTER = 14  # the third card: made, not recorded
-MAX_BYTES = 200_000
+MAX_BYTES = 2 * 1024 * 1024  # above the 1 MiB every other body is limited to
 JSON = {"Content-Type": "application/json"}
 
 
@@ -211,7 +212,12 @@ async def test_bad_uploads_are_refused_with_a_sentence(http: aiohttp.ClientSessi
     big = b'{"id": "x", "name": "B", "lists": [], "cards": [], "desc": "' + b"x" * MAX_BYTES + b'"}'
     status, problem = await _upload(http, user, big)
     assert status == 413
-    assert problem["detail"] == f"The request body is larger than the {MAX_BYTES} bytes limit."
+    assert problem["detail"] == "The request body is larger than the 2 MiB limit."
+    # 1.5 MiB (Trello's exports carry much the importer ignores) is taken.
+    padded = {"id": "b1", "name": "Padded", "lists": [], "cards": [], "prefs": "x" * 1_500_000}
+    status, job = await _upload(http, user, json.dumps(padded).encode())
+    assert status == 202, job
+    assert (await _settled(http, user, job["id"]))["status"] == "done"
 
     async def chunked() -> AsyncIterator[bytes]:
         for _ in range(4):
@@ -226,6 +232,8 @@ async def test_bad_uploads_are_refused_with_a_sentence(http: aiohttp.ClientSessi
     status, problem = await _upload(http, user, b'{"name": "Board"}')
     assert status == 422
     assert problem["errors"][0]["msg"].startswith("The file is not a Trello board export")
-    assert (await ok(http, user, "GET", "api/imports"))["items"] == []
+    assert [item["id"] for item in (await ok(http, user, "GET", "api/imports"))["items"]] == [
+        job["id"]
+    ]
     anonymous = await call(http, None, "POST", "api/imports", data=b"{}", headers=JSON)
     assert anonymous.status == 401

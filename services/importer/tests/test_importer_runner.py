@@ -26,6 +26,7 @@ class Store:
     def __init__(self) -> None:
         self.jobs: dict[str, Job] = {}
         self.plans: dict[str, list[Step]] = {}
+        self.lookups: dict[tuple[str, int], int] = {}
 
     async def find(self, owner_id: str, sha256: str) -> Job | None:
         found = [j for j in self.jobs.values() if (j.owner_id, j.sha256) == (owner_id, sha256)]
@@ -73,6 +74,11 @@ class Store:
 
     async def fail_stale(self, job_id: str, reason: str, before: int, now: int) -> bool:
         return False
+
+    async def charge_lookup(self, user_id: str, window: int, budget: int) -> bool:
+        key = (user_id, window)
+        self.lookups[key] = self.lookups.get(key, 0) + 1
+        return self.lookups[key] <= budget
 
 
 class Services:
@@ -125,10 +131,17 @@ def _raw(ada_email: str = "ada@example.test") -> bytes:
     return json.dumps(export).encode()
 
 
-def _service(store: Store, services: Services, fail_after: int = 0) -> ImportService:
+def _service(
+    store: Store, services: Services, fail_after: int = 0, lookups: int = 100
+) -> ImportService:
     clock = iter(range(1_000, 10**9, 10))
     return ImportService(
-        store, services, lambda: next(clock), stale_after_ms=60_000, fail_after_steps=fail_after
+        store,
+        services,
+        lambda: next(clock),
+        stale_after_ms=60_000,
+        lookups_per_hour=lookups,
+        fail_after_steps=fail_after,
     )
 
 
@@ -190,3 +203,18 @@ async def test_an_expired_session_fails_the_job_with_a_sentence_and_a_resume_con
     await importer.resume(OWNER, job.id, "Bearer user-token")
     await importer.wait_idle()
     assert (await importer.get(OWNER, job.id)).status is Status.DONE
+
+
+async def test_member_lookups_are_charged_to_the_users_hourly_budget() -> None:
+    store, services = Store(), Services()
+    importer = _service(store, services, lookups=1)
+    job, _ = await importer.upload(OWNER, _raw(), "Bearer user-token")
+    await importer.wait_idle()
+    done = await importer.get(OWNER, job.id)
+    assert done.status is Status.DONE
+    # Ada's address was the one looked up; Linus's was over the budget and was not asked.
+    assert done.members == {"65a1f0c2b7e4d3a1c0f9e8a1": ADA}
+    assert [path for _, path in services.calls if path.startswith("/api/users")] == [
+        "/api/users?email=ada%40example.test"
+    ]
+    assert done.unmatched == ["Grace Hopper", "Linus Example"]

@@ -42,6 +42,7 @@ def _importer_ctx(settings: Settings) -> Ctx:
             app[SUITE],
             _now,
             stale_after_ms=int(settings.stale_after_seconds * 1000),
+            lookups_per_hour=settings.member_lookups_per_hour,
             fail_after_steps=settings.fail_after_steps,
         )
         app[IMPORT_SERVICE] = service

@@ -23,6 +23,10 @@ class Settings(ServiceSettings):
     # The largest export accepted (bytes): a larger upload is refused with 413 before it is
     # read. The gateway's IMPORT_MAX_BYTES should be the same.
     import_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    # E-mail addresses a user's imports may look up per hour (members matched to accounts);
+    # past it members stay unmatched. Imports must be no way around the gateway's limit on
+    # finding out who has an account (RATE_LIMIT_USER_LOOKUP).
+    member_lookups_per_hour: int = Field(default=100, ge=0)
     # A job running or queued that nobody touched for this long lost its runner (a restart):
     # the sweep marks it failed, resumable. Every step touches it, and a step takes at most
     # step_timeout_seconds x (step_retries + 1) plus the backoff.

@@ -8,6 +8,8 @@ Documents::
                    createdAt: ms, updatedAt: ms}
                   unique (ownerId, sha256): one job per user and file; (ownerId, createdAt):
                   a user's jobs; (status, updatedAt): the interrupted-job sweep
+    lookups:      {_id: userId, window: ms (the hour it counts), n}: the e-mail addresses the
+                  user's imports looked up this hour
     import_steps: {_id: "<job id>:<chunk>", jobId, chunk, steps: [step]}
                   the plan, in chunks of ``CHUNK`` steps (a large board stays far below the
                   document size limit)
@@ -22,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -60,6 +62,7 @@ class Jobs:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.collection = db["imports"]
         self._steps = db["import_steps"]
+        self._lookups = db["lookups"]
 
     async def create_indexes(self) -> None:
         await self.collection.create_index(
@@ -193,3 +196,18 @@ class Jobs:
             {"$set": {"status": Status.FAILED.value, "error": reason, "updatedAt": now}},
         )
         return result.modified_count == 1
+
+    async def charge_lookup(self, user_id: str, window: int, budget: int) -> bool:
+        """Count one e-mail lookup of the user in the hour starting at ``window`` (ms); whether
+        it is within ``budget``. A new hour starts the count again."""
+        doc = await self._lookups.find_one_and_update(
+            {"_id": user_id, "window": window},
+            {"$inc": {"n": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            await self._lookups.replace_one(
+                {"_id": user_id}, {"window": window, "n": 1}, upsert=True
+            )
+            return budget >= 1
+        return int(doc["n"]) <= budget

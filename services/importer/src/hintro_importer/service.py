@@ -37,6 +37,7 @@ from hintro_shared.refusals import NotFound
 
 _log = logging.getLogger(__name__)
 JOBS_LISTED = 20
+_HOUR_MS = 3_600_000
 INTERRUPTED = "The import was interrupted (the importer restarted); resume it to continue."
 
 
@@ -54,6 +55,7 @@ class JobStore(Protocol):
     async def fail(self, job_id: str, reason: str, now: int) -> None: ...
     async def interrupted(self, before: int) -> list[str]: ...
     async def fail_stale(self, job_id: str, reason: str, before: int, now: int) -> bool: ...
+    async def charge_lookup(self, user_id: str, window: int, budget: int) -> bool: ...
 
 
 class SuitePort(Protocol):
@@ -93,6 +95,7 @@ class ImportService:
         clock: Callable[[], int],
         *,
         stale_after_ms: int,
+        lookups_per_hour: int = 100,
         fail_after_steps: int = 0,
     ) -> None:
         self._jobs = jobs
@@ -100,6 +103,7 @@ class ImportService:
         self._clock = clock
         self._stale_after_ms = stale_after_ms
         self._fail_after_steps = fail_after_steps
+        self._lookups_per_hour = lookups_per_hour
         self._running: dict[str, asyncio.Task[None]] = {}
 
     # --- use cases -----------------------------------------------------------------------------
@@ -327,7 +331,15 @@ class ImportService:
         members: dict[str, str],
         unmatched: list[str],
     ) -> dict[str, Any]:
-        """Match a Trello member by e-mail: an account found joins the board as an editor."""
+        """Match a Trello member by e-mail: an account found joins the board as an editor. Each
+        lookup is charged to the importing user's hourly budget, so imports are no way around
+        the gateway's limit on finding out who has an account; past it, members stay
+        unmatched."""
+        window = self._clock() // _HOUR_MS * _HOUR_MS
+        if not await self._jobs.charge_lookup(job.owner_id, window, self._lookups_per_hour):
+            if step["name"] not in unmatched:
+                unmatched.append(step["name"])
+            return {"unmatched": unmatched}
         found: Answer = await call("board", f"/api/users?email={_p(step['email'])}", ok=(404, 422))
         user = found.body if found.status == 200 and isinstance(found.body, dict) else None
         if user is None or not isinstance(user.get("id"), str):
