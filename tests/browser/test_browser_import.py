@@ -32,7 +32,8 @@ async def test_a_trello_export_is_imported_and_its_board_opened(
         files=[{"name": "notes.json", "mimeType": "application/json", "buffer": b'{"a": 1}'}]
     )
     await page.get_by_role("button", name="Import").click()
-    await expect(page.get_by_role("alert")).to_have_text(
+    refusal = page.get_by_role("alert").filter(has_text="Trello")
+    await expect(refusal).to_have_text(
         "The file is not a Trello board export: it has no board 'id'."
     )
 
