@@ -21,6 +21,7 @@ SERVICES = [
     "activity",
     "realtime",
     "notification",
+    "webhook",
     "importer",
 ]
 _PER_SERVICE = {"SERVICE_NAME", "PORT"}  # documented as "per service" in the shared table

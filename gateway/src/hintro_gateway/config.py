@@ -58,7 +58,8 @@ class GatewaySettings(ServiceSettings):
     activity_url: str = "http://127.0.0.1:8004"
     realtime_url: str = "http://127.0.0.1:8005"
     notification_url: str = "http://127.0.0.1:8006"
-    importer_url: str = "http://127.0.0.1:8007"
+    webhook_url: str = "http://127.0.0.1:8007"
+    importer_url: str = "http://127.0.0.1:8008"
     # Several replicas of a service (comma lists); when set they replace the single URL.
     auth_urls: Annotated[tuple[str, ...], NoDecode] = ()
     board_urls: Annotated[tuple[str, ...], NoDecode] = ()
@@ -66,6 +67,7 @@ class GatewaySettings(ServiceSettings):
     activity_urls: Annotated[tuple[str, ...], NoDecode] = ()
     realtime_urls: Annotated[tuple[str, ...], NoDecode] = ()
     notification_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    webhook_urls: Annotated[tuple[str, ...], NoDecode] = ()
     importer_urls: Annotated[tuple[str, ...], NoDecode] = ()
     # The largest file an upload route (POST /api/imports) takes; other bodies keep
     # MAX_BODY_BYTES. The importer's own IMPORT_MAX_BYTES should be the same.
@@ -137,6 +139,7 @@ class GatewaySettings(ServiceSettings):
         "activity_urls",
         "realtime_urls",
         "notification_urls",
+        "webhook_urls",
         "importer_urls",
         mode="before",
     )
@@ -191,6 +194,7 @@ class GatewaySettings(ServiceSettings):
             "activity": (self.activity_url, self.activity_urls),
             "realtime": (self.realtime_url, self.realtime_urls),
             "notification": (self.notification_url, self.notification_urls),
+            "webhook": (self.webhook_url, self.webhook_urls),
             "importer": (self.importer_url, self.importer_urls),
         }
         return {

@@ -11,7 +11,7 @@ class Settings(ServiceSettings):
     """The shared settings and the importer's own."""
 
     service_name: str = "importer"
-    port: int = Field(default=8007, ge=1, le=65535)
+    port: int = Field(default=8008, ge=1, le=65535)
 
     # The services an import creates through, called as the importing user (their token).
     board_url: str = "http://127.0.0.1:8002"
