@@ -177,6 +177,12 @@ async def _webhook_startup(db: Database) -> None:
         await store.create_indexes()
 
 
+async def _importer_startup(db: Database) -> None:
+    from hintro_importer.repository import Jobs
+
+    await Jobs(db).create_indexes()
+
+
 # What each service's app does to its database at start-up (app.py), before serving.
 STARTUP_INDEXES: dict[str, Callable[[Database], Awaitable[None]]] = {
     "auth": _auth_startup,
@@ -185,6 +191,7 @@ STARTUP_INDEXES: dict[str, Callable[[Database], Awaitable[None]]] = {
     "activity": _activity_startup,
     "notification": _notification_startup,
     "webhook": _webhook_startup,
+    "importer": _importer_startup,
 }
 
 

@@ -375,6 +375,7 @@ def test_default_ports_follow_the_design_and_replicas_step_by_ten() -> None:
         "realtime-2": 8015,
         "notification": 8006,
         "webhook": 8007,
+        "importer": 8008,
     }
 
 

@@ -1,6 +1,7 @@
 """A background loop running a step every few seconds until stopped (notification's due-soon
-reminders and mailer, webhook's dispatcher). A step that fails is logged and tried again at
-the next tick; the loops keep their state in MongoDB, so a restart resumes where they were."""
+reminders and mailer, webhook's dispatcher, importer's sweep). A step that fails is logged and
+tried again at the next tick; the loops keep their state in MongoDB, so a restart resumes where
+they were."""
 
 from __future__ import annotations
 

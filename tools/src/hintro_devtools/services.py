@@ -75,6 +75,8 @@ SERVICES: tuple[ServiceSpec, ...] = (
             {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_CIDRS": "127.0.0.1/32"}
         ),
     ),
+    # The importer creates an import's board through the board and task services, as the user.
+    ServiceSpec("importer", "hintro_importer", 8008, calls=("board", "task")),
 )
 
 

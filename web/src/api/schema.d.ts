@@ -425,6 +425,58 @@ export interface paths {
         patch: operations["update_comment"];
         trace?: never;
     };
+    "/api/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My latest imports */
+        get: operations["list_imports"];
+        put?: never;
+        /** Import a Trello board export (JSON); the same file again answers its existing import */
+        post: operations["create_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my imports: its status and progress */
+        get: operations["get_import"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{importId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Continue a failed import from where it stopped (nothing is made twice) */
+        post: operations["resume_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/lists/{listId}": {
         parameters: {
             query?: never;
@@ -1001,6 +1053,11 @@ export interface components {
          * @description ``POST /api/boards``.
          */
         BoardCreate: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Title */
             title: string;
             /**
@@ -1210,6 +1267,11 @@ export interface components {
              * @description 1, + 1 on every edit.
              */
             version: number;
+            /**
+             * @description Set on a comment brought over by an import: its author and date there (`authorId` is then the user who imported it).
+             * @default null
+             */
+            imported: components["schemas"]["ImportedOut"] | null;
         };
         /**
          * CommentPage
@@ -1226,6 +1288,11 @@ export interface components {
          * @description ``POST /api/tasks/{taskId}/checklists``; without anchors the checklist goes last.
          */
         CreateChecklistBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Title */
             title: string;
             /**
@@ -1240,10 +1307,33 @@ export interface components {
             beforeId: string | null;
         };
         /**
+         * CreateCommentBody
+         * @description ``POST /api/tasks/{taskId}/comments``.
+         */
+        CreateCommentBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
+            /**
+             * Text
+             * @description Markdown, trimmed, 1 to 5,000 characters; mentions are written @[label](userId) (docs/api.md, Comments).
+             */
+            text: string;
+            /** @default null */
+            imported: components["schemas"]["ImportedIn"] | null;
+        };
+        /**
          * CreateItemBody
          * @description ``POST /api/tasks/{taskId}/checklists/{checklistId}/items``; last unless anchored.
          */
         CreateItemBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Text */
             text: string;
             /**
@@ -1277,6 +1367,11 @@ export interface components {
          * @description ``POST /api/boards/{boardId}/tasks``; without anchors the task goes to the list's end.
          */
         CreateTaskBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Listid */
             listId: string;
             /** Title */
@@ -1582,6 +1677,116 @@ export interface components {
             status: string;
         };
         /**
+         * ImportList
+         * @description ``GET /api/imports``: my latest imports, newest first.
+         */
+        ImportList: {
+            /** Items */
+            items: components["schemas"]["ImportOut"][];
+        };
+        /**
+         * ImportOut
+         * @description An import job.
+         */
+        ImportOut: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /**
+             * Phase
+             * @description What the step being run makes.
+             * @enum {string}
+             */
+            phase: "board" | "labels" | "lists" | "members" | "cards" | "checklists" | "comments" | "archive" | "done";
+            /**
+             * Done
+             * @description Steps done so far (each makes one thing).
+             */
+            done: number;
+            /**
+             * Total
+             * @description Steps in all.
+             */
+            total: number;
+            /**
+             * Boardid
+             * @description The board the import makes (it exists once a step ran).
+             */
+            boardId: string;
+            /** Boardtitle */
+            boardTitle: string;
+            /**
+             * Error
+             * @description Why the job failed, as a sentence (while failed).
+             */
+            error: string | null;
+            /**
+             * Resumable
+             * @description `POST /api/imports/{importId}/resume` would continue it.
+             */
+            resumable: boolean;
+            /**
+             * Unmatchedmembers
+             * @description Names of the export's members no Hintro account matched by e-mail.
+             */
+            unmatchedMembers: string[];
+            /**
+             * Matchedmembers
+             * @description Members matched by e-mail and added to the board.
+             */
+            matchedMembers: number;
+            /**
+             * Warnings
+             * @description What had to change to fit (a title cut short...).
+             */
+            warnings: string[];
+            /**
+             * Attempts
+             * @description How many times the job was started (upload, resumes).
+             */
+            attempts: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /**
+         * ImportedIn
+         * @description Where an imported comment came from (``POST /api/tasks/{taskId}/comments``).
+         */
+        ImportedIn: {
+            /** Authorname */
+            authorName: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+        };
+        /**
+         * ImportedOut
+         * @description Where an imported comment came from: its author's name and its date there.
+         */
+        ImportedOut: {
+            /** Authorname */
+            authorName: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+        };
+        /**
          * Jwks
          * @description A JSON Web Key Set (RFC 7517).
          */
@@ -1596,6 +1801,11 @@ export interface components {
          * @description ``POST /api/boards/{boardId}/labels``.
          */
         LabelCreate: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Name */
             name: string;
             /**
@@ -1653,6 +1863,11 @@ export interface components {
          *     with both anchors the list goes right after ``afterId`` (``beforeId`` must follow it).
          */
         ListCreate: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Title */
             title: string;
             /**
@@ -2181,6 +2396,27 @@ export interface components {
         TransferRequest: {
             /** Userid */
             userId: string;
+        };
+        /**
+         * TrelloExport
+         * @description A Trello board export, the JSON file of Trello's "Export as JSON" (docs/api.md,
+         *     "Imports", lists the fields read; every other field is ignored).
+         */
+        TrelloExport: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Lists */
+            lists: {
+                [key: string]: unknown;
+            }[];
+            /** Cards */
+            cards: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
         };
         /**
          * UpdateChecklistBody
@@ -3807,6 +4043,132 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    list_imports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrelloExport"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    resume_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     delete_list: {
         parameters: {
             query?: never;
@@ -4792,7 +5154,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CommentBody"];
+                "application/json": components["schemas"]["CreateCommentBody"];
             };
         };
         responses: {

@@ -110,11 +110,14 @@ async def handle_create_board(request: web.Request) -> web.Response:
     caller = await _caller(request)
     body = await read_json(request, BoardCreate)
     service = request.app[BOARD_SERVICE]
-    board = await service.create_board(caller, body.title, body.description)
+    given = None if body.id is None else await service.given_board(caller, body.id)
+    board = given or await service.create_board(
+        caller, body.title, body.description, board_id=body.id
+    )
     people = await service.people([board])
     return json_response(
         board_json(board, people),
-        status=201,
+        status=201 if given is None else 200,
         version=board.version,
         headers={"Location": f"/api/boards/{board.id}"},
     )
@@ -267,13 +270,17 @@ async def handle_create_list(request: web.Request) -> web.Response:
     """Create a list after/before an anchor, or at the end."""
     caller = await _caller(request)
     body = await read_json(request, ListCreate)
-    board_list = await request.app[LIST_SERVICE].create_list(
+    lists, board_id = request.app[LIST_SERVICE], request.match_info["boardId"]
+    given = None if body.id is None else await lists.given_list(caller, board_id, body.id)
+    board_list = given or await lists.create_list(
         caller,
-        request.match_info["boardId"],
+        board_id,
         body.title,
         Placement(after_id=body.after_id, before_id=body.before_id),
+        list_id=body.id,
     )
-    return json_response(list_json(board_list), status=201, version=board_list.version)
+    status = 201 if given is None else 200
+    return json_response(list_json(board_list), status=status, version=board_list.version)
 
 
 async def handle_update_list(request: web.Request) -> web.Response:
@@ -326,10 +333,12 @@ async def handle_create_label(request: web.Request) -> web.Response:
     """Add a label to a board (owners and editors)."""
     caller = await _caller(request)
     body = await read_json(request, LabelCreate)
-    label = await request.app[LABEL_SERVICE].create_label(
-        caller, request.match_info["boardId"], body.name, body.color
+    labels, board_id = request.app[LABEL_SERVICE], request.match_info["boardId"]
+    given = None if body.id is None else await labels.given_label(caller, board_id, body.id)
+    label = given or await labels.create_label(
+        caller, board_id, body.name, body.color, label_id=body.id
     )
-    return json_response(label_json(label), status=201)
+    return json_response(label_json(label), status=201 if given is None else 200)
 
 
 async def handle_update_label(request: web.Request) -> web.Response:

@@ -43,7 +43,7 @@ from hintro_shared.caller import Caller as Caller
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.fastpath import Outbox
-from hintro_shared.refusals import NotFound
+from hintro_shared.refusals import IdTaken, NotFound
 
 SOURCE = "hintro/board"
 # Compare-and-set attempts before a write gives up with 409 (only under heavy contention).
@@ -114,11 +114,24 @@ class BoardService:
 
     # --- boards ------------------------------------------------------------------------------
 
-    async def create_board(self, actor: Caller, title: str, description: str) -> Board:
-        """A new board whose owner (and only member) is the caller."""
+    async def given_board(self, actor: Caller, board_id: str) -> Board | None:
+        """Create-if-absent: the board a create naming ``board_id`` made before (the caller
+        owns it), ``None`` when there is none; ``IdTaken`` when the id is someone else's."""
+        board = await self._boards.get(board_id)
+        if board is None:
+            return None
+        if board.owner_id != actor.user_id:
+            raise IdTaken("board")
+        return board
+
+    async def create_board(
+        self, actor: Caller, title: str, description: str, *, board_id: str | None = None
+    ) -> Board:
+        """A new board whose owner (and only member) is the caller (``board_id``: a
+        client-chosen id, see :meth:`given_board`)."""
         created = now()
         board = Board(
-            id=new_id(),
+            id=board_id or new_id(),
             title=title,
             description=description,
             owner_id=actor.user_id,
