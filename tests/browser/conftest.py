@@ -9,7 +9,7 @@ can watch one expire while a page is open.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +17,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
+from hintro_devtools.mailsink import MailSink
 from hintro_devtools.stack import Stack
 from tests.e2e.stacks import isolated_stack
 
@@ -55,13 +56,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(pytest.mark.skip(reason="; ".join(missing)))
 
 
+@pytest.fixture(scope="session")
+def mail() -> Iterator[MailSink]:
+    """The SMTP server the stack's services send to; tests read what a person would receive."""
+    with MailSink() as sink:
+        yield sink
+
+
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def web_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    """The whole stack, its gateway serving web/dist at ``/``."""
+async def web_stack(
+    tmp_path_factory: pytest.TempPathFactory, mail: MailSink
+) -> AsyncIterator[Stack]:
+    """The whole stack, its gateway serving web/dist at ``/``, mailing to ``mail``."""
     async with isolated_stack(
         tmp_path_factory.mktemp("keys"),
         name="browser",
-        env={"ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS)},
+        env={"ACCESS_TOKEN_TTL_SECONDS": str(ACCESS_TOKEN_TTL_SECONDS), **mail.env()},
         web_dist=DIST,
     ) as running:
         yield running

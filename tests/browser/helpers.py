@@ -1,17 +1,23 @@
-"""What the browser tests do as a person would: sign in, open a board, find lists and cards."""
+"""What the browser tests do as a person would: sign in, open a board, find lists and cards; and
+the one thing they do to the stack: restart its realtime replicas."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
+
+import aiohttp
 from playwright.async_api import Locator, Page, expect
 
+from hintro_devtools.stack import Stack
 from tests.e2e.boards_helpers import PASSWORD, User
 
 
-async def sign_in(page: Page, user: User) -> None:
+async def sign_in(page: Page, user: User, *, password: str = PASSWORD) -> None:
     """Sign in through the form; the boards page is then on screen."""
     await page.goto("/signin")
     await page.get_by_label("E-mail").fill(user.email)
-    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="Your boards")).to_be_visible()
 
@@ -43,3 +49,22 @@ async def after_paint(page: Page) -> None:
     await page.evaluate(
         "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
     )
+
+
+async def restart_realtime(stack: Stack, on_down: Callable[[], Awaitable[None]]) -> None:
+    """Stop every realtime replica, run ``on_down()`` while none runs, start them again, ready."""
+    replicas = [item for name, item in stack.running.items() if name.startswith("realtime")]
+    for running in replicas:
+        running.process.terminate()
+    for running in replicas:
+        assert running.exited is not None
+        await running.exited
+    await on_down()
+    # The stack has no public restart; spawning the same instances again (same ports) is what a
+    # supervisor would do.
+    for running in replicas:
+        await stack._spawn(running.instance)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        deadline = time.monotonic() + 60
+        for running in replicas:
+            await stack._wait_ready(stack.running[running.instance.name], session, deadline)

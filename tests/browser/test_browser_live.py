@@ -4,7 +4,6 @@ removal, a realtime restart and an access token that expires while the page is o
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -12,7 +11,7 @@ from playwright.async_api import Page, Request, expect
 
 from hintro_devtools.stack import Stack
 from tests.browser.conftest import ACCESS_TOKEN_TTL_SECONDS, NewContext
-from tests.browser.helpers import after_paint, cards, open_board, sign_in
+from tests.browser.helpers import after_paint, cards, open_board, restart_realtime, sign_in
 from tests.e2e.boards_helpers import (
     PASSWORD,
     User,
@@ -112,25 +111,6 @@ async def test_made_viewer_loses_edit_controls_live_and_removed_closes_the_board
     )
     await expect(page_b.get_by_role("heading", name="Your boards")).to_be_visible()
     await expect(page_b.get_by_role("link", name="Shared plan")).to_have_count(0)
-
-
-async def restart_realtime(stack: Stack, on_down: Callable[[], Awaitable[None]]) -> None:
-    """Stop every realtime replica, run ``on_down()`` while none runs, start them again, ready."""
-    replicas = [item for name, item in stack.running.items() if name.startswith("realtime")]
-    for running in replicas:
-        running.process.terminate()
-    for running in replicas:
-        assert running.exited is not None
-        await running.exited
-    await on_down()
-    # The stack has no public restart; spawning the same instances again (same ports) is what a
-    # supervisor would do.
-    for running in replicas:
-        await stack._spawn(running.instance)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-        deadline = time.monotonic() + 60
-        for running in replicas:
-            await stack._wait_ready(stack.running[running.instance.name], session, deadline)
 
 
 async def test_realtime_restart_reconnects_and_catches_up_without_a_reload(

@@ -7,8 +7,9 @@ import aiohttp
 from playwright.async_api import expect
 
 from hintro_devtools.stack import Stack
+from hintro_testkit.infra import wait_for
 from tests.browser.conftest import NewContext
-from tests.browser.helpers import sign_in
+from tests.browser.helpers import restart_realtime, sign_in
 from tests.e2e.boards_helpers import (
     add_member,
     create_board,
@@ -65,3 +66,43 @@ async def test_the_bell_counts_live_and_opening_the_list_marks_read(
     )
     await expect(page.get_by_test_id("card-dialog")).to_be_visible()
     await expect(page.get_by_role("button", name="Watch")).to_be_visible()
+
+
+async def test_an_open_list_catches_up_on_what_came_while_the_socket_was_down(
+    web_stack: Stack, http: aiohttp.ClientSession, new_context: NewContext
+) -> None:
+    ada = await register(http, "Ada Lovelace")
+    bob = await register(http, "Bob Kahn")
+    board = await create_board(http, ada, "Launch")
+    todo = await create_list(http, ada, board["id"], "To do")
+    task = await create_task(http, ada, board["id"], todo["id"], "Press release")
+    await add_member(http, ada, board["id"], bob)
+
+    page = await (await new_context()).new_page()
+    await sign_in(page, bob)
+    bell = page.get_by_test_id("bell")
+    await expect(bell).to_have_attribute("data-live", "true")
+    await page.get_by_role("button", name="Notifications, 1 unread").click()
+    panel = page.get_by_role("region", name="Notifications")
+    await expect(panel.get_by_role("link").filter(has_text="Ada Lovelace")).to_have_text(
+        ["Ada Lovelace added you to “Launch”."]
+    )
+
+    async def while_down() -> None:
+        await expect(bell).to_have_attribute("data-live", "false")
+        await ok(http, ada, "PUT", f"api/tasks/{task['id']}/assignees/{bob.id}", 200)
+
+        async def stored() -> bool:
+            return (await ok(http, bob, "GET", "api/notifications"))["unreadCount"] == 1
+
+        await wait_for(stored, within=20.0, what="the assignment's notification")
+
+    # No push reaches Bob while no realtime replica runs; the reconnect reads what he missed.
+    await restart_realtime(web_stack, while_down)
+    await expect(bell).to_have_attribute("data-live", "true", timeout=20_000)
+    await expect(panel.get_by_role("link").filter(has_text="Ada Lovelace")).to_have_text(
+        [
+            "Ada Lovelace assigned you to “Press release” on “Launch”.",
+            "Ada Lovelace added you to “Launch”.",
+        ]
+    )

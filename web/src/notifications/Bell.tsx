@@ -7,6 +7,7 @@ import { liveSocket } from "../api/live";
 import type { AppNotification, NotificationPage } from "../api/types";
 
 const NotificationPanel = lazy(() => import("./NotificationPanel"));
+const CATCH_UP = 20;
 
 export default function Bell() {
   const [unread, setUnread] = useState(0);
@@ -16,9 +17,15 @@ export default function Bell() {
   const [arrived, setArrived] = useState<AppNotification[]>([]);
   const wrapper = useRef<HTMLDivElement>(null);
 
+  // Reads the count, and the newest unread ones: a reconnect may have missed their pushes, and
+  // an open list shows them as if they had been pushed.
   const recount = useCallback(() => {
-    get<NotificationPage>("/api/notifications?limit=1").then(
-      (page) => setUnread(page.unreadCount),
+    get<NotificationPage>(`/api/notifications?limit=${CATCH_UP}`).then(
+      (page) => {
+        setUnread(page.unreadCount);
+        const missed = page.items.filter((n) => !n.read);
+        if (missed.length) setArrived((all) => [...missed, ...all.filter((a) => !missed.some((m) => m.id === a.id))]);
+      },
       () => undefined, // the bell keeps its last count; the list says what failed
     );
   }, []);
@@ -30,7 +37,7 @@ export default function Bell() {
       setUnread((count) => count + 1);
       setArrived((all) => [n, ...all.filter((a) => a.id !== n.id)]);
     };
-    // A reconnect may have missed pushes: the count is read again.
+    // A reconnect may have missed pushes: the count and the newest are read again.
     const onConnect = () => {
       setLive(true);
       recount();
