@@ -25,6 +25,7 @@ CONSUMER_QUEUES = {
     "PUSH_QUEUE": "realtime.push",
     "NOTIFICATION_QUEUE": "notification.events",
     "NOTIFICATION_PUSH_QUEUE": "realtime.notifications",
+    "WEBHOOK_QUEUE": "webhook.events",
 }
 
 
@@ -37,12 +38,15 @@ async def isolated_stack(
     env: Mapping[str, str] | None = None,
     web_dist: Path | None = None,
     service_env: Mapping[str, Mapping[str, str]] | None = None,
+    ready_timeout: float = 180.0,
 ) -> AsyncIterator[Stack]:
     """A stack on free ports whose databases, broker objects, Redis keys and pub/sub channel are
     its own, and whose exchange and queues are deleted when it stops. ``env`` is laid over every
     process's environment (e.g. ``REDIS_URL`` of a Redis of the test's own); ``web_dist``: a
     built web app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``);
-    ``service_env``: per service, laid over that service's environment.
+    ``service_env``: per service, laid over that service's environment; ``ready_timeout``:
+    how long every process may take to answer ``/readyz`` (generous: the machines the suite
+    runs on are often loaded far past their cores, and a slow start is not what is tested).
 
     The broker and Redis are shared with any other stack on this machine (`make run`, a
     parallel e2e run): with the default names, two board services would share the
@@ -89,6 +93,7 @@ async def isolated_stack(
         },
         echo=False,
         log_path=repo_root() / ".run" / "e2e" / f"{name}.log",
+        ready_timeout=ready_timeout,
     ) as running:
         yield running
     connection = await aio_pika.connect_robust(running.infra_env["RABBITMQ_URL"])

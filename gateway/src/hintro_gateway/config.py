@@ -58,6 +58,7 @@ class GatewaySettings(ServiceSettings):
     activity_url: str = "http://127.0.0.1:8004"
     realtime_url: str = "http://127.0.0.1:8005"
     notification_url: str = "http://127.0.0.1:8006"
+    webhook_url: str = "http://127.0.0.1:8007"
     # Several replicas of a service (comma lists); when set they replace the single URL.
     auth_urls: Annotated[tuple[str, ...], NoDecode] = ()
     board_urls: Annotated[tuple[str, ...], NoDecode] = ()
@@ -65,6 +66,7 @@ class GatewaySettings(ServiceSettings):
     activity_urls: Annotated[tuple[str, ...], NoDecode] = ()
     realtime_urls: Annotated[tuple[str, ...], NoDecode] = ()
     notification_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    webhook_urls: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Requests the gateway handles at once (Socket.IO and the operational routes aside); past
     # it 503 with Retry-After at once (hintro_shared.overload).
@@ -75,7 +77,7 @@ class GatewaySettings(ServiceSettings):
     # The pooled keep-alive connections to the services (one aiohttp connector for all); at
     # least upstream_max_in_flight for each service, so a saturated service never holds the
     # connections another one needs.
-    upstream_pool_size: int = Field(default=768, ge=1)
+    upstream_pool_size: int = Field(default=896, ge=1)
     upstream_keepalive_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout: float = Field(default=2.0, gt=0)
     upstream_timeout: float = Field(default=30.0, gt=0)
@@ -137,6 +139,7 @@ class GatewaySettings(ServiceSettings):
         "activity_urls",
         "realtime_urls",
         "notification_urls",
+        "webhook_urls",
         mode="before",
     )
     @classmethod
@@ -190,6 +193,7 @@ class GatewaySettings(ServiceSettings):
             "activity": (self.activity_url, self.activity_urls),
             "realtime": (self.realtime_url, self.realtime_urls),
             "notification": (self.notification_url, self.notification_urls),
+            "webhook": (self.webhook_url, self.webhook_urls),
         }
         return {
             name: tuple(url.rstrip("/") for url in (many or (one,)))

@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 
 AUTH, BOARD, TASK, ACTIVITY, REALTIME = "auth", "board", "task", "activity", "realtime"
-NOTIFICATION = "notification"
-SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME, NOTIFICATION)
+NOTIFICATION, WEBHOOK = "notification", "webhook"
+SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME, NOTIFICATION, WEBHOOK)
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/boards/{boardId}/watch", NOTIFICATION),
     Route("PUT", "/api/boards/{boardId}/watch", NOTIFICATION),
     Route("DELETE", "/api/boards/{boardId}/watch", NOTIFICATION),
+    # webhook: a board's endpoints (owners only), their delivery logs
+    Route("GET", "/api/boards/{boardId}/webhooks", WEBHOOK),
+    Route("POST", "/api/boards/{boardId}/webhooks", WEBHOOK),
+    Route("GET", "/api/webhooks/{webhookId}", WEBHOOK),
+    Route("PATCH", "/api/webhooks/{webhookId}", WEBHOOK),
+    Route("DELETE", "/api/webhooks/{webhookId}", WEBHOOK),
+    Route("POST", "/api/webhooks/{webhookId}/rotate-secret", WEBHOOK),
+    Route("GET", "/api/webhooks/{webhookId}/deliveries", WEBHOOK),
+    Route("POST", "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", WEBHOOK),
 )
 
 SOCKETIO_PATH = "/socket.io/"

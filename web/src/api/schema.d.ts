@@ -389,6 +389,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/boards/{boardId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A board's webhook endpoints (owners only) and the event types they may choose */
+        get: operations["list_webhooks"];
+        put?: never;
+        /** Register a webhook endpoint (owners only); the answer shows its secret, once */
+        post: operations["create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/comments/{commentId}": {
         parameters: {
             query?: never;
@@ -786,6 +804,76 @@ export interface paths {
         get: operations["find_users"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook endpoint */
+        get: operations["get_webhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint */
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint: URL, description, event types, enabled */
+        patch: operations["update_webhook"];
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery log, newest first (opaque `cursor`) */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver one again, now (with a fresh retry window) */
+        post: operations["redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new secret (shown once); the previous one keeps signing beside it for the overlap */
+        post: operations["rotate_secret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1229,6 +1317,58 @@ export interface components {
             beforeId: string | null;
         };
         /**
+         * DeliveryOut
+         * @description One delivery and how its attempts went.
+         */
+        DeliveryOut: {
+            /**
+             * Id
+             * @description Also the `webhook-id` header of every attempt.
+             */
+            id: string;
+            /** Endpointid */
+            endpointId: string;
+            /** Eventid */
+            eventId: string;
+            /** Eventtype */
+            eventType: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** Attempts */
+            attempts: number;
+            /** Createdat */
+            createdAt: string;
+            /** Lastattemptat */
+            lastAttemptAt: string | null;
+            /**
+             * Laststatuscode
+             * @description The last HTTP answer; null if none.
+             */
+            lastStatusCode: number | null;
+            /** Lasterror */
+            lastError: string | null;
+            /**
+             * Nextattemptat
+             * @description When it is tried next, while pending.
+             */
+            nextAttemptAt: string | null;
+            /** Deliveredat */
+            deliveredAt: string | null;
+        };
+        /** DeliveryPageOut */
+        DeliveryPageOut: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /**
+             * Next
+             * @description The `cursor` of the next (older) page; null at the end.
+             */
+            next: string | null;
+        };
+        /**
          * EmailSettings
          * @description ``PUT /api/notifications/settings``.
          */
@@ -1250,6 +1390,146 @@ export interface components {
              * @enum {string}
              */
             email: "off" | "immediate" | "daily";
+        };
+        /**
+         * EndpointIn
+         * @description ``POST /api/boards/{boardId}/webhooks``.
+         */
+        EndpointIn: {
+            /**
+             * Url
+             * @description Where to POST deliveries: https, a public address.
+             */
+            url: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Eventtypes
+             * @description The event types to receive (docs/events.md).
+             */
+            eventTypes: string[];
+        };
+        /** EndpointList */
+        EndpointList: {
+            /** Items */
+            items: components["schemas"]["EndpointOut"][];
+            /**
+             * Eventtypes
+             * @description Every event type an endpoint may choose.
+             */
+            eventTypes: string[];
+        };
+        /**
+         * EndpointOut
+         * @description An endpoint (never its secret).
+         */
+        EndpointOut: {
+            /** Id */
+            id: string;
+            /** Boardid */
+            boardId: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Eventtypes */
+            eventTypes: string[];
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Disabledreason
+             * @description Why it is disabled; null when enabled.
+             */
+            disabledReason: string | null;
+            /** Createdby */
+            createdBy: string;
+            /** Createdat */
+            createdAt: string;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Failingsince
+             * @description Since when attempts have failed without a success; null when healthy.
+             */
+            failingSince: string | null;
+            /**
+             * Previoussecretuntil
+             * @description Until when the previous secret still signs (after a rotation).
+             */
+            previousSecretUntil: string | null;
+        };
+        /**
+         * EndpointPatch
+         * @description ``PATCH /api/webhooks/{webhookId}``: only the fields given change.
+         */
+        EndpointPatch: {
+            /**
+             * Url
+             * @default null
+             */
+            url: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Eventtypes
+             * @default null
+             */
+            eventTypes: string[] | null;
+            /**
+             * Enabled
+             * @default null
+             */
+            enabled: boolean | null;
+        };
+        /**
+         * EndpointWithSecret
+         * @description An endpoint just created or rotated, with its secret: shown this once.
+         */
+        EndpointWithSecret: {
+            /** Id */
+            id: string;
+            /** Boardid */
+            boardId: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Eventtypes */
+            eventTypes: string[];
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Disabledreason
+             * @description Why it is disabled; null when enabled.
+             */
+            disabledReason: string | null;
+            /** Createdby */
+            createdBy: string;
+            /** Createdat */
+            createdAt: string;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Failingsince
+             * @description Since when attempts have failed without a success; null when healthy.
+             */
+            failingSince: string | null;
+            /**
+             * Previoussecretuntil
+             * @description Until when the previous secret still signs (after a rotation).
+             */
+            previousSecretUntil: string | null;
+            /**
+             * Secret
+             * @description `whsec_` + base64: verify `webhook-signature` with it.
+             */
+            secret: string;
         };
         /**
          * EntryOut
@@ -1592,7 +1872,7 @@ export interface components {
              * @description What it is about; the sentence depends on it.
              * @enum {string}
              */
-            kind: "task.assigned" | "task.moved" | "task.commented" | "comment.mention" | "task.due_soon" | "board.member_added" | "board.member_removed";
+            kind: "task.assigned" | "task.moved" | "task.commented" | "comment.mention" | "task.due_soon" | "board.member_added" | "board.member_removed" | "webhook.endpoint_disabled";
             /** Boardid */
             boardId: string | null;
             /** Taskid */
@@ -1611,7 +1891,7 @@ export interface components {
             read: boolean;
             /**
              * Data
-             * @description Names known when it was made: `actorName`, `boardTitle`, `taskTitle`, `toListTitle` (moves), `excerpt`, `commentId` (comments), `dueDate` (due soon).
+             * @description Names known when it was made: `actorName`, `boardTitle`, `taskTitle`, `toListTitle` (moves), `excerpt`, `commentId` (comments), `dueDate` (due soon), `url`, `endpointId` (a webhook disabled).
              */
             data: {
                 [key: string]: unknown;
@@ -3383,6 +3663,75 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    list_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     delete_comment: {
         parameters: {
             query?: never;
@@ -4673,6 +5022,205 @@ export interface operations {
                 };
             };
             401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    get_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    list_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPageOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];

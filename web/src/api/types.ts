@@ -70,3 +70,8 @@ export interface JoinAck {
 export type AppNotification = Schemas["NotificationOut"];
 export type NotificationPage = Schemas["NotificationPage"];
 export type EmailChoice = Schemas["EmailSettingsOut"]["email"];
+export type WebhookEndpoint = Schemas["EndpointOut"];
+export type WebhookEndpointWithSecret = Schemas["EndpointWithSecret"];
+export type WebhookEndpointList = Schemas["EndpointList"];
+export type WebhookDelivery = Schemas["DeliveryOut"];
+export type WebhookDeliveryPage = Schemas["DeliveryPageOut"];

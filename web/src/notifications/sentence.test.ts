@@ -29,6 +29,12 @@ describe("notification sentences", () => {
     );
   });
 
+  it("says which webhook was disabled", () => {
+    const disabled = { ...base, kind: "webhook.endpoint_disabled" as const, actorId: null, taskId: null, data: { url: "https://hooks.example/in", boardTitle: "Roadmap" } };
+    expect(notificationSentence(disabled)).toBe("The webhook to “https://hooks.example/in” on “Roadmap” was disabled: it kept failing.");
+    expect(notificationLink(disabled)).toBe("/boards/b1");
+  });
+
   it("links to the card, the board or the boards page", () => {
     expect(notificationLink(base)).toBe("/boards/b1/cards/t1");
     expect(notificationLink({ ...base, kind: "board.member_added", taskId: null })).toBe("/boards/b1");

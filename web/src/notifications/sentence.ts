@@ -26,6 +26,8 @@ export function notificationSentence(n: AppNotification): string {
       return `${who} added you to ${board}.`;
     case "board.member_removed":
       return `${who} removed you from ${board}.`;
+    case "webhook.endpoint_disabled":
+      return `The webhook to ${quoted(data.url, "an endpoint")} on ${board} was disabled: it kept failing.`;
     default:
       return "Something happened on one of your boards.";
   }

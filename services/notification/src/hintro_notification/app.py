@@ -19,7 +19,6 @@ from hintro_notification.mailer import Mailer, Send
 from hintro_notification.repository import Facts, NotificationStore, Preferences, Watches
 from hintro_notification.routes import NOTIFICATION_SERVICE, OPERATIONS
 from hintro_notification.service import NotificationService
-from hintro_notification.workers import Periodic
 from hintro_shared import mail
 from hintro_shared.boardview import (
     BOARD_CLIENT,
@@ -33,6 +32,7 @@ from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
+from hintro_shared.periodic import Periodic
 from hintro_shared.rabbit import RABBIT, rabbit_ctx
 from hintro_shared.timeutil import epoch_millis, now_millis
 from hintro_shared.tokens import KeySource, token_verifier_ctx
