@@ -580,6 +580,8 @@ def test_alert_rules_cover_the_origin_thresholds() -> None:
         "HintroMongoPoolExhausted": "> 0.9",
         "HintroQueueBacklog": "> 1000",
         "HintroDeadLetters": "> 0",
+        "HintroDeadLetterBacklog": "hintro_events_dlq_depth) > 0",
+        "HintroDeadLettersParked": "hintro_events_parked_depth) > 0",
     }
     for name, threshold in thresholds.items():
         assert threshold in re.sub(r"\s+", " ", rules[name]["expr"]), name

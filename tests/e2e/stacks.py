@@ -13,7 +13,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from hintro_devtools.stack import Stack
 from hintro_devtools.workspace import repo_root
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
-from hintro_shared.events.topology import dlq_name, unrouted_name
+from hintro_shared.events.topology import dlq_name, parked_name, unrouted_name
 from hintro_testkit.events import delete_event_objects
 
 # The queues of the services' consumers, by the setting that names each (all are renamed per run).
@@ -27,6 +27,8 @@ CONSUMER_QUEUES = {
     "NOTIFICATION_PUSH_QUEUE": "realtime.notifications",
     "WEBHOOK_QUEUE": "webhook.events",
 }
+# Realtime's own consumers keep no automatic replay, so they have no parked queue.
+UNREPLAYED = {"PUSH_QUEUE", "NOTIFICATION_PUSH_QUEUE"}
 
 
 @contextlib.asynccontextmanager
@@ -107,13 +109,15 @@ async def isolated_stack(
 
 
 def event_queues(stack: Stack) -> dict[str, str]:
-    """The stack's own consumer queues, their dead-letter queues and its unrouted queue:
-    label (``activity.log``, ``activity.log.dlq``, ``unrouted``) -> broker name."""
+    """The stack's own consumer queues, their dead-letter (and parked) queues and its unrouted
+    queue: label (``activity.log``, ``activity.log.dlq``, ``unrouted``) -> broker name."""
     env = stack.env_for(stack.instances[0])
     names: dict[str, str] = {}
     for setting, default in CONSUMER_QUEUES.items():
         names[default] = env[setting]
         names[dlq_name(default)] = dlq_name(env[setting])
+        if setting not in UNREPLAYED:
+            names[parked_name(default)] = parked_name(env[setting])
     names["unrouted"] = unrouted_name(env["EVENTS_EXCHANGE"])
     return names
 
@@ -131,7 +135,8 @@ async def queue_depths(stack: Stack) -> dict[str, int | None]:
                 declared = await underlay.queue_declare(queue, passive=True)
                 depths[label] = int(declared.message_count or 0)
             except CONNECTION_EXCEPTIONS:
-                depths[label] = None
+                # A parked queue is declared by the first replay pass: none yet, none parked.
+                depths[label] = 0 if label.endswith(".parked") else None
             finally:
                 with contextlib.suppress(*CONNECTION_EXCEPTIONS):
                     await channel.close()

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AppNotification } from "../api/types";
-import { notificationLink, notificationSentence } from "./sentence";
+import { notificationBoard, notificationLink, notificationSentence } from "./sentence";
 
 const base: AppNotification = {
   id: "n1",
@@ -39,5 +39,12 @@ describe("notification sentences", () => {
     expect(notificationLink(base)).toBe("/boards/b1/cards/t1");
     expect(notificationLink({ ...base, kind: "board.member_added", taskId: null })).toBe("/boards/b1");
     expect(notificationLink({ ...base, kind: "board.member_removed", taskId: null })).toBe("/");
+  });
+});
+
+describe("the board a notification names", () => {
+  it("is quoted, with a fallback (the one-click leave's label)", () => {
+    expect(notificationBoard({ ...base, kind: "board.member_added" })).toBe("“Roadmap”");
+    expect(notificationBoard({ ...base, data: {} })).toBe("the board");
   });
 });

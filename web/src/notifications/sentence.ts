@@ -38,3 +38,9 @@ export function notificationLink(n: AppNotification): string {
   if (n.kind === "board.member_removed" || !n.boardId) return "/";
   return n.taskId ? `/boards/${n.boardId}/cards/${n.taskId}` : `/boards/${n.boardId}`;
 }
+
+/** The board a notification is about, as its sentence names it. */
+export function notificationBoard(n: AppNotification): string {
+  const data = n.data as Record<string, unknown>;
+  return quoted(data.boardTitle, "the board");
+}

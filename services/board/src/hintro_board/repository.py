@@ -146,6 +146,11 @@ class MongoBoards:
         doc = await self.collection.find_one(live_id(board_id), BOARD_FIELDS)
         return None if doc is None else board_from(doc)
 
+    async def get_many(self, board_ids: list[str]) -> list[Board]:
+        """The live boards among ``board_ids`` (a missing id is deleted or never existed)."""
+        query: Document = {"_id": {"$in": sorted(set(board_ids))}, **LIVE}
+        return [board_from(doc) async for doc in self.collection.find(query, BOARD_FIELDS)]
+
     async def page_for_member(
         self,
         user_id: str,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from hintro_board.config import Settings
 from hintro_board.domain import Placement, is_valid_user_id
 from hintro_board.labels import LabelService
 from hintro_board.lists import ListService
@@ -20,6 +21,7 @@ from hintro_board.schemas import (
     BoardPage,
     BoardPageQuery,
     BoardPatch,
+    BoardStatesQuery,
     BoardWithListsOut,
     LabelCreate,
     LabelOut,
@@ -45,12 +47,15 @@ from hintro_board.schemas import (
 from hintro_board.service import BoardService, Caller, PeopleService
 from hintro_shared.authz import Role
 from hintro_shared.http import SOCKET_ID_HEADER, accepts_gzip, json_response
+from hintro_shared.internal import is_internal_caller
+from hintro_shared.internal import not_found as internal_not_found
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.problems import read_json, unauthorized, validate
 from hintro_shared.tokens import authenticated_caller
 from hintro_shared.versioning import expected_version, not_modified, not_modified_since
 
+BOARD_SETTINGS = web.AppKey("hintro.board.settings", Settings)
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
 LABEL_SERVICE = web.AppKey("hintro.board.labels", LabelService)
@@ -112,6 +117,32 @@ async def handle_create_board(request: web.Request) -> web.Response:
         status=201,
         version=board.version,
         headers={"Location": f"/api/boards/{board.id}"},
+    )
+
+
+async def handle_board_states(request: web.Request) -> web.Response:
+    """``POST /internal/board-states {"ids": [...]}``: the live boards among ``ids`` with
+    their version and members, and the ids that are not live (deleted). Only for the services
+    that reconcile their board projection (hintro_shared.boardview.reconcile); 404 to anyone
+    else."""
+    if not is_internal_caller(request, request.app[BOARD_SETTINGS].internal_token):
+        return internal_not_found()
+    body = await read_json(request, BoardStatesQuery)
+    ids = list(dict.fromkeys(body.ids))
+    boards = await request.app[BOARD_SERVICE].board_states(ids)
+    found = {board.id for board in boards}
+    return json_response(
+        {
+            "boards": [
+                {
+                    "id": board.id,
+                    "version": board.version,
+                    "members": [{"userId": m.user_id, "role": m.role.value} for m in board.members],
+                }
+                for board in boards
+            ],
+            "missing": [board_id for board_id in ids if board_id not in found],
+        }
     )
 
 

@@ -60,6 +60,12 @@ class BoardCreate(_Request):
     description: Description = ""
 
 
+class BoardStatesQuery(_Request):
+    """``POST /internal/board-states``: the boards another service's projection holds."""
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=500)
+
+
 class BoardPatch(_Request):
     """``PATCH /api/boards/{boardId}``: the fields to change (at least one)."""
 

@@ -164,6 +164,11 @@ class BoardService:
         page = boards[:limit]
         return page, (page[-1].created_at, page[-1].id)
 
+    async def board_states(self, board_ids: list[str]) -> list[Board]:
+        """The live boards among ``board_ids``, for another service's reconciliation of its
+        projection (the internal route: no caller, no membership check)."""
+        return await self._boards.get_many(board_ids)
+
     async def read_board(self, actor: Caller, board_id: str) -> BoardRead:
         """The board with its lists, from the cache when it holds the current generation."""
         lookup = await self._cache.get(board_id)

@@ -323,14 +323,16 @@ class TaskRepository:
                 [{"_id": task.id, **_to_document(task)} for task in tasks], ordered=False
             )
 
-    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None:
-        """Store a new task with its event; :class:`PositionTaken` if its place is held."""
+    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> EventEnvelope:
+        """Store a new task with its event (returned, for the outbox's fast path);
+        :class:`PositionTaken` if its place is held."""
         envelope = self._envelope(task, event, ctx)
         doc = {"_id": task.id, **_to_document(task), **outbox_fields(envelope, order=task.version)}
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
             raise PositionTaken(task.position) from exc
+        return envelope
 
     async def save(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from hintro_shared import jsonutil
 from hintro_shared.authz import Action, Role, can
+from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.ids import new_id
 from hintro_shared.readcache import Lookup
@@ -135,7 +136,9 @@ class TaskStore(Protocol):
         self, *, list_id: str | None = None, board_id: str | None = None
     ) -> int: ...
 
-    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None: ...
+    async def insert(
+        self, task: Task, event: TaskEvent, ctx: EventContext
+    ) -> EventEnvelope | None: ...
 
     async def save(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
@@ -386,10 +389,13 @@ class TaskService:
                 version=1,
             )
             try:
-                await self._tasks.insert(task, created_event(task), event_context(caller))
+                envelope = await self._tasks.insert(
+                    task, created_event(task), event_context(caller)
+                )
             except PositionTaken:
                 continue
-            self._outbox.written(task.id)
+            # A new document: its one event is all it holds, no need to read it back.
+            self._outbox.written(task.id, None if envelope is None else [envelope])
             await self._cache.invalidate(board_id)
             await self._ensure_list_alive(caller, ref.id)
             return task

@@ -20,6 +20,7 @@ from hintro_shared.boardview import (
     BoardReaders,
     board_client_ctx,
 )
+from hintro_shared.boardview.reconcile import ProjectionReconciler, start_reconciler
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
@@ -42,6 +43,7 @@ Ctx = Callable[[web.Application], AsyncIterator[None]]
 
 SENDER = web.AppKey("hintro.webhook.sender", Sender)
 DISPATCHER = web.AppKey("hintro.webhook.dispatcher", Periodic)
+RECONCILER = web.AppKey("hintro.webhook.reconciler", ProjectionReconciler)
 
 
 def _now() -> int:
@@ -114,6 +116,10 @@ def _webhook_ctx(settings: Settings) -> Ctx:
                 settle_ms=_ms(settle),
             )
             app[WEBHOOK_SERVICE] = service
+            reconciler = start_reconciler(settings, board_view, app[BOARD_CLIENT])
+            if reconciler is not None:
+                events.on_close(reconciler.stop)
+                app[RECONCILER] = reconciler
             await events.consume(
                 queue=settings.webhook_queue,
                 routing_keys=ROUTING_KEYS,
@@ -139,7 +145,11 @@ def create_app(
     ``board_client`` the client of the board service and ``resolve`` the DNS lookup of
     endpoint hosts (tests)."""
     app = create_base_app(settings)
-    client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
+    client = board_client or BoardClient(
+        settings.board_url,
+        settings.board_timeout_seconds,
+        trust_seconds=settings.projection_trust_seconds,
+    )
     app.cleanup_ctx.extend(
         [
             mongo_ctx(settings),
