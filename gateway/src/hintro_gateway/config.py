@@ -114,6 +114,11 @@ class GatewaySettings(ServiceSettings):
     # Checks arriving together share one pipelined Redis round trip (each is still charged);
     # false: one EVALSHA round trip per request. docs/performance.md.
     rate_limit_batch: bool = True
+    # A hot key takes up to this many requests' charges from Redis at once and spends them in
+    # process (never more than a hundredth of the policy's quota; 1: every request its own
+    # round trip), within RATE_LIMIT_LEASE_SECONDS. docs/gateway.md, "Rate limits".
+    rate_limit_lease_max: int = Field(default=32, ge=1, le=1000)
+    rate_limit_lease_seconds: float = Field(default=1.0, gt=0, le=60)
 
     # Client address: X-Forwarded-For is believed only from these peers (comma list of CIDRs).
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

@@ -46,7 +46,7 @@ from hintro_board.schemas import (
 )
 from hintro_board.service import BoardService, Caller, PeopleService
 from hintro_shared.authz import Role
-from hintro_shared.http import SOCKET_ID_HEADER, json_response
+from hintro_shared.http import SOCKET_ID_HEADER, accepts_gzip, json_response
 from hintro_shared.internal import is_internal_caller
 from hintro_shared.internal import not_found as internal_not_found
 from hintro_shared.openapi import Operation
@@ -151,12 +151,18 @@ async def handle_board_states(request: web.Request) -> web.Response:
 
 async def handle_get_board(request: web.Request) -> web.Response:
     """A board with its lists in order (served from the read cache when current); 304 when
-    ``If-None-Match`` names its current ETag."""
+    ``If-None-Match`` names its current ETag; the stored gzip bytes for a client that accepts
+    gzip (the gateway asks for gzip only then, and passes them through)."""
     caller = await _caller(request)
     read = await request.app[BOARD_SERVICE].read_board(caller, request.match_info["boardId"])
+    vary = {"Vary": "Accept-Encoding"}
     if not_modified_since(request, read.etag):
-        return not_modified(read.etag)
-    return web.Response(body=read.body, content_type=_JSON, headers={"ETag": read.etag})
+        return not_modified(read.etag, vary)
+    headers = {**vary, "ETag": read.etag}
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=read.gzipped, content_type=_JSON, headers=headers)
+    return web.Response(body=read.body, content_type=_JSON, headers=headers)
 
 
 async def handle_update_board(request: web.Request) -> web.Response:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from hintro_board.cache import board_etag, encode_entry
+from hintro_board.cache import board_etag, compress, encode_entry
 from hintro_board.domain import (
     AlreadyMember,
     Board,
@@ -52,9 +52,10 @@ MAX_WRITE_ATTEMPTS = 20
 
 @dataclass(frozen=True, slots=True)
 class BoardRead:
-    """``GET /api/boards/{boardId}``: the JSON body and its ETag."""
+    """``GET /api/boards/{boardId}``: the JSON body, the same gzip-compressed, its ETag."""
 
     body: bytes
+    gzipped: bytes
     etag: str
 
 
@@ -186,7 +187,7 @@ class BoardService:
         lookup = await self._cache.get(board_id)
         if lookup.hit is not None:
             require_member(lookup.hit.roles.get(actor.user_id))
-            return BoardRead(lookup.hit.body, lookup.hit.etag)
+            return BoardRead(lookup.hit.body, lookup.hit.gzipped, lookup.hit.etag)
         board, lists = await asyncio.gather(
             self._boards.get(board_id), self._lists.of_board(board_id)
         )
@@ -194,12 +195,14 @@ class BoardService:
             raise NotFound("board")
         people = await self.people([board])
         body = jsonutil.dumps_bytes(board_with_lists_json(board, lists, people))
+        gzipped = compress(body)
         roles = {m.user_id: m.role.value for m in board.members}
         # Stored under the generation seen before the reads: a write that landed meanwhile
         # has bumped it, so this body can never be served after that write.
-        await self._cache.put(board_id, lookup.generation, encode_entry(roles, board.version, body))
+        entry = encode_entry(roles, board.version, body, gzipped)
+        await self._cache.put(board_id, lookup.generation, entry)
         require_member(board.role_of(actor.user_id))
-        return BoardRead(body, board_etag(board.version, body))
+        return BoardRead(body, gzipped, board_etag(board.version, body))
 
     async def update_board(
         self,
