@@ -845,6 +845,8 @@ class Bench:
         seeded = time.perf_counter() - began
         self.say(f"8: seeded {opts.search_boards} boards, {len(titles)} tasks in {seeded:.1f}s")
         await self.quiesce(within=60.0)
+        # The seed outlasts an access token (15 minutes): the searches carry a fresh one.
+        owner.token = await api.login(owner.email)
         rnd = random.Random(88)  # noqa: S311 - fixed benchmark data, nothing secret
         queries: list[str] = []
         for _ in range(2000):
@@ -868,8 +870,9 @@ class Bench:
                 hits.append(len(orjson.loads(body)["items"]))
                 return None
 
-        if await operation(self.session, 0) is not None or not hits or hits[0] == 0:
-            raise RuntimeError("8: a seeded title word finds nothing")
+        failed = await operation(self.session, 0)
+        if failed is not None or not hits or hits[0] == 0:
+            raise RuntimeError(f"8: a seeded title word ({queries[0]!r}) finds nothing ({failed})")
         meter = self._meter()
         meter.start()
         measured = time.perf_counter()

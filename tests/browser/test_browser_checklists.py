@@ -1,6 +1,7 @@
 """A card's checklist in real browsers: ticking an item updates the card's progress on the own
 screen and, live, on a second person's; items reorder by mouse and by keyboard and keep their
-order over a reload; a viewer sees the checklist read-only."""
+order over a reload, and move into another checklist the same ways; a viewer sees the checklist
+read-only."""
 
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ async def test_items_reorder_by_mouse_and_keyboard_and_keep_their_order_after_re
     await expect(item_texts(page)).to_have_text(["Bread", "Milk", "Eggs"])
 
     # The keyboard: pick "Eggs" up with space, one step up, drop with space.
-    spoken = page.get_by_test_id("checklist").locator("[id^=DndLiveRegion]")
+    spoken = page.get_by_test_id("checklists").locator("[id^=DndLiveRegion]")
     async with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
         await page.get_by_role("button", name="Move item Eggs").focus()
         await page.keyboard.press("Space")
@@ -147,6 +148,72 @@ async def test_items_reorder_by_mouse_and_keyboard_and_keep_their_order_after_re
     await page.reload()
     await expect(page.get_by_test_id("checklist")).to_be_visible()
     await expect(item_texts(page)).to_have_text(["Bread", "Eggs", "Milk"])
+
+
+async def drag(page: Page, handle: Locator, target: Locator) -> None:
+    """Drag ``handle`` by mouse onto the top quarter of ``target``."""
+    await handle.scroll_into_view_if_needed()
+    source_box = await handle.bounding_box()
+    target_box = await target.bounding_box()
+    assert source_box is not None
+    assert target_box is not None
+    await page.mouse.move(
+        source_box["x"] + source_box["width"] / 2, source_box["y"] + source_box["height"] / 2
+    )
+    await page.mouse.down()
+    await page.mouse.move(
+        target_box["x"] + target_box["width"] / 2,
+        target_box["y"] + target_box["height"] / 4,
+        steps=12,
+    )
+    await page.mouse.up()
+
+
+async def test_an_item_moves_into_another_checklist_by_keyboard_and_mouse(
+    web_stack: Stack, http: aiohttp.ClientSession, new_context: NewContext
+) -> None:
+    ada, _, board, task = await checklist_board(http, "editor")
+    await ok(
+        http, ada, "POST", f"api/tasks/{task['id']}/checklists", 201, json_body={"title": "Later"}
+    )
+    page = await person(new_context, ada, board["id"])
+    await page.get_by_test_id("card").filter(has_text="Groceries").click()
+    shop = page.get_by_test_id("checklist").filter(has_text="Shop")
+    later = page.get_by_test_id("checklist").filter(has_text="Later")
+    await expect(later).to_be_visible()
+
+    def texts(checklist: Locator) -> Locator:
+        return checklist.get_by_test_id("checklist-item").locator(".item-text")
+
+    # The keyboard: "Bread", the last of "Shop", one step down lands in the empty "Later".
+    spoken = page.get_by_test_id("checklists").locator("[id^=DndLiveRegion]")
+    async with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
+        await page.get_by_role("button", name="Move item Bread").focus()
+        await page.keyboard.press("Space")
+        await expect(spoken).to_contain_text("Picked up item “Bread”")
+        await after_paint(page)
+        await page.keyboard.press("ArrowDown")
+        await expect(spoken).to_contain_text("position 1 of 1 in Later")
+        await page.keyboard.press("Space")
+    assert (await moved.value).status == 200
+    await expect(texts(later)).to_have_text(["Bread"])
+    await expect(texts(shop)).to_have_text(["Milk", "Eggs"])
+
+    # The mouse: "Milk" dropped onto "Bread" takes its place in "Later".
+    async with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
+        await drag(
+            page,
+            page.get_by_role("button", name="Move item Milk"),
+            later.get_by_test_id("checklist-item").filter(has_text="Bread"),
+        )
+    assert (await moved.value).status == 200
+    await expect(texts(later)).to_have_text(["Milk", "Bread"])
+    await expect(texts(shop)).to_have_text(["Eggs"])
+    await expect(page.get_by_test_id("card-dialog")).to_be_visible()
+
+    await page.reload()
+    await expect(texts(later)).to_have_text(["Milk", "Bread"])
+    await expect(texts(shop)).to_have_text(["Eggs"])
 
 
 async def test_a_viewer_sees_the_checklist_read_only(

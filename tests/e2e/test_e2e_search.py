@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+from pymongo import AsyncMongoClient
 
 from hintro_devtools.stack import Stack
 from hintro_testkit.infra import wait_for
@@ -68,6 +69,33 @@ async def test_search_finds_only_my_boards_tasks_ranked(
     # A prefix finds it too; Bob sees only his own.
     assert next(h["taskId"] for h in await _hits(http, ada, word[:6], 2)) == titled["id"]
     assert [h["boardId"] for h in await _hits(http, bob, word, 1)] == [theirs["id"]]
+
+
+async def test_hits_of_a_board_older_than_the_index_get_its_titles(
+    stack: Stack, http: aiohttp.ClientSession
+) -> None:
+    ada = await register(http, "Ada")
+    word = _word("pear")
+    board = await create_board(http, ada, "Orchard")
+    column = await create_list(http, ada, board["id"], "Picked")
+    await create_task(http, ada, board["id"], column["id"], f"Sort the {word}")
+    await _hits(http, ada, word, 1)
+    # A board made before the index: its creation events were consumed before the index was
+    # there, so the index holds no titles for it.
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.infra_env["MONGO_URL"])
+    names = client[stack.mongo_db("task") or "hintro_task"]["search_names"]
+    try:
+        keys = [f"board:{board['id']}", f"list:{column['id']}"]
+        await names.delete_many({"_id": {"$in": keys}})
+        hit = (await _hits(http, ada, word, 1))[0]
+        assert (hit["boardTitle"], hit["listTitle"]) == ("Orchard", "Picked")
+        # Learnt once and remembered: the next search reads them from the index.
+        assert {doc["_id"]: doc["title"] async for doc in names.find({"_id": {"$in": keys}})} == {
+            keys[0]: "Orchard",
+            keys[1]: "Picked",
+        }
+    finally:
+        await client.close()
 
 
 async def test_search_pages_with_a_cursor(stack: Stack, http: aiohttp.ClientSession) -> None:

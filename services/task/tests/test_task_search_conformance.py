@@ -142,10 +142,10 @@ async def test_the_index_keeps_the_newest_version_whatever_the_order(db: Db) -> 
     assert await index.put(_item(2, "newer words"))  # redelivered: harmless
     words = sorted([doc["w"] async for doc in index.terms.find({"i": "t1"})])
     assert words == ["newer", "words"]
-    found = await index.candidates(("new",), ["b1"], archived=False)
+    found = await index.candidates("new", ["b1"], archived=False, cap=100)
     assert list(found) == ["t1"]
-    assert await index.candidates(("old",), ["b1"], archived=False) == {}
-    assert await index.candidates(("new",), ["b2"], archived=False) == {}
+    assert await index.candidates("old", ["b1"], archived=False, cap=100) == {}
+    assert await index.candidates("new", ["b2"], archived=False, cap=100) == {}
     await index.remove_task("t1", 3)
     assert await index.terms.count_documents({"i": "t1"}) == 0
     assert not await index.put(_item(2, "newer words"))  # after the delete: refused
@@ -208,7 +208,7 @@ async def test_the_backfill_migration_indexes_what_was_written_before(db: Db) ->
     await backfill.up(db)
     await backfill.up(db)  # idempotent
     index = SearchIndex(db)
-    assert list(await index.candidates(("toner",), ["b1"], archived=False)) == ["t-old"]
-    assert list(await index.candidates(("ink",), ["b1"], archived=False)) == ["c:c1"]
+    assert list(await index.candidates("toner", ["b1"], archived=False, cap=100)) == ["t-old"]
+    assert list(await index.candidates("ink", ["b1"], archived=False, cap=100)) == ["c:c1"]
     await backfill.down(db)
-    assert await index.candidates(("toner",), ["b1"], archived=False) == {}
+    assert await index.candidates("toner", ["b1"], archived=False, cap=100) == {}

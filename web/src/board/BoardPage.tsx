@@ -1,6 +1,7 @@
 // One board: header, lists and cards, the card dialog (by URL), members and activity panels.
 import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
+import type { Task } from "../api/types";
 import { useAuth } from "../auth/AuthContext";
 import { Header } from "../components/Header";
 import { useNotices } from "../components/Notices";
@@ -14,9 +15,11 @@ import { Columns } from "./Columns";
 import { MembersPanel } from "./MembersPanel";
 import { labelOps } from "./labelOps";
 import { boardOps } from "./ops";
+import { useArchivedTasks } from "./useArchivedTasks";
 import { useBoard, type Connection } from "./useBoard";
 
 const LabelsPanel = lazy(() => import("./LabelsPanel").then((m) => ({ default: m.LabelsPanel })));
+const NO_TASKS: Record<string, Task> = {};
 const ArchivePanel = lazy(() => import("./ArchivePanel").then((m) => ({ default: m.ArchivePanel })));
 const WebhooksPanel = lazy(() => import("../webhooks/WebhooksPanel").then((m) => ({ default: m.WebhooksPanel })));
 
@@ -45,7 +48,9 @@ export function BoardPage() {
   // The filter lives in the URL; the loaded board is filtered here, live.
   const [params, setParams] = useSearchParams();
   const filter = useMemo(() => parseFilter(params), [params]);
-  const tasks = state?.tasks;
+  // "Archived cards" shows the archived ones (read from the API) in the board's lists instead.
+  const archivedTasks = useArchivedTasks(boardId, filter.archived, state?.seq, notices.error);
+  const tasks = filter.archived ? (archivedTasks ?? NO_TASKS) : state?.tasks;
   const shownTasks = useMemo(() => (tasks ? filterTasks(tasks, filter, meId, Date.now()) : undefined), [tasks, filter, meId]);
   const shownState = useMemo(() => (state && shownTasks && shownTasks !== state.tasks ? { ...state, tasks: shownTasks } : state), [state, shownTasks]);
   const setFilter = (next: TaskFilter, replace: boolean) => setParams(withFilter(params, next), { replace });
@@ -140,10 +145,11 @@ export function BoardPage() {
           members={board.members}
           labels={board.labels}
           shown={Object.keys(shownState.tasks).length}
-          total={Object.keys(state.tasks).length}
+          total={Object.keys(tasks ?? state.tasks).length}
         />
         <div className="board-body">
-          <Columns state={shownState} boardId={boardId} canEdit={canEdit} ops={ops} linkSearch={search} />
+          {/* Archived cards are looked at, not moved: they are restored from "Archived items". */}
+          <Columns state={shownState} boardId={boardId} canEdit={canEdit && !filter.archived} ops={ops} linkSearch={search} />
           {panel === "members" && (
             <MembersPanel
               board={board}

@@ -1,9 +1,10 @@
-// The board's filter bar. Its state is the URL's query (?q=&labelIds=&assignee=&due=), so a
-// filtered board can be shared and back/forward step through filters; the board is filtered in
-// the browser (lib/taskFilter.ts), live, as cards change.
-import { useEffect, useState } from "react";
+// The board's filter bar. Its state is the URL's query (?q=&labelIds=&assignee=&due=&archived=),
+// so a filtered board can be shared and back/forward step through filters; the board is filtered
+// in the browser (lib/taskFilter.ts), live, as cards change. Each facet takes several values (any
+// of them matches): a menu of checkboxes, each tick one history entry.
+import { useEffect, useRef, useState } from "react";
 import type { Member } from "../api/types";
-import { DUE_CHOICES, isActive, type DueChoice, type TaskFilter } from "../lib/taskFilter";
+import { DUE_CHOICES, EMPTY_FILTER, isActive, toggled, type DueChoice, type TaskFilter } from "../lib/taskFilter";
 
 export interface FilterLabel {
   id: string;
@@ -33,7 +34,6 @@ export function FilterBar({ filter, onChange, members, labels, shown, total }: P
   const [text, setText] = useState(filter.q);
   useEffect(() => setText(filter.q), [filter.q]);
   const active = isActive(filter);
-  const single = (values: string[]) => (values.length === 1 ? values[0] : values.length ? "several" : "");
 
   return (
     <form className="filter-bar" role="search" aria-label="Filter cards" onSubmit={(e) => e.preventDefault()}>
@@ -51,66 +51,90 @@ export function FilterBar({ filter, onChange, members, labels, shown, total }: P
           onChange({ ...filter, q: e.target.value }, true);
         }}
       />
-      <label className="sr-only" htmlFor="filter-label">
-        Label
+      <Facet
+        name="Label"
+        anyText="Any label"
+        options={labels.map((label) => ({ value: label.id, text: label.name || label.color || "Unnamed label" }))}
+        chosen={filter.labelIds}
+        onToggle={(value) => onChange({ ...filter, labelIds: toggled(filter.labelIds, value) }, false)}
+      />
+      <Facet
+        name="Assignee"
+        anyText="Anyone or nobody"
+        options={[
+          { value: "me", text: "Assigned to me" },
+          { value: "none", text: "Assigned to nobody" },
+          ...members.map((member) => ({ value: member.userId, text: member.name ?? member.email ?? "A member" })),
+        ]}
+        chosen={filter.assignees}
+        onToggle={(value) => onChange({ ...filter, assignees: toggled(filter.assignees, value) }, false)}
+      />
+      <Facet
+        name="Due date"
+        anyText="Any due date"
+        options={DUE_CHOICES.map((choice) => ({ value: choice, text: DUE_TEXT[choice] }))}
+        chosen={filter.due}
+        onToggle={(value) => onChange({ ...filter, due: toggled(filter.due, value as DueChoice) }, false)}
+      />
+      <label className="filter-archived">
+        <input type="checkbox" checked={filter.archived} onChange={(e) => onChange({ ...filter, archived: e.target.checked }, false)} />
+        Archived cards
       </label>
-      <select
-        id="filter-label"
-        value={single(filter.labelIds)}
-        onChange={(e) => e.target.value !== "several" && onChange({ ...filter, labelIds: e.target.value ? [e.target.value] : [] }, false)}
-      >
-        <option value="">Any label</option>
-        {filter.labelIds.length > 1 && <option value="several">Several labels</option>}
-        {labels.map((label) => (
-          <option key={label.id} value={label.id}>
-            {label.name || label.color || "Unnamed label"}
-          </option>
-        ))}
-      </select>
-      <label className="sr-only" htmlFor="filter-assignee">
-        Assignee
-      </label>
-      <select
-        id="filter-assignee"
-        value={single(filter.assignees)}
-        onChange={(e) => e.target.value !== "several" && onChange({ ...filter, assignees: e.target.value ? [e.target.value] : [] }, false)}
-      >
-        <option value="">Anyone or nobody</option>
-        {filter.assignees.length > 1 && <option value="several">Several people</option>}
-        <option value="me">Assigned to me</option>
-        <option value="none">Assigned to nobody</option>
-        {members.map((member) => (
-          <option key={member.userId} value={member.userId}>
-            {member.name ?? member.email ?? "A member"}
-          </option>
-        ))}
-      </select>
-      <label className="sr-only" htmlFor="filter-due">
-        Due date
-      </label>
-      <select
-        id="filter-due"
-        value={single(filter.due)}
-        onChange={(e) => e.target.value !== "several" && onChange({ ...filter, due: e.target.value ? [e.target.value as DueChoice] : [] }, false)}
-      >
-        <option value="">Any due date</option>
-        {filter.due.length > 1 && <option value="several">Several</option>}
-        {DUE_CHOICES.map((choice) => (
-          <option key={choice} value={choice}>
-            {DUE_TEXT[choice]}
-          </option>
-        ))}
-      </select>
       {active && (
         <>
           <span className="filter-count" role="status" data-testid="filter-count">
             {shown} of {total} cards
           </span>
-          <button type="button" onClick={() => onChange({ q: "", labelIds: [], assignees: [], due: [] }, false)}>
+          <button type="button" onClick={() => onChange(EMPTY_FILTER, false)}>
             Clear filter
           </button>
         </>
       )}
     </form>
+  );
+}
+
+interface FacetProps {
+  name: string;
+  anyText: string;
+  options: { value: string; text: string }[];
+  chosen: string[];
+  onToggle(value: string): void;
+}
+
+/** One facet: a disclosure button saying what is chosen, opening a group of checkboxes. */
+function Facet({ name, anyText, options, chosen, onToggle }: FacetProps) {
+  const texts = chosen.map((value) => options.find((option) => option.value === value)?.text ?? "Unknown");
+  const summary = texts.length === 0 ? anyText : texts.length <= 2 ? texts.join(", ") : `${texts.length} chosen`;
+  const ref = useRef<HTMLDetailsElement>(null);
+  // A menu: a click elsewhere or Escape closes it.
+  useEffect(() => {
+    const close = (event: Event) => {
+      const details = ref.current;
+      if (!details?.open) return;
+      if (event instanceof KeyboardEvent ? event.key === "Escape" : !details.contains(event.target as Node)) details.open = false;
+    };
+    document.addEventListener("mousedown", close);
+    document.addEventListener("keydown", close);
+    return () => {
+      document.removeEventListener("mousedown", close);
+      document.removeEventListener("keydown", close);
+    };
+  }, []);
+  return (
+    <details className="filter-facet" ref={ref}>
+      <summary aria-label={`${name}: ${summary}`} data-active={chosen.length > 0 || undefined}>
+        {summary}
+      </summary>
+      <fieldset>
+        <legend className="sr-only">{name}</legend>
+        {options.map((option) => (
+          <label key={option.value}>
+            <input type="checkbox" checked={chosen.includes(option.value)} onChange={() => onToggle(option.value)} />
+            {option.text}
+          </label>
+        ))}
+      </fieldset>
+    </details>
   );
 }

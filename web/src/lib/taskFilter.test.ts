@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_FILTER, filterTasks, isActive, marked, parseFilter, queryTerms, taskMatcher, withFilter, words, type FilterableTask, type TaskFilter } from "./taskFilter";
+import { EMPTY_FILTER, filterTasks, isActive, marked, parseFilter, queryTerms, taskMatcher, toggled, withFilter, words, type FilterableTask, type TaskFilter } from "./taskFilter";
 
 const NOW = Date.parse("2026-06-01T12:00:00Z");
 const HOUR = 3600 * 1000;
@@ -60,6 +60,23 @@ describe("the filter", () => {
     expect(keep(task())).toBe(true);
     expect(keep(task({ labelIds: [] }))).toBe(false);
   });
+  it("shows the archived cards only when asked, and then only them", () => {
+    const live = task();
+    const archived = task({ archivedAt: "2026-05-30T10:00:00Z" });
+    expect([live, archived].map(taskMatcher(EMPTY_FILTER, "u1", NOW))).toEqual([true, false]);
+    expect([live, archived].map(taskMatcher(f({ archived: true }), "u1", NOW))).toEqual([false, true]);
+    expect([live, archived].map(taskMatcher(f({ archived: true, q: "zebra" }), "u1", NOW))).toEqual([false, false]);
+    expect(isActive(f({ archived: true }))).toBe(true);
+  });
+  it("toggles one value of a facet, keeping the others", () => {
+    expect(toggled(["a", "b"], "c")).toEqual(["a", "b", "c"]);
+    expect(toggled(["a", "b", "c"], "b")).toEqual(["a", "c"]);
+    expect(toggled([], "a")).toEqual(["a"]);
+  });
+  it("matches a card with any of several due choices", () => {
+    const keep = taskMatcher(f({ due: ["overdue", "none"] }), "u", NOW);
+    expect([task({ dueDate: iso(NOW - HOUR) }), task(), task({ dueDate: iso(NOW + 6 * DAY) })].map(keep)).toEqual([true, true, false]);
+  });
   it("keeps the same object when nothing is filtered", () => {
     const tasks = { a: task(), b: task({ title: "Other" }) };
     expect(filterTasks(tasks, EMPTY_FILTER, "u1", NOW)).toBe(tasks);
@@ -72,9 +89,20 @@ describe("the URL", () => {
   it("reads and writes the filter, keeping other params", () => {
     const params = new URLSearchParams("q=fix+it&labelIds=a,b&assignee=me&due=overdue,someday&x=1");
     const filter = parseFilter(params);
-    expect(filter).toEqual({ q: "fix it", labelIds: ["a", "b"], assignees: ["me"], due: ["overdue"] });
+    expect(filter).toEqual({ q: "fix it", labelIds: ["a", "b"], assignees: ["me"], due: ["overdue"], archived: false });
     const written = withFilter(params, { ...filter, labelIds: [], due: ["week"] });
     expect(written.toString()).toBe("q=fix+it&assignee=me&due=week&x=1");
+  });
+  it("carries several values per facet and the archived switch, and reads back what it wrote", () => {
+    const filter: TaskFilter = { q: "", labelIds: ["a", "b"], assignees: ["me", "none", "u7"], due: ["overdue", "week"], archived: true };
+    const written = withFilter(new URLSearchParams(), filter);
+    expect(written.get("labelIds")).toBe("a,b");
+    expect(written.get("assignee")).toBe("me,none,u7");
+    expect(written.get("due")).toBe("overdue,week");
+    expect(written.get("archived")).toBe("true");
+    expect(parseFilter(written)).toEqual(filter);
+    expect(withFilter(written, { ...filter, archived: false }).has("archived")).toBe(false);
+    expect(parseFilter(new URLSearchParams("archived=yes")).archived).toBe(false);
   });
 });
 

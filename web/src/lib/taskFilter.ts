@@ -1,8 +1,10 @@
-// The board filter: what the URL says (?q=&labelIds=&assignee=&due=), and which cards it keeps.
+// The board filter: what the URL says (?q=&labelIds=&assignee=&due=&archived=), and which cards it
+// keeps.
 // The same rules as the API's filter (services/task/src/hintro_task/searching.py): words are
 // the runs of letters and digits after decomposing, dropping accents and lower-casing; every
 // word typed must start a word of the title or description; labels, assignees and due dates
-// each match any of their chosen values; the facets combine (all must hold).
+// each match any of their chosen values (comma-separated in the URL); the facets combine (all must
+// hold); `archived=true` shows the archived cards instead of the live ones.
 
 export type DueChoice = "overdue" | "week" | "none" | "done";
 export const DUE_CHOICES: readonly DueChoice[] = ["overdue", "week", "none", "done"];
@@ -15,6 +17,8 @@ export interface TaskFilter {
   /** User ids, "me" or "none". */
   assignees: string[];
   due: DueChoice[];
+  /** The archived cards instead of the live ones. */
+  archived: boolean;
 }
 
 /** What the filter reads of a card (a Task has all of these; the optional ones may be absent). */
@@ -25,9 +29,10 @@ export interface FilterableTask {
   labelIds?: string[];
   dueDate?: string | null;
   dueComplete?: boolean;
+  archivedAt?: string | null;
 }
 
-export const EMPTY_FILTER: TaskFilter = { q: "", labelIds: [], assignees: [], due: [] };
+export const EMPTY_FILTER: TaskFilter = { q: "", labelIds: [], assignees: [], due: [], archived: false };
 
 /** The words of a text, compared the way the server compares them. */
 export function words(text: string): string[] {
@@ -54,6 +59,7 @@ export function parseFilter(params: URLSearchParams): TaskFilter {
     labelIds: list(params.get("labelIds")),
     assignees: list(params.get("assignee")),
     due: list(params.get("due")).filter((value): value is DueChoice => (DUE_CHOICES as readonly string[]).includes(value)),
+    archived: params.get("archived") === "true",
   };
 }
 
@@ -65,11 +71,17 @@ export function withFilter(params: URLSearchParams, filter: TaskFilter): URLSear
   put("labelIds", filter.labelIds.join(","));
   put("assignee", filter.assignees.join(","));
   put("due", filter.due.join(","));
+  put("archived", filter.archived ? "true" : "");
   return next;
 }
 
 export function isActive(filter: TaskFilter): boolean {
-  return queryTerms(filter.q).length > 0 || filter.labelIds.length > 0 || filter.assignees.length > 0 || filter.due.length > 0;
+  return queryTerms(filter.q).length > 0 || filter.labelIds.length > 0 || filter.assignees.length > 0 || filter.due.length > 0 || filter.archived;
+}
+
+/** `values` with `value` added, or removed when it is there (a facet's checkbox). */
+export function toggled<T extends string>(values: readonly T[], value: T): T[] {
+  return values.includes(value) ? values.filter((v) => v !== value) : [...values, value];
 }
 
 function dueMatches(task: FilterableTask, choice: DueChoice, now: number): boolean {
@@ -86,6 +98,7 @@ export function taskMatcher(filter: TaskFilter, meId: string, now: number): (tas
   const terms = queryTerms(filter.q);
   const labels = new Set(filter.labelIds);
   return (task) => {
+    if (Boolean(task.archivedAt) !== filter.archived) return false;
     if (terms.length) {
       const found = [...words(task.title), ...words(task.description)];
       if (!terms.every((term) => found.some((word) => word.startsWith(term)))) return false;

@@ -138,7 +138,7 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 routing_keys=SEARCH_ROUTING_KEYS,
                 handler=SearchIndexer(search_index, tasks),
             )
-            app[SEARCH_SERVICE] = SearchService(search_index, projection)
+            app[SEARCH_SERVICE] = SearchService(search_index, projection, boards=app[BOARD_CLIENT])
             app[COMMENT_SERVICE] = comment_service
             yield
 

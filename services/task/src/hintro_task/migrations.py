@@ -157,6 +157,36 @@ async def _search_down(db: Database) -> None:
         await db.drop_collection(name)
 
 
+async def _ranked_keys_up(db: Database) -> None:
+    """Postings written before the ranked keys get them (``r`` and ``x``, see
+    :func:`hintro_task.searching.posting_keys`); idempotent, and the keys derive from the
+    posting alone, so a posting the consumer rewrites meanwhile gets the same ones."""
+    from hintro_task.searching import posting_keys
+
+    terms = db["search_terms"]
+    last_id = ""
+    while True:
+        batch = [
+            doc
+            async for doc in terms.find(
+                {"_id": {"$gt": last_id}}, {"w": 1, "p": 1, "u": 1, "i": 1, "r": 1}
+            )
+            .sort("_id", 1)
+            .limit(_BATCH)
+        ]
+        if not batch:
+            break
+        last_id = batch[-1]["_id"]
+        for doc in batch:
+            if "r" not in doc:
+                keys = posting_keys(doc["w"], int(doc.get("p", 0)), doc.get("u", ""), doc["i"])
+                await terms.update_one({"_id": doc["_id"]}, {"$set": keys})
+
+
+async def _ranked_keys_down(db: Database) -> None:
+    await db["search_terms"].update_many({}, {"$unset": {"r": "", "x": ""}})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     index_migration(
         1,
@@ -195,5 +225,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6, "search index: the tasks and comments written before it", _search_up, _search_down
+    ),
+    index_migration(
+        7,
+        "search index: a word's matches in rank order, by whole word and by first letters",
+        Index("search_terms", (("r", 1),), "ranked_word"),
+        Index("search_terms", (("x", 1),), "ranked_prefix"),
+    ),
+    Migration(
+        8,
+        "search index: the ranked keys of the postings written before them",
+        _ranked_keys_up,
+        _ranked_keys_down,
     ),
 )

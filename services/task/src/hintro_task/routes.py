@@ -196,7 +196,13 @@ async def handle_search(request: web.Request) -> web.Response:
     caller = await authenticated_caller(request)
     query = validate(SearchQuery, dict(request.query))
     hits, next_cursor = await request.app[SEARCH_SERVICE].search(
-        caller.user_id, query.q, query.limit, query.cursor, archived=query.archived
+        caller.user_id,
+        query.q,
+        query.limit,
+        query.cursor,
+        archived=query.archived,
+        authorization=caller.authorization,
+        request_id=caller.request_id,
     )
     return json_response({"items": [_hit_json(hit) for hit in hits], "next": next_cursor})
 

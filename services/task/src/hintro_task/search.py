@@ -14,18 +14,31 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hintro_shared.errors import DependencyUnavailable
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.refusals import RuleBroken
 from hintro_shared.timeutil import rfc3339
 from hintro_task.domain import Task
-from hintro_task.search_index import CommentText, SearchItem, StoredItem, comment_item_id
+from hintro_task.search_index import (
+    CommentText,
+    Posting,
+    SearchItem,
+    StoredItem,
+    comment_item_id,
+)
 from hintro_task.searching import (
+    COMMENT,
+    DESCRIPTION,
     TASK,
+    TIERS,
+    TITLE,
     Candidate,
     Ranked,
+    Tier,
     after_cursor,
     highlights,
+    item_score,
     page_after,
     query_terms,
     rank,
@@ -51,12 +64,33 @@ class SearchStore(Protocol):
     """The index (see ``SearchIndex``)."""
 
     async def candidates(
-        self, terms: tuple[str, ...], boards: list[str], *, archived: bool
-    ) -> dict[str, Candidate]: ...
+        self, term: str, boards: list[str], *, archived: bool, cap: int
+    ) -> dict[str, Candidate] | None: ...
+
+    async def ranked(
+        self,
+        term: str,
+        tier: Tier,
+        boards: list[str],
+        *,
+        archived: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[Posting]: ...
 
     async def items_by_id(self, ids: list[str]) -> dict[str, StoredItem]: ...
 
     async def titles(self, keys: list[str]) -> dict[str, str]: ...
+
+    async def set_name(self, kind: str, object_id: str, title: str, version: int) -> None: ...
+
+
+class BoardReader(Protocol):
+    """A board as the board service renders it for the caller (see ``BoardClient``)."""
+
+    async def fetch_board_json(
+        self, board_id: str, *, authorization: str, request_id: str | None
+    ) -> Any: ...
 
 
 class Memberships(Protocol):
@@ -80,17 +114,52 @@ class Hit:
     snippet_marks: list[tuple[int, int]]
 
 
-class SearchService:
-    """The search use case."""
+COMMON_POSTINGS = 1000
+"""Above this many postings a word of a query of several words is common: the query is not
+ranked from every match (intersected in memory) but read in rank order (see
+:meth:`SearchService._streamed`)."""
+_BATCH_MAX = 200
+_LEARN_MAX = 10
+"""Boards whose titles one search asks the board service for, at most."""
 
-    def __init__(self, index: SearchStore, memberships: Memberships) -> None:
+
+class SearchService:
+    """The search use case.
+
+    A query of one word reads that word's matches in rank order (:data:`TIERS`: whole word in a
+    title, prefix in a title, whole word in a text, prefix in a text; each newest first) and
+    stops after one page: a word found in every task costs what a rare one does. A query of
+    several words intersects the complete match sets of its words while they are small, and
+    otherwise walks the longest word's ranked streams, checking the other words on each item
+    read, until the page is settled (threshold ranking: no unread item can outrank it)."""
+
+    def __init__(
+        self,
+        index: SearchStore,
+        memberships: Memberships,
+        *,
+        boards: BoardReader | None = None,
+        common: int = COMMON_POSTINGS,
+    ) -> None:
         self._index = index
         self._memberships = memberships
+        self._boards = boards
+        self._common = common
 
     async def search(
-        self, user_id: str, q: str, limit: int, cursor: str | None, *, archived: bool = False
+        self,
+        user_id: str,
+        q: str,
+        limit: int,
+        cursor: str | None,
+        *,
+        archived: bool = False,
+        authorization: str = "",
+        request_id: str | None = None,
     ) -> tuple[list[Hit], str | None]:
-        """A page of hits for ``q`` in the caller's boards and the next page's cursor."""
+        """A page of hits for ``q`` in the caller's boards and the next page's cursor.
+        ``authorization`` lets it ask the board service, on the caller's behalf, for the
+        titles of boards the index has none for (boards made before the index)."""
         terms = query_terms(q)
         if not terms:
             raise RuleBroken(("query", "q"), "the query has no letters or digits")
@@ -98,26 +167,181 @@ class SearchService:
         boards = await self._memberships.boards_of(user_id)
         if not boards:
             return [], None
-        ranked = rank(
-            (await self._index.candidates(terms, boards, archived=archived)).values(), terms
-        )
-        page = page_after(ranked, start, limit)
+        found: tuple[list[Ranked], dict[str, StoredItem]] | None = None
+        if len(terms) > 1:
+            found = await self._intersected(terms, boards, archived, start, limit)
+        if found is None:
+            found = await self._streamed(terms, boards, archived, start, limit)
+        page, items = found
         more = len(page) > limit
         page = page[:limit]
-        hits = await self._hits(page, terms, set(boards))
+        hits = await self._hits(page, terms, set(boards), items, (authorization, request_id))
         next_cursor = search_cursor(page[-1], terms, archived) if more and page else None
         return hits, next_cursor
 
+    async def _intersected(
+        self,
+        terms: tuple[str, ...],
+        boards: list[str],
+        archived: bool,
+        start: Ranked | None,
+        limit: int,
+    ) -> tuple[list[Ranked], dict[str, StoredItem]] | None:
+        """Every word's complete match set, intersected and ranked in memory; ``None`` as soon
+        as a word is common (then :meth:`_streamed` ranks the query)."""
+        found: dict[str, Candidate] = {}
+        for index, term in enumerate(sorted(terms, key=len, reverse=True)):
+            matches = await self._index.candidates(
+                term, boards, archived=archived, cap=self._common
+            )
+            if matches is None:
+                return None
+            if index == 0:
+                found = matches
+            else:
+                for item_id in [item_id for item_id in found if item_id not in matches]:
+                    del found[item_id]
+                for item_id, candidate in found.items():
+                    candidate.take(term, matches[item_id].best[term])
+            if not found:
+                return [], {}
+        return page_after(rank(found.values(), terms), start, limit), {}
+
+    async def _streamed(
+        self,
+        terms: tuple[str, ...],
+        boards: list[str],
+        archived: bool,
+        start: Ranked | None,
+        limit: int,
+    ) -> tuple[list[Ranked], dict[str, StoredItem]]:
+        """The page read from the longest word's tiers in rank order. Each item read is scored
+        on all words from its own texts; reading stops once ``limit + 1`` hits are known to
+        outrank every item not read yet (whose score is at most the current tier's plus the
+        best any other word can add, and which comes after the last posting read)."""
+        driver = max(terms, key=len)
+        others_best = 0
+        for term in terms:
+            if term != driver:
+                others_best += await self._best_tier(term, boards, archived)
+        wanted = limit + 1
+        members = set(boards)
+        hits: dict[str, Ranked] = {}
+        items: dict[str, StoredItem] = {}
+        seen: set[str] = set()
+        for tier in TIERS:
+            # One word: the tiers before the cursor's hold only earlier pages.
+            if start is not None and not others_best and tier.score > start.score:
+                continue
+            after = None
+            if start is not None and not others_best and tier.score == start.score:
+                after = tier.after(driver, start)
+            batch = wanted
+            while True:
+                rows = await self._index.ranked(
+                    driver, tier, boards, archived=archived, after=after, limit=batch
+                )
+                fresh = [row for row in rows if row.item_id not in seen]
+                seen.update(row.item_id for row in fresh)
+                read = await self._index.items_by_id([row.item_id for row in fresh])
+                for row in fresh:
+                    item = read.get(row.item_id)
+                    if item is None or item.board_id not in members or item.archived != archived:
+                        continue  # changed since its posting was read
+                    total = item_score(_fields(item), terms)
+                    if total is None:
+                        continue
+                    hit = Ranked(total, row.updated_at, row.item_id)
+                    if start is None or hit.key() > start.key():
+                        hits[row.item_id] = hit
+                        items[row.item_id] = item
+                ranked = sorted(hits.values(), key=Ranked.key)
+                if len(rows) < batch:
+                    break  # the tier is read to its end
+                last = rows[-1]
+                unread = Ranked(tier.score + others_best, last.updated_at, last.item_id)
+                if len(ranked) >= wanted and ranked[wanted - 1].key() <= unread.key():
+                    return ranked[:wanted], items
+                after = last.key
+                batch = min(batch * 2, _BATCH_MAX)
+        return sorted(hits.values(), key=Ranked.key)[:wanted], items
+
+    async def _learn_names(
+        self, board_ids: list[str], authorization: str, request_id: str | None
+    ) -> dict[str, str]:
+        """Board and list titles the index lacks (boards made before it; their events were
+        consumed before the index existed), asked of the board service for the caller and
+        remembered, so each board costs one call once."""
+        if self._boards is None or not authorization:
+            return {}
+        learnt: dict[str, str] = {}
+        for board_id in board_ids[:_LEARN_MAX]:
+            try:
+                body = await self._boards.fetch_board_json(
+                    board_id, authorization=authorization, request_id=request_id
+                )
+            except DependencyUnavailable:
+                continue  # the hits show no title this time; search still answers
+            if not isinstance(body, dict):
+                continue
+            named: list[tuple[str, Any, Any, Any]] = [
+                ("board", board_id, body.get("title"), body.get("version"))
+            ]
+            for entry in body.get("lists") or []:
+                if isinstance(entry, dict):
+                    named.append(
+                        ("list", entry.get("id"), entry.get("title"), entry.get("version"))
+                    )
+            for kind, object_id, title, version in named:
+                if (
+                    isinstance(object_id, str)
+                    and isinstance(title, str)
+                    and isinstance(version, int)
+                ):
+                    await self._index.set_name(kind, object_id, title, version)
+                    learnt[f"{kind}:{object_id}"] = title
+        return learnt
+
+    async def _best_tier(self, term: str, boards: list[str], archived: bool) -> int:
+        """The best score ``term`` reaches on any item (its first tier holding a posting): what
+        it can add at most to an item not read yet."""
+        for tier in TIERS:
+            if await self._index.ranked(term, tier, boards, archived=archived, after=None, limit=1):
+                return tier.score
+        return 0
+
     async def _hits(
-        self, page: list[Ranked], terms: tuple[str, ...], boards: set[str]
+        self,
+        page: list[Ranked],
+        terms: tuple[str, ...],
+        boards: set[str],
+        known: dict[str, StoredItem],
+        caller: tuple[str, str | None],
     ) -> list[Hit]:
-        items = await self._index.items_by_id([hit.item_id for hit in page])
-        task_ids = [item.task_id for item in items.values() if item.kind != TASK]
-        tasks = {**items, **await self._index.items_by_id(task_ids)}
+        items = {hit.item_id: known[hit.item_id] for hit in page if hit.item_id in known}
+        missing = [hit.item_id for hit in page if hit.item_id not in known]
+        if missing:
+            items.update(await self._index.items_by_id(missing))
+        task_ids = [
+            item.task_id
+            for item in items.values()
+            if item.kind != TASK and item.task_id not in items and item.task_id not in known
+        ]
+        tasks = {**known, **items}
+        if task_ids:
+            tasks.update(await self._index.items_by_id(task_ids))
         keys = [f"board:{item.board_id}" for item in items.values()] + [
             f"list:{task.list_id}" for task in tasks.values()
         ]
         names = await self._index.titles(keys)
+        unnamed = {
+            item.board_id for item in items.values() if f"board:{item.board_id}" not in names
+        }
+        unnamed.update(
+            task.board_id for task in tasks.values() if f"list:{task.list_id}" not in names
+        )
+        if unnamed:
+            names.update(await self._learn_names(sorted(unnamed & boards), *caller))
         hits = []
         for ranked in page:
             item = items.get(ranked.item_id)
@@ -138,6 +362,12 @@ class SearchService:
                 )
             )
         return hits
+
+
+def _fields(item: StoredItem) -> dict[int, str]:
+    if item.kind == TASK:
+        return {TITLE: item.title, DESCRIPTION: item.text}
+    return {COMMENT: item.text}
 
 
 # --- keeping the index ----------------------------------------------------------------------

@@ -32,13 +32,24 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hintro_shared.events.idempotency import apply_if_newer
-from hintro_task.searching import COMMENT, DESCRIPTION, TITLE, Candidate, postings, term_score
+from hintro_task.searching import (
+    BUCKET,
+    COMMENT,
+    DESCRIPTION,
+    TITLE,
+    Candidate,
+    Tier,
+    posting_keys,
+    postings,
+    ranked_key,
+    term_score,
+)
 
 Document = dict[str, Any]
 _WORD_END = "\uffff"
-# Above this many candidates the later words are not restricted to them (a long $in costs
-# more than the range scan it would narrow).
-_RESTRICT_MAX = 500
+# A word of fewer letters than BUCKET has no prefix stream: its prefix matches are read
+# unordered, at most this many, and ranked in memory.
+SHORT_PREFIX_MAX = 2000
 
 
 def comment_item_id(comment_id: str) -> str:
@@ -95,6 +106,15 @@ class StoredItem:
     archived: bool
 
 
+@dataclass(frozen=True)
+class Posting:
+    """One posting as an ordered read returns it: the item, its time, its ranked key."""
+
+    item_id: str
+    updated_at: str
+    key: str
+
+
 def _stored(doc: Document) -> StoredItem:
     return StoredItem(
         id=doc["_id"],
@@ -118,11 +138,16 @@ class SearchIndex:
         self.names: AsyncCollection[Document] = db["search_names"]
         # The comments' own collection (hintro_task.repository.CommentRepository), read only.
         self.comments: AsyncCollection[Document] = db["comments"]
+        # Documents the queries have read (postings and items): what a bounded read is
+        # measured by (tests, and the reason a common word stays cheap).
+        self.docs_read = 0
 
     async def create_indexes(self) -> None:
         """A word range within boards (the query), an item's postings by version (cleanup), a
         task's postings (its comments follow it)."""
         await self.terms.create_index([("w", ASCENDING), ("b", ASCENDING)], name="word_board")
+        await self.terms.create_index([("r", ASCENDING)], name="ranked_word")
+        await self.terms.create_index([("x", ASCENDING)], name="ranked_prefix")
         await self.terms.create_index([("i", ASCENDING), ("v", ASCENDING)], name="item_version")
         await self.terms.create_index([("k", ASCENDING)], name="task")
         await self.items.create_index([("taskId", ASCENDING)], name="task")
@@ -186,6 +211,7 @@ class SearchIndex:
                 "u": item.updated_at,
                 "a": archived,
                 "v": item.version,
+                **posting_keys(word, places, item.updated_at, item.id),
             }
             for word, places in postings(item.places()).items()
         ]
@@ -256,6 +282,7 @@ class SearchIndex:
                 "u": item.updated_at,
                 "a": 1 if item.archived else 0,
                 "v": item.version,
+                **posting_keys(word, places, item.updated_at, item.id),
             }
             for item in items
             for word, places in postings(item.places()).items()
@@ -288,37 +315,87 @@ class SearchIndex:
     # --- reads (the query) ---------------------------------------------------------------------
 
     async def candidates(
-        self, terms: Sequence[str], boards: Sequence[str], *, archived: bool
-    ) -> dict[str, Candidate]:
-        """Every item of ``boards`` that some term starts a word of, with its best score per
-        term. The longest term goes first (usually the rarest) and, while the candidates are
-        few, narrows the others' scans to them."""
+        self, term: str, boards: Sequence[str], *, archived: bool, cap: int
+    ) -> dict[str, Candidate] | None:
+        """Every item of ``boards`` that ``term`` starts a word of, with its best score for it;
+        ``None`` when there are more than ``cap`` postings (a common word: it is ranked from
+        its ordered streams instead)."""
+        query: Document = {
+            "w": {"$gte": term, "$lt": term + _WORD_END},
+            "b": {"$in": list(boards)},
+            "a": 1 if archived else 0,
+        }
         found: dict[str, Candidate] = {}
-        flag = 1 if archived else 0
-        for index, term in enumerate(sorted(terms, key=len, reverse=True)):
-            query: Document = {
-                "w": {"$gte": term, "$lt": term + _WORD_END},
-                "b": {"$in": list(boards)},
-                "a": flag,
-            }
-            if index > 0:
-                if not found:
-                    return found
-                if len(found) <= _RESTRICT_MAX:
-                    query["i"] = {"$in": list(found)}
-            seen: set[str] = set()
-            async for doc in self.terms.find(query, {"w": 1, "i": 1, "p": 1, "u": 1, "_id": 0}):
-                item_id = doc["i"]
-                if index > 0 and item_id not in found:
-                    continue  # lacks an earlier term
-                candidate = found.get(item_id)
-                if candidate is None:
-                    candidate = found[item_id] = Candidate(item_id, doc.get("u", ""))
-                candidate.take(term, term_score(term, doc["w"], int(doc.get("p", 0))))
-                seen.add(item_id)
-            if index > 0:
-                found = {item_id: found[item_id] for item_id in seen}
-        return found
+        read = 0
+        projection = {"w": 1, "i": 1, "p": 1, "u": 1, "_id": 0}
+        async for doc in self.terms.find(query, projection).limit(cap + 1):
+            read += 1
+            candidate = found.get(doc["i"])
+            if candidate is None:
+                candidate = found[doc["i"]] = Candidate(doc["i"], doc.get("u", ""))
+            candidate.take(term, term_score(term, doc["w"], int(doc.get("p", 0))))
+        self.docs_read += read
+        return None if read > cap else found
+
+    async def ranked(
+        self,
+        term: str,
+        tier: Tier,
+        boards: Sequence[str],
+        *,
+        archived: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[Posting]:
+        """Up to ``limit`` postings of ``tier`` of ``term`` in ``boards``, in rank order,
+        after the key ``after``: one ordered index range read (``r`` for a whole word, ``x``
+        for a prefix), so a word in every task costs what a rare one does."""
+        if not tier.exact and len(term) < BUCKET:
+            return await self._short_prefix(
+                term, tier, boards, archived=archived, after=after, limit=limit
+            )
+        field = "r" if tier.exact else "x"
+        head = tier.head(term)
+        bounds: Document = {"$gt": after} if after is not None else {"$gte": head}
+        bounds["$lt"] = head[:-1] + "!"
+        query: Document = {field: bounds, "b": {"$in": list(boards)}, "a": 1 if archived else 0}
+        if not tier.exact:
+            query["w"] = {"$gt": term, "$lt": term + _WORD_END}
+        cursor = self.terms.find(query, {field: 1, "i": 1, "u": 1, "_id": 0})
+        rows = [
+            Posting(doc["i"], doc.get("u", ""), doc[field])
+            async for doc in cursor.sort(field, ASCENDING).limit(limit)
+        ]
+        self.docs_read += len(rows)
+        return rows
+
+    async def _short_prefix(
+        self,
+        term: str,
+        tier: Tier,
+        boards: Sequence[str],
+        *,
+        archived: bool,
+        after: str | None,
+        limit: int,
+    ) -> list[Posting]:
+        query: Document = {
+            "w": {"$gt": term, "$lt": term + _WORD_END},
+            "b": {"$in": list(boards)},
+            "a": 1 if archived else 0,
+        }
+        projection = {"w": 1, "i": 1, "p": 1, "u": 1, "_id": 0}
+        rows = []
+        async for doc in self.terms.find(query, projection).limit(SHORT_PREFIX_MAX):
+            self.docs_read += 1
+            places = int(doc.get("p", 0))
+            if bool(places & TITLE) != tier.title:
+                continue
+            key = ranked_key(term[:BUCKET], places, doc.get("u", ""), doc["i"])
+            if after is None or key > after:
+                rows.append(Posting(doc["i"], doc.get("u", ""), key))
+        rows.sort(key=lambda row: row.key)
+        return rows[:limit]
 
     async def items_by_id(self, ids: Iterable[str]) -> dict[str, StoredItem]:
         """The live indexed items among ``ids``."""
@@ -326,7 +403,9 @@ class SearchIndex:
         if not wanted:
             return {}
         cursor = self.items.find({"_id": {"$in": wanted}, "deleted": {"$nin": [True]}})
-        return {doc["_id"]: _stored(doc) async for doc in cursor}
+        found = {doc["_id"]: _stored(doc) async for doc in cursor}
+        self.docs_read += len(found)
+        return found
 
     async def titles(self, keys: Iterable[str]) -> dict[str, str]:
         """Known titles by ``board:<id>`` / ``list:<id>`` key."""

@@ -117,6 +117,83 @@ def term_score(term: str, word: str, places: int) -> int:
     return _place_score(places) + (1 if word == term else 0)
 
 
+# --- ranked keys: the order of a single word's matches, stored so a query reads a prefix ---
+
+BUCKET = 4
+"""Characters of a word that key its prefix stream (a query word of at least this many letters
+reads only the words sharing its first :data:`BUCKET` letters, in rank order)."""
+_TITLE_PLACE, _TEXT_PLACE = "0", "1"
+_INVERT_DIGITS = str.maketrans("0123456789", "9876543210")
+
+
+def newest_first(updated_at: str) -> str:
+    """A fixed-width RFC 3339 time whose ascending order is newest first (digits inverted)."""
+    return updated_at.translate(_INVERT_DIGITS)
+
+
+def _place(places: int) -> str:
+    return _TITLE_PLACE if places & TITLE else _TEXT_PLACE
+
+
+def ranked_key(head: str, places: int, updated_at: str, item_id: str) -> str:
+    """``head`` (a word, or its first :data:`BUCKET` letters), then title before text, newest
+    first, then the id: ascending order is rank order among one word's matches. A space ends
+    the head, so ``"log "`` never starts the key of ``login``."""
+    return f"{head} {_place(places)} {newest_first(updated_at)} {item_id}"
+
+
+def posting_keys(word: str, places: int, updated_at: str, item_id: str) -> dict[str, str]:
+    """The two ranked keys a posting carries: ``r`` by the whole word (a query word equal to
+    it), ``x`` by its first :data:`BUCKET` letters (a query word it starts with)."""
+    return {
+        "r": ranked_key(word, places, updated_at, item_id),
+        "x": ranked_key(word[:BUCKET], places, updated_at, item_id),
+    }
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One slice of a query word's matches, in rank order: whole word or prefix, in a title
+    or in a text. Its score is what :func:`term_score` gives every match in it."""
+
+    score: int
+    exact: bool
+    title: bool
+
+    def head(self, term: str) -> str:
+        """The key prefix every posting of this tier (for ``term``) starts with."""
+        stem = term if self.exact else term[:BUCKET]
+        return f"{stem} {_TITLE_PLACE if self.title else _TEXT_PLACE} "
+
+    def after(self, term: str, last: Ranked) -> str:
+        """The key of ``last`` in this tier (reading resumes after it)."""
+        place = TITLE if self.title else DESCRIPTION
+        stem = term if self.exact else term[:BUCKET]
+        return ranked_key(stem, place, last.updated_at, last.item_id)
+
+
+TIERS = (
+    Tier(5, exact=True, title=True),
+    Tier(4, exact=False, title=True),
+    Tier(3, exact=True, title=False),
+    Tier(2, exact=False, title=False),
+)
+"""A word's tiers, best first; an item's score for the word is that of the first tier it is in."""
+
+
+def item_score(fields: Mapping[int, str], terms: Iterable[str]) -> int | None:
+    """An item's total for ``terms`` computed from its texts (``None`` unless every term
+    matches): the same figure the postings give, for an item read whole."""
+    found = postings(fields)
+    total = 0
+    for term in terms:
+        best = max((term_score(term, word, places) for word, places in found.items()), default=0)
+        if best == 0:
+            return None
+        total += best
+    return total
+
+
 @dataclass
 class Candidate:
     """An item some query word matched, with its best score per matched word."""

@@ -126,6 +126,24 @@ class BoardClient:
         """The board as the caller may see it now; ``None`` when the board service says 404
         (no such board, or the caller is not a member). Raises :class:`BoardServiceUnavailable`
         when it cannot say."""
+        body = await self.fetch_board_json(
+            board_id, authorization=authorization, request_id=request_id
+        )
+        if body is None:
+            return None
+        try:
+            snapshot = parse_board(body)
+        except (KeyError, ValueError, TypeError) as exc:
+            _log.warning("board service answered an unreadable board: %s", exc)
+            raise BoardServiceUnavailable("board service answered an unreadable board") from exc
+        self._remember(board_id, answered=True)
+        return snapshot
+
+    async def fetch_board_json(
+        self, board_id: str, *, authorization: str, request_id: str | None
+    ) -> Any:
+        """The board's JSON as the board service renders it for the caller (titles included);
+        ``None`` on 404. Raises :class:`BoardServiceUnavailable` when it cannot say."""
         if self._session is None:
             await self.start()
         assert self._session is not None
@@ -145,13 +163,11 @@ class BoardClient:
                     return None
                 if response.status != 200:
                     raise BoardServiceUnavailable(f"board service answered {response.status}")
-                snapshot = parse_board(jsonutil.loads(await response.read()))
-                self._remember(board_id, answered=True)
-                return snapshot
+                return jsonutil.loads(await response.read())
         except (aiohttp.ClientError, TimeoutError) as exc:
             _log.warning("board service unreachable: %s", type(exc).__name__)
             raise BoardServiceUnavailable("board service unreachable") from exc
-        except (KeyError, ValueError, TypeError) as exc:
+        except ValueError as exc:
             _log.warning("board service answered an unreadable board: %s", exc)
             raise BoardServiceUnavailable("board service answered an unreadable board") from exc
 

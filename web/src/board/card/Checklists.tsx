@@ -1,5 +1,6 @@
 // A card's checklists in its dialog: add, rename and delete checklists; add, tick, edit, assign,
-// date, reorder (drag by mouse, touch or keyboard) and delete items; a progress bar per checklist.
+// date, reorder or move to another checklist (drag by mouse, touch or keyboard) and delete items; a
+// progress bar per checklist.
 // Viewers see them read-only. The checklists are read when the dialog opens and again whenever
 // the card's version moves past the copy shown (someone else changed them: the push says so).
 import {
@@ -10,17 +11,18 @@ import {
   TouchSensor,
   useSensor,
   useSensors,
+  useDroppable,
   type Announcements,
   type DragEndEvent,
 } from "@dnd-kit/core";
-import { arrayMove, SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
+import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
 import type { Checklist, ChecklistItem, Checklists as ChecklistsData, Member, Task } from "../../api/types";
 import { displayName } from "../../components/Avatar";
 import { Confirm } from "../../components/Modal";
 import type { BoardOps } from "../ops";
-import { CHECKLIST_TITLE_MAX, dateValue, ITEM_TEXT_MAX, percentDone, progressOf } from "./checklistLogic";
+import { CHECKLIST_TITLE_MAX, dateValue, dropTarget, ITEM_TEXT_MAX, percentDone, progressOf } from "./checklistLogic";
 import type { LocalChecklists } from "./checklistOps";
 
 interface Props {
@@ -68,6 +70,43 @@ export function Checklists({ task, members, meId, canEdit, ops }: Props) {
     [reload],
   );
 
+  // One drag context for all the card's checklists, so an item can be dropped in another one.
+  // The announcements are spoken from inside the dialog: the card is a modal dialog, and what
+  // is outside it is inert to assistive technology.
+  const [region, setRegion] = useState<HTMLElement | null>(null);
+  const sensors = useSensors(
+    useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
+    useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
+    useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
+  );
+  const lists = data?.checklists ?? [];
+  const home = (id: string | number) => lists.find((c) => c.items.some((i) => i.id === id));
+  const textOf = (id: string | number) => `item “${home(id)?.items.find((i) => i.id === id)?.text ?? ""}”`;
+  const placeOf = (id: string | number, overId: string | number | undefined) => {
+    const target = overId === undefined ? null : dropTarget(lists, String(id), String(overId));
+    if (!target) return "its place";
+    const list = lists.find((c) => c.id === target.checklistId);
+    const place = `position ${target.order.indexOf(String(id)) + 1} of ${target.order.length}`;
+    return list && list.id !== home(id)?.id ? `${place} in ${list.title}` : place;
+  };
+  const announcements: Announcements = {
+    onDragStart: ({ active }) => `Picked up ${textOf(active.id)}. Use the arrow keys to move it, space to drop it, escape to cancel.`,
+    onDragOver: ({ active, over }) => (over && over.id !== active.id ? `${textOf(active.id)} is at ${placeOf(active.id, over.id)}.` : undefined),
+    onDragEnd: ({ active, over }) => (over ? `${textOf(active.id)} was dropped at ${placeOf(active.id, over.id)}.` : `${textOf(active.id)} was put back.`),
+    onDragCancel: ({ active }) => `Moving ${textOf(active.id)} was cancelled.`,
+  };
+
+  function onDragEnd({ active, over }: DragEndEvent) {
+    const current = dataRef.current;
+    if (!over || !current || active.id === over.id) return;
+    const itemId = String(active.id);
+    const from = current.checklists.find((c) => c.items.some((i) => i.id === itemId));
+    const target = dropTarget(current.checklists, itemId, String(over.id));
+    if (!from || !target) return;
+    if (target.checklistId === from.id) void checklistOps.moveItem(taskId, local, from.id, itemId, target.order);
+    else void checklistOps.moveItemTo(taskId, local, from.id, target.checklistId, itemId, target.order);
+  }
+
   // First read, and again when the card moved past the copy shown.
   const shownVersion = data?.version ?? -1;
   useEffect(() => {
@@ -92,15 +131,28 @@ export function Checklists({ task, members, meId, canEdit, ops }: Props) {
   }
   const progress = progressOf(data.checklists);
   return (
-    <section className="checklists" aria-label="Checklists" data-testid="checklists">
+    <section ref={setRegion} className="checklists" aria-label="Checklists" data-testid="checklists">
       {data.checklists.length > 0 && (
         <p className="muted" aria-live="polite">
           {progress.done} of {progress.total} checklist items done
         </p>
       )}
-      {data.checklists.map((checklist) => (
-        <ChecklistView key={checklist.id} taskId={taskId} checklist={checklist} members={members} meId={meId} canEdit={canEdit} ops={ops} local={local} />
-      ))}
+      <DndContext
+        sensors={sensors}
+        collisionDetection={closestCenter}
+        onDragEnd={onDragEnd}
+        accessibility={{
+          container: region ?? undefined,
+          announcements,
+          screenReaderInstructions: {
+            draggable: "To pick up an item, press space or enter. Use the arrow keys to move it, also into another checklist, space or enter to drop it, escape to cancel.",
+          },
+        }}
+      >
+        {data.checklists.map((checklist) => (
+          <ChecklistView key={checklist.id} taskId={taskId} checklist={checklist} members={members} meId={meId} canEdit={canEdit} ops={ops} local={local} />
+        ))}
+      </DndContext>
       {canEdit && (
         <form className="add-checklist row" onSubmit={addChecklist}>
           <label className="sr-only" htmlFor={`new-checklist-${taskId}`}>
@@ -128,34 +180,14 @@ function ChecklistView({ taskId, checklist, members, meId, canEdit, ops, local }
   const checklistOps = ops.checklists;
   const [renaming, setRenaming] = useState(false);
   const [deleting, setDeleting] = useState(false);
-  // The drag announcements are spoken from inside the checklist: the card is a modal dialog,
-  // and what is outside it is inert to assistive technology.
-  const [region, setRegion] = useState<HTMLElement | null>(null);
-  const sensors = useSensors(
-    useSensor(MouseSensor, { activationConstraint: { distance: 4 } }),
-    useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 6 } }),
-    useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
-  );
   const saving = isTemp(checklist.id);
   const percent = percentDone(checklist);
   const { done, total } = progressOf([checklist]);
   const headingId = `checklist-${checklist.id}`;
   const ids = checklist.items.map((i) => i.id);
-  const textOf = (id: string | number) => `item “${checklist.items.find((i) => i.id === id)?.text ?? ""}”`;
-  const placeOf = (id: string | number | undefined) => `position ${ids.indexOf(String(id)) + 1} of ${ids.length}`;
-  const announcements: Announcements = {
-    onDragStart: ({ active }) => `Picked up ${textOf(active.id)}. Use the arrow keys to move it, space to drop it, escape to cancel.`,
-    onDragOver: ({ active, over }) => (over && over.id !== active.id ? `${textOf(active.id)} is at ${placeOf(over.id)}.` : undefined),
-    onDragEnd: ({ active, over }) => (over ? `${textOf(active.id)} was dropped at ${placeOf(over.id)}.` : `${textOf(active.id)} was put back.`),
-    onDragCancel: ({ active }) => `Moving ${textOf(active.id)} was cancelled.`,
-  };
-
-  function onDragEnd({ active, over }: DragEndEvent) {
-    if (!over || active.id === over.id) return;
-    const itemId = String(active.id);
-    const order = arrayMove(ids, ids.indexOf(itemId), ids.indexOf(String(over.id)));
-    void checklistOps.moveItem(taskId, local, checklist.id, itemId, order);
-  }
+  // An empty checklist takes drops itself (one with items takes them on its items: over an
+  // item, the dropped one takes its place).
+  const droppable = useDroppable({ id: `list:${checklist.id}`, disabled: !canEdit || saving || ids.length > 0 });
 
   function addItem(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -167,7 +199,7 @@ function ChecklistView({ taskId, checklist, members, meId, canEdit, ops, local }
   }
 
   return (
-    <section ref={setRegion} className="checklist" aria-labelledby={headingId} data-testid="checklist">
+    <section className="checklist" aria-labelledby={headingId} data-testid="checklist">
       <div className="checklist-head">
         {renaming ? (
           <form
@@ -213,24 +245,13 @@ function ChecklistView({ taskId, checklist, members, meId, canEdit, ops, local }
           <div className={percent === 100 ? "progress-fill complete" : "progress-fill"} style={{ width: `${percent}%` }} />
         </div>
       </div>
-      <DndContext
-        sensors={sensors}
-        collisionDetection={closestCenter}
-        onDragEnd={onDragEnd}
-        accessibility={{
-          container: region ?? undefined,
-          announcements,
-          screenReaderInstructions: { draggable: "To pick up an item, press space or enter. Use the arrow keys to move it, space or enter to drop it, escape to cancel." },
-        }}
-      >
-        <SortableContext items={ids} strategy={verticalListSortingStrategy}>
-          <ul className="plain checklist-items" aria-label={`Items of ${checklist.title}`}>
-            {checklist.items.map((item) => (
-              <ItemView key={item.id} taskId={taskId} checklistId={checklist.id} item={item} members={members} meId={meId} canEdit={canEdit} ops={ops} local={local} />
-            ))}
-          </ul>
-        </SortableContext>
-      </DndContext>
+      <SortableContext items={ids} strategy={verticalListSortingStrategy}>
+        <ul ref={droppable.setNodeRef} className={droppable.isOver ? "plain checklist-items drop-here" : "plain checklist-items"} aria-label={`Items of ${checklist.title}`}>
+          {checklist.items.map((item) => (
+            <ItemView key={item.id} taskId={taskId} checklistId={checklist.id} item={item} members={members} meId={meId} canEdit={canEdit} ops={ops} local={local} />
+          ))}
+        </ul>
+      </SortableContext>
       {canEdit && !saving && (
         <form className="add-item row" onSubmit={addItem}>
           <label className="sr-only" htmlFor={`new-item-${checklist.id}`}>

@@ -27,6 +27,28 @@ describe("checklist logic", () => {
     expect(next.checklists[0]!.items.map((i) => i.done)).toEqual([true, true, false]);
   });
 
+  it("an item moves into another checklist, between the neighbours it lands at", () => {
+    const into = logic.moveItemTo(data(), "c1", "c2", "i2", ["i2"]);
+    expect(into.checklists.map((c) => c.items.map((i) => i.id))).toEqual([["i1", "i3"], ["i2"]]);
+    expect(into.checklistProgress).toEqual({ done: 1, total: 3 });
+    const back = logic.moveItemTo(into, "c2", "c1", "i2", ["i1", "i3", "i2"]);
+    expect(back.checklists.map((c) => c.items.map((i) => i.id))).toEqual([["i1", "i3", "i2"], []]);
+    const first = logic.moveItemTo(into, "c2", "c1", "i2", ["i2", "i1", "i3"]);
+    expect(first.checklists[0]!.items.map((i) => i.id)).toEqual(["i2", "i1", "i3"]);
+    expect(logic.moveItemTo(data(), "c1", "c2", "nope", ["nope"])).toEqual(data());
+  });
+
+  it("a drop lands over an item (its place) or over a checklist (its end)", () => {
+    const lists = data().checklists;
+    expect(logic.dropTarget(lists, "i1", "list:c2")).toEqual({ checklistId: "c2", order: ["i1"] });
+    expect(logic.dropTarget(lists, "i3", "i1")).toEqual({ checklistId: "c1", order: ["i3", "i1", "i2"] });
+    expect(logic.dropTarget(lists, "i1", "i3")).toEqual({ checklistId: "c1", order: ["i2", "i3", "i1"] });
+    const moved = logic.moveItemTo(data(), "c1", "c2", "i2", ["i2"]).checklists;
+    expect(logic.dropTarget(moved, "i1", "i2")).toEqual({ checklistId: "c2", order: ["i1", "i2"] });
+    expect(logic.dropTarget(lists, "i1", "list:gone")).toBeNull();
+    expect(logic.dropTarget(lists, "i1", "list:c1")).toBeNull();
+  });
+
   it("a moved item sorts between its new neighbours; the others keep their places", () => {
     const next = logic.moveItem(data(), "c1", "i3", ["i3", "i1", "i2"]);
     expect(next.checklists[0]!.items.map((i) => i.id)).toEqual(["i3", "i1", "i2"]);

@@ -90,6 +90,45 @@ export function moveItem(current: Checklists, checklistId: string, itemId: strin
   );
 }
 
+/** The item moved from checklist `fromId` into checklist `toId`, where `order` (the target's item
+ * ids, the moved one included) says where: it gets a position between its new neighbours. */
+export function moveItemTo(current: Checklists, fromId: string, toId: string, itemId: string, order: readonly string[]): Checklists {
+  if (fromId === toId) return moveItem(current, toId, itemId, order);
+  const moved = current.checklists.find((c) => c.id === fromId)?.items.find((i) => i.id === itemId);
+  if (!moved) return current;
+  return withChecklists(current, (lists) =>
+    lists.map((c) => {
+      if (c.id === fromId) return { ...c, items: c.items.filter((i) => i.id !== itemId) };
+      if (c.id !== toId) return c;
+      const byId = new Map(c.items.map((i) => [i.id, i]));
+      const index = order.indexOf(itemId);
+      const neighbour = (i: number) => byId.get(order[i] ?? "")?.position ?? null;
+      return { ...c, items: [...c.items, { ...moved, position: between(neighbour(index - 1), neighbour(index + 1)) }] };
+    }),
+  );
+}
+
+/** Where a dragged item lands: the checklist it is over (`over` is one of its items, or the
+ * checklist itself as `list:<id>`) and that checklist's item ids with the item placed there. */
+export function dropTarget(checklists: readonly Checklist[], itemId: string, over: string): { checklistId: string; order: string[] } | null {
+  const listId = over.startsWith("list:") ? over.slice(5) : checklists.find((c) => c.items.some((i) => i.id === over))?.id;
+  const target = checklists.find((c) => c.id === listId);
+  if (!target) return null;
+  const ids = target.items.map((i) => i.id);
+  const from = ids.indexOf(itemId);
+  if (from >= 0) {
+    // Within its own checklist: the item takes the place of the one it is over (over the
+    // checklist itself it stays where it is).
+    if (over.startsWith("list:")) return null;
+    const to = ids.indexOf(over);
+    const order = ids.filter((id) => id !== itemId);
+    order.splice(to, 0, itemId);
+    return { checklistId: target.id, order };
+  }
+  const at = over.startsWith("list:") ? ids.length : ids.indexOf(over);
+  return { checklistId: target.id, order: [...ids.slice(0, at), itemId, ...ids.slice(at)] };
+}
+
 /** An item's due date as the value of an <input type="date">. */
 export function dateValue(due: string | null): string {
   return due ? due.slice(0, 10) : "";

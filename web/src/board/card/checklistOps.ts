@@ -121,6 +121,20 @@ export function checklistOps(handle: Pick<BoardHandle, "dispatch" | "write">) {
       );
     },
 
+    /** Into another checklist (`order`: the target's item ids with this one where it lands). */
+    moveItemTo(taskId: string, local: LocalChecklists, fromId: string, toId: string, itemId: string, order: readonly string[]) {
+      const anchors = anchorsFor(
+        order.filter((id) => !id.startsWith("tmp-") || id === itemId),
+        itemId,
+      );
+      return change(
+        taskId,
+        local,
+        (c) => logic.moveItemTo(c, fromId, toId, itemId, order),
+        () => api<Checklists>("POST", `${checklistPaths.item(taskId, fromId, itemId)}/move`, { body: { checklistId: toId, ...anchors } }),
+      );
+    },
+
     deleteItem(taskId: string, local: LocalChecklists, checklistId: string, itemId: string) {
       return change(
         taskId,
