@@ -34,6 +34,7 @@ from pymongo.errors import DuplicateKeyError
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import DELETED, DELETED_AT, LIVE, PENDING, with_outbox
 from hintro_shared.events.relay import Collection, ensure_outbox_index
+from hintro_shared.pagination import older_than
 from hintro_webhook.domain import Delivery, DeliveryStatus, Endpoint
 
 Document = dict[str, Any]
@@ -276,20 +277,7 @@ class Deliveries:
         self, endpoint_id: str, limit: int, before: tuple[int, str] | None
     ) -> list[Delivery]:
         """Up to ``limit`` of the endpoint's deliveries older than ``before``, newest first."""
-        query: Document = {"endpointId": endpoint_id}
-        if before is not None:
-            at, last_id = before
-            query = {
-                "$and": [
-                    query,
-                    {
-                        "$or": [
-                            {"createdAt": {"$lt": at}},
-                            {"createdAt": at, "_id": {"$lt": last_id}},
-                        ]
-                    },
-                ]
-            }
+        query: Document = older_than({"endpointId": endpoint_id}, before)
         cursor = (
             self.collection.find(query, {"body": 0})
             .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
