@@ -1,9 +1,10 @@
 # syntax=docker/dockerfile:1.7
 # One image recipe for every Hintro service; the SERVICE build argument names it:
 #   docker build --build-arg SERVICE=auth -t hintro/auth:1.4.0 .
-# SERVICE is one of gateway, auth, board, task, activity, realtime, notification. The image runs
-# `python -m hintro_<SERVICE>` as an unprivileged user, holds no secrets (keys and credentials
-# come from the environment or mounted files at run time), and checks its own /readyz.
+# SERVICE is one of gateway, auth, board, task, activity, realtime, notification, webhook,
+# importer. The image runs `python -m hintro_<SERVICE>` as an unprivileged user, holds no secrets
+# (keys and credentials come from the environment or mounted files at run time), and checks its
+# own /readyz.
 # The migration entry point ships in the same image: `python -m hintro_<SERVICE>.migrate up`.
 # The gateway's image also carries the built web app (web/dist, precompressed) in /app/web, which
 # it serves at / (WEB_DIST_DIR); the other images get an empty /app/web and never run Node.
@@ -36,14 +37,16 @@ FROM web-none AS web-task
 FROM web-none AS web-activity
 FROM web-none AS web-realtime
 FROM web-none AS web-notification
+FROM web-none AS web-webhook
+FROM web-none AS web-importer
 FROM web-${SERVICE} AS web
 
 # --- build: the service's locked dependencies into /app/.venv --------------------------------
 FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE
 ARG UV_VERSION=0.13.9
-RUN case "${SERVICE}" in gateway|auth|board|task|activity|realtime|notification) ;; \
-    *) echo "build with --build-arg SERVICE=<gateway|auth|board|task|activity|realtime|notification>" >&2; exit 1 ;; \
+RUN case "${SERVICE}" in gateway|auth|board|task|activity|realtime|notification|webhook|importer) ;; \
+    *) echo "build with --build-arg SERVICE=<gateway|auth|board|task|activity|realtime|notification|webhook|importer>" >&2; exit 1 ;; \
     esac
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 ENV UV_COMPILE_BYTECODE=1 \

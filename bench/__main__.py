@@ -188,6 +188,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             service_env=service_env,
             echo=False,
             log_path=repo_root() / ".run" / "bench" / "stack.log",
+            # A loaded shared machine starts the suite slowly; the default 60 s is for tests.
+            ready_timeout=180.0,
         ) as stack:
             say(f"stack ready in {time.perf_counter() - began:.1f}s (logs: .run/bench/stack.log)")
             target = Target(

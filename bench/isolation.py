@@ -35,6 +35,35 @@ def with_vhost(url: str, vhost: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + vhost, parts.query, parts.fragment))
 
 
+def run_vhost(isolation: dict[str, dict[str, str]]) -> str | None:
+    """The virtual host :func:`isolated_env` made for the run, or ``None`` (names suffixed)."""
+    url = isolation.get("all", {}).get("RABBITMQ_URL")
+    return urlsplit(url).path.lstrip("/") or None if url else None
+
+
+def list_queues(vhost: str) -> dict[str, int] | None:
+    """Every queue of ``vhost`` with its ready messages, as the broker lists them
+    (``rabbitmqctl list_queues``); ``None`` without rabbitmqctl or when it fails."""
+    binary = shutil.which("rabbitmqctl", path="/usr/sbin:/usr/local/sbin:/usr/bin:/sbin")
+    if binary is None:
+        return None
+    result = subprocess.run(  # noqa: S603 - fixed arguments
+        [binary, "list_queues", "-p", vhost, "-q", "--no-table-headers", "name", "messages_ready"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=_TIMEOUT,
+    )
+    if result.returncode != 0:
+        return None
+    queues: dict[str, int] = {}
+    for line in result.stdout.splitlines():
+        name, _, ready = line.rpartition("\t")
+        if name and ready.strip().isdigit():
+            queues[name] = int(ready)
+    return queues
+
+
 @contextlib.contextmanager
 def isolated_env(run_id: str, rabbitmq_url: str) -> Iterator[dict[str, dict[str, str]]]:
     """Per-service environment that isolates this run; cleans the vhost up afterwards."""
@@ -57,10 +86,21 @@ def isolated_env(run_id: str, rabbitmq_url: str) -> Iterator[dict[str, dict[str,
             "SEARCH_QUEUE": f"task.search.{run_id}",
         },
         "activity": {} if vhost_made else {"ACTIVITY_QUEUE": f"activity.log.{run_id}"},
+        "notification": {}
+        if vhost_made
+        else {"NOTIFICATION_QUEUE": f"notification.events.{run_id}"},
+        "webhook": {} if vhost_made else {"WEBHOOK_QUEUE": f"webhook.events.{run_id}"},
         "realtime": {
             "SOCKETIO_CHANNEL": f"hintro.realtime.socketio.{run_id}",
             "REDIS_PREFIX": f"hintro:realtime:{run_id}:",
-            **({} if vhost_made else {"PUSH_QUEUE": f"realtime.push.{run_id}"}),
+            **(
+                {}
+                if vhost_made
+                else {
+                    "PUSH_QUEUE": f"realtime.push.{run_id}",
+                    "NOTIFICATION_PUSH_QUEUE": f"realtime.notifications.{run_id}",
+                }
+            ),
         },
     }
     try:

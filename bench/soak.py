@@ -8,10 +8,13 @@ that do not drain, errors that come late). Not part of CI.
 Steps: start the suite (isolated like ``make bench``), seed boards, connect the sockets, measure
 the capacity of the mix with a closed loop, then send the mix open-loop at ``--load`` of it for
 ``--duration`` seconds. Records per ``--bucket`` (60 s): requests, 5xx, other errors, p50/p99
-(latency from each request's scheduled start, so a stall is not hidden); each service's RSS
-after the warm-up and at the end; the sockets still connected and what they were pushed; the
-event queues' depths when the load stops and after they drain, and what the dead-letter queues
-hold. Writes ``bench/results/<time>-soak.json`` and prints a Markdown summary.
+(latency from each request's scheduled start, so a stall is not hidden); the RSS of every
+process the stack runs (each service in services/, replicas included) after the warm-up and at
+the end; the sockets still connected and what they were pushed; the depth of every queue of the
+run's virtual host as the broker lists it (consumer, retry, dead-letter, parked, unrouted; the
+known consumer queues with their dead-letter and parked queues on a broker that cannot list)
+when the load stops and after they drain, and what the dead-letter and parked queues hold.
+Writes ``bench/results/<time>-soak.json`` and prints a Markdown summary.
 """
 
 from __future__ import annotations
@@ -43,19 +46,28 @@ from bench.__main__ import (
     raise_fd_limit,
 )
 from bench.api import Api, User, bounded
-from bench.isolation import isolated_env
+from bench.isolation import isolated_env, list_queues, run_vhost
 from bench.load import client_session
 from bench.procs import rss_bytes
 from bench.report import write_json
 from bench.stats import percentile
 
-SERVICES = ("gateway", "auth", "board", "task", "activity", "realtime", "realtime-2")
+# The consumer queues by the setting that names each: watched when the broker cannot list its
+# queues (a remote broker without rabbitmqctl); with a virtual host of the run's own, every
+# queue in it is watched, whoever declared it.
 CONSUMER_QUEUES = {
     "board": ("CONSUMER_QUEUE", "board.service"),
     "task": ("PROJECTION_QUEUE", "task.projection"),
+    "task-search": ("SEARCH_QUEUE", "task.search"),
     "activity": ("ACTIVITY_QUEUE", "activity.log"),
     "realtime": ("PUSH_QUEUE", "realtime.push"),
+    "notification": ("NOTIFICATION_QUEUE", "notification.events"),
+    "realtime-notifications": ("NOTIFICATION_PUSH_QUEUE", "realtime.notifications"),
+    "webhook": ("WEBHOOK_QUEUE", "webhook.events"),
 }
+_SERVICE_OF = {"task-search": "task", "realtime-notifications": "realtime"}
+# Queues that keep what nobody else takes (they need a person, never drain by themselves).
+HELD = (".dlq", ".parked", ".unrouted")
 # One cycle of the mix, 20 operations: 11 reads, 9 writes; creates and deletes balance, so a
 # board stays about the same size however long the soak runs.
 MIX = (
@@ -182,7 +194,12 @@ async def seed(api: Api, boards: int, members: int, tasks: int) -> tuple[list[Us
 
 
 async def capacity(
-    mix: Mix, concurrency: int, seconds: float, broker_url: str, queues: dict[str, str]
+    mix: Mix,
+    concurrency: int,
+    seconds: float,
+    broker_url: str,
+    queues: dict[str, str],
+    vhost: str | None = None,
 ) -> tuple[float, float]:
     """Operations per second of the mix answered 2xx: sustained (counting the time the event
     consumers then need to empty their queues, the work a write leaves behind) and HTTP only
@@ -202,7 +219,7 @@ async def capacity(
     began = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     answered = time.perf_counter()
-    await drained(broker_url, queues, within=300.0)
+    await drained(broker_url, queues, within=300.0, vhost=vhost)
     consumed = time.perf_counter()
     return done / (consumed - began), done / (answered - began)
 
@@ -259,25 +276,52 @@ def rss_mb(pids: dict[str, int]) -> dict[str, float]:
     return {name: round(rss_bytes(pid) / 2**20, 1) for name, pid in pids.items()}
 
 
-async def queue_state(url: str, names: dict[str, str], peek: int = 5) -> dict[str, Any]:
-    """Ready messages in each queue and each DLQ; the first few DLQ messages' event types."""
+def watched(names: dict[str, str]) -> dict[str, str]:
+    """Label -> queue of what to watch on a broker that cannot list its queues: each known
+    consumer queue with its dead-letter and parked queues."""
+    labels: dict[str, str] = {}
+    for service, queue in names.items():
+        labels[service] = queue
+        labels[f"{service}.dlq"] = f"{queue}.dlq"
+        labels[f"{service}.parked"] = f"{queue}.parked"
+    return labels
+
+
+async def queue_state(
+    url: str, names: dict[str, str], peek: int = 5, vhost: str | None = None
+) -> dict[str, Any]:
+    """Ready messages in every queue of the run's virtual host as the broker lists them
+    (``rabbitmqctl list_queues``), else in each queue of :func:`watched`; the first few
+    messages' event types in a dead-letter or parked queue that is not empty. A parked queue
+    that does not exist (nothing was parked yet) is left out."""
+    listing = list_queues(vhost) if vhost is not None else None
     state: dict[str, Any] = {}
     connection = await aio_pika.connect_robust(url)
     async with connection:
-        for service, queue in names.items():
-            for label, name in ((service, queue), (f"{service}.dlq", f"{queue}.dlq")):
-                channel = await connection.channel()
-                try:
+        if listing is not None:
+            # The broker's own count: private queues (the publishers' exclusive taps) cannot be
+            # declared from here, and need not be.
+            targets = {name: name for name in sorted(listing)}
+        else:
+            targets = watched(names)
+        for label, name in targets.items():
+            channel = await connection.channel()
+            try:
+                if listing is not None:
+                    depth = listing[name]
+                else:
                     underlay = await channel.get_underlay_channel()
                     declared = await underlay.queue_declare(name, passive=True)
-                    state[label] = {"depth": int(declared.message_count or 0)}
-                    if label.endswith(".dlq") and declared.message_count:
-                        state[label]["types"] = await _peek(channel, name, peek)
-                except CONNECTION_EXCEPTIONS as exc:
+                    depth = int(declared.message_count or 0)
+                state[label] = {"depth": depth}
+                if label.endswith((".dlq", ".parked")) and depth:
+                    state[label]["types"] = await _peek(channel, name, peek)
+            except CONNECTION_EXCEPTIONS as exc:
+                if not label.endswith(".parked"):
                     state[label] = {"depth": None, "error": type(exc).__name__}
-                finally:
-                    if not channel.is_closed:
-                        await channel.close()
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
     return state
 
 
@@ -296,12 +340,24 @@ async def _peek(channel: aio_pika.abc.AbstractChannel, name: str, count: int) ->
     return seen
 
 
-async def drained(url: str, names: dict[str, str], within: float) -> dict[str, Any]:
-    """The queue state once every consumer queue is empty (or ``within`` seconds passed)."""
+def flowing(state: dict[str, Any]) -> bool:
+    """Whether every queue that drains by itself (consumer and retry queues) is empty."""
+    return all(v["depth"] == 0 for k, v in state.items() if not k.endswith(HELD))
+
+
+def held_messages(state: dict[str, Any]) -> int:
+    """Messages in dead-letter and parked queues (the soak's goal: none)."""
+    return sum(v["depth"] or 0 for k, v in state.items() if k.endswith((".dlq", ".parked")))
+
+
+async def drained(
+    url: str, names: dict[str, str], within: float, vhost: str | None = None
+) -> dict[str, Any]:
+    """The queue state once every queue that drains is empty (or ``within`` seconds passed)."""
     deadline = time.perf_counter() + within
     while True:
-        state = await queue_state(url, names)
-        if all(state[s]["depth"] == 0 for s in names) or time.perf_counter() > deadline:
+        state = await queue_state(url, names, vhost=vhost)
+        if flowing(state) or time.perf_counter() > deadline:
             return state
         await asyncio.sleep(1.0)  # polling the broker for the condition, once a second
 
@@ -401,26 +457,31 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             "gateway": {**BENCH_RATE_LIMITS, "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:"},
             "realtime": dict(BENCH_REALTIME_BOUNDS),
         }
-        for service in ("gateway", "auth", "board", "task", "activity", "realtime"):
-            service_env.setdefault(service, {}).update(isolation.get("all", {}))
-            service_env[service].update(isolation.get(service, {}))
+        # Every process of the stack (whatever services/ holds) gets the run's isolation.
+        for service, values in isolation.items():
+            if service != "all":
+                service_env.setdefault(service, {}).update(values)
         broker_url = isolation["all"].get("RABBITMQ_URL", rabbitmq_url)
         queues = {
-            service: service_env[service].get(setting, default)
-            for service, (setting, default) in CONSUMER_QUEUES.items()
+            label: service_env.get(_SERVICE_OF.get(label, label), {}).get(setting, default)
+            for label, (setting, default) in CONSUMER_QUEUES.items()
         }
         async with Stack(
             profile="test",
             free_ports=True,
             replicas={"realtime": 2},
             mongo_db_suffix=run_id,
+            env=isolation.get("all", {}),
             service_env=service_env,
             echo=False,
             log_path=repo_root() / ".run" / "bench" / "soak.log",
         ) as stack:
             say("stack ready (logs: .run/bench/soak.log)")
-            pids = {name: stack.running[name].process.pid for name in SERVICES}
-            return await _drive(args, stack.gateway_url, pids, broker_url, queues)
+            # Every process the stack runs, replicas included: a service added later is
+            # watched without touching this file.
+            pids = {name: running.process.pid for name, running in stack.running.items()}
+            vhost = run_vhost(isolation)
+            return await _drive(args, stack.gateway_url, pids, broker_url, queues, vhost)
 
 
 async def _drive(
@@ -429,6 +490,7 @@ async def _drive(
     pids: dict[str, int],
     broker_url: str,
     queues: dict[str, str],
+    vhost: str | None,
 ) -> dict[str, Any]:
     session = client_session(max(256, args.in_flight))
     socket_session = client_session(args.sockets + 8)
@@ -446,7 +508,7 @@ async def _drive(
             rate = args.rate
         else:
             measured, http_only = await capacity(
-                mix, args.concurrency, args.capacity_seconds, broker_url, queues
+                mix, args.concurrency, args.capacity_seconds, broker_url, queues, vhost
             )
             rate = args.load * measured
             say(
@@ -470,9 +532,9 @@ async def _drive(
             warmup=min(args.warmup, args.duration),
         )
         rss["end"] = rss_mb(pids)
-        at_stop = await queue_state(broker_url, queues)
+        at_stop = await queue_state(broker_url, queues, vhost=vhost)
         stopped = time.perf_counter()
-        after = await drained(broker_url, queues, within=300.0)
+        after = await drained(broker_url, queues, within=300.0, vhost=vhost)
         drain_seconds = time.perf_counter() - stopped
         connected = still_connected(sockets)
         for socket in sockets:
@@ -514,8 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     path = write_json({"soak": result}, meta, *([args.results_dir] if args.results_dir else []))
     print(summary(result))
     say(f"figures written to {path}")
-    dlq = sum(v["depth"] or 0 for k, v in result["queues_drained"].items() if k.endswith(".dlq"))
-    return 1 if result["5xx"] or dlq else 0
+    return 1 if result["5xx"] or held_messages(result["queues_drained"]) else 0
 
 
 if __name__ == "__main__":

@@ -111,6 +111,8 @@ def dependencies(service: str) -> set[str]:
     deps |= {other for other in SERVICE_NAMES if f"{other}_url" in own}
     if "smtp_host" in own:
         deps.add("smtp")  # the mail server, outside the cluster
+    if "webhook_allow_cidrs" in own:
+        deps.add("internet")  # webhook endpoints: public addresses, any port
     deps.discard(service)
     return deps
 

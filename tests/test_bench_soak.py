@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.soak import MIX, Record, parse, summary
+from bench.soak import (
+    CONSUMER_QUEUES,
+    MIX,
+    Record,
+    flowing,
+    held_messages,
+    parse,
+    summary,
+    watched,
+)
 
 
 def test_buckets_count_5xx_apart_from_other_errors_and_take_p99_per_bucket() -> None:
@@ -65,3 +74,25 @@ def test_summary_shows_memory_growth_and_queues() -> None:
     assert "queues after draining (1.5s): activity 0, activity.dlq 0" in text
     assert "capacity 50.0 ops/s sustained (80.0 answered" in text
     assert "soak at 35.0 ops/s for 180s; 5xx: 0" in text
+
+
+def test_without_a_broker_listing_every_consumer_queue_is_watched_with_its_dead_letters() -> None:
+    names = {label: default for label, (_, default) in CONSUMER_QUEUES.items()}
+    labels = watched(names)
+    for queue in ("task.search", "notification.events", "realtime.notifications"):
+        assert queue in labels.values()
+        assert f"{queue}.dlq" in labels.values()
+        assert f"{queue}.parked" in labels.values()
+
+
+def test_drained_waits_for_flowing_queues_and_held_messages_fail_the_soak() -> None:
+    state = {
+        "task.projection": {"depth": 0},
+        "task.projection.retry.500ms": {"depth": 0},
+        "task.projection.dlq": {"depth": 0},
+        "activity.log.parked": {"depth": 1},
+        "hintro.events.unrouted": {"depth": 7},
+    }
+    assert flowing(state)
+    assert held_messages(state) == 1
+    assert not flowing({**state, "notification.events": {"depth": 3}})

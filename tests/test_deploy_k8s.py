@@ -299,6 +299,8 @@ def peer_names(docs: list[Doc], rules: list[Doc], key: str) -> Iterator[str]:
             elif "ipBlock" in peer:
                 for port in rule.get("ports", []):
                     yield by_port[port["port"]]
+                if not rule.get("ports"):
+                    yield "internet"  # any port of the addresses the block allows
             elif (
                 peer.get("namespaceSelector", {})
                 .get("matchLabels", {})
@@ -330,6 +332,35 @@ def test_each_service_reaches_only_its_own_dependencies(
         assert all(rule.get("to") for rule in rules), f"{service} has an egress rule to anywhere"
         reached = set(peer_names(docs, rules, "to")) - {"dns"}
         assert reached == dependencies(service), service
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_internet_rules_exclude_every_internal_range(
+    rendered: dict[str, list[Doc]], overlay: str
+) -> None:
+    internal = {
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+    }
+    docs = rendered[overlay]
+    labels = workload(docs, "webhook")["spec"]["template"]["metadata"]["labels"]
+    rules = [r for p in policies_for(docs, labels, "Egress") for r in p["spec"].get("egress", [])]
+    blocks = [
+        peer["ipBlock"]
+        for rule in rules
+        if not rule.get("ports")
+        for peer in rule.get("to", [])
+        if "ipBlock" in peer
+    ]
+    assert blocks, "webhook reaches no endpoint on the internet"
+    v4 = next(b for b in blocks if b["cidr"] == "0.0.0.0/0")
+    assert internal <= set(v4["except"])
+    v6 = next(b for b in blocks if b["cidr"] == "::/0")
+    assert {"::1/128", "fc00::/7", "fe80::/10"} <= set(v6["except"])
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -549,6 +580,8 @@ def test_alert_rules_cover_the_origin_thresholds() -> None:
         "HintroMongoPoolExhausted": "> 0.9",
         "HintroQueueBacklog": "> 1000",
         "HintroDeadLetters": "> 0",
+        "HintroDeadLetterBacklog": "hintro_events_dlq_depth) > 0",
+        "HintroDeadLettersParked": "hintro_events_parked_depth) > 0",
     }
     for name, threshold in thresholds.items():
         assert threshold in re.sub(r"\s+", " ", rules[name]["expr"]), name

@@ -165,6 +165,24 @@ async def _notification_startup(db: Database) -> None:
         await store.create_indexes()
 
 
+async def _webhook_startup(db: Database) -> None:
+    from hintro_shared.boardview import BoardProjection
+    from hintro_webhook.repository import Deliveries, Endpoints
+
+    for store in (
+        Endpoints(db),
+        Deliveries(db),
+        BoardProjection(db, boards="board_members", lists="board_lists"),
+    ):
+        await store.create_indexes()
+
+
+async def _importer_startup(db: Database) -> None:
+    from hintro_importer.repository import Jobs
+
+    await Jobs(db).create_indexes()
+
+
 # What each service's app does to its database at start-up (app.py), before serving.
 STARTUP_INDEXES: dict[str, Callable[[Database], Awaitable[None]]] = {
     "auth": _auth_startup,
@@ -172,6 +190,8 @@ STARTUP_INDEXES: dict[str, Callable[[Database], Awaitable[None]]] = {
     "task": _task_startup,
     "activity": _activity_startup,
     "notification": _notification_startup,
+    "webhook": _webhook_startup,
+    "importer": _importer_startup,
 }
 
 

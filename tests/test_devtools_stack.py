@@ -374,4 +374,19 @@ def test_default_ports_follow_the_design_and_replicas_step_by_ten() -> None:
         "realtime": 8005,
         "realtime-2": 8015,
         "notification": 8006,
+        "webhook": 8007,
+        "importer": 8008,
     }
+
+
+def test_only_development_and_test_let_webhooks_reach_localhost() -> None:
+    from hintro_devtools.services import SERVICES
+
+    webhook = next(i for i in plan_instances(SERVICES) if i.name == "webhook")
+    for environment in ("development", "test"):
+        env = instance_env(webhook, [webhook], environment=environment, infra_env={})
+        assert env["WEBHOOK_ALLOW_CIDRS"] == "127.0.0.1/32"
+        assert env["WEBHOOK_ALLOW_HTTP"] == "true"
+    prod = instance_env(webhook, [webhook], environment="production", infra_env={})
+    assert "WEBHOOK_ALLOW_CIDRS" not in prod
+    assert "WEBHOOK_ALLOW_HTTP" not in prod

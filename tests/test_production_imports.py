@@ -54,7 +54,7 @@ def forbidden_imports(source_root: Path) -> list[str]:
 def test_the_production_packages_are_found() -> None:
     names = {package.name for package in PRODUCTION_PACKAGES}
     expected = {"shared", "gateway", "auth", "board", "task", "activity", "realtime"}
-    assert expected | {"notification"} <= names
+    assert expected | {"notification", "webhook", "importer"} <= names
 
 
 @pytest.mark.parametrize("package", PRODUCTION_PACKAGES, ids=lambda p: p.name)

@@ -13,7 +13,17 @@ import pytest
 from hintro_shared.config import ServiceSettings
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-SERVICES = ["gateway", "auth", "board", "task", "activity", "realtime", "notification"]
+SERVICES = [
+    "gateway",
+    "auth",
+    "board",
+    "task",
+    "activity",
+    "realtime",
+    "notification",
+    "webhook",
+    "importer",
+]
 _PER_SERVICE = {"SERVICE_NAME", "PORT"}  # documented as "per service" in the shared table
 
 

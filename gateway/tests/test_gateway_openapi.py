@@ -24,6 +24,7 @@ from hintro_devtools.workspace import repo_root
 from hintro_gateway.apidoc import GATEWAY_OPERATIONS
 from hintro_gateway.routing import ROUTES, resolve
 from hintro_shared.config import ServiceSettings
+from hintro_shared.internal import INTERNAL_PREFIX
 
 ROOT = repo_root()
 OUTPUT = ROOT / "gateway" / "src" / "hintro_gateway" / "openapi.json"
@@ -88,12 +89,22 @@ def test_every_route_a_service_serves_is_documented(service: str) -> None:
     served = {
         (method, path)
         for method, path in served
-        if path not in OPERATIONAL and not path.startswith("/socket.io")
+        if path not in OPERATIONAL
+        and not path.startswith("/socket.io")
+        and not path.startswith(INTERNAL_PREFIX)
     }
     # Realtime serves only Socket.IO (docs/api.md, "Realtime (Socket.IO)"), so it declares
     # nothing.
     assert served or not service_operations()[service], f"{service} serves no routes?"
     assert served <= documented, served - documented
+
+
+def test_internal_routes_are_never_routed_by_the_gateway() -> None:
+    # Service-to-service routes (hintro_shared.internal) are neither public API nor reachable
+    # through the gateway: the routing table has none, and no path resolves to one.
+    assert not [route for route in ROUTES if route.pattern.startswith(INTERNAL_PREFIX)]
+    for method in ("GET", "POST"):
+        assert resolve(method, "/internal/board-states") is None
 
 
 def test_every_documented_route_is_routed_to_its_service() -> None:

@@ -43,7 +43,7 @@ async def test_a_saturated_service_is_503_at_once_and_the_others_keep_answering(
     harness: Harness = await make_gateway(
         customize={"board": lambda app: app.router.add_get("/api/boards/b1", stuck)},
         upstream_max_in_flight=3,
-        upstream_pool_size=18,  # 3 x the six services
+        upstream_pool_size=24,  # 3 x the eight services
     )
     try:
         busy = [

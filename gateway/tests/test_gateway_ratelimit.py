@@ -408,3 +408,68 @@ async def test_email_lookups_and_member_additions_share_a_per_user_budget(
     assert (await harness.client.get("/api/users?ids=x", headers=ada)).status == 200
     other = await harness.client.get("/api/users?email=c@example.com", headers=harness.auth("bob"))
     assert other.status == 200
+
+
+class CountingScripts(RateLimiter):
+    """A limiter that counts the script calls it sends to Redis."""
+
+    calls = 0
+
+    async def _eval(self, script, keys, args):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return await super()._eval(script, keys, args)
+
+
+async def test_a_hot_key_takes_leases_and_every_request_stays_charged_in_redis() -> None:
+    client = aioredis.Redis.from_url(redis_url())
+    prefix = unique("rl") + ":"
+    limiter = CountingScripts(client, prefix=prefix, lease_max=16)
+    policy = RatePolicy("p", 100_000, 3600)  # refills ~28 a second: the figures barely move
+    limits = [Limit(policy, "hot")]
+    try:
+        decisions = [await limiter.check(limits) for _ in range(200)]
+        assert all(decision.allowed for decision in decisions)
+        # Leases of 1, 2, 4, 8, then 16 at a time: far fewer round trips than requests.
+        assert limiter.calls <= 20
+        remaining = decisions[-1].states[0].remaining
+        assert 100_000 - 200 - 16 <= remaining <= 100_000 - 200 + 30
+        # Redis holds at least every request served: its TAT is that many intervals ahead.
+        tat = int(await client.get(prefix + "hot"))
+        now_s, now_us = await client.time()
+        ahead = tat - (now_s * 1_000_000 + now_us)
+        assert ahead >= 200 * limits[0].interval_us - 1_000_000  # less what elapsed meanwhile
+    finally:
+        await limiter.close()
+        await client.aclose()
+
+
+async def test_replicas_with_leases_never_let_more_than_the_quota_through() -> None:
+    client = aioredis.Redis.from_url(redis_url())
+    prefix = unique("rl") + ":"
+    replicas = [RateLimiter(client, prefix=prefix, lease_max=8) for _ in range(3)]
+    limits = [Limit(RatePolicy("p", 800, 3600), "shared")]
+    try:
+        decisions = await asyncio.gather(*(replicas[n % 3].check(limits) for n in range(1200)))
+        allowed = sum(decision.allowed for decision in decisions)
+        assert allowed <= 800
+        # What leases leave unspent stays charged: at most a lease's size per replica.
+        assert allowed >= 800 - 3 * 8
+        refused = [decision for decision in decisions if not decision.allowed]
+        assert all(decision.retry_after_seconds >= 1 for decision in refused)
+    finally:
+        for limiter in replicas:
+            await limiter.close()
+        await client.aclose()
+
+
+async def test_small_quotas_are_charged_per_request_without_leases() -> None:
+    client = aioredis.Redis.from_url(redis_url())
+    limiter = CountingScripts(client, prefix=unique("rl") + ":", lease_max=32)
+    limits = [Limit(RatePolicy("p", 150, 60), "k")]  # a lease of 1: quota below 200
+    try:
+        for _ in range(10):
+            assert (await limiter.check(limits)).allowed
+        assert limiter.calls == 10
+    finally:
+        await limiter.close()
+        await client.aclose()

@@ -58,6 +58,8 @@ EXTENSION_EVENT_TYPES = {
     "labels.imported",  # docs/database.md: the task database's label migration, for board
     # services/notification/README.md: realtime pushes it to the user's own room
     "notification.created",
+    # services/webhook/README.md: an endpoint failed for a day; notification tells its owner
+    "webhook.endpoint_disabled",
 }
 
 MOVED = {

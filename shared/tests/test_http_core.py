@@ -190,3 +190,25 @@ async def test_draining_process_is_not_ready(
     assert response.status == 503
     assert (await response.json())["checks"]["process"] == "draining"
     assert (await client.get("/healthz")).status == 200
+
+
+def test_request_ids_are_32_hex_digits_unique_and_differ_after_a_fork() -> None:
+    import os
+    import re
+
+    from hintro_shared.http import new_request_id
+
+    ids = [new_request_id() for _ in range(1000)]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", item) for item in ids)
+    assert len(set(ids)) == len(ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its ids must not repeat the parent's
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert child[:16] != ids[-1][:16]
+    assert child not in ids

@@ -12,6 +12,7 @@ from tests.browser.conftest import NewContext
 from tests.browser.helpers import restart_realtime, sign_in
 from tests.e2e.boards_helpers import (
     add_member,
+    call,
     create_board,
     create_list,
     create_task,
@@ -66,6 +67,29 @@ async def test_the_bell_counts_live_and_opening_the_list_marks_read(
     )
     await expect(page.get_by_test_id("card-dialog")).to_be_visible()
     await expect(page.get_by_role("button", name="Watch")).to_be_visible()
+
+
+async def test_being_added_to_a_board_can_be_undone_in_one_click(
+    web_stack: Stack, http: aiohttp.ClientSession, new_context: NewContext
+) -> None:
+    ada = await register(http, "Ada Lovelace")
+    eve = await register(http, "Eve Added")
+    board = await create_board(http, ada, "Not my board")
+    await add_member(http, ada, board["id"], eve)
+    assert (await call(http, eve, "GET", f"api/boards/{board['id']}")).status == 200
+
+    page = await (await new_context()).new_page()
+    await sign_in(page, eve)
+    await page.get_by_role("button", name="Notifications, 1 unread").click()
+    panel = page.get_by_role("region", name="Notifications")
+    await expect(
+        panel.get_by_role("link", name="Ada Lovelace added you to “Not my board”.")
+    ).to_be_visible()
+    await panel.get_by_role("button", name="Leave “Not my board”").click()
+    await expect(panel.get_by_role("status")).to_have_text("You left this board.")
+    assert (await call(http, eve, "GET", f"api/boards/{board['id']}")).status == 404
+    members = await ok(http, ada, "GET", f"api/boards/{board['id']}")
+    assert [m["userId"] for m in members["members"]] == [ada.id]
 
 
 async def test_an_open_list_catches_up_on_what_came_while_the_socket_was_down(

@@ -13,7 +13,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from hintro_devtools.stack import Stack
 from hintro_devtools.workspace import repo_root
 from hintro_shared.events.consumer import DEFAULT_RETRY_DELAYS
-from hintro_shared.events.topology import dlq_name, unrouted_name
+from hintro_shared.events.topology import dlq_name, parked_name, unrouted_name
 from hintro_testkit.events import delete_event_objects
 
 # The queues of the services' consumers, by the setting that names each (all are renamed per run).
@@ -25,7 +25,10 @@ CONSUMER_QUEUES = {
     "PUSH_QUEUE": "realtime.push",
     "NOTIFICATION_QUEUE": "notification.events",
     "NOTIFICATION_PUSH_QUEUE": "realtime.notifications",
+    "WEBHOOK_QUEUE": "webhook.events",
 }
+# Realtime's own consumers keep no automatic replay, so they have no parked queue.
+UNREPLAYED = {"PUSH_QUEUE", "NOTIFICATION_PUSH_QUEUE"}
 
 
 @contextlib.asynccontextmanager
@@ -37,12 +40,15 @@ async def isolated_stack(
     env: Mapping[str, str] | None = None,
     web_dist: Path | None = None,
     service_env: Mapping[str, Mapping[str, str]] | None = None,
+    ready_timeout: float = 180.0,
 ) -> AsyncIterator[Stack]:
     """A stack on free ports whose databases, broker objects, Redis keys and pub/sub channel are
     its own, and whose exchange and queues are deleted when it stops. ``env`` is laid over every
     process's environment (e.g. ``REDIS_URL`` of a Redis of the test's own); ``web_dist``: a
     built web app (``web/dist``) the gateway serves at ``/`` (``WEB_DIST_DIR``);
-    ``service_env``: per service, laid over that service's environment.
+    ``service_env``: per service, laid over that service's environment; ``ready_timeout``:
+    how long every process may take to answer ``/readyz`` (generous: the machines the suite
+    runs on are often loaded far past their cores, and a slow start is not what is tested).
 
     The broker and Redis are shared with any other stack on this machine (`make run`, a
     parallel e2e run): with the default names, two board services would share the
@@ -89,6 +95,7 @@ async def isolated_stack(
         },
         echo=False,
         log_path=repo_root() / ".run" / "e2e" / f"{name}.log",
+        ready_timeout=ready_timeout,
     ) as running:
         yield running
     connection = await aio_pika.connect_robust(running.infra_env["RABBITMQ_URL"])
@@ -102,13 +109,15 @@ async def isolated_stack(
 
 
 def event_queues(stack: Stack) -> dict[str, str]:
-    """The stack's own consumer queues, their dead-letter queues and its unrouted queue:
-    label (``activity.log``, ``activity.log.dlq``, ``unrouted``) -> broker name."""
+    """The stack's own consumer queues, their dead-letter (and parked) queues and its unrouted
+    queue: label (``activity.log``, ``activity.log.dlq``, ``unrouted``) -> broker name."""
     env = stack.env_for(stack.instances[0])
     names: dict[str, str] = {}
     for setting, default in CONSUMER_QUEUES.items():
         names[default] = env[setting]
         names[dlq_name(default)] = dlq_name(env[setting])
+        if setting not in UNREPLAYED:
+            names[parked_name(default)] = parked_name(env[setting])
     names["unrouted"] = unrouted_name(env["EVENTS_EXCHANGE"])
     return names
 
@@ -126,7 +135,8 @@ async def queue_depths(stack: Stack) -> dict[str, int | None]:
                 declared = await underlay.queue_declare(queue, passive=True)
                 depths[label] = int(declared.message_count or 0)
             except CONNECTION_EXCEPTIONS:
-                depths[label] = None
+                # A parked queue is declared by the first replay pass: none yet, none parked.
+                depths[label] = 0 if label.endswith(".parked") else None
             finally:
                 with contextlib.suppress(*CONNECTION_EXCEPTIONS):
                     await channel.close()

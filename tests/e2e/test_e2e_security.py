@@ -44,6 +44,10 @@ BODIES: dict[str, Any] = {
     "POST /api/boards/{boardId}/tasks": {"listId": "{list}", "title": "Injected"},
     "PATCH /api/tasks/{taskId}": {"title": "Renamed"},
     "POST /api/tasks/{taskId}/move": {"listId": "{list2}"},
+    "POST /api/boards/{boardId}/webhooks": {
+        "url": "https://hooks.example.com/in",
+        "eventTypes": ["task.created"],
+    },
 }
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 

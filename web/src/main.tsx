@@ -13,6 +13,7 @@ preloadBoardRoute(window.location.pathname);
 const SettingsPage = lazy(() => import("./notifications/SettingsPage"));
 const ForgotPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ForgotPasswordPage })));
 const ResetPasswordPage = lazy(() => import("./pages/PasswordReset").then((m) => ({ default: m.ResetPasswordPage })));
+const ImportPage = lazy(() => import("./pages/ImportPage"));
 const SearchPage = lazy(() => import("./pages/SearchPage").then((module) => ({ default: module.SearchPage })));
 
 const loading = (
@@ -54,6 +55,7 @@ createRoot(document.getElementById("root")!).render(
             <Route path="/boards/:boardId" element={<Private><BoardRoute fallback={loading} /></Private>} />
             <Route path="/boards/:boardId/cards/:cardId" element={<Private><BoardRoute fallback={loading} /></Private>} />
             <Route path="/settings" element={<Private><Suspense fallback={loading}><SettingsPage /></Suspense></Private>} />
+            <Route path="/import" element={<Private><Suspense fallback={loading}><ImportPage /></Suspense></Private>} />
             <Route path="/search" element={<Private><Suspense fallback={loading}><SearchPage /></Suspense></Private>} />
             <Route path="*" element={<NotFound />} />
           </Routes>

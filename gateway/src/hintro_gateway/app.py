@@ -45,6 +45,8 @@ def _gateway_ctx(
             retry_seconds=settings.rate_limit_redis_retry_seconds,
             local_max_keys=settings.rate_limit_local_max_keys,
             batch=settings.rate_limit_batch,
+            lease_max=settings.rate_limit_lease_max,
+            lease_seconds=settings.rate_limit_lease_seconds,
         )
         app[HEALTH].add("ratelimit", limiter.readiness, required=False)
         websocket_session = make_websocket_session(settings)

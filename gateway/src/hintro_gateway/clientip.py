@@ -7,6 +7,7 @@ proxies appended) to the first address that is not a trusted proxy.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Sequence
 
@@ -24,6 +25,10 @@ def is_trusted(address: str, trusted: Sequence[IPNetwork]) -> bool:
     return any(ip in network for network in trusted)
 
 
+# Parsing an address costs more than the rest of a request's limiter key work, and the same
+# few addresses (the load balancers', busy clients') come back on every request: a bounded
+# memo of a pure function of the string.
+@functools.lru_cache(maxsize=4096)
 def address_key(address: str) -> str:
     """The key per-address rate limits use for ``address``: an IPv4 address itself, an IPv6
     address's /64 network (one subscriber usually holds a whole /64 and can rotate through it

@@ -58,6 +58,8 @@ class GatewaySettings(ServiceSettings):
     activity_url: str = "http://127.0.0.1:8004"
     realtime_url: str = "http://127.0.0.1:8005"
     notification_url: str = "http://127.0.0.1:8006"
+    webhook_url: str = "http://127.0.0.1:8007"
+    importer_url: str = "http://127.0.0.1:8008"
     # Several replicas of a service (comma lists); when set they replace the single URL.
     auth_urls: Annotated[tuple[str, ...], NoDecode] = ()
     board_urls: Annotated[tuple[str, ...], NoDecode] = ()
@@ -65,6 +67,11 @@ class GatewaySettings(ServiceSettings):
     activity_urls: Annotated[tuple[str, ...], NoDecode] = ()
     realtime_urls: Annotated[tuple[str, ...], NoDecode] = ()
     notification_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    webhook_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    importer_urls: Annotated[tuple[str, ...], NoDecode] = ()
+    # The largest file an upload route (POST /api/imports) takes; other bodies keep
+    # MAX_BODY_BYTES. The importer's own IMPORT_MAX_BYTES should be the same.
+    import_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
 
     # Requests the gateway handles at once (Socket.IO and the operational routes aside); past
     # it 503 with Retry-After at once (hintro_shared.overload).
@@ -75,7 +82,7 @@ class GatewaySettings(ServiceSettings):
     # The pooled keep-alive connections to the services (one aiohttp connector for all); at
     # least upstream_max_in_flight for each service, so a saturated service never holds the
     # connections another one needs.
-    upstream_pool_size: int = Field(default=768, ge=1)
+    upstream_pool_size: int = Field(default=1024, ge=1)
     upstream_keepalive_seconds: float = Field(default=30.0, gt=0)
     upstream_connect_timeout: float = Field(default=2.0, gt=0)
     upstream_timeout: float = Field(default=30.0, gt=0)
@@ -107,6 +114,11 @@ class GatewaySettings(ServiceSettings):
     # Checks arriving together share one pipelined Redis round trip (each is still charged);
     # false: one EVALSHA round trip per request. docs/performance.md.
     rate_limit_batch: bool = True
+    # A hot key takes up to this many requests' charges from Redis at once and spends them in
+    # process (never more than a hundredth of the policy's quota; 1: every request its own
+    # round trip), within RATE_LIMIT_LEASE_SECONDS. docs/gateway.md, "Rate limits".
+    rate_limit_lease_max: int = Field(default=32, ge=1, le=1000)
+    rate_limit_lease_seconds: float = Field(default=1.0, gt=0, le=60)
 
     # Client address: X-Forwarded-For is believed only from these peers (comma list of CIDRs).
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
@@ -132,6 +144,8 @@ class GatewaySettings(ServiceSettings):
         "activity_urls",
         "realtime_urls",
         "notification_urls",
+        "webhook_urls",
+        "importer_urls",
         mode="before",
     )
     @classmethod
@@ -185,6 +199,8 @@ class GatewaySettings(ServiceSettings):
             "activity": (self.activity_url, self.activity_urls),
             "realtime": (self.realtime_url, self.realtime_urls),
             "notification": (self.notification_url, self.notification_urls),
+            "webhook": (self.webhook_url, self.webhook_urls),
+            "importer": (self.importer_url, self.importer_urls),
         }
         return {
             name: tuple(url.rstrip("/") for url in (many or (one,)))

@@ -87,6 +87,7 @@ class Gateway:
         self._socketio: RatePolicy = policies["socketio"]
         self._lookup: RatePolicy = policies["user-lookup"]
         self._ws_max = settings.ws_max_message_bytes
+        self._upload_max = settings.import_max_bytes
 
     async def limit(self, request: web.Request, limits: list[Limit]) -> None:
         """Charge ``limits``; 429 with ``Retry-After`` when one is exhausted."""
@@ -136,7 +137,12 @@ class Gateway:
         user_id = claims.sub if claims is not None else None
         if guard is None:
             return await self.proxy.forward(
-                request, route.service, user_id=user_id, body=body, slow=route.slow
+                request,
+                route.service,
+                user_id=user_id,
+                body=body,
+                slow=route.slow,
+                max_body=self._upload_max if route.upload else None,
             )
         try:
             response = await self.proxy.forward(

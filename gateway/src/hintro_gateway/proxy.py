@@ -92,6 +92,25 @@ async def _body_chunks(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def too_large(limit: int) -> Problem:
+    """413 naming the limit the body passed."""
+    mib = limit / (1024 * 1024)
+    size = f"{mib:g} MiB" if mib >= 1 else f"{limit} bytes"
+    return Problem(413, f"The request body is larger than the {size} limit.")
+
+
+async def _read_bounded(content: aiohttp.StreamReader, limit: int) -> bytes:
+    """A chunked body read whole, 413 as soon as it passes ``limit``."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in content.iter_chunked(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
 class Proxy:
     """Forwards requests to the services."""
 
@@ -157,8 +176,10 @@ class Proxy:
         affinity: str | None = None,
         slow: bool = False,
         long_lived: bool = False,
+        max_body: int | None = None,
     ) -> web.StreamResponse:
-        """Send ``request`` to ``service`` and relay its answer (``body``: already read;
+        """Send ``request`` to ``service`` and relay its answer (``max_body``: the route's own
+        body limit, an upload's, instead of ``MAX_BODY_BYTES``; ``body``: already read;
         ``affinity``: keep requests with the same value on the same replica; ``slow``: its
         timeouts do not count towards the circuit breaker; ``long_lived``: Engine.IO polling,
         which waits up to a ping interval by design, so it neither counts towards the service's
@@ -168,11 +189,20 @@ class Proxy:
             return await self._exchange(
                 request, service, target, user_id, body, affinity, slow=slow, long_lived=True
             )
+        limit = max_body or self._max_body
         pool = self.pools[service]
         pool.admit()
         try:
             return await self._exchange(
-                request, service, target, user_id, body, affinity, slow=slow, long_lived=False
+                request,
+                service,
+                target,
+                user_id,
+                body,
+                affinity,
+                slow=slow,
+                long_lived=False,
+                limit=limit,
             )
         finally:
             pool.release()
@@ -188,18 +218,20 @@ class Proxy:
         *,
         slow: bool,
         long_lived: bool,
+        limit: int | None = None,
     ) -> web.StreamResponse:
         data: bytes | AsyncIterator[bytes] | None = body
+        limit = limit or self._max_body
         content_length = len(body) if body is not None else None
         if body is None and request.body_exists:
             if request.content_length is not None:
-                if request.content_length > self._max_body:
-                    raise Problem(413, "The request body is larger than the 1 MiB limit.")
+                if request.content_length > limit:
+                    raise too_large(limit)
                 content_length = request.content_length
                 data = _body_chunks(request.content)
             else:
-                # Chunked upload: read it (bounded by client_max_size: 413 past the limit).
-                data = await request.read()
+                # Chunked upload: read it (413 past the limit).
+                data = await _read_bounded(request.content, limit)
                 content_length = len(data)
         headers = self.forward_headers(request, user_id=user_id, content_length=content_length)
         if not long_lived:

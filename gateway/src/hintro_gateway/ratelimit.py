@@ -7,6 +7,16 @@ more than one window ahead of now. That allows bursts up to the quota and a stea
 (e.g. per IP, per email) are checked and taken in one Lua script: one round trip, and either all
 of them are charged or none.
 
+A hot key (one user's many requests to one replica) may take its charges from Redis in
+advance, a *lease* of several requests at a time, and spend them in process: Redis still holds
+every request charged (a lease pushes the TAT as far as its size, before any of its requests
+pass), so no replica, nor all of them together, lets more through than the quota; what a lease
+changes is that up to ``size - 1`` charged requests a replica did not use within
+``lease_seconds`` are forgotten, which only makes the limit stricter. Leases grow (1, 2, 4, ...)
+while a key's previous lease was spent within ``lease_seconds``, never beyond one hundredth of
+the policy's quota nor ``lease_max``, so small quotas and cold keys are charged one Redis
+round trip per request as before.
+
 When Redis cannot be reached the limiter switches to the same algorithm in memory (limits then
 hold per gateway replica), says so once in the logs and in readiness, probes Redis in the
 background and switches back when it answers.
@@ -24,12 +34,15 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 import redis.exceptions
+from redis.commands.core import AsyncScript
 
 from hintro_gateway.config import RatePolicy
 from hintro_gateway.metrics import RATE_LIMIT_LOCAL
 
 _log = logging.getLogger(__name__)
 _US = 1_000_000
+# One request's script call waiting for the batch's round trip: script, keys, args, its answer.
+_Pending = tuple[AsyncScript, list[str], list[int], "asyncio.Future[list[int]]"]
 
 # KEYS[i]: a limit's key. ARGV[2i-1], ARGV[2i]: its emission interval and burst tolerance (us).
 # Returns {allowed, retry_after_us, remaining_1, reset_us_1, remaining_2, reset_us_2, ...}.
@@ -65,6 +78,30 @@ for i = 1, #KEYS do
   out[#out + 1] = tat - now
 end
 return out
+"""
+
+# A lease of up to ARGV[3] requests on one key (KEYS[1]; ARGV[1], ARGV[2]: emission interval and
+# burst tolerance, us): charges as many as fit now, at most that many.
+# Returns {taken, retry_after_us, remaining, reset_us}.
+LEASE_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tau = tonumber(ARGV[2])
+local want = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local fit = math.floor((now + tau - tat) / interval)
+local taken = math.max(0, math.min(want, fit))
+local retry = 0
+if taken == 0 then
+  retry = tat + interval - tau - now
+else
+  tat = tat + taken * interval
+  local ttl_ms = math.max(1, math.ceil((tat - now) / 1000))
+  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', ttl_ms)
+end
+return {taken, retry, math.max(0, math.floor((tau - (tat - now)) / interval)), tat - now}
 """
 
 # Gives back one request's charge (KEYS[i], ARGV[i]: its emission interval in us): the charge of
@@ -205,6 +242,20 @@ class LocalLimiter:
         return self._marks.get(key, 0.0) > time.monotonic()
 
 
+@dataclass
+class _Lease:
+    """Requests of one key charged in Redis and not yet spent by this replica."""
+
+    left: int
+    size: int
+    taken_at: float
+    """Monotonic time the lease arrived; it is not spent after ``lease_seconds``."""
+    remaining: int
+    """Redis's remaining quota right after the lease was charged."""
+    reset_at: float
+    """Monotonic time Redis's TAT of this key reaches now (the ``RateLimit`` reset)."""
+
+
 class RateLimiterDegraded(Exception):
     """Readiness detail: the in-process fallback is in use."""
 
@@ -220,14 +271,23 @@ class RateLimiter:
         retry_seconds: float = 2.0,
         local_max_keys: int = 100_000,
         batch: bool = True,
+        lease_max: int = 1,
+        lease_seconds: float = 1.0,
     ) -> None:
         self._client = client
         self._batch = batch
         self._script = client.register_script(GCRA_LUA)
+        self._lease_script = client.register_script(LEASE_LUA)
         self._refund_script = client.register_script(REFUND_LUA)
         # Checks that arrive in the same event-loop turn share one pipelined round trip (see
         # _eval): under load that is one Redis call for many requests, each still charged.
-        self._pending: list[tuple[list[str], list[int], asyncio.Future[list[int]]]] = []
+        self._pending: list[_Pending] = []
+        # Leases (see the module's docstring): 1 turns them off.
+        self._lease_max = max(1, lease_max)
+        self._lease_seconds = lease_seconds
+        self._leases: dict[str, _Lease] = {}
+        self._lease_waits: dict[str, asyncio.Future[None]] = {}
+        self._lease_max_keys = local_max_keys
         self._flushes: set[asyncio.Task[None]] = set()
         self._prefix = prefix
         self._retry_seconds = retry_seconds
@@ -239,18 +299,79 @@ class RateLimiter:
         """Charge ``limits`` for one request and say whether it may pass."""
         if not limits:
             return Decision(True, 0, ())
+        if not self.local_mode and len(limits) == 1 and self._lease_cap(limits[0]) > 1:
+            try:
+                return await self._check_leased(limits[0])
+            except (redis.exceptions.RedisError, OSError) as exc:
+                self._enter_local_mode(exc)
         if not self.local_mode:
             keys = [self._prefix + limit.key for limit in limits]
             args: list[int] = []
             for limit in limits:
                 args += [limit.interval_us, limit.tau_us]
             try:
-                raw = await self._eval(keys, args)
+                raw = await self._eval(self._script, keys, args)
             except (redis.exceptions.RedisError, OSError) as exc:
                 self._enter_local_mode(exc)
             else:
                 return _decision(limits, bool(raw[0]), int(raw[1]), [int(x) for x in raw[2:]])
         return self._local.check(limits)
+
+    def _lease_cap(self, limit: Limit) -> int:
+        """The largest lease ``limit`` may take: a hundredth of its quota, at most
+        ``lease_max`` (small quotas: 1, charged per request in Redis)."""
+        return min(self._lease_max, limit.policy.quota // 100)
+
+    async def _check_leased(self, limit: Limit) -> Decision:
+        """Spend one request of this replica's lease on ``limit``'s key, taking a new lease
+        from Redis when there is none left (one at a time per key: concurrent checks wait for
+        it rather than each charging a lease of their own)."""
+        key = limit.key
+        while True:
+            now = time.monotonic()
+            lease = self._leases.get(key)
+            if lease is not None and lease.left > 0 and now - lease.taken_at < self._lease_seconds:
+                lease.left -= 1
+                reset_us = (lease.reset_at - now) * _US - lease.left * limit.interval_us
+                state = PolicyState(
+                    limit.policy, lease.remaining + lease.left, max(0, math.ceil(reset_us / _US))
+                )
+                return Decision(True, 0, (state,))
+            waiting = self._lease_waits.get(key)
+            if waiting is None:
+                break
+            await asyncio.shield(waiting)
+        size = 1
+        if lease is not None and lease.left == 0 and now - lease.taken_at < self._lease_seconds:
+            size = min(lease.size * 2, self._lease_cap(limit))  # spent in time: a bigger one
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._lease_waits[key] = done
+        try:
+            args = [limit.interval_us, limit.tau_us, size]
+            raw = await self._eval(self._lease_script, [self._prefix + key], args)
+            taken, retry_us, remaining, reset_us = (int(x) for x in raw)
+            now = time.monotonic()
+            if taken == 0:
+                self._leases.pop(key, None)
+                state = PolicyState(limit.policy, 0, math.ceil(reset_us / _US))
+                return Decision(False, math.ceil(retry_us / _US), (state,))
+            if len(self._leases) >= self._lease_max_keys:
+                self._prune_leases(now)
+            self._leases[key] = _Lease(taken - 1, size, now, remaining, now + reset_us / _US)
+            reset = math.ceil((reset_us - (taken - 1) * limit.interval_us) / _US)
+            return Decision(True, 0, (PolicyState(limit.policy, remaining + taken - 1, reset),))
+        finally:
+            del self._lease_waits[key]
+            done.set_result(None)
+
+    def _prune_leases(self, now: float) -> None:
+        self._leases = {
+            key: lease
+            for key, lease in self._leases.items()
+            if now - lease.taken_at < self._lease_seconds
+        }
+        if len(self._leases) >= self._lease_max_keys:
+            self._leases.clear()  # forgetting leases only forgets charged requests
 
     async def refund(self, limits: Sequence[Limit]) -> None:
         """Give back one charge on each of ``limits`` (a request they should not have counted)."""
@@ -287,13 +408,13 @@ class RateLimiter:
                 self._enter_local_mode(exc)
         return self._local.marked(key)
 
-    async def _eval(self, keys: list[str], args: list[int]) -> list[int]:
-        """Run the GCRA script for one request, batched with the others of this loop turn."""
+    async def _eval(self, script: AsyncScript, keys: list[str], args: list[int]) -> list[int]:
+        """Run a limiter script for one request, batched with the others of this loop turn."""
         if not self._batch:
-            result: list[int] = await self._script(keys=keys, args=args)
+            result: list[int] = await script(keys=keys, args=args)
             return result
         future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self._pending.append((keys, args, future))
+        self._pending.append((script, keys, args, future))
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_soon(self._flush)
         return await future
@@ -304,23 +425,21 @@ class RateLimiter:
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    async def _run_batch(
-        self, batch: list[tuple[list[str], list[int], asyncio.Future[list[int]]]]
-    ) -> None:
+    async def _run_batch(self, batch: list[_Pending]) -> None:
         try:
             if len(batch) == 1:
-                keys, args, _ = batch[0]
-                results: list[object] = [await self._script(keys=keys, args=args)]
+                script, keys, args, _ = batch[0]
+                results: list[object] = [await script(keys=keys, args=args)]
             else:
                 results = await self._pipelined(batch)
         except BaseException as exc:  # every waiter gets the failure (cancellation included)
-            for _, _, future in batch:
+            for _, _, _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        for (_, _, future), result in zip(batch, results, strict=True):
+        for (_, _, _, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
             if isinstance(result, BaseException):
@@ -328,9 +447,7 @@ class RateLimiter:
             else:
                 future.set_result(result)  # type: ignore[arg-type]
 
-    async def _pipelined(
-        self, batch: list[tuple[list[str], list[int], asyncio.Future[list[int]]]]
-    ) -> list[object]:
+    async def _pipelined(self, batch: list[_Pending]) -> list[object]:
         """One EVALSHA per request in one non-transactional pipeline. A NOSCRIPT answer (Redis
         restarted or flushed its scripts) ran nothing: load the script and send those again."""
         results: list[object] = [None] * len(batch)
@@ -338,8 +455,8 @@ class RateLimiter:
         for attempt in range(2):
             pipe = self._client.pipeline(transaction=False)
             for index in todo:
-                keys, args, _ = batch[index]
-                pipe.execute_command("EVALSHA", self._script.sha, len(keys), *keys, *args)
+                script, keys, args, _ = batch[index]
+                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
             answers = await pipe.execute(raise_on_error=False)
             missing = []
             for index, answer in zip(todo, answers, strict=True):
@@ -349,7 +466,8 @@ class RateLimiter:
                     results[index] = answer
             if not missing:
                 break
-            await self._client.script_load(GCRA_LUA)
+            for script in {batch[index][0] for index in missing}:
+                await self._client.script_load(script.script)
             todo = missing
         return results
 
@@ -375,6 +493,7 @@ class RateLimiter:
                 continue
             self.local_mode = False
             self._local.clear()
+            self._leases.clear()
             RATE_LIMIT_LOCAL.set(0)
             _log.info("Redis reachable again: rate limiting in Redis")
             return

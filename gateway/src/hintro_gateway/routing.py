@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 
 AUTH, BOARD, TASK, ACTIVITY, REALTIME = "auth", "board", "task", "activity", "realtime"
-NOTIFICATION = "notification"
-SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME, NOTIFICATION)
+NOTIFICATION, WEBHOOK, IMPORTER = "notification", "webhook", "importer"
+SERVICES = (AUTH, BOARD, TASK, ACTIVITY, REALTIME, NOTIFICATION, WEBHOOK, IMPORTER)
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Route:
     """Deliberately expensive (password hashing): its timeouts say the route is busy, not that
     the service is down, so they do not count towards the service's circuit breaker, and a
     login flood cannot open the circuit for the service's cheap routes (refresh, me, JWKS)."""
+    upload: bool = False
+    """Takes a file: its body may be up to ``IMPORT_MAX_BYTES`` instead of ``MAX_BODY_BYTES``."""
 
 
 ROUTES: tuple[Route, ...] = (
@@ -119,6 +121,20 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/boards/{boardId}/watch", NOTIFICATION),
     Route("PUT", "/api/boards/{boardId}/watch", NOTIFICATION),
     Route("DELETE", "/api/boards/{boardId}/watch", NOTIFICATION),
+    # webhook: a board's endpoints (owners only), their delivery logs
+    Route("GET", "/api/boards/{boardId}/webhooks", WEBHOOK),
+    Route("POST", "/api/boards/{boardId}/webhooks", WEBHOOK),
+    Route("GET", "/api/webhooks/{webhookId}", WEBHOOK),
+    Route("PATCH", "/api/webhooks/{webhookId}", WEBHOOK),
+    Route("DELETE", "/api/webhooks/{webhookId}", WEBHOOK),
+    Route("POST", "/api/webhooks/{webhookId}/rotate-secret", WEBHOOK),
+    Route("GET", "/api/webhooks/{webhookId}/deliveries", WEBHOOK),
+    Route("POST", "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver", WEBHOOK),
+    # importer: Trello exports imported as jobs
+    Route("POST", "/api/imports", IMPORTER, upload=True),
+    Route("GET", "/api/imports", IMPORTER),
+    Route("GET", "/api/imports/{importId}", IMPORTER),
+    Route("POST", "/api/imports/{importId}/resume", IMPORTER),
 )
 
 SOCKETIO_PATH = "/socket.io/"

@@ -3,6 +3,8 @@ the generation scheme defeats slow readers, Redis trouble degrades to uncached r
 
 from __future__ import annotations
 
+import gzip
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from hintro_board.cache import BoardCache, encode_entry
+from hintro_board.cache import BoardCache, decode_entry, encode_entry
 from hintro_devtools.ports import free_port
 from hintro_testkit.infra import redis_url, unique
 
@@ -189,3 +191,56 @@ async def test_redis_down_reads_and_writes_still_work(start_board: Any) -> None:
         ready = await harness.client.get("/readyz")
         assert ready.status == 200
         assert (await ready.json())["checks"]["redis"].startswith("degraded")
+
+
+async def _raw_board(board: Any, board_id: str, user: str, encoding: str) -> tuple[Any, bytes]:
+    async with board.client.get(
+        f"/api/boards/{board_id}",
+        headers=board.auth(user, **{"Accept-Encoding": encoding}),
+        auto_decompress=False,
+    ) as response:
+        assert response.status == 200
+        return response.headers, await response.read()
+
+
+async def test_a_hit_is_served_as_the_stored_gzip_bytes_or_plain_json(board: Any) -> None:
+    owner = new_user()
+    created = await board.create_board(owner, "Compressed once")
+    await board.create_list(created["id"], owner, "One")
+    for _ in range(2):  # the miss that stores the entry, then a hit
+        headers, raw = await _raw_board(board, created["id"], owner, "gzip")
+        assert headers["Content-Encoding"] == "gzip"
+        assert "Accept-Encoding" in headers["Vary"]
+        assert raw[:2] == b"\x1f\x8b"
+        body = json.loads(gzip.decompress(raw))
+        assert body["title"] == "Compressed once"
+        assert [item["title"] for item in body["lists"]] == ["One"]
+    # Behind the cache's back: the hit's gzip bytes are the stored ones, not a new read.
+    await board.db["boards"].update_one({"_id": created["id"]}, {"$set": {"title": "Sneaky"}})
+    _, again = await _raw_board(board, created["id"], owner, "gzip")
+    assert again == raw
+    plain_headers, plain = await _raw_board(board, created["id"], owner, "identity")
+    assert "Content-Encoding" not in plain_headers
+    assert json.loads(plain) == body
+    assert plain_headers["ETag"] == headers["ETag"]
+
+
+def test_an_entry_holds_the_body_and_its_gzip_form() -> None:
+    body = b'{"id":"b1","title":"x"}'
+    entry = decode_entry(encode_entry({"u1": "owner"}, 3, body))
+    assert entry.body == body
+    assert gzip.decompress(entry.gzipped) == body
+    with pytest.raises(ValueError, match="shorter"):
+        decode_entry(b'{"roles":{},"version":1,"etag":"\\"1.x\\"","size":99}\n{}')
+
+
+async def test_entries_of_another_format_are_not_read(redis_client: aioredis.Redis) -> None:
+    # A replica of the code before the gzip copy stored "<header>\n<body>" under ":body:":
+    # this format's keys differ, so neither version ever decodes the other's entries.
+    prefix = unique("cache_format") + ":"
+    cache = make_cache(redis_client, prefix)
+    lookup = await cache.get("b1")
+    await redis_client.set(f"{prefix}{{b1}}:body:{lookup.generation}", b'{"roles":{}}\n{}')
+    assert (await cache.get("b1")).hit is None
+    await cache.put("b1", lookup.generation, encode_entry({"u": "owner"}, 1, b"{}"))
+    assert [key async for key in redis_client.scan_iter(match=f"{prefix}*board+gz*")]

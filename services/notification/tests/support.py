@@ -65,7 +65,9 @@ class Harness(ServiceHarness):
     def event(
         self, event_type: str, board_id: str | None, actor: str | None, **data: Any
     ) -> EventEnvelope:
-        source = {"user": "auth", "task": "task"}.get(event_type.split(".")[0], "board")
+        source = {"user": "auth", "task": "task", "webhook": "webhook"}.get(
+            event_type.split(".")[0], "board"
+        )
         return new_event(
             event_type, source=f"hintro/{source}", data=data, board_id=board_id, actor_id=actor
         )

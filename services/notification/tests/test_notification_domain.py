@@ -66,3 +66,21 @@ def test_production_refuses_mail_without_tls() -> None:
     with pytest.raises(pydantic.ValidationError, match="SMTP_SECURITY"):
         Settings(**production, smtp_security="none")
     assert Settings(**production, smtp_security="starttls").smtp.security == "starttls"
+
+
+def test_the_disabled_webhook_sentence_names_the_url_and_board() -> None:
+    n = Notification(
+        id="n2",
+        user_id="ada",
+        kind=Kind.WEBHOOK_DISABLED,
+        board_id="b1",
+        task_id=None,
+        actor_id=None,
+        created_at="2026-12-05T10:00:00.000Z",
+        read=False,
+        data={"url": "https://hooks.example/in", "boardTitle": "Road"},
+    )
+    assert sentence(n, None) == (
+        "The webhook to “https://hooks.example/in” on “Road” was disabled: it kept failing."
+    )
+    assert link(n, "https://h.example") == "https://h.example/boards/b1"

@@ -385,3 +385,27 @@ async def test_a_done_or_archived_card_is_not_reminded(harness: Harness) -> None
 
     await wait_for(settled, what="both cards owe no reminder")
     assert await harness.service.remind_due(epoch_millis(now_millis())) == 0
+
+
+async def test_a_disabled_webhook_notifies_whoever_registered_it_once(harness: Harness) -> None:
+    ada, bob = await harness.user("Ada"), await harness.user("Bob")
+    board = await harness.board(ada, bob, title="Hooks")
+    disabled = harness.event(
+        "webhook.endpoint_disabled",
+        board.id,
+        None,
+        endpointId="e1",
+        boardId=board.id,
+        userId=ada,
+        url="https://hooks.example/in",
+        reason="failing for too long",
+        failingSince="2026-12-05T10:00:00.000Z",
+    )
+    await harness.send(disabled, disabled)
+    (item,) = await harness.wait_notifications(ada, 1)
+    assert item["kind"] == "webhook.endpoint_disabled"
+    assert item["boardId"] == board.id
+    assert item["data"]["url"] == "https://hooks.example/in"
+    assert item["data"]["boardTitle"] == "Hooks"
+    assert (await harness.notifications(bob))["items"] == []
+    assert (await harness.notifications(ada))["unreadCount"] == 1

@@ -31,6 +31,7 @@ class Action(StrEnum):
     EDIT_TASKS = "edit_tasks"  # create, update, move, assign, delete
     COMMENT = "comment"  # write comments on tasks, edit and delete one's own
     MODERATE_COMMENTS = "moderate_comments"  # delete anyone's comment
+    MANAGE_WEBHOOKS = "manage_webhooks"  # register, change, read the log of webhook endpoints
 
 
 CAPABILITIES: dict[Role, frozenset[Action]] = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -55,6 +55,12 @@ class ServiceSettings(BaseSettings):
     mongo_max_staleness_seconds: int = Field(default=-1, ge=-1)
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
     events_exchange: str = "hintro.events"
+    # Dead letters of each consumer go back to its queue automatically (hintro_shared.events.
+    # replayer): a pass every DLQ_REPLAY_SECONDS, a letter replayed n times waits that times
+    # 2**n since it failed, and after DLQ_REPLAY_ATTEMPTS replays (or at once when invalid) it
+    # is parked in <queue>.parked for a person. 0 turns the replay off.
+    dlq_replay_seconds: float = Field(default=30.0, ge=0)
+    dlq_replay_attempts: int = Field(default=5, ge=0, le=20)
     redis_url: str = "redis://127.0.0.1:6379/0"
 
     auth_url: str = "http://127.0.0.1:8001"
@@ -62,6 +68,10 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "hintro"
     # Clock skew tolerated on access tokens' iat/exp/nbf between auth and the verifying process.
     token_leeway_seconds: float = Field(default=5.0, ge=0, le=300)
+    # The shared secret of service-to-service routes under /internal/ (hintro_shared.internal):
+    # the board service answers them only to a caller presenting it, and the services that keep
+    # a board projection use it to reconcile that projection. Unset: no internal routes.
+    internal_token: SecretStr | None = None
 
     # How long start-up keeps retrying a dependency before the process gives up.
     startup_timeout_seconds: float = Field(default=60.0, gt=0)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import re
+import secrets
 import signal
-import uuid
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
@@ -100,11 +101,36 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return False
 
 
+class _RequestIds:
+    """Request ids: 32 hex digits, a random half per process and a counter, unique without a
+    call to the system's random source per request (``uuid4`` was 3 % of the gateway's CPU on
+    a cached read). A forked worker draws a new random half."""
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count(secrets.randbits(32))
+
+    def new(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
+_REQUEST_IDS = _RequestIds()
+os.register_at_fork(after_in_child=_REQUEST_IDS.reseed)
+
+
+def new_request_id() -> str:
+    """A fresh request id (32 hex digits, unique per process and across processes)."""
+    return _REQUEST_IDS.new()
+
+
 @web.middleware
 async def request_context_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Adopt the caller's request id (or make one) for logs, events and the response header."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else new_request_id()
     token = request_id_var.set(request_id)
     try:
         response: web.StreamResponse = await handler(request)

@@ -21,6 +21,17 @@ def is_safe_id(value: str) -> bool:
     return bool(_ID.match(value))
 
 
+GIVEN_ID_PATTERN = r"^[0-9a-f]{32}$"
+"""A client-chosen id of a new resource (the ``id`` a create body may name): the shape of an
+issued id, so a given id and an issued one can never be told apart or collide in form."""
+_GIVEN_ID = re.compile(GIVEN_ID_PATTERN)
+
+
+def is_given_id(value: str) -> bool:
+    """Whether ``value`` may name a resource a client creates (see ``GIVEN_ID_PATTERN``)."""
+    return bool(_GIVEN_ID.match(value))
+
+
 def new_id() -> str:
     """A fresh opaque id (32 hex characters)."""
     return uuid.uuid4().hex

@@ -44,6 +44,11 @@ def metrics_middleware(service: str) -> Any:
     """Middleware that counts and times every request; put it outside the problem middleware so
     error responses are counted with their final status."""
 
+    # The labelled children, looked up once per (method, route, status) rather than through
+    # ``labels()`` (a lock and several dictionary look-ups) on every request.
+    counters: dict[tuple[str, str, int], Any] = {}
+    timers: dict[tuple[str, str], Any] = {}
+
     @web.middleware
     async def middleware(request: web.Request, handler: Any) -> web.StreamResponse:
         started = time.perf_counter()
@@ -57,10 +62,16 @@ def metrics_middleware(service: str) -> Any:
             raise
         finally:
             route = route_label(request)
-            HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-            HTTP_LATENCY.labels(service, request.method, route).observe(
-                time.perf_counter() - started
-            )
+            method = request.method
+            counter = counters.get((method, route, status))
+            if counter is None:
+                counter = HTTP_REQUESTS.labels(service, method, route, str(status))
+                counters[(method, route, status)] = counter
+            counter.inc()
+            timer = timers.get((method, route))
+            if timer is None:
+                timer = timers[(method, route)] = HTTP_LATENCY.labels(service, method, route)
+            timer.observe(time.perf_counter() - started)
 
     return middleware
 

@@ -42,6 +42,22 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return value
 
 
+def older_than(
+    query: dict[str, Any], before: tuple[Any, str] | None, *, field: str = "createdAt"
+) -> dict[str, Any]:
+    """``query`` narrowed to the items after ``before`` (the last served item's ``field`` and
+    ``_id``) in newest-first order: the range a descending (field, _id) index answers."""
+    if before is None:
+        return query
+    at, last_id = before
+    return {
+        "$and": [
+            query,
+            {"$or": [{field: {"$lt": at}}, {field: at, "_id": {"$lt": last_id}}]},
+        ]
+    }
+
+
 def invalid_cursor() -> RuleBroken:
     """422 for a cursor we did not make (or whose fields are not what the route expects)."""
     return RuleBroken(("query", "cursor"), "invalid cursor", detail="The cursor is not valid.")

@@ -57,6 +57,9 @@ class ReadCache(Generic[T]):
 
     # What the logs call this cache.
     name: ClassVar[str] = "read cache"
+    # The part of a value's key that names the entry format: a cache whose format changes
+    # takes a new one, so replicas of the old and new code never read each other's entries.
+    entry_kind: ClassVar[str] = "body"
 
     def decode(self, value: bytes) -> T:
         """An entry as :meth:`put` stored it; each cache says how to read its own."""
@@ -87,7 +90,7 @@ class ReadCache(Generic[T]):
         return f"{self._prefix}{{{board_id}}}:gen"
 
     def _value_prefix(self, board_id: str) -> str:
-        return f"{self._prefix}{{{board_id}}}:body:"
+        return f"{self._prefix}{{{board_id}}}:{self.entry_kind}:"
 
     def _available(self) -> bool:
         return self._client is not None and time.monotonic() >= self._down_until

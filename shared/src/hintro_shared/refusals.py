@@ -67,6 +67,14 @@ class Conflict(DomainError):
         self.retry_after = retry_after
 
 
+class IdTaken(Conflict):
+    """A create named its own ``id`` (create-if-absent) and that id is already used by
+    something else: another kind of resource, another parent, or another creator."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"The id is already used by another {what}; choose another id.")
+
+
 class PreconditionFailed(DomainError):
     """The client's copy (its ``If-Match`` version) is out of date."""
 
@@ -81,6 +89,7 @@ __all__ = [
     "Conflict",
     "DomainError",
     "Forbidden",
+    "IdTaken",
     "NotFound",
     "PreconditionFailed",
     "RuleBroken",

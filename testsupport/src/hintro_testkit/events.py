@@ -18,6 +18,7 @@ from hintro_shared.events.publisher import EventPublisher
 from hintro_shared.events.topology import (
     declare_event_exchange,
     dlq_name,
+    parked_name,
     retry_queue_name,
     unrouted_name,
 )
@@ -73,10 +74,10 @@ async def delete_event_objects(
     retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
 ) -> None:
     """Delete what a test declared: the exchange with its unrouted pair, plain queues, and
-    consumer queues with their DLQ and delay queues. Missing objects are ignored."""
+    consumer queues with their DLQ, parked and delay queues. Missing objects are ignored."""
     names = list(queues)
     for queue in consumer_queues:
-        names += [queue, dlq_name(queue)]
+        names += [queue, dlq_name(queue), parked_name(queue)]
         names += [retry_queue_name(queue, delay) for delay in retry_delays]
     if exchange is not None:
         names.append(unrouted_name(exchange))

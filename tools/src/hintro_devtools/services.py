@@ -34,6 +34,8 @@ class ServiceSpec:
     calls: tuple[str, ...] = ()
     # Files the service keeps between `make run`s: env var -> path relative to the checkout.
     run_paths: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Variables set in development and test only (never in production settings).
+    local_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def url_var(self) -> str:
@@ -62,6 +64,19 @@ SERVICES: tuple[ServiceSpec, ...] = (
     # Notification asks the board service when its projection denies or misses (BOARD_URL);
     # `make run` points its SMTP settings at the local mail sink.
     ServiceSpec("notification", "hintro_notification", 8006, calls=("board",)),
+    # Webhook asks the board service when its projection denies or misses (BOARD_URL); in
+    # development and tests it may deliver over http to 127.0.0.1 (a receiver of one's own).
+    ServiceSpec(
+        "webhook",
+        "hintro_webhook",
+        8007,
+        calls=("board",),
+        local_env=MappingProxyType(
+            {"WEBHOOK_ALLOW_HTTP": "true", "WEBHOOK_ALLOW_CIDRS": "127.0.0.1/32"}
+        ),
+    ),
+    # The importer creates an import's board through the board and task services, as the user.
+    ServiceSpec("importer", "hintro_importer", 8008, calls=("board", "task")),
 )
 
 
@@ -166,6 +181,8 @@ def instance_env(
                 continue
             env[other.spec.url_var] = urls[other.spec.name][0]
             env[f"{other.spec.url_var}S"] = ",".join(urls[other.spec.name])
+    if environment in ("development", "test"):
+        env.update(instance.spec.local_env)
     if root is not None:
         for var, relative in instance.spec.run_paths.items():
             path = root / relative

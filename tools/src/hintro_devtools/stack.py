@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import sys
 import time
@@ -203,6 +204,9 @@ class Stack:
             except OSError:
                 self.mail = MailSink(directory=self.root / ".run" / "mail").start()
             self.infra_env.update(self.mail.env())
+        # The services' shared secret for /internal/ routes (board projection reconciliation):
+        # one per stack unless given, never written anywhere.
+        self.infra_env["INTERNAL_TOKEN"] = base.get("INTERNAL_TOKEN") or secrets.token_urlsafe(32)
 
     def _select(self) -> list[Instance]:
         """The instances to start. A service that cannot run (not installed, no __main__) is an

@@ -12,6 +12,8 @@ export function setSocketId(id: string | null): void {
 
 export interface RequestOptions {
   body?: unknown;
+  /** A body sent as is (a file), as JSON; instead of `body`. */
+  raw?: Blob;
   ifMatch?: number;
   signal?: AbortSignal;
   /** Send no X-Socket-Id, so the push of this write reaches our own socket too (for writes
@@ -22,7 +24,7 @@ export interface RequestOptions {
 async function send(method: string, path: string, options: RequestOptions, token: string | null): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.body !== undefined || options.raw !== undefined) headers["Content-Type"] = "application/json";
   if (options.ifMatch !== undefined) headers["If-Match"] = `"${options.ifMatch}"`;
   if (method !== "GET" && socketId && !options.echo) headers["X-Socket-Id"] = socketId;
   try {
@@ -30,7 +32,7 @@ async function send(method: string, path: string, options: RequestOptions, token
       method,
       headers,
       credentials: "same-origin",
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
       signal: options.signal,
     });
   } catch (error) {

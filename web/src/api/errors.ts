@@ -43,7 +43,8 @@ export type Action =
   | "transfer"
   | "load"
   | "label"
-  | "checklist";
+  | "checklist"
+  | "webhook";
 
 const THING: Record<Action, string> = {
   signin: "account",
@@ -60,6 +61,7 @@ const THING: Record<Action, string> = {
   load: "board",
   checklist: "checklist",
   label: "label",
+  webhook: "webhook",
 };
 
 function plural(n: number, word: string): string {
@@ -89,6 +91,8 @@ export function sentence(error: unknown, action: Action): string {
       if (action === "invite") return "That person is already a member of this board.";
       if (action === "leave") return "The owner cannot leave the board. Transfer ownership to another member first.";
       if (action === "member" || action === "transfer") return "The owner's role cannot be changed that way.";
+      // Webhook refusals (disabled endpoint, too many endpoints) are sentences already.
+      if (action === "webhook" && error.detail) return error.detail;
       // Archive rules (an archived thing cannot change; only an archived one can be deleted):
       // the server's sentence says which and what to do.
       if (/archive/i.test(error.detail)) return error.detail;
@@ -106,6 +110,9 @@ export function sentence(error: unknown, action: Action): string {
       if (error.errors.some((e) => e.loc.includes("assigneeIds") || e.loc.includes("assigneeId") || (e.loc.includes("userId") && action === "card")))
         return "Only members of the board can be assigned.";
       if (error.errors.some((e) => e.loc.includes("labelIds"))) return "That label is no longer on this board. The board is refreshed.";
+      // A refused webhook URL: the server's sentence says why (https only, no internal address).
+      if (action === "webhook" && error.errors.some((e) => e.loc.includes("url")) && error.detail) return error.detail;
+      if (action === "webhook" && error.errors.some((e) => e.loc.includes("eventTypes"))) return "Choose at least one event for the webhook.";
       if (error.errors.some((e) => (e.loc.includes("startDate") || e.loc.includes("dueDate")) && e.msg.includes("start date")))
         return "The start date must not be after the due date.";
       const first = error.errors[0];

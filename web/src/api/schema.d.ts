@@ -389,6 +389,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/boards/{boardId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A board's webhook endpoints (owners only) and the event types they may choose */
+        get: operations["list_webhooks"];
+        put?: never;
+        /** Register a webhook endpoint (owners only); the answer shows its secret, once */
+        post: operations["create_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/comments/{commentId}": {
         parameters: {
             query?: never;
@@ -405,6 +423,58 @@ export interface paths {
         head?: never;
         /** Edit a comment's text (its author) */
         patch: operations["update_comment"];
+        trace?: never;
+    };
+    "/api/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My latest imports */
+        get: operations["list_imports"];
+        put?: never;
+        /** Import a Trello board export (JSON); the same file again answers its existing import */
+        post: operations["create_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{importId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of my imports: its status and progress */
+        get: operations["get_import"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/imports/{importId}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Continue a failed import from where it stopped (nothing is made twice) */
+        post: operations["resume_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/lists/{listId}": {
@@ -792,6 +862,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook endpoint */
+        get: operations["get_webhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint */
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint: URL, description, event types, enabled */
+        patch: operations["update_webhook"];
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's delivery log, newest first (opaque `cursor`) */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver one again, now (with a fresh retry window) */
+        post: operations["redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new secret (shown once); the previous one keeps signing beside it for the overlap */
+        post: operations["rotate_secret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -913,6 +1053,11 @@ export interface components {
          * @description ``POST /api/boards``.
          */
         BoardCreate: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Title */
             title: string;
             /**
@@ -1122,6 +1267,11 @@ export interface components {
              * @description 1, + 1 on every edit.
              */
             version: number;
+            /**
+             * @description Set on a comment brought over by an import: its author and date there (`authorId` is then the user who imported it).
+             * @default null
+             */
+            imported: components["schemas"]["ImportedOut"] | null;
         };
         /**
          * CommentPage
@@ -1138,6 +1288,11 @@ export interface components {
          * @description ``POST /api/tasks/{taskId}/checklists``; without anchors the checklist goes last.
          */
         CreateChecklistBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Title */
             title: string;
             /**
@@ -1152,10 +1307,33 @@ export interface components {
             beforeId: string | null;
         };
         /**
+         * CreateCommentBody
+         * @description ``POST /api/tasks/{taskId}/comments``.
+         */
+        CreateCommentBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
+            /**
+             * Text
+             * @description Markdown, trimmed, 1 to 5,000 characters; mentions are written @[label](userId) (docs/api.md, Comments).
+             */
+            text: string;
+            /** @default null */
+            imported: components["schemas"]["ImportedIn"] | null;
+        };
+        /**
          * CreateItemBody
          * @description ``POST /api/tasks/{taskId}/checklists/{checklistId}/items``; last unless anchored.
          */
         CreateItemBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Text */
             text: string;
             /**
@@ -1189,6 +1367,11 @@ export interface components {
          * @description ``POST /api/boards/{boardId}/tasks``; without anchors the task goes to the list's end.
          */
         CreateTaskBody: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Listid */
             listId: string;
             /** Title */
@@ -1229,6 +1412,58 @@ export interface components {
             beforeId: string | null;
         };
         /**
+         * DeliveryOut
+         * @description One delivery and how its attempts went.
+         */
+        DeliveryOut: {
+            /**
+             * Id
+             * @description Also the `webhook-id` header of every attempt.
+             */
+            id: string;
+            /** Endpointid */
+            endpointId: string;
+            /** Eventid */
+            eventId: string;
+            /** Eventtype */
+            eventType: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "delivered" | "failed";
+            /** Attempts */
+            attempts: number;
+            /** Createdat */
+            createdAt: string;
+            /** Lastattemptat */
+            lastAttemptAt: string | null;
+            /**
+             * Laststatuscode
+             * @description The last HTTP answer; null if none.
+             */
+            lastStatusCode: number | null;
+            /** Lasterror */
+            lastError: string | null;
+            /**
+             * Nextattemptat
+             * @description When it is tried next, while pending.
+             */
+            nextAttemptAt: string | null;
+            /** Deliveredat */
+            deliveredAt: string | null;
+        };
+        /** DeliveryPageOut */
+        DeliveryPageOut: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /**
+             * Next
+             * @description The `cursor` of the next (older) page; null at the end.
+             */
+            next: string | null;
+        };
+        /**
          * EmailSettings
          * @description ``PUT /api/notifications/settings``.
          */
@@ -1250,6 +1485,146 @@ export interface components {
              * @enum {string}
              */
             email: "off" | "immediate" | "daily";
+        };
+        /**
+         * EndpointIn
+         * @description ``POST /api/boards/{boardId}/webhooks``.
+         */
+        EndpointIn: {
+            /**
+             * Url
+             * @description Where to POST deliveries: https, a public address.
+             */
+            url: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Eventtypes
+             * @description The event types to receive (docs/events.md).
+             */
+            eventTypes: string[];
+        };
+        /** EndpointList */
+        EndpointList: {
+            /** Items */
+            items: components["schemas"]["EndpointOut"][];
+            /**
+             * Eventtypes
+             * @description Every event type an endpoint may choose.
+             */
+            eventTypes: string[];
+        };
+        /**
+         * EndpointOut
+         * @description An endpoint (never its secret).
+         */
+        EndpointOut: {
+            /** Id */
+            id: string;
+            /** Boardid */
+            boardId: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Eventtypes */
+            eventTypes: string[];
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Disabledreason
+             * @description Why it is disabled; null when enabled.
+             */
+            disabledReason: string | null;
+            /** Createdby */
+            createdBy: string;
+            /** Createdat */
+            createdAt: string;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Failingsince
+             * @description Since when attempts have failed without a success; null when healthy.
+             */
+            failingSince: string | null;
+            /**
+             * Previoussecretuntil
+             * @description Until when the previous secret still signs (after a rotation).
+             */
+            previousSecretUntil: string | null;
+        };
+        /**
+         * EndpointPatch
+         * @description ``PATCH /api/webhooks/{webhookId}``: only the fields given change.
+         */
+        EndpointPatch: {
+            /**
+             * Url
+             * @default null
+             */
+            url: string | null;
+            /**
+             * Description
+             * @default null
+             */
+            description: string | null;
+            /**
+             * Eventtypes
+             * @default null
+             */
+            eventTypes: string[] | null;
+            /**
+             * Enabled
+             * @default null
+             */
+            enabled: boolean | null;
+        };
+        /**
+         * EndpointWithSecret
+         * @description An endpoint just created or rotated, with its secret: shown this once.
+         */
+        EndpointWithSecret: {
+            /** Id */
+            id: string;
+            /** Boardid */
+            boardId: string;
+            /** Url */
+            url: string;
+            /** Description */
+            description: string;
+            /** Eventtypes */
+            eventTypes: string[];
+            /** Enabled */
+            enabled: boolean;
+            /**
+             * Disabledreason
+             * @description Why it is disabled; null when enabled.
+             */
+            disabledReason: string | null;
+            /** Createdby */
+            createdBy: string;
+            /** Createdat */
+            createdAt: string;
+            /** Updatedat */
+            updatedAt: string;
+            /**
+             * Failingsince
+             * @description Since when attempts have failed without a success; null when healthy.
+             */
+            failingSince: string | null;
+            /**
+             * Previoussecretuntil
+             * @description Until when the previous secret still signs (after a rotation).
+             */
+            previousSecretUntil: string | null;
+            /**
+             * Secret
+             * @description `whsec_` + base64: verify `webhook-signature` with it.
+             */
+            secret: string;
         };
         /**
          * EntryOut
@@ -1302,6 +1677,116 @@ export interface components {
             status: string;
         };
         /**
+         * ImportList
+         * @description ``GET /api/imports``: my latest imports, newest first.
+         */
+        ImportList: {
+            /** Items */
+            items: components["schemas"]["ImportOut"][];
+        };
+        /**
+         * ImportOut
+         * @description An import job.
+         */
+        ImportOut: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /**
+             * Phase
+             * @description What the step being run makes.
+             * @enum {string}
+             */
+            phase: "board" | "labels" | "lists" | "members" | "cards" | "checklists" | "comments" | "archive" | "done";
+            /**
+             * Done
+             * @description Steps done so far (each makes one thing).
+             */
+            done: number;
+            /**
+             * Total
+             * @description Steps in all.
+             */
+            total: number;
+            /**
+             * Boardid
+             * @description The board the import makes (it exists once a step ran).
+             */
+            boardId: string;
+            /** Boardtitle */
+            boardTitle: string;
+            /**
+             * Error
+             * @description Why the job failed, as a sentence (while failed).
+             */
+            error: string | null;
+            /**
+             * Resumable
+             * @description `POST /api/imports/{importId}/resume` would continue it.
+             */
+            resumable: boolean;
+            /**
+             * Unmatchedmembers
+             * @description Names of the export's members no Hintro account matched by e-mail.
+             */
+            unmatchedMembers: string[];
+            /**
+             * Matchedmembers
+             * @description Members matched by e-mail and added to the board.
+             */
+            matchedMembers: number;
+            /**
+             * Warnings
+             * @description What had to change to fit (a title cut short...).
+             */
+            warnings: string[];
+            /**
+             * Attempts
+             * @description How many times the job was started (upload, resumes).
+             */
+            attempts: number;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+            /**
+             * Updatedat
+             * Format: date-time
+             */
+            updatedAt: string;
+        };
+        /**
+         * ImportedIn
+         * @description Where an imported comment came from (``POST /api/tasks/{taskId}/comments``).
+         */
+        ImportedIn: {
+            /** Authorname */
+            authorName: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+        };
+        /**
+         * ImportedOut
+         * @description Where an imported comment came from: its author's name and its date there.
+         */
+        ImportedOut: {
+            /** Authorname */
+            authorName: string;
+            /**
+             * Createdat
+             * Format: date-time
+             */
+            createdAt: string;
+        };
+        /**
          * Jwks
          * @description A JSON Web Key Set (RFC 7517).
          */
@@ -1316,6 +1801,11 @@ export interface components {
          * @description ``POST /api/boards/{boardId}/labels``.
          */
         LabelCreate: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Name */
             name: string;
             /**
@@ -1373,6 +1863,11 @@ export interface components {
          *     with both anchors the list goes right after ``afterId`` (``beforeId`` must follow it).
          */
         ListCreate: {
+            /**
+             * Id
+             * @default null
+             */
+            id: string | null;
             /** Title */
             title: string;
             /**
@@ -1592,7 +2087,7 @@ export interface components {
              * @description What it is about; the sentence depends on it.
              * @enum {string}
              */
-            kind: "task.assigned" | "task.moved" | "task.commented" | "comment.mention" | "task.due_soon" | "board.member_added" | "board.member_removed";
+            kind: "task.assigned" | "task.moved" | "task.commented" | "comment.mention" | "task.due_soon" | "board.member_added" | "board.member_removed" | "webhook.endpoint_disabled";
             /** Boardid */
             boardId: string | null;
             /** Taskid */
@@ -1611,7 +2106,7 @@ export interface components {
             read: boolean;
             /**
              * Data
-             * @description Names known when it was made: `actorName`, `boardTitle`, `taskTitle`, `toListTitle` (moves), `excerpt`, `commentId` (comments), `dueDate` (due soon).
+             * @description Names known when it was made: `actorName`, `boardTitle`, `taskTitle`, `toListTitle` (moves), `excerpt`, `commentId` (comments), `dueDate` (due soon), `url`, `endpointId` (a webhook disabled).
              */
             data: {
                 [key: string]: unknown;
@@ -1901,6 +2396,27 @@ export interface components {
         TransferRequest: {
             /** Userid */
             userId: string;
+        };
+        /**
+         * TrelloExport
+         * @description A Trello board export, the JSON file of Trello's "Export as JSON" (docs/api.md,
+         *     "Imports", lists the fields read; every other field is ignored).
+         */
+        TrelloExport: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Lists */
+            lists: {
+                [key: string]: unknown;
+            }[];
+            /** Cards */
+            cards: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
         };
         /**
          * UpdateChecklistBody
@@ -3383,6 +3899,75 @@ export interface operations {
             504: components["responses"]["GatewayTimeout"];
         };
     };
+    list_webhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boardId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
     delete_comment: {
         parameters: {
             query?: never;
@@ -3451,6 +4036,132 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    list_imports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    create_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrelloExport"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    get_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    resume_import: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                importId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];
             502: components["responses"]["BadGateway"];
@@ -4443,7 +5154,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CommentBody"];
+                "application/json": components["schemas"]["CreateCommentBody"];
             };
         };
         responses: {
@@ -4673,6 +5384,205 @@ export interface operations {
                 };
             };
             401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    get_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    update_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EndpointPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    list_deliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPageOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOut"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    rotate_secret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointWithSecret"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             429: components["responses"]["TooManyRequests"];

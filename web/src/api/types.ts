@@ -11,7 +11,9 @@ export type List = Schemas["ListOut"];
  * (`task.created`, `task.restored`) or by an optimistic write may not say it; absent means 0/0. */
 export type Task = Omit<Schemas["TaskOut"], "checklistProgress"> & { checklistProgress?: Schemas["ChecklistProgressOut"] };
 export type Entry = Schemas["EntryOut"];
-export type Comment = Schemas["CommentOut"];
+/** A comment as the app holds it. `imported` is optional here: a comment made from a push
+ * (`comment.created`) or by an optimistic write does not say it; absent means not imported. */
+export type Comment = Omit<Schemas["CommentOut"], "imported"> & { imported?: Schemas["ImportedOut"] | null };
 export type CommentPage = Schemas["CommentPage"];
 export type ActivityPage = Schemas["ActivityPage"];
 export type ChecklistProgress = Schemas["ChecklistProgressOut"];
@@ -21,6 +23,7 @@ export type ChecklistItem = Schemas["ChecklistItemOut"];
 export type SearchHit = Schemas["SearchHit"];
 export type SearchResults = Schemas["SearchPage"];
 export type Label = Schemas["LabelOut"];
+export type Import = Schemas["ImportOut"];
 
 /** A member as the board answers it (MemberOut). The profile fields are optional here: a member
  * the board service heard of a moment ago, or one added by a push, has no name yet. */
@@ -70,3 +73,8 @@ export interface JoinAck {
 export type AppNotification = Schemas["NotificationOut"];
 export type NotificationPage = Schemas["NotificationPage"];
 export type EmailChoice = Schemas["EmailSettingsOut"]["email"];
+export type WebhookEndpoint = Schemas["EndpointOut"];
+export type WebhookEndpointWithSecret = Schemas["EndpointWithSecret"];
+export type WebhookEndpointList = Schemas["EndpointList"];
+export type WebhookDelivery = Schemas["DeliveryOut"];
+export type WebhookDeliveryPage = Schemas["DeliveryPageOut"];

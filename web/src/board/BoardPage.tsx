@@ -21,6 +21,7 @@ import { useBoard, type Connection } from "./useBoard";
 const LabelsPanel = lazy(() => import("./LabelsPanel").then((m) => ({ default: m.LabelsPanel })));
 const NO_TASKS: Record<string, Task> = {};
 const ArchivePanel = lazy(() => import("./ArchivePanel").then((m) => ({ default: m.ArchivePanel })));
+const WebhooksPanel = lazy(() => import("../webhooks/WebhooksPanel").then((m) => ({ default: m.WebhooksPanel })));
 
 const CONNECTION_TEXT: Record<Connection, string> = {
   connecting: "Connecting…",
@@ -41,7 +42,7 @@ export function BoardPage() {
   stateRef.current = state;
   const ops = useMemo(() => boardOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
   const labels = useMemo(() => labelOps(handle, () => stateRef.current), [handle.dispatch, handle.write]); // eslint-disable-line react-hooks/exhaustive-deps
-  const [panel, setPanel] = useState<"members" | "activity" | "labels" | "archive" | null>(null);
+  const [panel, setPanel] = useState<"members" | "activity" | "labels" | "archive" | "webhooks" | null>(null);
   const [renaming, setRenaming] = useState(false);
 
   // The filter lives in the URL; the loaded board is filtered here, live.
@@ -131,6 +132,11 @@ export function BoardPage() {
           <button type="button" aria-pressed={panel === "archive"} onClick={() => setPanel(panel === "archive" ? null : "archive")}>
             Archived items
           </button>
+          {role === "owner" && (
+            <button type="button" aria-pressed={panel === "webhooks"} onClick={() => setPanel(panel === "webhooks" ? null : "webhooks")}>
+              Webhooks
+            </button>
+          )}
         </div>
         <ArchivedBoardBanner board={board} isOwner={role === "owner"} handle={handle} />
         <FilterBar
@@ -168,6 +174,11 @@ export function BoardPage() {
           {panel === "archive" && (
             <Suspense fallback={<p className="muted">Loading…</p>}>
               <ArchivePanel boardId={boardId} seq={state.seq} lists={board.lists} canEdit={canEdit} handle={handle} onError={notices.error} onInfo={notices.info} />
+            </Suspense>
+          )}
+          {panel === "webhooks" && role === "owner" && (
+            <Suspense fallback={<p className="muted">Loading…</p>}>
+              <WebhooksPanel boardId={boardId} onError={notices.error} onInfo={notices.info} />
             </Suspense>
           )}
         </div>

@@ -1,13 +1,16 @@
 // The list behind the bell: newest first, a sentence and a link each, older pages on demand.
 // Opening it marks everything read (the count goes to zero); what was unread stays marked as
-// new in this view until it closes.
+// new in this view until it closes. Being added to a board needs nobody's consent, so that
+// notification carries a one-click "Leave board" (docs/api.md, "Members").
 import { useCallback, useEffect, useState } from "react";
 import { Link } from "react-router-dom";
+import { paths } from "../api/boards";
 import { api, get } from "../api/client";
-import { sentence } from "../api/errors";
+import { ApiError, sentence } from "../api/errors";
 import type { AppNotification, NotificationPage } from "../api/types";
+import { useAuth } from "../auth/AuthContext";
 import { when } from "../board/ActivityPanel";
-import { notificationLink, notificationSentence } from "./sentence";
+import { notificationBoard, notificationLink, notificationSentence } from "./sentence";
 
 const PAGE = 20;
 
@@ -24,6 +27,21 @@ export default function NotificationPanel({
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loaded, setLoaded] = useState(false);
+  // Boards left from this list: board id -> what the list says now.
+  const [left, setLeft] = useState<Record<string, string>>({});
+  const { user } = useAuth();
+
+  const leave = (boardId: string) => {
+    if (!user) return;
+    api("DELETE", paths.member(boardId, user.id)).then(
+      () => setLeft((old) => ({ ...old, [boardId]: "You left this board." })),
+      (failure: unknown) => {
+        // Already gone (left elsewhere, or removed): the outcome asked for.
+        if (failure instanceof ApiError && failure.status === 404) setLeft((old) => ({ ...old, [boardId]: "You are no longer on this board." }));
+        else setError(sentence(failure, "leave"));
+      },
+    );
+  };
 
   const markAll = useCallback(() => {
     api("POST", "/api/notifications/read-all").then(
@@ -94,6 +112,20 @@ export default function NotificationPanel({
               {!n.read && <span className="sr-only">New. </span>}
               {when(n.createdAt)}
             </span>
+            {n.kind === "board.member_added" && n.boardId && (
+              left[n.boardId] ? (
+                <span className="hint" role="status">{left[n.boardId]}</span>
+              ) : (
+                <button
+                  type="button"
+                  className="link-button"
+                  aria-label={`Leave ${notificationBoard(n)}`}
+                  onClick={() => n.boardId && leave(n.boardId)}
+                >
+                  Leave board
+                </button>
+              )
+            )}
           </li>
         ))}
       </ul>

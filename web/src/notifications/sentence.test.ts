@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AppNotification } from "../api/types";
-import { notificationLink, notificationSentence } from "./sentence";
+import { notificationBoard, notificationLink, notificationSentence } from "./sentence";
 
 const base: AppNotification = {
   id: "n1",
@@ -29,9 +29,22 @@ describe("notification sentences", () => {
     );
   });
 
+  it("says which webhook was disabled", () => {
+    const disabled = { ...base, kind: "webhook.endpoint_disabled" as const, actorId: null, taskId: null, data: { url: "https://hooks.example/in", boardTitle: "Roadmap" } };
+    expect(notificationSentence(disabled)).toBe("The webhook to “https://hooks.example/in” on “Roadmap” was disabled: it kept failing.");
+    expect(notificationLink(disabled)).toBe("/boards/b1");
+  });
+
   it("links to the card, the board or the boards page", () => {
     expect(notificationLink(base)).toBe("/boards/b1/cards/t1");
     expect(notificationLink({ ...base, kind: "board.member_added", taskId: null })).toBe("/boards/b1");
     expect(notificationLink({ ...base, kind: "board.member_removed", taskId: null })).toBe("/");
+  });
+});
+
+describe("the board a notification names", () => {
+  it("is quoted, with a fallback (the one-click leave's label)", () => {
+    expect(notificationBoard({ ...base, kind: "board.member_added" })).toBe("“Roadmap”");
+    expect(notificationBoard({ ...base, data: {} })).toBe("the board");
   });
 });

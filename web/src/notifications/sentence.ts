@@ -26,6 +26,8 @@ export function notificationSentence(n: AppNotification): string {
       return `${who} added you to ${board}.`;
     case "board.member_removed":
       return `${who} removed you from ${board}.`;
+    case "webhook.endpoint_disabled":
+      return `The webhook to ${quoted(data.url, "an endpoint")} on ${board} was disabled: it kept failing.`;
     default:
       return "Something happened on one of your boards.";
   }
@@ -35,4 +37,10 @@ export function notificationSentence(n: AppNotification): string {
 export function notificationLink(n: AppNotification): string {
   if (n.kind === "board.member_removed" || !n.boardId) return "/";
   return n.taskId ? `/boards/${n.boardId}/cards/${n.taskId}` : `/boards/${n.boardId}`;
+}
+
+/** The board a notification is about, as its sentence names it. */
+export function notificationBoard(n: AppNotification): string {
+  const data = n.data as Record<string, unknown>;
+  return quoted(data.boardTitle, "the board");
 }

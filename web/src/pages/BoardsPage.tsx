@@ -147,6 +147,9 @@ export function BoardsPage() {
           <button type="submit" className="primary">
             Create board
           </button>
+          <Link to="/import" data-testid="import-link">
+            Import from Trello
+          </Link>
         </form>
         {boards === null ? (
           <p className="muted" role="status">

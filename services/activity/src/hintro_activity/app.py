@@ -25,6 +25,7 @@ from hintro_shared.boardview import (
     BoardReaders,
     board_client_ctx,
 )
+from hintro_shared.boardview.reconcile import ProjectionReconciler, start_reconciler
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
@@ -37,6 +38,7 @@ Ctx = Callable[[web.Application], AsyncIterator[None]]
 
 ACTIVITY_LOG = web.AppKey("hintro.activity.log", ActivityLog)
 EVENT_CONSUMER = web.AppKey("hintro.activity.consumer", EventConsumer)
+RECONCILER = web.AppKey("hintro.activity.reconciler", ProjectionReconciler)
 
 
 def _activity_ctx(settings: Settings) -> Ctx:
@@ -59,6 +61,10 @@ def _activity_ctx(settings: Settings) -> Ctx:
             service = ActivityService(log, names, BoardReaders(board_view, app[BOARD_CLIENT]))
             app[ACTIVITY_LOG] = log
             app[ACTIVITY_SERVICE] = service
+            reconciler = start_reconciler(settings, board_view, app[BOARD_CLIENT])
+            if reconciler is not None:
+                events.on_close(reconciler.stop)
+                app[RECONCILER] = reconciler
             app[EVENT_CONSUMER] = await events.consume(
                 queue=settings.activity_queue,
                 routing_keys=ROUTING_KEYS,

@@ -94,9 +94,14 @@ class ActivityEvents:
             await self._names.forget_board(board_id)
             _log.info("board log deleted", extra={"boardId": board_id, "entries": removed})
             return
-        if not is_logged(envelope.type) or await self._log.board_deleted(board_id):
+        if not is_logged(envelope.type):
             return
-        await self._recorder.record(envelope)
+        # Recording refuses a deleted board's events itself; only when it recorded nothing
+        # (a deleted board, or a redelivery) is it worth a read to tell the two apart.
+        if await self._recorder.record(envelope) is None and await self._log.board_deleted(
+            board_id
+        ):
+            return
         await self._project(envelope)
 
     async def _project(self, envelope: EventEnvelope) -> None:

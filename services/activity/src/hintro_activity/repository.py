@@ -38,21 +38,21 @@ replication lag, but the ``before`` cursor is a seq, so paging never repeats an 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from hintro_shared import jsonutil
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
-from hintro_shared.events.outbox import OUTBOX, PENDING
+from hintro_shared.events.outbox import OUTBOX, PENDING, pending_events
 from hintro_shared.events.relay import Collection, ensure_outbox_index
 
 _log = logging.getLogger(__name__)
@@ -66,6 +66,15 @@ CLAIMS_PENDING = "claimsPending"
 NOT_DELETED: Document = {"deleted": {"$nin": [True]}}
 # What a reader never sees of an entry.
 _HIDDEN: Document = {OUTBOX: 0, PENDING: 0}
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A call of :meth:`ActivityLog.record` waiting for its board's next batch."""
+
+    event_id: str
+    build: BuildEntry
+    future: asyncio.Future[int | None]
 
 
 class SeqContention(Exception):
@@ -116,6 +125,8 @@ class ActivityLog:
         self.history: Collection = (db if read_db is None else read_db)[ENTRIES]
         self._outbox = outbox
         self._max_attempts = max_attempts
+        self._waiting: dict[str, list[_Pending]] = {}  # board -> calls for its next batch
+        self._draining: set[str] = set()  # boards whose batches a call is recording
 
     async def create_indexes(self) -> None:
         """The log's order (and uniqueness) and the indexes the sweepers use."""
@@ -134,72 +145,206 @@ class ActivityLog:
     async def record(self, board_id: str, event_id: str, build: BuildEntry) -> int | None:
         """Record the event as the board's next entry; returns its seq, or ``None`` when it was
         already recorded or the board is deleted. Raises :class:`SeqContention` if no seq
-        could be claimed within the attempt budget."""
-        if await self.recorded(event_id):
-            return None
-        doc = await self._claim_seq(board_id, event_id, build)
-        if doc is None:
-            return None
-        await self._complete(board_id, event_id, doc)
-        return int(doc["seq"])
+        could be claimed within the attempt budget.
+
+        Calls for one board that arrive while one of its batches is being recorded wait and
+        are recorded together as the next batch (see :meth:`_record_batch`): the consumer
+        handles many deliveries at once, and claiming their seqs one CAS at a time made them
+        contend for the same counter."""
+        pending = _Pending(event_id, build, asyncio.get_running_loop().create_future())
+        self._waiting.setdefault(board_id, []).append(pending)
+        if board_id not in self._draining:
+            self._draining.add(board_id)
+            try:
+                while batch := self._waiting.pop(board_id, None):
+                    await self._settle_batch(board_id, batch)
+            finally:
+                self._draining.discard(board_id)
+                # Cancelled (shutdown) with calls still waiting: they must not hang.
+                for left in self._waiting.pop(board_id, []):
+                    if not left.future.done():
+                        left.future.cancel()
+        return await pending.future
+
+    async def _settle_batch(self, board_id: str, batch: list[_Pending]) -> None:
+        """Record one batch and resolve its callers' futures (a duplicate delivery within the
+        batch gets ``None``: the first one carries the seq)."""
+        firsts: dict[str, BuildEntry] = {}
+        for item in batch:
+            firsts.setdefault(item.event_id, item.build)
+        try:
+            seqs = await self._record_batch(board_id, list(firsts.items()))
+        except BaseException as exc:
+            for item in batch:
+                if not item.future.done():
+                    if isinstance(exc, asyncio.CancelledError):
+                        item.future.cancel()
+                    else:
+                        item.future.set_exception(exc)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        answered: set[str] = set()
+        for item in batch:
+            if not item.future.done():
+                first = item.event_id not in answered
+                item.future.set_result(seqs.get(item.event_id) if first else None)
+            answered.add(item.event_id)
+
+    async def _record_batch(
+        self, board_id: str, items: list[tuple[str, BuildEntry]]
+    ) -> dict[str, int | None]:
+        """Record distinct events of one board as consecutive entries: one counter CAS claims
+        all their seqs (each with its claim, as for a single event), one insert writes the
+        entries, one update drops the claims."""
+        if len(items) == 1:
+            event_id, build = items[0]
+            doc = await self._claim_seq(board_id, event_id, build)
+            if doc is None:
+                return {event_id: None}
+            await self._complete(board_id, event_id, doc)
+            return {event_id: int(doc["seq"])}
+        docs = await self._claim_seqs(board_id, items)
+        if docs:
+            await self._complete_many(board_id, docs)
+        return {
+            event_id: int(docs[event_id]["seq"]) if event_id in docs else None
+            for event_id, _ in items
+        }
 
     async def _claim_seq(self, board_id: str, event_id: str, build: BuildEntry) -> Document | None:
-        claim_path = f"{CLAIMS}.{event_id}"
+        docs = await self._claim_seqs(board_id, [(event_id, build)])
+        return docs.get(event_id)
+
+    async def _claim_seqs(
+        self, board_id: str, items: list[tuple[str, BuildEntry]]
+    ) -> dict[str, Document]:
+        """Claim the next seqs for the events not recorded yet, in the order given; returns
+        event id -> entry document (an earlier delivery's claim is reused as it was)."""
         for attempt in range(self._max_attempts):
             counter = await self.counters.find_one({"_id": board_id})
             if counter is not None and counter.get("deleted"):
-                return None
-            claim = ((counter or {}).get(CLAIMS) or {}).get(event_id)
-            if claim is not None:
-                return _unclaimed(claim)  # an earlier delivery claimed; reuse its seq
-            if await self.recorded(event_id):
-                return None
+                return {}
+            claims = (counter or {}).get(CLAIMS) or {}
+            found = {eid: _unclaimed(claims[eid]) for eid, _ in items if eid in claims}
+            rest = [(eid, build) for eid, build in items if eid not in claims]
+            if rest:
+                recorded = await self._recorded_among([eid for eid, _ in rest])
+                rest = [(eid, build) for eid, build in rest if eid not in recorded]
+            if not rest:
+                return found
+            current = int(counter.get("seq", 0)) if counter is not None else 0
+            new = {eid: build(current + i) for i, (eid, build) in enumerate(rest, start=1)}
             if counter is None:
-                doc = build(1)
                 try:
                     await self.counters.insert_one(
                         {
                             "_id": board_id,
-                            "seq": 1,
-                            CLAIMS: {event_id: _claim(doc)},
-                            CLAIMS_PENDING: 1,
+                            "seq": len(new),
+                            CLAIMS: {eid: _claim(doc) for eid, doc in new.items()},
+                            CLAIMS_PENDING: len(new),
                         }
                     )
                 except DuplicateKeyError:
                     continue  # another event of this board created it first
-                return doc
-            current = int(counter.get("seq", 0))
-            doc = build(current + 1)
+                return {**found, **new}
             result = await self.counters.update_one(
-                {"_id": board_id, "seq": current, claim_path: {"$exists": False}, **NOT_DELETED},
                 {
-                    "$set": {"seq": current + 1, claim_path: _claim(doc)},
-                    "$inc": {CLAIMS_PENDING: 1},
+                    "_id": board_id,
+                    "seq": current,
+                    **{f"{CLAIMS}.{eid}": {"$exists": False} for eid in new},
+                    **NOT_DELETED,
+                },
+                {
+                    "$set": {
+                        "seq": current + len(new),
+                        **{f"{CLAIMS}.{eid}": _claim(doc) for eid, doc in new.items()},
+                    },
+                    "$inc": {CLAIMS_PENDING: len(new)},
                 },
             )
             if result.matched_count:
-                return doc
+                return {**found, **new}
             # Lost the race: back off a little (jittered) so contenders spread out.
             await asyncio.sleep(random.uniform(0, min(0.02, 0.0005 * 2 ** min(attempt, 6))))  # noqa: S311
-        raise SeqContention(f"no seq claimed for board {board_id} in {self._max_attempts} tries")
+        first = items[0][0] if items else "?"
+        raise SeqContention(
+            f"no seq claimed for board {board_id} (event {first}) in {self._max_attempts} tries"
+        )
+
+    async def _recorded_among(self, event_ids: list[str]) -> set[str]:
+        """Which of these events already have their entry."""
+        if len(event_ids) == 1:
+            return set(event_ids) if await self.recorded(event_ids[0]) else set()
+        cursor = self.entries.find({"_id": {"$in": event_ids}}, {"_id": 1})
+        return {str(doc["_id"]) async for doc in cursor}
 
     async def _complete(self, board_id: str, event_id: str, doc: Document) -> None:
-        # A duplicate key: another delivery (or the healer) inserted this very entry.
-        with contextlib.suppress(DuplicateKeyError):
+        inserted = True
+        try:
             await self.entries.insert_one(dict(doc))
-        await self.counters.update_one(
-            {"_id": board_id, f"{CLAIMS}.{event_id}": {"$exists": True}},
-            {"$unset": {f"{CLAIMS}.{event_id}": ""}, "$inc": {CLAIMS_PENDING: -1}},
+        except DuplicateKeyError:
+            inserted = False  # another delivery (or the healer) inserted this very entry
+        dropped = await self._drop_claims(board_id, [event_id])
+        if await self._purged_meanwhile(board_id, dropped):
+            return
+        # The seq protocol completes entries here and in the healer: both publish at once.
+        self._publish(event_id, doc, inserted)
+
+    async def _complete_many(self, board_id: str, docs: dict[str, Document]) -> None:
+        ordered = list(docs.items())
+        duplicates: set[int] = set()
+        try:
+            await self.entries.insert_many([dict(doc) for _, doc in ordered], ordered=False)
+        except BulkWriteError as exc:
+            # Duplicates are other deliveries' (or the healer's) inserts of these very entries.
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != 11000 for error in errors):
+                raise
+            duplicates = {int(error.get("index", -1)) for error in errors}
+        dropped = await self._drop_claims(board_id, list(docs))
+        if await self._purged_meanwhile(board_id, dropped):
+            return
+        for index, (event_id, doc) in enumerate(ordered):
+            self._publish(event_id, doc, index not in duplicates)
+
+    def _publish(self, event_id: str, doc: Document, inserted: bool) -> None:
+        """Have the entry's ``activity.recorded`` published now. An entry this call inserted
+        holds exactly the event in ``doc`` (nothing adds to an entry's outbox), so the relay
+        need not read it back; one another delivery inserted is read back, so the two do not
+        both publish it."""
+        self._outbox.written(event_id, pending_events(doc) if inserted else None)
+
+    async def _drop_claims(self, board_id: str, event_ids: list[str]) -> bool:
+        """``$unset`` the events' claims (each guarded by its existence, so ``claimsPending``
+        stays exact); returns whether all were still there, i.e. the counter was live then."""
+        paths = {f"{CLAIMS}.{eid}": "" for eid in event_ids}
+        result = await self.counters.update_one(
+            {"_id": board_id, **{path: {"$exists": True} for path in paths}},
+            {"$unset": paths, "$inc": {CLAIMS_PENDING: -len(paths)}},
         )
-        # The board's deletion may have purged the log between our claim and our insert: the
-        # purge tombstones the counter before deleting entries, so checking after the insert
-        # catches every such straggler.
+        if result.matched_count or len(event_ids) == 1:
+            return bool(result.matched_count)
+        # Another delivery or the healer completed some of them: one by one.
+        for path in paths:
+            await self.counters.update_one(
+                {"_id": board_id, path: {"$exists": True}},
+                {"$unset": {path: ""}, "$inc": {CLAIMS_PENDING: -1}},
+            )
+        return False
+
+    async def _purged_meanwhile(self, board_id: str, claims_dropped: bool) -> bool:
+        """The board's deletion may have purged the log between the claim and the insert: the
+        purge tombstones the counter before deleting entries. If the claims were dropped from
+        a live counter, the entries were in before any later purge, which deletes them; else
+        read whether the board is deleted and delete the stragglers."""
+        if claims_dropped:
+            return False
         counter = await self.counters.find_one({"_id": board_id}, {"deleted": 1})
         if counter is not None and counter.get("deleted"):
             await self.entries.delete_many({"boardId": board_id})
-            return
-        # The seq protocol completes entries here and in the healer: both publish at once.
-        self._outbox.written(event_id)
+            return True
+        return False
 
     async def heal_stale_claims(self, older_than_seconds: float, batch_size: int = 100) -> int:
         """Complete claims older than ``older_than_seconds`` from the entry kept in them

@@ -21,10 +21,12 @@ from hintro_board.lists import ListService
 from hintro_board.repository import MongoBoards, MongoUsers
 from hintro_board.routes import (
     BOARD_SERVICE,
+    BOARD_SETTINGS,
     LABEL_SERVICE,
     LIST_SERVICE,
     OPERATIONS,
     PEOPLE_SERVICE,
+    handle_board_states,
 )
 from hintro_board.service import BoardService, PeopleService
 from hintro_shared.events.consumer import EventConsumer
@@ -39,7 +41,6 @@ from hintro_shared.tokens import KeySource, token_verifier_ctx
 
 Ctx = Callable[[web.Application], AsyncIterator[None]]
 
-BOARD_SETTINGS = web.AppKey("hintro.board.settings", Settings)
 OUTBOX_RELAY = web.AppKey("hintro.board.outbox_relay", OutboxRelay)
 EVENT_CONSUMER = web.AppKey("hintro.board.consumer", EventConsumer)
 BOARD_CACHE = web.AppKey("hintro.board.cache", BoardCache)
@@ -102,4 +103,5 @@ def create_app(settings: Settings, *, token_keys: KeySource | None = None) -> we
         ]
     )
     add_operations(app, OPERATIONS)
+    app.router.add_post("/internal/board-states", handle_board_states)
     return app

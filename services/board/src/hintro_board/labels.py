@@ -28,6 +28,7 @@ from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import new_event
 from hintro_shared.events.fastpath import Outbox
 from hintro_shared.labels import LABELS_PER_BOARD_MAX
+from hintro_shared.refusals import IdTaken
 from hintro_shared.timeutil import epoch_millis
 
 SOURCE = "hintro/board"
@@ -71,9 +72,21 @@ class LabelService:
         board = await self._board_for(actor, board_id, Action.READ)
         return board.labels
 
-    async def create_label(self, actor: Caller, board_id: str, name: str, color: str) -> Label:
-        """A new label on the board (names need not be unique, as in Trello)."""
-        label = Label(id=new_id(), name=name, color=color)
+    async def given_label(self, actor: Caller, board_id: str, label_id: str) -> Label | None:
+        """Create-if-absent: the label a create naming ``label_id`` made on this board before,
+        ``None`` when the board has none of that id."""
+        board = await self._board_for(actor, board_id, Action.EDIT_BOARD)
+        found = next((label for label in board.labels if label.id == label_id), None)
+        if found is None and await self._boards.board_of_label(label_id) is not None:
+            raise IdTaken("label")
+        return found
+
+    async def create_label(
+        self, actor: Caller, board_id: str, name: str, color: str, *, label_id: str | None = None
+    ) -> Label:
+        """A new label on the board (names need not be unique, as in Trello; ``label_id``: a
+        client-chosen id, see :meth:`given_label`)."""
+        label = Label(id=label_id or new_id(), name=name, color=color)
         at = now()
 
         async def attempt(board: Board) -> bool:

@@ -27,7 +27,7 @@ from hintro_board.service import MAX_WRITE_ATTEMPTS, Caller, make_event
 from hintro_shared.authz import Action, authorize
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.fastpath import Outbox
-from hintro_shared.refusals import NotFound
+from hintro_shared.refusals import IdTaken, NotFound
 
 
 class ListService:
@@ -95,12 +95,30 @@ class ListService:
             return await self._lists.archived_of_board(board_id)
         return await self._lists.of_board(board_id)
 
-    async def create_list(
-        self, actor: Caller, board_id: str, title: str, placement: Placement
-    ) -> BoardList:
-        """A new list at the given place (the end when no anchor is named)."""
+    async def given_list(self, actor: Caller, board_id: str, list_id: str) -> BoardList | None:
+        """Create-if-absent: the list a create naming ``list_id`` on this board made before,
+        ``None`` when there is none; ``IdTaken`` when the id is used elsewhere."""
         await self._authorize(actor, board_id, Action.EDIT_LISTS, "board")
-        list_id = new_id()
+        board_list = await self._lists.get(list_id)
+        if board_list is None:
+            return None
+        if board_list.board_id != board_id:
+            raise IdTaken("list")
+        return board_list
+
+    async def create_list(
+        self,
+        actor: Caller,
+        board_id: str,
+        title: str,
+        placement: Placement,
+        *,
+        list_id: str | None = None,
+    ) -> BoardList:
+        """A new list at the given place (the end when no anchor is named; ``list_id``: a
+        client-chosen id, see :meth:`given_list`)."""
+        await self._authorize(actor, board_id, Action.EDIT_LISTS, "board")
+        list_id = list_id or new_id()
         for _ in range(self._position_retries):
             created = now()
             board_list = BoardList(

@@ -146,6 +146,19 @@ class MongoBoards:
         doc = await self.collection.find_one(live_id(board_id), BOARD_FIELDS)
         return None if doc is None else board_from(doc)
 
+    async def get_many(self, board_ids: list[str]) -> list[Board]:
+        """The live boards among ``board_ids`` (a missing id is deleted or never existed)."""
+        query: Document = {"_id": {"$in": sorted(set(board_ids))}, **LIVE}
+        return [board_from(doc) async for doc in self.collection.find(query, BOARD_FIELDS)]
+
+    async def board_of_label(self, label_id: str) -> str | None:
+        """The board holding a label of this id (deleted boards included), or ``None``. Label
+        ids are global (the other services' copies are keyed by them); only a create naming its
+        own id asks, so the scan is paid by imports alone."""
+        # Labels are a map keyed by id; given ids are 32 hex characters, safe in a path.
+        doc = await self.collection.find_one({f"labels.{label_id}": {"$exists": True}}, {"_id": 1})
+        return None if doc is None else str(doc["_id"])
+
     async def page_for_member(
         self,
         user_id: str,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from hintro_board.config import Settings
 from hintro_board.domain import Placement, is_valid_user_id
 from hintro_board.labels import LabelService
 from hintro_board.lists import ListService
@@ -20,6 +21,7 @@ from hintro_board.schemas import (
     BoardPage,
     BoardPageQuery,
     BoardPatch,
+    BoardStatesQuery,
     BoardWithListsOut,
     LabelCreate,
     LabelOut,
@@ -44,13 +46,16 @@ from hintro_board.schemas import (
 )
 from hintro_board.service import BoardService, Caller, PeopleService
 from hintro_shared.authz import Role
-from hintro_shared.http import SOCKET_ID_HEADER, json_response
+from hintro_shared.http import SOCKET_ID_HEADER, accepts_gzip, json_response
+from hintro_shared.internal import is_internal_caller
+from hintro_shared.internal import not_found as internal_not_found
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.problems import read_json, unauthorized, validate
 from hintro_shared.tokens import authenticated_caller
 from hintro_shared.versioning import expected_version, not_modified, not_modified_since
 
+BOARD_SETTINGS = web.AppKey("hintro.board.settings", Settings)
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
 LABEL_SERVICE = web.AppKey("hintro.board.labels", LabelService)
@@ -105,24 +110,59 @@ async def handle_create_board(request: web.Request) -> web.Response:
     caller = await _caller(request)
     body = await read_json(request, BoardCreate)
     service = request.app[BOARD_SERVICE]
-    board = await service.create_board(caller, body.title, body.description)
+    given = None if body.id is None else await service.given_board(caller, body.id)
+    board = given or await service.create_board(
+        caller, body.title, body.description, board_id=body.id
+    )
     people = await service.people([board])
     return json_response(
         board_json(board, people),
-        status=201,
+        status=201 if given is None else 200,
         version=board.version,
         headers={"Location": f"/api/boards/{board.id}"},
     )
 
 
+async def handle_board_states(request: web.Request) -> web.Response:
+    """``POST /internal/board-states {"ids": [...]}``: the live boards among ``ids`` with
+    their version and members, and the ids that are not live (deleted). Only for the services
+    that reconcile their board projection (hintro_shared.boardview.reconcile); 404 to anyone
+    else."""
+    if not is_internal_caller(request, request.app[BOARD_SETTINGS].internal_token):
+        return internal_not_found()
+    body = await read_json(request, BoardStatesQuery)
+    ids = list(dict.fromkeys(body.ids))
+    boards = await request.app[BOARD_SERVICE].board_states(ids)
+    found = {board.id for board in boards}
+    return json_response(
+        {
+            "boards": [
+                {
+                    "id": board.id,
+                    "version": board.version,
+                    "members": [{"userId": m.user_id, "role": m.role.value} for m in board.members],
+                }
+                for board in boards
+            ],
+            "missing": [board_id for board_id in ids if board_id not in found],
+        }
+    )
+
+
 async def handle_get_board(request: web.Request) -> web.Response:
     """A board with its lists in order (served from the read cache when current); 304 when
-    ``If-None-Match`` names its current ETag."""
+    ``If-None-Match`` names its current ETag; the stored gzip bytes for a client that accepts
+    gzip (the gateway asks for gzip only then, and passes them through)."""
     caller = await _caller(request)
     read = await request.app[BOARD_SERVICE].read_board(caller, request.match_info["boardId"])
+    vary = {"Vary": "Accept-Encoding"}
     if not_modified_since(request, read.etag):
-        return not_modified(read.etag)
-    return web.Response(body=read.body, content_type=_JSON, headers={"ETag": read.etag})
+        return not_modified(read.etag, vary)
+    headers = {**vary, "ETag": read.etag}
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=read.gzipped, content_type=_JSON, headers=headers)
+    return web.Response(body=read.body, content_type=_JSON, headers=headers)
 
 
 async def handle_update_board(request: web.Request) -> web.Response:
@@ -236,13 +276,17 @@ async def handle_create_list(request: web.Request) -> web.Response:
     """Create a list after/before an anchor, or at the end."""
     caller = await _caller(request)
     body = await read_json(request, ListCreate)
-    board_list = await request.app[LIST_SERVICE].create_list(
+    lists, board_id = request.app[LIST_SERVICE], request.match_info["boardId"]
+    given = None if body.id is None else await lists.given_list(caller, board_id, body.id)
+    board_list = given or await lists.create_list(
         caller,
-        request.match_info["boardId"],
+        board_id,
         body.title,
         Placement(after_id=body.after_id, before_id=body.before_id),
+        list_id=body.id,
     )
-    return json_response(list_json(board_list), status=201, version=board_list.version)
+    status = 201 if given is None else 200
+    return json_response(list_json(board_list), status=status, version=board_list.version)
 
 
 async def handle_update_list(request: web.Request) -> web.Response:
@@ -295,10 +339,12 @@ async def handle_create_label(request: web.Request) -> web.Response:
     """Add a label to a board (owners and editors)."""
     caller = await _caller(request)
     body = await read_json(request, LabelCreate)
-    label = await request.app[LABEL_SERVICE].create_label(
-        caller, request.match_info["boardId"], body.name, body.color
+    labels, board_id = request.app[LABEL_SERVICE], request.match_info["boardId"]
+    given = None if body.id is None else await labels.given_label(caller, board_id, body.id)
+    label = given or await labels.create_label(
+        caller, board_id, body.name, body.color, label_id=body.id
     )
-    return json_response(label_json(label), status=201)
+    return json_response(label_json(label), status=201 if given is None else 200)
 
 
 async def handle_update_label(request: web.Request) -> web.Response:

@@ -21,6 +21,7 @@ from hintro_board.domain import (
     Profile,
     is_valid_user_id,
 )
+from hintro_shared.ids import GIVEN_ID_PATTERN
 from hintro_shared.labels import LABEL_COLORS, LABEL_NAME_MAX, LabelColor
 from hintro_shared.pagination import PageQuery
 from hintro_shared.people import badge
@@ -36,6 +37,8 @@ LabelName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=LABEL_NAME_MAX)
 ]
 GrantableRole = Literal["editor", "viewer"]
+# A create may name the new resource's id (create-if-absent, docs/api.md "Given ids").
+GivenId = Annotated[str, Field(pattern=GIVEN_ID_PATTERN)]
 
 
 class _Request(BaseModel):
@@ -56,8 +59,15 @@ def _at_least_one(model: BaseModel) -> None:
 class BoardCreate(_Request):
     """``POST /api/boards``."""
 
+    id: GivenId | None = None
     title: Title
     description: Description = ""
+
+
+class BoardStatesQuery(_Request):
+    """``POST /internal/board-states``: the boards another service's projection holds."""
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(max_length=500)
 
 
 class BoardPatch(_Request):
@@ -142,6 +152,7 @@ class ListCreate(_Request):
     """``POST /api/boards/{boardId}/lists``: appended at the end when no anchor is named;
     with both anchors the list goes right after ``afterId`` (``beforeId`` must follow it)."""
 
+    id: GivenId | None = None
     title: Title
     after_id: Id | None = None
     before_id: Id | None = None
@@ -220,6 +231,7 @@ class UserSummary(_Response):
 class LabelCreate(_Request):
     """``POST /api/boards/{boardId}/labels``."""
 
+    id: GivenId | None = None
     name: LabelName
     color: LabelColor
 

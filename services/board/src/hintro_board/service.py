@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from hintro_board.cache import board_etag, encode_entry
+from hintro_board.cache import board_etag, compress, encode_entry
 from hintro_board.domain import (
     AlreadyMember,
     Board,
@@ -43,7 +43,7 @@ from hintro_shared.caller import Caller as Caller
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.fastpath import Outbox
-from hintro_shared.refusals import NotFound
+from hintro_shared.refusals import IdTaken, NotFound
 
 SOURCE = "hintro/board"
 # Compare-and-set attempts before a write gives up with 409 (only under heavy contention).
@@ -52,9 +52,10 @@ MAX_WRITE_ATTEMPTS = 20
 
 @dataclass(frozen=True, slots=True)
 class BoardRead:
-    """``GET /api/boards/{boardId}``: the JSON body and its ETag."""
+    """``GET /api/boards/{boardId}``: the JSON body, the same gzip-compressed, its ETag."""
 
     body: bytes
+    gzipped: bytes
     etag: str
 
 
@@ -114,11 +115,24 @@ class BoardService:
 
     # --- boards ------------------------------------------------------------------------------
 
-    async def create_board(self, actor: Caller, title: str, description: str) -> Board:
-        """A new board whose owner (and only member) is the caller."""
+    async def given_board(self, actor: Caller, board_id: str) -> Board | None:
+        """Create-if-absent: the board a create naming ``board_id`` made before (the caller
+        owns it), ``None`` when there is none; ``IdTaken`` when the id is someone else's."""
+        board = await self._boards.get(board_id)
+        if board is None:
+            return None
+        if board.owner_id != actor.user_id:
+            raise IdTaken("board")
+        return board
+
+    async def create_board(
+        self, actor: Caller, title: str, description: str, *, board_id: str | None = None
+    ) -> Board:
+        """A new board whose owner (and only member) is the caller (``board_id``: a
+        client-chosen id, see :meth:`given_board`)."""
         created = now()
         board = Board(
-            id=new_id(),
+            id=board_id or new_id(),
             title=title,
             description=description,
             owner_id=actor.user_id,
@@ -163,12 +177,17 @@ class BoardService:
         page = boards[:limit]
         return page, (page[-1].created_at, page[-1].id)
 
+    async def board_states(self, board_ids: list[str]) -> list[Board]:
+        """The live boards among ``board_ids``, for another service's reconciliation of its
+        projection (the internal route: no caller, no membership check)."""
+        return await self._boards.get_many(board_ids)
+
     async def read_board(self, actor: Caller, board_id: str) -> BoardRead:
         """The board with its lists, from the cache when it holds the current generation."""
         lookup = await self._cache.get(board_id)
         if lookup.hit is not None:
             require_member(lookup.hit.roles.get(actor.user_id))
-            return BoardRead(lookup.hit.body, lookup.hit.etag)
+            return BoardRead(lookup.hit.body, lookup.hit.gzipped, lookup.hit.etag)
         board, lists = await asyncio.gather(
             self._boards.get(board_id), self._lists.of_board(board_id)
         )
@@ -176,12 +195,14 @@ class BoardService:
             raise NotFound("board")
         people = await self.people([board])
         body = jsonutil.dumps_bytes(board_with_lists_json(board, lists, people))
+        gzipped = compress(body)
         roles = {m.user_id: m.role.value for m in board.members}
         # Stored under the generation seen before the reads: a write that landed meanwhile
         # has bumped it, so this body can never be served after that write.
-        await self._cache.put(board_id, lookup.generation, encode_entry(roles, board.version, body))
+        entry = encode_entry(roles, board.version, body, gzipped)
+        await self._cache.put(board_id, lookup.generation, entry)
         require_member(board.role_of(actor.user_id))
-        return BoardRead(body, board_etag(board.version, body))
+        return BoardRead(body, gzipped, board_etag(board.version, body))
 
     async def update_board(
         self,

@@ -19,7 +19,6 @@ from hintro_notification.mailer import Mailer, Send
 from hintro_notification.repository import Facts, NotificationStore, Preferences, Watches
 from hintro_notification.routes import NOTIFICATION_SERVICE, OPERATIONS
 from hintro_notification.service import NotificationService
-from hintro_notification.workers import Periodic
 from hintro_shared import mail
 from hintro_shared.boardview import (
     BOARD_CLIENT,
@@ -28,11 +27,13 @@ from hintro_shared.boardview import (
     BoardReaders,
     board_client_ctx,
 )
+from hintro_shared.boardview.reconcile import ProjectionReconciler, start_reconciler
 from hintro_shared.events.consumer import EventConsumer
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
 from hintro_shared.openapi import add_operations
+from hintro_shared.periodic import Periodic
 from hintro_shared.rabbit import RABBIT, rabbit_ctx
 from hintro_shared.timeutil import epoch_millis, now_millis
 from hintro_shared.tokens import KeySource, token_verifier_ctx
@@ -42,6 +43,7 @@ Ctx = Callable[[web.Application], AsyncIterator[None]]
 EVENT_CONSUMER = web.AppKey("hintro.notification.consumer", EventConsumer)
 REMINDERS = web.AppKey("hintro.notification.reminders", Periodic)
 MAILER = web.AppKey("hintro.notification.mailer", Periodic)
+RECONCILER = web.AppKey("hintro.notification.reconciler", ProjectionReconciler)
 
 
 def _now() -> int:
@@ -91,6 +93,10 @@ def _notification_ctx(settings: Settings) -> Ctx:
 
             reminders = Periodic("due-soon", settings.reminder_poll_seconds, remind_step)
             mailing = Periodic("mailer", settings.mail_poll_seconds, mail_step)
+            reconciler = start_reconciler(settings, board_view, app[BOARD_CLIENT])
+            if reconciler is not None:
+                events.on_close(reconciler.stop)
+                app[RECONCILER] = reconciler
             app[EVENT_CONSUMER] = await events.consume(
                 queue=settings.notification_queue,
                 routing_keys=ROUTING_KEYS,
@@ -115,7 +121,11 @@ def create_app(
     """The notification service's application; ``token_keys`` replaces auth's JWKS and
     ``board_client`` the client of the board service (tests)."""
     app = create_base_app(settings)
-    client = board_client or BoardClient(settings.board_url, settings.board_timeout_seconds)
+    client = board_client or BoardClient(
+        settings.board_url,
+        settings.board_timeout_seconds,
+        trust_seconds=settings.projection_trust_seconds,
+    )
     app.cleanup_ctx.extend(
         [
             mongo_ctx(settings),

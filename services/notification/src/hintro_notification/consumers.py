@@ -1,5 +1,6 @@
 """Events in: the events that owe someone a notification (``task.assigned``, ``task.moved``,
-``board.member_added``, ``board.member_removed``, ``comment.created``), and those that keep
+``board.member_added``, ``board.member_removed``, ``comment.created``,
+``webhook.endpoint_disabled``), and those that keep
 the projections the rules read current (users' names and e-mail addresses, board and list
 titles, tasks' titles, assignees and due dates, the board view for access).
 
@@ -28,6 +29,7 @@ USER_REGISTERED = "user.registered"
 USER_RENAMED = "user.renamed"
 COMMENT_CREATED = "comment.created"
 COMMENT_UPDATED = "comment.updated"
+WEBHOOK_DISABLED = "webhook.endpoint_disabled"
 ROUTING_KEYS = (
     USER_REGISTERED,
     USER_RENAMED,
@@ -36,6 +38,7 @@ ROUTING_KEYS = (
     "task.*",
     COMMENT_CREATED,
     COMMENT_UPDATED,
+    WEBHOOK_DISABLED,
 )
 
 
@@ -78,6 +81,10 @@ class NotificationEvents:
             case ev.MemberRemoved():
                 await s.membership(cause, Kind.BOARD_MEMBER_REMOVED, data.board_id, data.user_id)
                 await self._watches.forget_member(data.user_id, data.board_id)
+            case ev.WebhookEndpointDisabled():
+                await s.webhook_disabled(
+                    cause, data.board_id, data.user_id, data.endpoint_id, data.url
+                )
             case _:
                 pass
 

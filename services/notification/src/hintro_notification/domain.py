@@ -35,6 +35,7 @@ class Kind(StrEnum):
     TASK_DUE_SOON = "task.due_soon"
     BOARD_MEMBER_ADDED = "board.member_added"
     BOARD_MEMBER_REMOVED = "board.member_removed"
+    WEBHOOK_DISABLED = "webhook.endpoint_disabled"
 
 
 class EmailPreference(StrEnum):
@@ -144,6 +145,9 @@ def sentence(notification: Notification, actor_name: str | None) -> str:
             return f"{who} added you to {board}."
         case Kind.BOARD_MEMBER_REMOVED:
             return f"{who} removed you from {board}."
+        case Kind.WEBHOOK_DISABLED:
+            url = _quoted(data.get("url"), "an endpoint")
+            return f"The webhook to {url} on {board} was disabled: it kept failing."
 
 
 def link(notification: Notification, public_url: str) -> str:

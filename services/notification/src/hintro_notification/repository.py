@@ -37,6 +37,7 @@ from hintro_notification.domain import EmailPreference, Kind, Notification, Watc
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields
 from hintro_shared.events.relay import Collection, ensure_outbox_index
+from hintro_shared.pagination import older_than
 from hintro_shared.timeutil import rfc3339
 
 Document = dict[str, Any]
@@ -94,20 +95,7 @@ class NotificationStore:
         self, user_id: str, limit: int, before: tuple[int, str] | None
     ) -> list[Notification]:
         """Up to ``limit`` of the user's notifications older than ``before``, newest first."""
-        query: Document = {"userId": user_id}
-        if before is not None:
-            at, last_id = before
-            query = {
-                "$and": [
-                    query,
-                    {
-                        "$or": [
-                            {"createdAt": {"$lt": at}},
-                            {"createdAt": at, "_id": {"$lt": last_id}},
-                        ]
-                    },
-                ]
-            }
+        query: Document = older_than({"userId": user_id}, before)
         cursor = (
             self.collection.find(query, _HIDDEN)
             .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])

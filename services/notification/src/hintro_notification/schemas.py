@@ -28,6 +28,7 @@ KindOut = Literal[
     "task.due_soon",
     "board.member_added",
     "board.member_removed",
+    "webhook.endpoint_disabled",
 ]
 
 
@@ -57,7 +58,8 @@ class NotificationOut(BaseModel):
     read: bool
     data: dict[str, Any] = Field(
         description="Names known when it was made: `actorName`, `boardTitle`, `taskTitle`, "
-        "`toListTitle` (moves), `excerpt`, `commentId` (comments), `dueDate` (due soon)."
+        "`toListTitle` (moves), `excerpt`, `commentId` (comments), `dueDate` (due soon), "
+        "`url`, `endpointId` (a webhook disabled)."
     )
 
 

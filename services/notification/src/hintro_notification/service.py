@@ -272,6 +272,25 @@ class NotificationService:
             cause, kind, recipients(cause.actor_id, [user_id]), board_id=board_id, data=data
         )
 
+    async def webhook_disabled(
+        self, cause: Cause, board_id: str, user_id: str, endpoint_id: str, url: str
+    ) -> int:
+        """A webhook endpoint ``user_id`` registered was disabled after failing for too long
+        (the clock did it, so the one who registered it hears of it even if they caused
+        the event)."""
+        data = {
+            "boardTitle": await self._facts.title("board", board_id),
+            "url": url,
+            "endpointId": endpoint_id,
+        }
+        return await self.notify(
+            Cause(cause.source_id, None, cause.at_ms, cause.correlation_id),
+            Kind.WEBHOOK_DISABLED,
+            recipients(None, [user_id]),
+            board_id=board_id,
+            data=data,
+        )
+
     async def remind_due(self, now_ms: int, batch: int = 100) -> int:
         """Send the reminders owed for tasks due within the window; returns how many
         notifications were created. Safe to run on every replica at once and after a crash:

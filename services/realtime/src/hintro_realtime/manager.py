@@ -12,6 +12,11 @@ publishes to and listens on one Redis channel), extended with what board rooms n
   Redis, for start-up and readiness). python-socketio's own ``leave_room`` only reaches a
   *sid* on another host (async_pubsub_manager.py); removal is by user, whose sockets only their
   own replica knows, hence the control message.
+- **One encoding per push.** A push is encoded once (Socket.IO packet, then Engine.IO packet,
+  whose encoding the packet caches) and the same packet object is queued on every recipient's
+  Engine.IO socket without awaiting: each socket's own writer task sends it. The stock emit
+  also encodes once, but then starts one task per recipient to queue it, which at 10,000
+  sockets costs more than the sending itself.
 - **Publishing fails loudly.** The stock ``_publish`` logs and swallows a Redis error; here it
   raises, so the pusher retries instead of acknowledging an event nobody received.
 """
@@ -26,7 +31,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import socketio
-from socketio.async_manager import AsyncManager
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 
 from hintro_realtime.domain import (
     NOTIFICATION_EVENT,
@@ -205,13 +211,30 @@ class RealtimeManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         self.basic_leave_room(sid, NAMESPACE, board_room(board_id))
 
     async def send(self, sid: str, payload: Payload) -> None:
-        """Send one push to one local socket, now (replays and flushes)."""
-        await self._send_to([sid], payload)
+        """Queue one push on one local socket, now (replays and flushes)."""
+        eio_sid = self.eio_sid_from_sid(sid, NAMESPACE)
+        if eio_sid is not None:
+            self._send_to([eio_sid], payload)
 
-    async def _send_to(self, sids: list[str], payload: Payload) -> None:
-        # The stock local emit: one encoded packet for every recipient, sent in order.
-        await AsyncManager.emit(self, PUSH_EVENT, payload, NAMESPACE, room=sids)
-        DELIVERIES.inc(len(sids))
+    def _send_to(self, eio_sids: list[str], payload: Payload) -> None:
+        """Queue one push on each of these local Engine.IO sessions, in this order relative
+        to everything else queued on each (the sockets' writer tasks send it)."""
+        encoded = self.server.packet_class(
+            sio_packet.EVENT, namespace=NAMESPACE, data=[PUSH_EVENT, payload]
+        ).encode()
+        # A text packet (pushes carry no binary): one Engine.IO packet, encoded here once and
+        # cached inside it, shared by every recipient.
+        message = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        message.encode()
+        sockets = self.server.eio.sockets
+        sent = 0
+        for eio_sid in eio_sids:
+            socket = sockets.get(eio_sid)
+            if socket is None or socket.closed or socket.closing:
+                continue
+            socket.queue.put_nowait(message)
+            sent += 1
+        DELIVERIES.inc(sent)
 
     # -- what the pusher sends (reaches every replica, this one first) -----------------------
 
@@ -261,12 +284,12 @@ class RealtimeManager(socketio.AsyncRedisManager):  # type: ignore[misc]
         seq = payload.get("seq")
         seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
         recipients = [
-            sid
-            for sid, _ in self.get_participants(NAMESPACE, board_room(board_id))
+            eio_sid
+            for sid, eio_sid in self.get_participants(NAMESPACE, board_room(board_id))
             if sid not in skip and (gate := gates.get(sid)) is not None and gate.offer(seq, payload)
         ]
         if recipients:
-            await self._send_to(recipients, payload)
+            self._send_to(recipients, payload)
 
     def _apply_control(self, payload: Payload) -> None:
         op = payload.get("op")

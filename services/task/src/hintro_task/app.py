@@ -21,6 +21,7 @@ from hintro_shared.boardview import (
     BoardProjection,
     board_client_ctx,
 )
+from hintro_shared.boardview.reconcile import ProjectionReconciler, start_reconciler
 from hintro_shared.events.lifecycle import ServiceEvents
 from hintro_shared.http import create_base_app
 from hintro_shared.mongo import MONGO_DB, mongo_ctx
@@ -31,6 +32,7 @@ from hintro_shared.tokens import KeySource, token_verifier_ctx
 from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
+from hintro_task.domain import EventContext
 from hintro_task.migrations import LABEL_IMPORTS
 from hintro_task.repository import CommentRepository, TaskRepository
 from hintro_task.routes import COMMENT_SERVICE, OPERATIONS, SEARCH_SERVICE, TASK_SERVICE
@@ -39,6 +41,7 @@ from hintro_task.search_index import SearchIndex
 from hintro_task.service import CommentService, TaskService
 
 _log = logging.getLogger(__name__)
+RECONCILER = web.AppKey("hintro.task.reconciler", ProjectionReconciler)
 # Seconds between the comment healer's passes (see CommentService.heal_pending).
 HEAL_INTERVAL_SECONDS = 5.0
 
@@ -99,6 +102,18 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
                 task_outbox=events.outbox(tasks.collection),
                 comment_outbox=events.outbox(comments.collection),
             )
+
+            async def board_gone(board_id: str) -> None:
+                # A deletion whose event was missed: the cascade its handler would have run.
+                await service.delete_board_tasks(board_id, EventContext(actor_id=None))
+                await cache.invalidate(board_id)
+
+            reconciler = start_reconciler(
+                settings, projection, app[BOARD_CLIENT], on_deleted=board_gone
+            )
+            if reconciler is not None:
+                events.on_close(reconciler.stop)
+                app[RECONCILER] = reconciler
             await events.consume(
                 queue=settings.projection_queue,
                 routing_keys=ROUTING_KEYS,

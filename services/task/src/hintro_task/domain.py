@@ -525,6 +525,14 @@ def mentioned_ids(text: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class ImportedFrom:
+    """Where an imported comment came from: its author's name there and its date there."""
+
+    author_name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Comment:
     """A comment on a task: Markdown text with ``@[label](userId)`` mentions."""
 
@@ -537,6 +545,9 @@ class Comment:
     created_at: datetime
     updated_at: datetime
     version: int
+    imported: ImportedFrom | None = None
+    """Set on a comment brought over from another tool (an import): who wrote it there, and
+    when; ``author_id`` is then the user who imported it."""
 
 
 def comment_cursor(comment: Comment) -> str:

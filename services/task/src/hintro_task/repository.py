@@ -35,6 +35,7 @@ from hintro_task.domain import (
     ChecklistItem,
     Comment,
     EventContext,
+    ImportedFrom,
     PositionTaken,
     Progress,
     Task,
@@ -323,14 +324,16 @@ class TaskRepository:
                 [{"_id": task.id, **_to_document(task)} for task in tasks], ordered=False
             )
 
-    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None:
-        """Store a new task with its event; :class:`PositionTaken` if its place is held."""
+    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> EventEnvelope:
+        """Store a new task with its event (returned, for the outbox's fast path);
+        :class:`PositionTaken` if its place is held."""
         envelope = self._envelope(task, event, ctx)
         doc = {"_id": task.id, **_to_document(task), **outbox_fields(envelope, order=task.version)}
         try:
             await self.collection.insert_one(doc)
         except DuplicateKeyError as exc:
             raise PositionTaken(task.position) from exc
+        return envelope
 
     async def save(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
@@ -458,6 +461,7 @@ COMMENT_FIELDS: Document = {
     "createdAt": 1,
     "updatedAt": 1,
     "version": 1,
+    "imported": 1,
 }
 PENDING_OP = "pending"
 PENDING_SINCE = "pendingSince"
@@ -476,11 +480,29 @@ def _comment_document(comment: Comment) -> Document:
         "createdAt": rfc3339(comment.created_at),
         "updatedAt": rfc3339(comment.updated_at),
         "version": comment.version,
+        **(
+            {}
+            if comment.imported is None
+            else {
+                "imported": {
+                    "authorName": comment.imported.author_name,
+                    "createdAt": rfc3339(comment.imported.created_at),
+                }
+            }
+        ),
     }
+
+
+def _imported(doc: Document) -> ImportedFrom | None:
+    found = doc.get("imported")
+    if not isinstance(found, dict):
+        return None
+    return ImportedFrom(str(found["authorName"]), stored_time(found["createdAt"]))
 
 
 def _to_comment(doc: Document) -> Comment:
     return Comment(
+        imported=_imported(doc),
         id=doc["_id"],
         task_id=doc["taskId"],
         board_id=doc["boardId"],

@@ -17,13 +17,14 @@ from hintro_shared.problems import not_found, read_json, validate
 from hintro_shared.tokens import authenticated_caller
 from hintro_shared.versioning import etag, expected_version, not_modified, not_modified_since
 from hintro_task.cache import BoardTasks
-from hintro_task.domain import Task, is_safe_id
+from hintro_task.domain import ImportedFrom, Task, is_safe_id
 from hintro_task.schemas import (
     ChecklistsOut,
     CommentBody,
     CommentOut,
     CommentPage,
     CreateChecklistBody,
+    CreateCommentBody,
     CreateItemBody,
     CreateTaskBody,
     ListCommentsQuery,
@@ -106,8 +107,11 @@ async def handle_create_task(request: web.Request) -> web.Response:
     board_id = _path_id(request, "boardId", "board")
     body = await read_json(request, CreateTaskBody)
     fields = body.model_dump(by_alias=True, exclude_none=True)
-    task = await _service(request).create_task(caller, board_id, fields)
-    return _task(task, status=201)
+    service = _service(request)
+    given = None if body.id is None else await service.given_task(caller, board_id, body.id)
+    if given is not None:
+        return _task(given)
+    return _task(await service.create_task(caller, board_id, fields), status=201)
 
 
 async def handle_get_task(request: web.Request) -> web.Response:
@@ -408,6 +412,8 @@ async def handle_create_checklist(request: web.Request) -> web.Response:
         body.model_dump(by_alias=True, exclude_none=True),
         expected_version(request),
     )
+    if detail.created_id is None:  # an earlier create named the same id
+        return _checklists(detail)
     return _checklists(detail, created=f"/api/tasks/{task_id}/checklists/{detail.created_id}")
 
 
@@ -448,6 +454,8 @@ async def handle_create_item(request: web.Request) -> web.Response:
         body.model_dump(by_alias=True, exclude_none=True),
         expected_version(request),
     )
+    if detail.created_id is None:  # an earlier create named the same id
+        return _checklists(detail)
     location = f"/api/tasks/{task_id}/checklists/{checklist_id}/items/{detail.created_id}"
     return _checklists(detail, created=location)
 
@@ -625,8 +633,19 @@ async def handle_create_comment(request: web.Request) -> web.Response:
     """POST /api/tasks/{taskId}/comments"""
     caller = await authenticated_caller(request)
     task_id = _path_id(request, "taskId", "task")
-    body = await read_json(request, CommentBody)
-    comment = await _comments(request).create_comment(caller, task_id, body.text)
+    body = await read_json(request, CreateCommentBody)
+    comments = _comments(request)
+    given = None if body.id is None else await comments.given_comment(caller, task_id, body.id)
+    if given is not None:
+        return json_response(comment_json(given), version=given.version)
+    imported = (
+        None
+        if body.imported is None
+        else ImportedFrom(body.imported.author_name, body.imported.created_at)
+    )
+    comment = await comments.create_comment(
+        caller, task_id, body.text, comment_id=body.id, imported=imported
+    )
     return json_response(comment_json(comment), status=201, version=comment.version)
 
 
@@ -665,7 +684,7 @@ OPERATIONS += [
         "Comment on a task (owners and editors); @[label](userId) mentions board members",
         TAG,
         status=201,
-        request=CommentBody,
+        request=CreateCommentBody,
         response=CommentOut,
         errors=(400, 413, *_WRITE_ERRORS),
         headers=(SOCKET_ID_HEADER,),

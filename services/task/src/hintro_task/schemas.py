@@ -16,6 +16,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from hintro_shared.ids import GIVEN_ID_PATTERN
 from hintro_shared.pagination import PageQuery
 from hintro_task.domain import (
     ASSIGNEES_MAX,
@@ -43,6 +44,8 @@ from hintro_task.searching import (
 )
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX, pattern=r"^[A-Za-z0-9_-]+$")]
+# A create may name the new resource's id (create-if-absent, docs/api.md "Given ids").
+GivenId = Annotated[str, StringConstraints(pattern=GIVEN_ID_PATTERN)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX)]
 Description = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
 LabelIds = Annotated[list[Id], Field(max_length=LABELS_MAX)]
@@ -56,6 +59,8 @@ class CreateTaskBody(BaseModel):
     """``POST /api/boards/{boardId}/tasks``; without anchors the task goes to the list's end."""
 
     model_config = _REQUEST
+
+    id: GivenId | None = None
 
     list_id: Id
     title: Title
@@ -296,6 +301,8 @@ class CreateChecklistBody(BaseModel):
 
     model_config = _REQUEST
 
+    id: GivenId | None = None
+
     title: ChecklistTitle
     after_id: Id | None = None
     before_id: Id | None = None
@@ -322,6 +329,8 @@ class CreateItemBody(BaseModel):
     """``POST /api/tasks/{taskId}/checklists/{checklistId}/items``; last unless anchored."""
 
     model_config = _REQUEST
+
+    id: GivenId | None = None
 
     text: ItemText
     done: bool = False
@@ -465,6 +474,36 @@ class ListCommentsQuery(PageQuery):
     """``?limit=&cursor=`` of a task's comments (newest first)."""
 
 
+class ImportedIn(BaseModel):
+    """Where an imported comment came from (``POST /api/tasks/{taskId}/comments``)."""
+
+    model_config = _REQUEST
+
+    author_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    created_at: datetime
+
+
+class ImportedOut(BaseModel):
+    """Where an imported comment came from: its author's name and its date there."""
+
+    model_config = _RESPONSE
+
+    author_name: str
+    created_at: datetime
+
+
+class CreateCommentBody(BaseModel):
+    """``POST /api/tasks/{taskId}/comments``."""
+
+    model_config = _REQUEST
+
+    id: GivenId | None = None
+    text: CommentText
+    imported: ImportedIn | None = None
+
+
 class CommentOut(BaseModel):
     """A comment as the API returns it."""
 
@@ -479,6 +518,11 @@ class CommentOut(BaseModel):
     created_at: datetime
     updated_at: datetime = Field(description="Equal to createdAt until the text is edited.")
     version: int = Field(description="1, + 1 on every edit.")
+    imported: ImportedOut | None = Field(
+        default=None,
+        description="Set on a comment brought over by an import: its author and date there "
+        "(`authorId` is then the user who imported it).",
+    )
 
 
 class CommentPage(BaseModel):
@@ -490,7 +534,11 @@ class CommentPage(BaseModel):
 
 def comment_json(comment: Comment) -> dict[str, Any]:
     """The comment as :class:`CommentOut` describes it."""
+    imported = comment.imported
     return {
+        "imported": None
+        if imported is None
+        else {"authorName": imported.author_name, "createdAt": imported.created_at},
         "id": comment.id,
         "taskId": comment.task_id,
         "boardId": comment.board_id,

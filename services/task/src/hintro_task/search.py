@@ -426,7 +426,9 @@ class SearchIndexer:
             # Any task event, this build's or a newer one's, names its task and version.
             task_id, version = envelope.data.get("taskId"), envelope.data.get("version")
             if isinstance(task_id, str) and isinstance(version, int):
-                await self.reindex_task(task_id, version)
+                await self.reindex_task(
+                    task_id, version, archival=envelope.type not in KEEPS_ARCHIVAL
+                )
             return
         if envelope.type.startswith("comment."):
             comment_id, version = envelope.data.get("commentId"), envelope.data.get("version")
@@ -444,14 +446,16 @@ class SearchIndexer:
             case _:
                 pass
 
-    async def reindex_task(self, task_id: str, version: int) -> None:
-        """Index the task as it is now, or forget it (and its comments) when it is gone."""
+    async def reindex_task(self, task_id: str, version: int, *, archival: bool = True) -> None:
+        """Index the task as it is now, or forget it (and its comments) when it is gone.
+        ``archival``: whether the event may have archived or restored the task, which its
+        comments' entries follow (two writes over them, skipped for every other event)."""
         task = await self._tasks.get(task_id)
         if task is None:
             await self._index.remove_task(task_id, version)
             return
         item = task_item(task)
-        if await self._index.put(item):
+        if await self._index.put(item) and archival:
             await self._index.set_task_archived(task.id, item.archived)
 
     async def reindex_comment(self, comment_id: str, version: int, *, gone: bool) -> None:
@@ -466,6 +470,15 @@ class SearchIndexer:
             return  # the task's deletion takes its comments along
         await self._index.put(comment_item(comment, archived=task.archived_at is not None))
 
+
+KEEPS_ARCHIVAL = frozenset(
+    {"task.created", "task.updated", "task.moved", "task.assigned", "task.unassigned"}
+    | {t for t in ev.EVENT_SCHEMAS if t.startswith("task.checklist_")}
+)
+"""Task events that never archive or restore their task (an archived task refuses them; only
+``task.archived`` and ``task.restored`` change it, and a type this build does not know is
+assumed to): their reindex leaves the comments' ``archived`` flags alone. Whichever event
+did change it is reindexed too, from the task as it is then, so any order ends right."""
 
 _MENTION = re.compile(r"@\[([^\]]*)\]\([A-Za-z0-9_-]+\)")
 

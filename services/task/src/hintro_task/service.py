@@ -17,10 +17,18 @@ from typing import Any, Protocol
 
 from hintro_shared import jsonutil
 from hintro_shared.authz import Action, Role, can
+from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.fastpath import Outbox, SweeperOnly
 from hintro_shared.ids import new_id
 from hintro_shared.readcache import Lookup
-from hintro_shared.refusals import Conflict, Forbidden, NotFound, PreconditionFailed, RuleBroken
+from hintro_shared.refusals import (
+    Conflict,
+    Forbidden,
+    IdTaken,
+    NotFound,
+    PreconditionFailed,
+    RuleBroken,
+)
 from hintro_shared.timeutil import rfc3339, to_millis
 from hintro_task.access import BoardAccess, BoardDirectory, Caller, ProjectionReader
 from hintro_task.cache import BoardTasks, encode_entry
@@ -35,6 +43,7 @@ from hintro_task.domain import (
     Comment,
     EventContext,
     ForeignLabel,
+    ImportedFrom,
     ListRef,
     Placement,
     PositionTaken,
@@ -135,7 +144,9 @@ class TaskStore(Protocol):
         self, *, list_id: str | None = None, board_id: str | None = None
     ) -> int: ...
 
-    async def insert(self, task: Task, event: TaskEvent, ctx: EventContext) -> None: ...
+    async def insert(
+        self, task: Task, event: TaskEvent, ctx: EventContext
+    ) -> EventEnvelope | None: ...
 
     async def save(
         self, task: Task, expected_version: int, event: TaskEvent, ctx: EventContext
@@ -348,8 +359,20 @@ class TaskService:
 
     # --- use cases -----------------------------------------------------------------------------
 
+    async def given_task(self, caller: Caller, board_id: str, task_id: str) -> Task | None:
+        """Create-if-absent: the task a create naming ``task_id`` on this board made before,
+        ``None`` when there is none; ``IdTaken`` when the id is used elsewhere."""
+        await self.access(board_id, caller).authorize(Action.EDIT_TASKS)
+        task = await self._tasks.get(task_id)
+        if task is None:
+            return None
+        if task.board_id != board_id:
+            raise IdTaken("task")
+        return task
+
     async def create_task(self, caller: Caller, board_id: str, fields: dict[str, Any]) -> Task:
-        """A new task in one of the board's lists (at the end unless anchored)."""
+        """A new task in one of the board's lists (at the end unless anchored; ``id``: a
+        client-chosen id, see :meth:`given_task`)."""
         access = self.access(board_id, caller)
         await access.authorize(Action.EDIT_TASKS)
         ref = await self._target_list(access, fields["listId"])
@@ -369,7 +392,7 @@ class TaskService:
         for _ in range(MAX_ATTEMPTS):
             placement = await self._placement(ref.id, fields.get("afterId"), fields.get("beforeId"))
             task = Task(
-                id=self._new_id(),
+                id=fields.get("id") or self._new_id(),
                 board_id=board_id,
                 list_id=ref.id,
                 title=fields["title"],
@@ -386,10 +409,13 @@ class TaskService:
                 version=1,
             )
             try:
-                await self._tasks.insert(task, created_event(task), event_context(caller))
+                envelope = await self._tasks.insert(
+                    task, created_event(task), event_context(caller)
+                )
             except PositionTaken:
                 continue
-            self._outbox.written(task.id)
+            # A new document: its one event is all it holds, no need to read it back.
+            self._outbox.written(task.id, None if envelope is None else [envelope])
             await self._cache.invalidate(board_id)
             await self._ensure_list_alive(caller, ref.id)
             return task
@@ -742,7 +768,10 @@ class TaskService:
 
         async def change(
             task: Task, checklists: tuple[Checklist, ...], _: BoardAccess
-        ) -> ChecklistChange:
+        ) -> ChecklistChange | None:
+            given = fields.get("id")
+            if given is not None and any(c.id == given for c in checklists):
+                return None  # made by an earlier create naming the same id
             if len(checklists) >= CHECKLISTS_MAX:
                 raise RuleBroken(
                     ("path", "taskId"), f"a task has at most {CHECKLISTS_MAX} checklists"
@@ -750,7 +779,9 @@ class TaskService:
             position = place_among(
                 checklists, fields.get("afterId"), fields.get("beforeId"), what="a checklist"
             )
-            checklist = Checklist(id=self._new_id(), title=fields["title"], position=position)
+            checklist = Checklist(
+                id=given or self._new_id(), title=fields["title"], position=position
+            )
             return ChecklistChange(
                 (*checklists, checklist),
                 lambda t: checklist_created_event(t, checklist),
@@ -831,13 +862,20 @@ class TaskService:
 
         async def change(
             task: Task, checklists: tuple[Checklist, ...], access: BoardAccess
-        ) -> ChecklistChange:
+        ) -> ChecklistChange | None:
             checklist = _checklist(checklists, checklist_id)
+            given = fields.get("id")
+            if given is not None and any(item.id == given for item in checklist.items):
+                return None  # made by an earlier create naming the same id
+            if given is not None and any(
+                item.id == given for other in checklists for item in other.items
+            ):
+                raise IdTaken("checklist item")
             if len(checklist.items) >= CHECKLIST_ITEMS_MAX:
                 raise _full_checklist(("path", "checklistId"))
             await _check_assignee(access, fields.get("assigneeId"))
             item = ChecklistItem(
-                id=self._new_id(),
+                id=given or self._new_id(),
                 text=fields["text"],
                 done=bool(fields.get("done", False)),
                 position=place_among(
@@ -1283,15 +1321,36 @@ class CommentService:
         items = items[:limit]
         return items, comment_cursor(items[-1])
 
-    async def create_comment(self, caller: Caller, task_id: str, text: str) -> Comment:
+    async def given_comment(self, caller: Caller, task_id: str, comment_id: str) -> Comment | None:
+        """Create-if-absent: the comment a create naming ``comment_id`` on this task made
+        before (the caller wrote it), ``None`` when there is none; ``IdTaken`` otherwise."""
+        await self._task(caller, task_id, Action.COMMENT)
+        comment = await self._comments.get(comment_id)
+        if comment is None:
+            return None
+        if comment.task_id != task_id or comment.author_id != caller.user_id:
+            raise IdTaken("comment")
+        return comment
+
+    async def create_comment(
+        self,
+        caller: Caller,
+        task_id: str,
+        text: str,
+        *,
+        comment_id: str | None = None,
+        imported: ImportedFrom | None = None,
+    ) -> Comment:
         """A new comment by the caller (owners and editors); mentions of non-members are
-        dropped from ``mentions`` (the text keeps them)."""
+        dropped from ``mentions`` (the text keeps them). ``comment_id``: a client-chosen id
+        (see :meth:`given_comment`); ``imported``: where an imported comment came from."""
         task, access = await self._task(caller, task_id, Action.COMMENT)
         if task.archived_at is not None:
             raise _archived()
         at = self._clock()
         comment = Comment(
-            id=self._new_id(),
+            imported=imported,
+            id=comment_id or self._new_id(),
             task_id=task.id,
             board_id=task.board_id,
             author_id=caller.user_id,

@@ -209,3 +209,11 @@ class BoardReaders:
         """The caller's role on the board, or :class:`~hintro_shared.refusals.NotFound`."""
         access = BoardAccess(board_id, caller, self._projection, self._directory)
         return await access.authorize(Action.READ)
+
+    async def require(
+        self, board_id: str, caller: Requester, action: Action, *, what: str = "board"
+    ) -> Role:
+        """The caller's role if it allows ``action`` on the board: 404 for non-members, 403
+        for members whose role does not (webhook's owner-only routes)."""
+        access = BoardAccess(board_id, caller, self._projection, self._directory)
+        return await access.authorize(action, what=what)

@@ -17,12 +17,14 @@ from urllib.parse import quote
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 
 from hintro_shared import jsonutil
 from hintro_shared.authz import Role
-from hintro_shared.boardview.model import BoardSnapshot, LabelRef, ListRef
+from hintro_shared.boardview.model import BoardSnapshot, BoardState, LabelRef, ListRef
 from hintro_shared.errors import DependencyUnavailable
 from hintro_shared.http import REQUEST_ID_HEADER
+from hintro_shared.internal import internal_authorization
 from hintro_shared.overload import TIMEOUT_HEADER
 
 _log = logging.getLogger(__name__)
@@ -168,6 +170,51 @@ class BoardClient:
         except ValueError as exc:
             _log.warning("board service answered an unreadable board: %s", exc)
             raise BoardServiceUnavailable("board service answered an unreadable board") from exc
+
+    async def board_states(
+        self, board_ids: list[str], token: SecretStr
+    ) -> tuple[list[BoardState], list[str]]:
+        """The board service's membership of each of ``board_ids`` and the ids it no longer
+        has (deleted), from its internal route. Raises :class:`BoardServiceUnavailable` when it
+        cannot say (a refusal of the token included: nothing is concluded from it)."""
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        headers = {
+            "Authorization": internal_authorization(token),
+            "Content-Type": "application/json",
+            TIMEOUT_HEADER: self._deadline_ms,
+        }
+        url = f"{self._base_url}/internal/board-states"
+        self.calls += 1
+        try:
+            async with self._session.post(
+                url,
+                data=jsonutil.dumps_bytes({"ids": board_ids}),
+                headers=headers,
+                timeout=self._timeout,
+            ) as response:
+                if response.status != 200:
+                    raise BoardServiceUnavailable(f"board service answered {response.status}")
+                body = jsonutil.loads(await response.read())
+                states = [
+                    BoardState(
+                        board_id=str(item["id"]),
+                        version=int(item["version"]),
+                        members={str(m["userId"]): Role(m["role"]) for m in item["members"]},
+                    )
+                    for item in body["boards"]
+                ]
+                missing = [str(board_id) for board_id in body["missing"]]
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise BoardServiceUnavailable("board service unreachable") from exc
+        except (KeyError, ValueError, TypeError) as exc:
+            raise BoardServiceUnavailable("board service answered unreadable states") from exc
+        for state in states:
+            self._remember(state.board_id, answered=True)
+        for board_id in missing:
+            self._remember(board_id, answered=False)
+        return states, missing
 
 
 BOARD_CLIENT = web.AppKey("hintro.boardview.board_client", BoardClient)

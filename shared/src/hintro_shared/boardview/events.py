@@ -10,8 +10,9 @@ tombstone, so access is refused before anything else goes.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hintro_shared.authz import Role
 from hintro_shared.events import catalogue as ev
@@ -49,6 +50,13 @@ class ProjectionWriter(Protocol):
     ) -> bool: ...
 
 
+@runtime_checkable
+class GapAware(Protocol):
+    """A projection that notes version gaps for reconciliation (``BoardProjection``)."""
+
+    async def note_version(self, board_id: str, v: int, at: int) -> None: ...
+
+
 async def apply_board_event(
     projection: ProjectionWriter, envelope: EventEnvelope
 ) -> ev.EventData | None:
@@ -56,6 +64,11 @@ async def apply_board_event(
     build does not know). Events that are not about boards or lists are ignored."""
     data = envelope.parsed_data()
     p = projection
+    if isinstance(data, ev.MemberAdded | ev.MemberRoleChanged | ev.MemberRemoved) and isinstance(
+        p, GapAware
+    ):
+        # Membership is what access rests on: an event past a gap has the board rechecked.
+        await p.note_version(data.board_id, data.version, int(time.time() * 1000))
     match data:
         case ev.BoardCreated():
             members = data.members or [ev.Member(user_id=data.owner_id, role="owner")]

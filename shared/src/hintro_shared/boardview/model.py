@@ -49,3 +49,12 @@ class BoardSnapshot:
     def label_ids(self) -> set[str]:
         """The ids of the board's labels."""
         return {ref.id for ref in self.labels}
+
+
+@dataclass(frozen=True)
+class BoardState:
+    """The board service's membership of a live board at ``version`` (reconciliation)."""
+
+    board_id: str
+    version: int
+    members: dict[str, Role] = field(default_factory=dict)

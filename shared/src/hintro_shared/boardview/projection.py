@@ -4,7 +4,8 @@ activity services both keep one.
 
 Documents (one per aggregate, so every update is a single-document atomic write)::
 
-    boards: {_id: boardId, version, membersAt?, deleted?, members: {<userId>: {role, v}}}
+    boards: {_id: boardId, version, membersAt?, deleted?, members: {<userId>: {role, v}},
+             checkedAt?, suspect?}   (reconciliation: epoch ms of the last check, of a gap)
     lists:  {_id: listId, boardId, position, pv, v, deleted?, archived?, av?}
     labels: {_id: labelId, boardId, name, color, v, deleted?}   (v: the board's version)
 
@@ -147,6 +148,52 @@ class BoardProjection:
         """The board's live labels (by id)."""
         cursor = self._labels.find({"boardId": board_id, **_NOT_DELETED}, _LABEL_FIELDS)
         return sorted([_label_ref(doc) async for doc in cursor], key=lambda ref: ref.id)
+
+    async def due_for_check(self, checked_before: int, limit: int) -> list[str]:
+        """Live boards last reconciled before ``checked_before`` (epoch ms), never reconciled,
+        or marked suspect by a version gap; at most ``limit``."""
+        query: Document = {
+            "$and": [
+                {**_NOT_DELETED},
+                {
+                    "$or": [
+                        {"checkedAt": {"$exists": False}},
+                        {"checkedAt": {"$lt": checked_before}},
+                        {"suspect": {"$exists": True}},
+                    ]
+                },
+            ]
+        }
+        cursor = self._boards.find(query, {"_id": 1}).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+    async def members_of(self, board_id: str) -> dict[str, Role]:
+        """The board's members with a role, as the projection holds them."""
+        doc = await self._boards.find_one({"_id": board_id}, {"members": 1})
+        members = doc.get("members") if doc is not None else None
+        if not isinstance(members, Mapping):
+            return {}
+        return {
+            user_id: Role(entry["role"])
+            for user_id, entry in members.items()
+            if isinstance(entry, Mapping) and entry.get("role")
+        }
+
+    async def mark_checked(self, board_id: str, at: int, started: int) -> None:
+        """Note the board reconciled at ``at``; a gap noted before ``started`` is resolved."""
+        await self._boards.update_one({"_id": board_id}, {"$set": {"checkedAt": at}})
+        await self._boards.update_one(
+            {"_id": board_id, "suspect": {"$lte": started}}, {"$unset": {"suspect": ""}}
+        )
+
+    async def note_version(self, board_id: str, v: int, at: int) -> None:
+        """An event of the board at version ``v`` is about to apply: if the projection holds
+        an older version than ``v - 1``, one or more events are missing (lost, dead-lettered,
+        or merely still in flight) and the board is marked for a prompt reconciliation."""
+        await self._boards.update_one(
+            {"_id": board_id, **_NOT_DELETED, "version": {"$lt": v - 1}},
+            {"$set": {"suspect": at}},
+        )
 
     # --- guarded writes ------------------------------------------------------------------------
 

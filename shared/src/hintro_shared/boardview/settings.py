@@ -20,3 +20,8 @@ class BoardViewSettings(ServiceSettings):
     # refreshes the projection from its answer). So a removal, demotion or deletion whose event
     # was lost or dead-lettered narrows access within this bound. 0 asks every time.
     projection_trust_seconds: float = Field(default=60.0, ge=0)
+    # Every board of the projection is compared with the board service at least this often
+    # (hintro_shared.boardview.reconcile), used or not: a removal, demotion or deletion whose
+    # event was missed for good is corrected within this bound (plus a quarter of it). Needs
+    # INTERNAL_TOKEN; 0 turns it off.
+    projection_reconcile_seconds: float = Field(default=60.0, ge=0)

@@ -563,6 +563,21 @@ class NotificationCreated(EventData):
     data: dict[str, Any] = Field(description="What the sentence needs (titles, names).")
 
 
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+class WebhookEndpointDisabled(EventData):
+    """``webhook.endpoint_disabled``: a webhook endpoint failed for too long and was disabled
+    (the webhook service); the notification service tells ``userId``, who registered it."""
+
+    endpoint_id: Id
+    board_id: Id
+    user_id: Id = Field(description="Who registered the endpoint (is notified).")
+    url: Annotated[str, Field(min_length=1, max_length=2048)]
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    failing_since: Annotated[str, Field(min_length=1, description="RFC 3339 UTC.")]
+
+
 # Routing key (= envelope ``type``) -> schema of ``data``. Adding an event type means adding it
 # here, regenerating docs/asyncapi.json (make openapi) and describing it in docs/events.md (a test
 # checks).
@@ -606,6 +621,7 @@ EVENT_SCHEMAS: dict[str, type[EventData]] = {
     "task.restored": TaskRestored,
     "activity.recorded": ActivityRecorded,
     "notification.created": NotificationCreated,
+    "webhook.endpoint_disabled": WebhookEndpointDisabled,
 }
 
 # Who produces each event type, for the AsyncAPI document.
@@ -619,6 +635,7 @@ PRODUCERS: dict[str, str] = {
         "comment": "task",
         "activity": "activity",
         "notification": "notification",
+        "webhook": "webhook",
     }[event_type.split(".", 1)[0]]
     for event_type in EVENT_SCHEMAS
 }

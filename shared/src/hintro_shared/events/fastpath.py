@@ -10,15 +10,20 @@ fast path adds speed, never a guarantee.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.relay import Collection, OutboxRelay
 
 
 class Outbox(Protocol):
     """Get a written document's pending events out now."""
 
-    def written(self, doc_id: Any) -> None: ...
+    def written(self, doc_id: Any, pending: Sequence[EventEnvelope] | None = None) -> None:
+        """``pending``: the events the caller just inserted the document with (see
+        :meth:`~hintro_shared.events.relay.OutboxRelay.flush`): spares reading them back."""
+        ...
 
 
 class RelayOutbox:
@@ -28,15 +33,15 @@ class RelayOutbox:
         self._relay = relay
         self._collection = collection
 
-    def written(self, doc_id: Any) -> None:
+    def written(self, doc_id: Any, pending: Sequence[EventEnvelope] | None = None) -> None:
         """Publish the document's pending events in the background (``relay.stop`` waits)."""
-        self._relay.flush_soon(self._collection, doc_id)
+        self._relay.flush_soon(self._collection, doc_id, pending)
 
 
 class SweeperOnly:
     """:class:`Outbox` with no fast path: the sweeper publishes (unit tests, tools)."""
 
-    def written(self, doc_id: Any) -> None:
+    def written(self, doc_id: Any, pending: Sequence[EventEnvelope] | None = None) -> None:
         """Nothing now; the relay's sweeper finds the pending events."""
 
 

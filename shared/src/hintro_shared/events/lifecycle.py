@@ -12,6 +12,9 @@ collections whose documents carry an outbox, and (for a service that listens)
         await events.consume(queue=..., routing_keys=ROUTING_KEYS, handler=Handler(...))
         yield
 
+Beside each consumer runs the automatic replay of its dead letters (:mod:`.replayer`,
+``DLQ_REPLAY_SECONDS``).
+
 Closing runs in exactly the reverse order of opening: consumers first (their in-flight handlers
 may still write, and so publish), then anything registered with :meth:`ServiceEvents.on_close`,
 then the relay (drained), then the publisher; each stop is bounded by the same drain time. A
@@ -32,15 +35,25 @@ from hintro_shared.events.consumer import DEFAULT_PREFETCH, EventConsumer, Handl
 from hintro_shared.events.fastpath import RelayOutbox
 from hintro_shared.events.publisher import EventPublisher
 from hintro_shared.events.relay import Collection, OutboxRelay
+from hintro_shared.events.replayer import DeadLetterReplayer
 
 
 class ServiceEvents:
     """A service's publisher, outbox relay and consumers as one async context manager."""
 
     def __init__(
-        self, connection: AbstractRobustConnection, *, exchange: str, drain_seconds: float
+        self,
+        connection: AbstractRobustConnection,
+        *,
+        exchange: str,
+        drain_seconds: float,
+        replay_seconds: float = 0.0,
+        replay_attempts: int = 0,
     ) -> None:
         self._connection = connection
+        # Each consumer's dead letters are replayed automatically (0: off; see .replayer).
+        self._replay_seconds = replay_seconds
+        self._replay_attempts = replay_attempts
         self._exchange = exchange
         self._drain_seconds = drain_seconds
         self.publisher = EventPublisher(connection, exchange=exchange)
@@ -56,6 +69,8 @@ class ServiceEvents:
             connection,
             exchange=settings.events_exchange,
             drain_seconds=settings.shutdown_timeout_seconds,
+            replay_seconds=settings.dlq_replay_seconds,
+            replay_attempts=settings.dlq_replay_attempts,
         )
 
     async def __aenter__(self) -> Self:
@@ -103,6 +118,15 @@ class ServiceEvents:
         )
         await consumer.start()
         self._closers.push_async_callback(consumer.stop, self._drain_seconds)
+        if self._replay_seconds > 0:
+            replayer = DeadLetterReplayer(
+                self._connection,
+                queue,
+                interval=self._replay_seconds,
+                attempts=self._replay_attempts,
+            )
+            replayer.start()
+            self._closers.push_async_callback(replayer.stop)
         return consumer
 
     def on_close(self, close: Callable[[], Awaitable[object]]) -> None:

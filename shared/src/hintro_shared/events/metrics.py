@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 EVENTS_PUBLISHED = Counter(
     "hintro_events_published_total",
@@ -39,4 +39,24 @@ OUTBOX_RELAYED = Counter(
     "Outbox entries published and removed, by path (flush = right after the write, sweep = "
     "found later by the background sweeper)",
     ["collection", "path"],
+)
+DLQ_DEPTH = Gauge(
+    "hintro_events_dlq_depth",
+    "Messages in a consumer's dead-letter queue (waiting for an automatic replay)",
+    ["queue"],
+)
+PARKED_DEPTH = Gauge(
+    "hintro_events_parked_depth",
+    "Messages parked after their automatic replays (a person has to act)",
+    ["queue"],
+)
+DLQ_REPLAYED = Counter(
+    "hintro_events_dlq_replayed_total",
+    "Dead letters moved back to their queue automatically",
+    ["queue"],
+)
+DLQ_PARKED = Counter(
+    "hintro_events_dlq_parked_total",
+    "Dead letters parked (invalid, or still failing after their automatic replays)",
+    ["queue", "reason"],
 )

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -66,6 +66,22 @@ class _KeyedLocks:
                 self._locks[key] = (lock, users - 1)
 
 
+class RecentIds:
+    """The last ``size`` ids added (a bounded set, oldest forgotten first)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._ids: dict[str, None] = {}
+
+    def add(self, event_id: str) -> None:
+        self._ids[event_id] = None
+        if len(self._ids) > self._size:
+            del self._ids[next(iter(self._ids))]
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._ids
+
+
 async def ensure_outbox_index(collection: Collection) -> None:
     """The index the sweeper's query uses (call it where the repository creates its indexes)."""
     await collection.create_index(PENDING, name="outbox_pending")
@@ -94,6 +110,9 @@ class OutboxRelay:
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._background: set[asyncio.Task[int]] = set()
+        # Ids of the events this relay published lately: a flush from a writer's snapshot
+        # skips them instead of publishing them twice.
+        self._published = RecentIds(4096)
 
     def watch(self, collection: Collection) -> None:
         """Have the sweeper look after this collection's outboxes."""
@@ -104,24 +123,33 @@ class OutboxRelay:
         for collection in self._collections.values():
             await ensure_outbox_index(collection)
 
-    async def flush(self, collection: Collection, doc_id: Any) -> int:
+    async def flush(
+        self, collection: Collection, doc_id: Any, pending: Sequence[EventEnvelope] | None = None
+    ) -> int:
         """Publish the document's pending events in order and remove them; returns how many.
+
+        ``pending``: the events the writer just inserted the document with (a new document,
+        so no earlier event of it can be pending), which spares reading it back. Events added
+        later are flushed by their own writers' calls, which read the document; an event this
+        process already published is skipped.
 
         Never raises for a broker or database failure (the write it follows has committed;
         the sweeper will retry): it logs and returns 0."""
         try:
-            return await self._flush(collection, doc_id, min_age=None, path="flush")
+            return await self._flush(collection, doc_id, min_age=None, path="flush", known=pending)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self._log_failure(collection, doc_id, exc)
             return 0
 
-    def flush_soon(self, collection: Collection, doc_id: Any) -> None:
+    def flush_soon(
+        self, collection: Collection, doc_id: Any, pending: Sequence[EventEnvelope] | None = None
+    ) -> None:
         """:meth:`flush` in the background, for a handler that should not wait for the broker.
 
         ``stop()`` waits for these."""
-        task = asyncio.create_task(self.flush(collection, doc_id))
+        task = asyncio.create_task(self.flush(collection, doc_id, pending))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -143,14 +171,27 @@ class OutboxRelay:
             )
 
     async def _flush(
-        self, collection: Collection, doc_id: Any, *, min_age: float | None, path: str
+        self,
+        collection: Collection,
+        doc_id: Any,
+        *,
+        min_age: float | None,
+        path: str,
+        known: Sequence[EventEnvelope] | None = None,
     ) -> int:
         published = 0
         async with self._locks.hold((collection.full_name, doc_id)):
-            doc = await collection.find_one({"_id": doc_id}, {OUTBOX: 1, PENDING: 1, DELETED: 1})
-            if doc is None:
-                return 0
-            events = pending_events(doc)
+            doc: dict[str, Any] | None
+            if known is not None:
+                doc = {}
+                events = [event for event in known if event.id not in self._published]
+            else:
+                doc = await collection.find_one(
+                    {"_id": doc_id}, {OUTBOX: 1, PENDING: 1, DELETED: 1}
+                )
+                if doc is None:
+                    return 0
+                events = pending_events(doc)
             if events and min_age is not None:
                 cutoff = datetime.now(UTC) - timedelta(seconds=min_age)
                 if min(event.time for event in events) > cutoff:
@@ -162,6 +203,7 @@ class OutboxRelay:
                     {"$unset": {f"{OUTBOX}.{event.id}": ""}, "$inc": {PENDING: -1}},
                 )
                 published += 1
+                self._published.add(event.id)
                 OUTBOX_RELAYED.labels(collection.name, path).inc()
             # Truthiness, not "is True": nx-27017 stores a $set boolean as 1.
             if doc.get(DELETED):

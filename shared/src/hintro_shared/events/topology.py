@@ -9,6 +9,7 @@ different arguments).
 - ``<queue>``               a consumer's durable queue; rejected messages go to ``<queue>.dlq``
 - ``<queue>.retry.<ms>ms``  delay queues: a failed message waits there, then returns to ``<queue>``
 - ``<queue>.dlq``           dead letters: attempts exhausted or the message was invalid
+- ``<queue>.parked``        dead letters automatic replay gave up on (or invalid ones)
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ DEFAULT_UNROUTED_MAX_LENGTH = 100_000
 def unrouted_name(exchange: str) -> str:
     """Alternate exchange and queue that keep unroutable events."""
     return f"{exchange}.unrouted"
+
+
+def parked_name(queue: str) -> str:
+    """The queue of ``queue``'s dead letters that automatic replay gave up on (``.replayer``)."""
+    return f"{queue}.parked"
 
 
 def dlq_name(queue: str) -> str:

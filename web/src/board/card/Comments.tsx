@@ -164,10 +164,25 @@ export default function Comments({ task, members, meId, canComment }: Props) {
             <li key={comment.id} className="comment" data-testid="comment">
               <div className="comment-head">
                 <Avatar member={author} small />
-                <strong>{displayName(author, meId)}</strong>
-                <time className="muted small" dateTime={comment.createdAt}>
-                  {when(comment.createdAt)}
-                </time>
+                {comment.imported ? (
+                  // Written elsewhere (an import): its author and date there, and who brought it.
+                  <>
+                    <strong>{comment.imported.authorName}</strong>
+                    <span className="muted small" data-testid="comment-imported">
+                      imported by {displayName(author, meId)}
+                    </span>
+                    <time className="muted small" dateTime={comment.imported.createdAt}>
+                      {when(comment.imported.createdAt)}
+                    </time>
+                  </>
+                ) : (
+                  <>
+                    <strong>{displayName(author, meId)}</strong>
+                    <time className="muted small" dateTime={comment.createdAt}>
+                      {when(comment.createdAt)}
+                    </time>
+                  </>
+                )}
                 {comment.version > 1 && <span className="muted small">(edited)</span>}
               </div>
               {editing?.id === comment.id ? (

@@ -1,6 +1,7 @@
-"""Background loops of the notification service: the due-soon reminder poll and the mailer,
-each running a step every few seconds until stopped. A step that fails is logged and tried
-again at the next tick; their state lives in MongoDB, so a restart resumes where they were."""
+"""A background loop running a step every few seconds until stopped (notification's due-soon
+reminders and mailer, webhook's dispatcher, importer's sweep). A step that fails is logged and
+tried again at the next tick; the loops keep their state in MongoDB, so a restart resumes where
+they were."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Hintro importer service: Trello board exports imported as resumable jobs."""

@@ -1,0 +1,1 @@
+"""Hintro webhook service."""
