@@ -139,6 +139,17 @@ def _parameters(op: Operation, components: dict[str, Any]) -> list[dict[str, Any
     return params
 
 
+def _takes_given_id(op: Operation) -> bool:
+    """A create whose body may name the new thing's ``id`` (docs/api.md, "Given ids")."""
+    body = op.request
+    return (
+        op.status == 201
+        and isinstance(body, type)
+        and issubclass(body, BaseModel)
+        and "id" in body.model_fields
+    )
+
+
 def _operation_doc(op: Operation, components: dict[str, Any], *, proxied: bool) -> dict[str, Any]:
     """One operation. ``proxied``: forwarded by the gateway, so it may also answer 429 and the
     gateway's upstream failures. Every ``/api`` route is rate-limited (its answers carry the
@@ -151,6 +162,12 @@ def _operation_doc(op: Operation, components: dict[str, Any], *, proxied: bool) 
     if op.response is not None:
         success["content"] = {"application/json": {"schema": _schema(op.response, components)}}
     responses: dict[str, Any] = {str(op.status): success}
+    if _takes_given_id(op):
+        responses["200"] = {
+            **success,
+            "description": "OK: the body's `id` names one that exists already (create-if-absent); "
+            "it is answered as it is now and nothing is written",
+        }
     if "If-None-Match" in op.headers:
         responses["304"] = {
             "description": "Not Modified: If-None-Match names the current ETag (no body)",

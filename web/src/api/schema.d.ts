@@ -3064,6 +3064,19 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK: the body's `id` names one that exists already (create-if-absent); it is answered as it is now and nothing is written */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -3340,6 +3353,17 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK: the body's `id` names one that exists already (create-if-absent); it is answered as it is now and nothing is written */
+            200: {
+                headers: {
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelOut"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -3490,6 +3514,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK: the body's `id` names one that exists already (create-if-absent); it is answered as it is now and nothing is written */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListOut"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -3739,6 +3775,19 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK: the body's `id` names one that exists already (create-if-absent); it is answered as it is now and nothing is written */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -4818,6 +4867,19 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK: the body's `id` names one that exists already (create-if-absent); it is answered as it is now and nothing is written */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -4948,6 +5010,19 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK: the body's `id` names one that exists already (create-if-absent); it is answered as it is now and nothing is written */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistsOut"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
@@ -5158,6 +5233,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK: the body's `id` names one that exists already (create-if-absent); it is answered as it is now and nothing is written */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentOut"];
+                };
+            };
             /** @description Created */
             201: {
                 headers: {
