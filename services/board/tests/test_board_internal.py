@@ -56,15 +56,3 @@ async def test_board_states_answer_the_internal_caller_only(start_board: Any) ->
             headers={"Authorization": f"Internal {TOKEN}"},
         )
         assert too_many.status == 422
-
-
-async def test_without_a_token_configured_there_is_no_internal_route(
-    start_board: Any,
-) -> None:
-    # Explicitly unset: a test run's environment may carry one (make run and stacks set it).
-    async with start_board(internal_token=None) as board:
-        for authorization in ("Internal ", "Internal None", f"Internal {TOKEN}"):
-            refused = await board.client.post(
-                STATES, json={"ids": ["x"]}, headers={"Authorization": authorization}
-            )
-            assert refused.status == 404
