@@ -1,5 +1,6 @@
 """A background loop running a step every few seconds until stopped (notification's due-soon
-reminders and mailer, webhook's dispatcher, importer's sweep). A step that fails is logged and
+reminders and mailer, webhook's dispatcher, importer's sweep, the projections' reconciler, the
+dead-letter replayer). A step that fails is logged and
 tried again at the next tick; the loops keep their state in MongoDB, so a restart resumes where
 they were."""
 
@@ -24,7 +25,9 @@ class Periodic:
         self._wake = asyncio.Event()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=self._name)
+        """Start the loop (idempotent: a running loop is left as it is)."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=self._name)
 
     def poke(self) -> None:
         """Run the next step now rather than at the next tick."""

@@ -22,8 +22,6 @@ board twice (harmless, guarded writes).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -35,6 +33,7 @@ from pydantic import SecretStr
 from hintro_shared.authz import Role
 from hintro_shared.boardview.model import BoardState
 from hintro_shared.boardview.settings import BoardViewSettings
+from hintro_shared.periodic import Periodic
 
 _log = logging.getLogger(__name__)
 
@@ -96,9 +95,7 @@ class ProjectionReconciler:
         self._interval = interval
         self._batch = batch
         self._on_deleted = on_deleted
-        self._task: asyncio.Task[None] | None = None
-        self.rounds = 0
-        """Completed ticks (tests and observability)."""
+        self._loop = Periodic(f"{service}-reconciler", self.tick, self.run_once)
 
     @property
     def tick(self) -> float:
@@ -156,31 +153,15 @@ class ProjectionReconciler:
         if self._on_deleted is not None:
             await self._on_deleted(board_id)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # The board service or the database is away: the next tick tries again, and
-                # meanwhile access is still re-checked on use (PROJECTION_TRUST_SECONDS).
-                _log.warning("projection reconciliation failed", extra={"error": repr(exc)})
-            self.rounds += 1
-            await asyncio.sleep(self.tick)
-
     def start(self) -> None:
-        """Start the background loop (idempotent)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name=f"{self._service}-reconciler")
+        """Start the background loop (idempotent). A failed tick (the board service or the
+        database away) is logged and the next one tries again; meanwhile access is still
+        re-checked on use (PROJECTION_TRUST_SECONDS)."""
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop the loop."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
 
 
 def start_reconciler(

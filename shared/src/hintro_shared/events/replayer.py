@@ -22,7 +22,6 @@ Replicas each run one: a letter is taken by one of them at a time (unacked while
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -35,6 +34,7 @@ from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMe
 from hintro_shared.events.dlq import ATTEMPTS_HEADER, FAILURE_HEADERS
 from hintro_shared.events.metrics import DLQ_DEPTH, DLQ_PARKED, DLQ_REPLAYED, PARKED_DEPTH
 from hintro_shared.events.topology import dlq_name, parked_name
+from hintro_shared.periodic import Periodic
 
 _log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class DeadLetterReplayer:
         self._attempts = attempts
         self._batch = batch
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic(f"dlq-replayer-{queue}", interval, self.run_once)
 
     def due(self, headers: dict[str, Any]) -> bool:
         """Whether a failed letter's backoff has passed (``interval * 2**replays`` since it
@@ -166,26 +166,11 @@ class DeadLetterReplayer:
         DLQ_DEPTH.labels(self.queue).set(int(dead.message_count or 0))
         PARKED_DEPTH.labels(self.queue).set(int(kept.message_count or 0))
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                # The broker is away: the next pass tries again.
-                _log.warning("dead-letter replay failed", extra={"error": repr(exc)})
-            await asyncio.sleep(self._interval)
-
     def start(self) -> None:
-        """Start the background loop (idempotent)."""
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name=f"dlq-replayer-{self.queue}")
+        """Start the background loop (idempotent). A failed pass (the broker away) is logged
+        and the next one tries again."""
+        self._loop.start()
 
     async def stop(self) -> None:
         """Stop the loop."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loop.stop()
