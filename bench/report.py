@@ -118,6 +118,9 @@ def rows(results: dict[str, dict[str, Any]]) -> list[list[str]]:
                 f"; {r['hits_per_query_avg']} hits/query; a word in every task: "
                 f"p50 {r['common_word']['p50_ms']} ms"
             )
+            if "one_client" in r:
+                alone = r["one_client"]
+                extra += f"; one client: p50 {alone['p50_ms']} ms, p99 {alone['p99_ms']} ms"
         elif key in ("1", "2", "3"):
             per_request = r.get("cpu_ms_per_request", {})
             if per_request:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import itertools
+import json
 import os
 import random
 import sys
@@ -267,6 +269,24 @@ async def open_loop(
     return skipped
 
 
+def token_lifetime(token: str) -> float:
+    """Seconds between a JWT's ``iat`` and ``exp`` (read, not verified: it is our own)."""
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return float(claims["exp"]) - float(claims["iat"])
+
+
+async def keep_tokens_fresh(api: Api, users: list[User]) -> None:
+    """Log every user in again at two thirds of an access token's lifetime, as a client
+    refreshes its session: a soak outlasts the tokens (15 minutes by default), and a mix
+    answered 401 measures nothing."""
+    every = 2 * token_lifetime(users[0].token) / 3
+    while True:
+        await asyncio.sleep(every)  # the tokens' schedule, not a wait for a condition
+        for user in users:
+            user.token = await api.login(user.email)
+
+
 async def _after(seconds: float, action: Callable[[], Awaitable[None]]) -> None:
     await asyncio.sleep(seconds)  # a point in the soak's timeline, not a wait for a condition
     await action()
@@ -440,6 +460,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--boards", type=int, default=4)
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--tasks", type=int, default=30, help="seeded tasks per board (30)")
+    parser.add_argument(
+        "--token-ttl", type=int, default=900, help="access-token lifetime, seconds (900)"
+    )
     parser.add_argument("--label", default="soak")
     parser.add_argument("--results-dir", type=Path)
     return parser.parse_args(argv)
@@ -453,7 +476,10 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     rabbitmq_url = os.environ.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL
     with tempfile.TemporaryDirectory() as keys, isolated_env(run_id, rabbitmq_url) as isolation:
         service_env: dict[str, dict[str, str]] = {
-            "auth": {"JWT_KEY_FILE": str(Path(keys) / "jwt-signing.pem")},
+            "auth": {
+                "JWT_KEY_FILE": str(Path(keys) / "jwt-signing.pem"),
+                "ACCESS_TOKEN_TTL_SECONDS": str(args.token_ttl),
+            },
             "gateway": {**BENCH_RATE_LIMITS, "RATE_LIMIT_PREFIX": f"hintro:rl:{run_id}:"},
             "realtime": dict(BENCH_REALTIME_BOUNDS),
         }
@@ -517,6 +543,7 @@ async def _drive(
             )
         record = Record(args.bucket)
         rss: dict[str, dict[str, float]] = {}
+        renewing = asyncio.create_task(keep_tokens_fresh(api, users))
 
         async def at_warmup() -> None:
             rss["after_warmup"] = rss_mb(pids)
@@ -531,6 +558,7 @@ async def _drive(
             at_warmup=at_warmup,
             warmup=min(args.warmup, args.duration),
         )
+        renewing.cancel()
         rss["end"] = rss_mb(pids)
         at_stop = await queue_state(broker_url, queues, vhost=vhost)
         stopped = time.perf_counter()

@@ -14,7 +14,8 @@ bump retried before this process trusts the cache again. What remains: while Red
 unreachable from a writer but keeps its data, *another* replica may serve the pre-write value
 until the entry's TTL expires or the writer's retry lands.
 
-The board service caches board bodies with it, the task service every task of a board.
+The board service caches board bodies with it, the task service every task of a board and,
+keyed by user instead of board, the boards each user belongs to (search).
 """
 
 from __future__ import annotations

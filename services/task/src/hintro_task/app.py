@@ -18,7 +18,6 @@ from aiohttp import web
 from hintro_shared.boardview import (
     BOARD_CLIENT,
     BoardClient,
-    BoardProjection,
     board_client_ctx,
 )
 from hintro_shared.boardview.reconcile import ProjectionReconciler, start_reconciler
@@ -33,6 +32,7 @@ from hintro_task.cache import TasksCache
 from hintro_task.config import Settings
 from hintro_task.consumers import ROUTING_KEYS, BoardEventHandler
 from hintro_task.domain import EventContext
+from hintro_task.memberships import CachedBoardView, MembershipCache
 from hintro_task.migrations import LABEL_IMPORTS
 from hintro_task.repository import CommentRepository, TaskRepository
 from hintro_task.routes import COMMENT_SERVICE, OPERATIONS, SEARCH_SERVICE, TASK_SERVICE
@@ -70,7 +70,16 @@ def _tasks_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[
         async with ServiceEvents.from_settings(app[RABBIT], settings) as events:
             tasks = TaskRepository(db)
             comments = CommentRepository(db)
-            projection = BoardProjection(db)
+            projection = CachedBoardView(
+                db,
+                MembershipCache(
+                    app[REDIS],
+                    prefix=settings.membership_cache_prefix,
+                    ttl_seconds=settings.tasks_cache_ttl_seconds,
+                    generation_ttl_seconds=settings.tasks_cache_generation_ttl_seconds,
+                    retry_seconds=settings.tasks_cache_retry_seconds,
+                ),
+            )
             await tasks.create_indexes()
             await comments.create_indexes()
             await projection.create_indexes()

@@ -27,6 +27,9 @@ class Settings(BoardViewSettings):
     tasks_cache_generation_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     # Prefix of every Redis key of that cache (tests use a unique one).
     tasks_cache_prefix: str = "hintro:tasks:"
+    # Prefix of the Redis keys of the boards each user belongs to (search's membership cache,
+    # which takes its TTLs and retry delay from the TASKS_CACHE_* settings).
+    membership_cache_prefix: str = "hintro:members:"
     # After a Redis failure the cache is bypassed this long before Redis is tried again.
     tasks_cache_retry_seconds: float = Field(default=1.0, ge=0)
 
