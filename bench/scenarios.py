@@ -9,7 +9,7 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -770,21 +770,14 @@ class Bench:
         entries those its consumer writes (``SearchIndex.put_many`` of ``task_item``).
         Returns the seeded titles (query material)."""
         assert self.owner is not None
-        rnd = random.Random(8)  # noqa: S311 - fixed benchmark data, nothing secret
-        syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
-        vocabulary = sorted(
-            {"".join(rnd.choices(syllables, k=rnd.randint(2, 4))) for _ in range(2400)}
-        )[:2000]
         repository, index = TaskRepository(db), SearchIndex(db)
         titles: list[str] = []
         positions: dict[str, str | None] = {}
         at = now_millis()
         batch: list[Task] = []
-        for n in range(self.options.search_tasks):
+        for n, (title, description) in enumerate(search_corpus(self.options.search_tasks)):
             column = n % len(lists)
             positions[lists[column]] = key_between(positions.get(lists[column]), None)
-            title = " ".join(rnd.sample(vocabulary, 4))
-            words = " ".join(rnd.sample(vocabulary, 12))
             titles.append(title)
             batch.append(
                 Task(
@@ -792,7 +785,7 @@ class Bench:
                     board_id=boards[column],
                     list_id=lists[column],
                     title=title.capitalize(),
-                    description=f"{words.capitalize()}. Seeded for the search bench.",
+                    description=description,
                     position=positions[lists[column]] or "a0",
                     assignee_ids=(),
                     label_ids=(),
@@ -848,17 +841,7 @@ class Bench:
         await self.quiesce(within=60.0)
         # The seed outlasts an access token (15 minutes): the searches carry a fresh one.
         owner.token = await api.login(owner.email)
-        rnd = random.Random(88)  # noqa: S311 - fixed benchmark data, nothing secret
-        queries: list[str] = []
-        for _ in range(2000):
-            words = rnd.choice(titles).split()
-            kind = rnd.random()
-            if kind < 0.5:
-                queries.append(rnd.choice(words))
-            elif kind < 0.75:
-                queries.append(rnd.choice(words)[:4])
-            else:
-                queries.append(" ".join(rnd.sample(words, 2)))
+        queries = search_queries(titles, 2000)
         base = f"{self.target.gateway_url}/api/search?limit=20&q="
         hits: list[int] = []
 
@@ -924,6 +907,38 @@ class Bench:
             f"{figures['throughput']}/s; one client: p50 {alone['p50_ms']} ms, p99 "
             f"{alone['p99_ms']} ms; a word in every task: p50 {common['p50_ms']} ms"
         )
+
+
+def search_corpus(count: int) -> Iterator[tuple[str, str]]:
+    """Scenario 8's task texts: ``count`` (title, description) pairs of four and twelve words
+    drawn from a fixed vocabulary of 2,000 made-up words (so each word is in ~400 of 50,000
+    tasks, ~100 times in a title)."""
+    rnd = random.Random(8)  # noqa: S311 - fixed benchmark data, nothing secret
+    syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
+    vocabulary = sorted(
+        {"".join(rnd.choices(syllables, k=rnd.randint(2, 4))) for _ in range(2400)}
+    )[:2000]
+    for _ in range(count):
+        title = " ".join(rnd.sample(vocabulary, 4))
+        words = " ".join(rnd.sample(vocabulary, 12))
+        yield title, f"{words.capitalize()}. Seeded for the search bench."
+
+
+def search_queries(titles: list[str], count: int) -> list[str]:
+    """Scenario 8's queries, from the seeded titles: one word (half), the first 4 letters of
+    one (a quarter), two words of one title (a quarter)."""
+    rnd = random.Random(88)  # noqa: S311 - fixed benchmark data, nothing secret
+    queries: list[str] = []
+    for _ in range(count):
+        words = rnd.choice(titles).split()
+        kind = rnd.random()
+        if kind < 0.5:
+            queries.append(rnd.choice(words))
+        elif kind < 0.75:
+            queries.append(rnd.choice(words)[:4])
+        else:
+            queries.append(" ".join(rnd.sample(words, 2)))
+    return queries
 
 
 async def run_all(bench: Bench, which: set[str]) -> None:

@@ -113,6 +113,9 @@ class Record:
                     "from_s": int(index * self.bucket),
                     "requests": sum(outcomes.values()),
                     "5xx": sum(n for kind, n in outcomes.items() if kind.startswith("5")),
+                    "5xx_by_status": {
+                        kind: n for kind, n in outcomes.items() if kind.startswith("5")
+                    },
                     "other_errors": {
                         kind: n for kind, n in outcomes.items() if not kind.startswith(("2", "5"))
                     },
@@ -418,8 +421,9 @@ def summary(result: dict[str, Any]) -> str:
     ]
     for row in result["buckets"]:
         others = ", ".join(f"{k}: {v}" for k, v in row["other_errors"].items()) or "0"
+        failed = ", ".join(f"{k}: {v}" for k, v in row.get("5xx_by_status", {}).items()) or "0"
         lines.append(
-            f"| {row['from_s']} | {row['requests']} | {row['5xx']} | {others} | "
+            f"| {row['from_s']} | {row['requests']} | {failed} | {others} | "
             f"{row['p50_ms']} | {row['p99_ms']} | {row['max_ms']} |"
         )
     lines += [

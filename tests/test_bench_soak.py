@@ -28,6 +28,7 @@ def test_buckets_count_5xx_apart_from_other_errors_and_take_p99_per_bucket() -> 
     assert first["from_s"] == 0
     assert first["requests"] == 102
     assert first["5xx"] == 1
+    assert first["5xx_by_status"] == {"503": 1}
     assert first["other_errors"] == {"404": 1}
     assert first["p99_ms"] == 500.0  # the two slow answers are the top 2 %
     assert first["p50_ms"] == 51.0
@@ -35,6 +36,7 @@ def test_buckets_count_5xx_apart_from_other_errors_and_take_p99_per_bucket() -> 
         "from_s": 60,
         "requests": 1,
         "5xx": 0,
+        "5xx_by_status": {},
         "other_errors": {"ClientConnectorError": 1},
         "p50_ms": 20.0,
         "p99_ms": 20.0,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
@@ -163,10 +164,14 @@ class ReadCache(Generic[T]):
 
     async def invalidate(self, board_id: str) -> None:
         """Make every cached value of the board unreachable; call after each committed write."""
+        await self.invalidate_many((board_id,))
+
+    async def invalidate_many(self, keys: Iterable[str]) -> None:
+        """:meth:`invalidate` for several keys in one Redis round trip."""
         if self._client is None:
             return
-        self._pending.add(board_id)
-        if not self._available():
+        self._pending.update(keys)
+        if not self._pending or not self._available():
             return
         pending = set(self._pending)
         try:

@@ -81,5 +81,4 @@ class CachedBoardView(BoardProjection):
             await self._invalidate({*before, *snapshot.members})
 
     async def _invalidate(self, user_ids: Iterable[str]) -> None:
-        for user_id in sorted(user_ids):
-            await self._memberships.invalidate(user_id)
+        await self._memberships.invalidate_many(sorted(user_ids))

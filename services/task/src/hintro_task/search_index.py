@@ -327,8 +327,8 @@ class SearchIndex:
         }
         found: dict[str, Candidate] = {}
         read = 0
-        projection = {"w": 1, "i": 1, "p": 1, "u": 1, "_id": 0}
-        async for doc in self.terms.find(query, projection).limit(cap + 1):
+        # Whole postings: see the module's note on projections.
+        async for doc in self.terms.find(query).limit(cap + 1):
             read += 1
             candidate = found.get(doc["i"])
             if candidate is None:
@@ -384,9 +384,9 @@ class SearchIndex:
             "b": {"$in": list(boards)},
             "a": 1 if archived else 0,
         }
-        projection = {"w": 1, "i": 1, "p": 1, "u": 1, "_id": 0}
         rows = []
-        async for doc in self.terms.find(query, projection).limit(SHORT_PREFIX_MAX):
+        # Whole postings: see the module's note on projections.
+        async for doc in self.terms.find(query).limit(SHORT_PREFIX_MAX):
             self.docs_read += 1
             places = int(doc.get("p", 0))
             if bool(places & TITLE) != tier.title:
@@ -412,5 +412,5 @@ class SearchIndex:
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        cursor = self.names.find({"_id": {"$in": wanted}}, {"title": 1})
+        cursor = self.names.find({"_id": {"$in": wanted}})  # whole: see the module's note
         return {doc["_id"]: doc["title"] async for doc in cursor}
