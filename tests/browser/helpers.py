@@ -1,5 +1,5 @@
-"""What the browser tests do as a person would: sign in, open a board, find lists and cards; and
-the one thing they do to the stack: restart its realtime replicas."""
+"""What the browser tests do as a person would: sign in, open a board, find lists and cards,
+drag with the mouse; and the one thing they do to the stack: restart its realtime replicas."""
 
 from __future__ import annotations
 
@@ -41,6 +41,26 @@ def cards(page: Page, list_title: str) -> Locator:
 
 async def titles(page: Page, list_title: str) -> list[str]:
     return [text.strip() for text in await cards(page, list_title).all_inner_texts()]
+
+
+async def drag(page: Page, handle: Locator, target: Locator, *, at: float = 0.25) -> None:
+    """Drag ``handle`` with the mouse onto ``target``, ``at`` of the way down it (its top
+    quarter by default: "before this one"), in small steps as a hand moves."""
+    await handle.scroll_into_view_if_needed()
+    source_box = await handle.bounding_box()
+    target_box = await target.bounding_box()
+    assert source_box is not None
+    assert target_box is not None
+    await page.mouse.move(
+        source_box["x"] + source_box["width"] / 2, source_box["y"] + source_box["height"] / 2
+    )
+    await page.mouse.down()
+    await page.mouse.move(
+        target_box["x"] + target_box["width"] / 2,
+        target_box["y"] + target_box["height"] * at,
+        steps=12,
+    )
+    await page.mouse.up()
 
 
 async def after_paint(page: Page) -> None:

@@ -10,7 +10,7 @@ from playwright.async_api import Page, expect
 
 from hintro_devtools.stack import Stack
 from tests.browser.conftest import NewContext, csp_errors
-from tests.browser.helpers import after_paint, cards, column, titles
+from tests.browser.helpers import after_paint, cards, column, drag, titles
 from tests.e2e.boards_helpers import PASSWORD
 
 
@@ -55,21 +55,8 @@ async def test_sign_up_build_a_board_drag_with_mouse_and_keyboard_and_reload(
     # The mouse: drag "Pick date" by its handle onto the empty "Done" list.
     handle = page.get_by_role("button", name="Move card Pick date")
     target = column(page, "Done").get_by_role("list")
-    source_box = await handle.bounding_box()
-    target_box = await target.bounding_box()
-    assert source_box is not None
-    assert target_box is not None
     async with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
-        await page.mouse.move(
-            source_box["x"] + source_box["width"] / 2, source_box["y"] + source_box["height"] / 2
-        )
-        await page.mouse.down()
-        await page.mouse.move(
-            target_box["x"] + target_box["width"] / 2,
-            target_box["y"] + target_box["height"] / 2,
-            steps=12,
-        )
-        await page.mouse.up()
+        await drag(page, handle, target, at=0.5)
     assert (await moved.value).status == 200
     await expect(cards(page, "Done")).to_have_text(["Pick date"])
 

@@ -12,7 +12,7 @@ from playwright.async_api import Locator, Page, expect
 
 from hintro_devtools.stack import Stack
 from tests.browser.conftest import NewContext
-from tests.browser.helpers import after_paint, open_board, sign_in
+from tests.browser.helpers import after_paint, drag, open_board, sign_in
 from tests.e2e.boards_helpers import (
     User,
     add_member,
@@ -110,23 +110,9 @@ async def test_items_reorder_by_mouse_and_keyboard_and_keep_their_order_after_re
     # The mouse: drag "Bread" by its handle onto "Milk", the first item.
     handle = page.get_by_role("button", name="Move item Bread")
     target = page.get_by_test_id("checklist-item").filter(has_text="Milk")
-    # The checklist is at the foot of the dialog, which scrolls: bring the items into view.
-    await handle.scroll_into_view_if_needed()
-    source_box = await handle.bounding_box()
-    target_box = await target.bounding_box()
-    assert source_box is not None
-    assert target_box is not None
+    # The checklist is at the foot of the dialog, which scrolls: drag() brings it into view.
     async with page.expect_response(lambda r: r.url.endswith("/move")) as moved:
-        await page.mouse.move(
-            source_box["x"] + source_box["width"] / 2, source_box["y"] + source_box["height"] / 2
-        )
-        await page.mouse.down()
-        await page.mouse.move(
-            target_box["x"] + target_box["width"] / 2,
-            target_box["y"] + target_box["height"] / 4,
-            steps=12,
-        )
-        await page.mouse.up()
+        await drag(page, handle, target)
     assert (await moved.value).status == 200
     await expect(item_texts(page)).to_have_text(["Bread", "Milk", "Eggs"])
 
@@ -148,25 +134,6 @@ async def test_items_reorder_by_mouse_and_keyboard_and_keep_their_order_after_re
     await page.reload()
     await expect(page.get_by_test_id("checklist")).to_be_visible()
     await expect(item_texts(page)).to_have_text(["Bread", "Eggs", "Milk"])
-
-
-async def drag(page: Page, handle: Locator, target: Locator) -> None:
-    """Drag ``handle`` by mouse onto the top quarter of ``target``."""
-    await handle.scroll_into_view_if_needed()
-    source_box = await handle.bounding_box()
-    target_box = await target.bounding_box()
-    assert source_box is not None
-    assert target_box is not None
-    await page.mouse.move(
-        source_box["x"] + source_box["width"] / 2, source_box["y"] + source_box["height"] / 2
-    )
-    await page.mouse.down()
-    await page.mouse.move(
-        target_box["x"] + target_box["width"] / 2,
-        target_box["y"] + target_box["height"] / 4,
-        steps=12,
-    )
-    await page.mouse.up()
 
 
 async def test_an_item_moves_into_another_checklist_by_keyboard_and_mouse(

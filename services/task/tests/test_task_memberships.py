@@ -34,10 +34,10 @@ async def redis_client() -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
-def view(db: Db, client: aioredis.Redis | None) -> CachedBoardView:
+def view(db: Db, client: aioredis.Redis | None, prefix: str | None = None) -> CachedBoardView:
     cache = MembershipCache(
         client,
-        prefix=unique("members") + ":",
+        prefix=prefix or unique("members") + ":",
         ttl_seconds=60,
         generation_ttl_seconds=3600,
         retry_seconds=0,
@@ -90,10 +90,7 @@ async def test_every_membership_write_invalidates(db: Db, redis_client: aioredis
 
 async def test_an_unreadable_entry_is_a_miss(db: Db, redis_client: aioredis.Redis) -> None:
     prefix = unique("members") + ":"
-    cache = MembershipCache(
-        redis_client, prefix=prefix, ttl_seconds=60, generation_ttl_seconds=3600, retry_seconds=0
-    )
-    boards = CachedBoardView(db, cache)
+    boards = view(db, redis_client, prefix)
     await boards.apply_snapshot(BoardSnapshot("b1", 2, {"u1": Role.OWNER}))
     await boards.apply_snapshot(BoardSnapshot("b2", 2, {"u2": Role.OWNER}))
     assert await boards.boards_of("u1") == ["b1"]

@@ -15,14 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from hintro_task.search import SearchService
 from hintro_task.search_index import SearchIndex, SearchItem
-from hintro_task.searching import (
-    COMMENT,
-    DESCRIPTION,
-    TITLE,
-    Ranked,
-    item_score,
-    query_terms,
-)
+from hintro_task.searching import Ranked, item_score, query_terms
 from hintro_testkit.infra import scratch_database
 
 pytestmark = pytest.mark.integration
@@ -62,12 +55,6 @@ def _item(n: int, rnd: random.Random, common: str = "") -> SearchItem:
     )
 
 
-def _fields(item: SearchItem) -> dict[int, str]:
-    if item.kind == "task":
-        return {TITLE: item.title, DESCRIPTION: item.text}
-    return {COMMENT: item.text}
-
-
 def expected(items: list[SearchItem], q: str, archived: bool) -> list[str]:
     """Every match ranked the slow way: each item of the caller's boards scored on its texts."""
     terms = query_terms(q)
@@ -75,7 +62,7 @@ def expected(items: list[SearchItem], q: str, archived: bool) -> list[str]:
     for item in items:
         if item.board_id == NOT_MINE or item.archived != archived:
             continue
-        total = item_score(_fields(item), terms)
+        total = item_score(item.places(), terms)
         if total is not None:
             ranked.append(Ranked(total, item.updated_at, item.id))
     return [hit.item_id for hit in sorted(ranked, key=Ranked.key)]
@@ -181,3 +168,34 @@ async def test_the_migration_gives_older_postings_their_ranked_keys(db: Db) -> N
     assert await walk(service, "login", 5, False) == expected(items, "login", False)
     await keys.down(db)
     assert await index.terms.count_documents({"r": {"$exists": True}}) == 0
+
+
+class CountingBoards:
+    """The board service, as search asks it for titles the index lacks: counts the asks."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def fetch_board_json(
+        self, board_id: str, *, authorization: str, request_id: str | None
+    ) -> Any:
+        self.asked.append(board_id)
+        return {"title": "Asked", "version": 1, "lists": []}
+
+
+async def test_a_comment_hit_with_known_titles_asks_the_board_service_nothing(db: Db) -> None:
+    index = SearchIndex(db)
+    await index.create_indexes()
+    at = "2026-05-01T12:00:00.000Z"
+    await index.put(SearchItem("t1", "task", MINE, "t1", "l1", "Plan", "words", at, 1))
+    await index.put(SearchItem("c:1", "comment", MINE, "t1", "", "", "a zebra here", at, 1))
+    await index.set_name("board", MINE, "Mine", 1)
+    await index.set_name("list", "l1", "Doing", 1)
+    boards = CountingBoards()
+    hits, _ = await SearchService(index, Boards(), boards=boards).search(
+        "me", "zebra", 20, None, authorization="Bearer token"
+    )
+    assert [(hit.item.id, hit.board_title, hit.list_title) for hit in hits] == [
+        ("c:1", "Mine", "Doing")
+    ]
+    assert boards.asked == []

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import itertools
 import logging
 import os
 import re
 import secrets
 import signal
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +30,7 @@ from hintro_shared.logging import configure_logging, request_id_var
 from hintro_shared.metrics import metrics_handler, metrics_middleware
 from hintro_shared.overload import Admission, admission_middleware
 from hintro_shared.problems import problem_middleware
-from hintro_shared.versioning import etag
+from hintro_shared.versioning import etag, not_modified, not_modified_since
 
 SETTINGS = web.AppKey("hintro.settings", ServiceSettings)
 ADMISSION = web.AppKey("hintro.admission", Admission)
@@ -80,6 +81,32 @@ def json_response(
         content_type="application/json",
         headers=all_headers or None,
     )
+
+
+# Level 5: within a few percent of level 9's size on JSON at a fraction of the CPU.
+_STORED_GZIP_LEVEL = 5
+
+
+def gzip_once(body: bytes) -> bytes:
+    """``body`` compressed as a cached body is stored and then served to every client that
+    accepts gzip (``mtime=0``: the same body always gives the same bytes)."""
+    return gzip.compress(body, compresslevel=_STORED_GZIP_LEVEL, mtime=0)
+
+
+def stored_json_response(
+    request: web.Request, etag: str, gzipped: bytes, plain: Callable[[], bytes]
+) -> web.Response:
+    """A cached JSON body kept compressed: 304 when ``If-None-Match`` names ``etag``, else the
+    stored gzip bytes for a client that accepts gzip (the gateway asks for gzip only then, and
+    passes them through), else ``plain()``; always ``Vary: Accept-Encoding``."""
+    vary = {"Vary": "Accept-Encoding"}
+    if not_modified_since(request, etag):
+        return not_modified(etag, vary)
+    headers = {**vary, "ETag": etag}
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=gzipped, content_type="application/json", headers=headers)
+    return web.Response(body=plain(), content_type="application/json", headers=headers)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:

@@ -22,6 +22,11 @@ export async function fetchAllTasks(boardId: string, signal?: AbortSignal): Prom
   return tasks;
 }
 
+/** The board's archived cards, the latest archived first (one response: no pages). */
+export async function fetchArchivedTasks(boardId: string): Promise<Task[]> {
+  return (await get<Page<Task>>(`/api/boards/${encodeURIComponent(boardId)}/tasks?archived=true`)).items;
+}
+
 export async function fetchBoard(boardId: string, signal?: AbortSignal): Promise<{ board: BoardWithLists; tasks: Task[] }> {
   const [board, tasks] = await Promise.all([
     get<BoardWithLists>(`/api/boards/${encodeURIComponent(boardId)}`, signal),

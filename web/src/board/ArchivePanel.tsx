@@ -2,9 +2,9 @@
 // list is archived or gone asks where it should go instead. Loaded lazily: opened rarely.
 import { useCallback, useEffect, useState } from "react";
 import { api, get } from "../api/client";
-import { paths } from "../api/boards";
+import { fetchArchivedTasks, paths } from "../api/boards";
 import { ApiError, sentence } from "../api/errors";
-import type { List, Page, Task } from "../api/types";
+import type { List, Task } from "../api/types";
 import { Confirm, Modal } from "../components/Modal";
 import type { BoardHandle } from "./useBoard";
 
@@ -35,11 +35,11 @@ export function ArchivePanel({ boardId, seq, lists, canEdit, handle, onError, on
 
   const load = useCallback(() => {
     let cancelled = false;
-    Promise.all([get<List[]>(`${paths.lists(boardId)}?archived=true`), get<Page<Task>>(`${paths.tasks(boardId)}?archived=true`)]).then(
+    Promise.all([get<List[]>(`${paths.lists(boardId)}?archived=true`), fetchArchivedTasks(boardId)]).then(
       ([listsAnswer, tasksAnswer]) => {
         if (cancelled) return;
         setLists(listsAnswer);
-        setCards(tasksAnswer.items);
+        setCards(tasksAnswer);
       },
       (error) => !cancelled && onError(sentence(error, "load")),
     );

@@ -1,10 +1,9 @@
 // The board's archived cards, for the filter's "Archived cards" view: loaded only while it is
 // on, again whenever the board's seq moves (an archive or restore anywhere on the board).
 import { useEffect, useState } from "react";
-import { get } from "../api/client";
-import { paths } from "../api/boards";
+import { fetchArchivedTasks } from "../api/boards";
 import { sentence } from "../api/errors";
-import type { Page, Task } from "../api/types";
+import type { Task } from "../api/types";
 
 export function useArchivedTasks(boardId: string, enabled: boolean, seq: number | undefined, onError: (text: string) => void): Record<string, Task> | undefined {
   const [tasks, setTasks] = useState<Record<string, Task> | undefined>(undefined);
@@ -14,8 +13,8 @@ export function useArchivedTasks(boardId: string, enabled: boolean, seq: number 
       return;
     }
     let cancelled = false;
-    get<Page<Task>>(`${paths.tasks(boardId)}?archived=true`).then(
-      (page) => !cancelled && setTasks(Object.fromEntries(page.items.map((task) => [task.id, task]))),
+    fetchArchivedTasks(boardId).then(
+      (archived) => !cancelled && setTasks(Object.fromEntries(archived.map((task) => [task.id, task]))),
       (error) => !cancelled && onError(sentence(error, "load")),
     );
     return () => {

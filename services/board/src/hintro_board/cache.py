@@ -14,11 +14,11 @@ not the board's version), and ``If-Match`` still reads the version in front of t
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hintro_shared import jsonutil
+from hintro_shared.http import gzip_once
 from hintro_shared.readcache import Lookup as _Lookup
 from hintro_shared.readcache import ReadCache
 from hintro_shared.versioning import content_digest
@@ -33,17 +33,6 @@ class CachedBoard:
     etag: str
     body: bytes
     gzipped: bytes
-
-
-# Level 5: about level 9's size on board JSON at a fraction of the CPU (and paid once per
-# stored body, not per request).
-_GZIP_LEVEL = 5
-
-
-def compress(body: bytes) -> bytes:
-    """The gzip form of a board body, as stored and served (``mtime=0``: the same body always
-    gives the same bytes)."""
-    return gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
 
 
 Lookup = _Lookup[CachedBoard]
@@ -66,7 +55,7 @@ def encode_entry(
         "etag": board_etag(version, body),
         "size": len(body),
     }
-    packed = compress(body) if gzipped is None else gzipped
+    packed = gzip_once(body) if gzipped is None else gzipped
     return jsonutil.dumps_bytes(header) + b"\n" + body + packed
 
 

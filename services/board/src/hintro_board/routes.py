@@ -46,22 +46,20 @@ from hintro_board.schemas import (
 )
 from hintro_board.service import BoardService, Caller, PeopleService
 from hintro_shared.authz import Role
-from hintro_shared.http import SOCKET_ID_HEADER, accepts_gzip, json_response
+from hintro_shared.http import SOCKET_ID_HEADER, json_response, stored_json_response
 from hintro_shared.internal import is_internal_caller
 from hintro_shared.internal import not_found as internal_not_found
 from hintro_shared.openapi import Operation
 from hintro_shared.pagination import decode_cursor, encode_cursor, invalid_cursor
 from hintro_shared.problems import read_json, unauthorized, validate
 from hintro_shared.tokens import authenticated_caller
-from hintro_shared.versioning import expected_version, not_modified, not_modified_since
+from hintro_shared.versioning import expected_version
 
 BOARD_SETTINGS = web.AppKey("hintro.board.settings", Settings)
 BOARD_SERVICE = web.AppKey("hintro.board.boards", BoardService)
 LIST_SERVICE = web.AppKey("hintro.board.lists", ListService)
 LABEL_SERVICE = web.AppKey("hintro.board.labels", LabelService)
 PEOPLE_SERVICE = web.AppKey("hintro.board.people", PeopleService)
-
-_JSON = "application/json"
 
 
 async def _caller(request: web.Request) -> Caller:
@@ -155,14 +153,7 @@ async def handle_get_board(request: web.Request) -> web.Response:
     gzip (the gateway asks for gzip only then, and passes them through)."""
     caller = await _caller(request)
     read = await request.app[BOARD_SERVICE].read_board(caller, request.match_info["boardId"])
-    vary = {"Vary": "Accept-Encoding"}
-    if not_modified_since(request, read.etag):
-        return not_modified(read.etag, vary)
-    headers = {**vary, "ETag": read.etag}
-    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        headers["Content-Encoding"] = "gzip"
-        return web.Response(body=read.gzipped, content_type=_JSON, headers=headers)
-    return web.Response(body=read.body, content_type=_JSON, headers=headers)
+    return stored_json_response(request, read.etag, read.gzipped, lambda: read.body)
 
 
 async def handle_update_board(request: web.Request) -> web.Response:

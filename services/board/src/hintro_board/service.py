@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from hintro_board.cache import board_etag, compress, encode_entry
+from hintro_board.cache import board_etag, encode_entry
 from hintro_board.domain import (
     AlreadyMember,
     Board,
@@ -43,6 +43,7 @@ from hintro_shared.caller import Caller as Caller
 from hintro_shared.events import catalogue as ev
 from hintro_shared.events.envelope import EventEnvelope, new_event
 from hintro_shared.events.fastpath import Outbox
+from hintro_shared.http import gzip_once
 from hintro_shared.refusals import IdTaken, NotFound
 
 SOURCE = "hintro/board"
@@ -195,7 +196,7 @@ class BoardService:
             raise NotFound("board")
         people = await self.people([board])
         body = jsonutil.dumps_bytes(board_with_lists_json(board, lists, people))
-        gzipped = compress(body)
+        gzipped = gzip_once(body)
         roles = {m.user_id: m.role.value for m in board.members}
         # Stored under the generation seen before the reads: a write that landed meanwhile
         # has bumped it, so this body can never be served after that write.

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from hintro_shared import jsonutil
+from hintro_shared.http import gzip_once
 from hintro_shared.readcache import ReadCache
 from hintro_shared.versioning import content_etag
-
-# Level 5: within a few percent of level 9's size on task JSON at a fraction of the CPU.
-_GZIP_LEVEL = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +38,7 @@ class BoardTasks:
     @classmethod
     def of(cls, body: bytes) -> BoardTasks:
         """Compress ``body`` (once) and digest it."""
-        return cls(content_etag(body), gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0))
+        return cls(content_etag(body), gzip_once(body))
 
 
 def encode_entry(tasks: BoardTasks) -> bytes:

@@ -5,6 +5,7 @@ Written out, never derived (see :mod:`hintro_shared.migrations`)."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -19,6 +20,26 @@ LABEL_IMPORTS = "label_imports"
 tells the board service which labels to create, in that document's outbox."""
 
 _BATCH = 500
+
+
+async def _walk(
+    collection: Any, query: dict[str, Any], projection: dict[str, Any]
+) -> AsyncIterator[dict[str, Any]]:
+    """The documents ``query`` matches, in ``_id`` order, read :data:`_BATCH` at a time, each
+    batch after the previous one was handled (no cursor stays open while a step writes)."""
+    last_id = ""
+    while True:
+        batch = [
+            doc
+            async for doc in collection.find({"_id": {"$gt": last_id}, **query}, projection)
+            .sort("_id", 1)
+            .limit(_BATCH)
+        ]
+        if not batch:
+            return
+        last_id = batch[-1]["_id"]
+        for doc in batch:
+            yield doc
 
 
 def _clean(labels: Any) -> list[str]:
@@ -41,34 +62,21 @@ async def _labels_up(db: Database) -> None:
     projection learns them at once (``labels``), so the ids are accepted right away."""
     tasks = db["tasks"]
     boards: dict[str, dict[str, str]] = {}
-    last_id = ""
-    while True:
-        batch = [
-            doc
-            async for doc in tasks.find(
-                {"_id": {"$gt": last_id}, "labels": {"$exists": True}, **LIVE},
-                {"boardId": 1, "labels": 1, "labelIds": 1},
+    query = {"labels": {"$exists": True}, **LIVE}
+    async for doc in _walk(tasks, query, {"boardId": 1, "labels": 1, "labelIds": 1}):
+        names = _clean(doc.get("labels"))
+        board_id = str(doc["boardId"])
+        found = boards.setdefault(board_id, {})
+        ids = []
+        for name in names:
+            label_id = imported_label_id(board_id, name)
+            found.setdefault(label_id, name)
+            ids.append(label_id)
+        if "labelIds" not in doc:
+            await tasks.update_one(
+                {"_id": doc["_id"], "labelIds": {"$exists": False}},
+                {"$set": {"labelIds": ids}},
             )
-            .sort("_id", 1)
-            .limit(_BATCH)
-        ]
-        if not batch:
-            break
-        last_id = batch[-1]["_id"]
-        for doc in batch:
-            names = _clean(doc.get("labels"))
-            board_id = str(doc["boardId"])
-            found = boards.setdefault(board_id, {})
-            ids = []
-            for name in names:
-                label_id = imported_label_id(board_id, name)
-                found.setdefault(label_id, name)
-                ids.append(label_id)
-            if "labelIds" not in doc:
-                await tasks.update_one(
-                    {"_id": doc["_id"], "labelIds": {"$exists": False}},
-                    {"$set": {"labelIds": ids}},
-                )
     for board_id, labels in boards.items():
         if not labels:
             continue
@@ -112,25 +120,12 @@ async def _labels_down(db: Database) -> None:
     async for label in db["labels"].find({**LIVE}, {"name": 1}):
         if label.get("name"):
             names[str(label["_id"])] = str(label["name"])
-    last_id = ""
-    while True:
-        batch = [
-            doc
-            async for doc in tasks.find(
-                {"_id": {"$gt": last_id}, "labelIds": {"$exists": True}}, {"labelIds": 1}
-            )
-            .sort("_id", 1)
-            .limit(_BATCH)
-        ]
-        if not batch:
-            break
-        last_id = batch[-1]["_id"]
-        for doc in batch:
-            labels = [names[lid] for lid in doc.get("labelIds") or () if lid in names]
-            await tasks.update_one(
-                {"_id": doc["_id"], "labelIds": {"$exists": True}},
-                {"$set": {"labels": list(dict.fromkeys(labels))}, "$unset": {"labelIds": ""}},
-            )
+    async for doc in _walk(tasks, {"labelIds": {"$exists": True}}, {"labelIds": 1}):
+        labels = [names[lid] for lid in doc.get("labelIds") or () if lid in names]
+        await tasks.update_one(
+            {"_id": doc["_id"], "labelIds": {"$exists": True}},
+            {"$set": {"labels": list(dict.fromkeys(labels))}, "$unset": {"labelIds": ""}},
+        )
     await db[LABEL_IMPORTS].drop()
 
 
@@ -164,23 +159,10 @@ async def _ranked_keys_up(db: Database) -> None:
     from hintro_task.searching import posting_keys
 
     terms = db["search_terms"]
-    last_id = ""
-    while True:
-        batch = [
-            doc
-            async for doc in terms.find(
-                {"_id": {"$gt": last_id}}, {"w": 1, "p": 1, "u": 1, "i": 1, "r": 1}
-            )
-            .sort("_id", 1)
-            .limit(_BATCH)
-        ]
-        if not batch:
-            break
-        last_id = batch[-1]["_id"]
-        for doc in batch:
-            if "r" not in doc:
-                keys = posting_keys(doc["w"], int(doc.get("p", 0)), doc.get("u", ""), doc["i"])
-                await terms.update_one({"_id": doc["_id"]}, {"$set": keys})
+    async for doc in _walk(terms, {}, {"w": 1, "p": 1, "u": 1, "i": 1, "r": 1}):
+        if "r" not in doc:
+            keys = posting_keys(doc["w"], int(doc.get("p", 0)), doc.get("u", ""), doc["i"])
+            await terms.update_one({"_id": doc["_id"]}, {"$set": keys})
 
 
 async def _ranked_keys_down(db: Database) -> None:

@@ -9,14 +9,13 @@ from aiohttp import web
 
 from hintro_shared.http import (
     SOCKET_ID_HEADER,
-    accepts_gzip,
     json_response,
+    stored_json_response,
 )
 from hintro_shared.openapi import Operation
 from hintro_shared.problems import not_found, read_json, validate
 from hintro_shared.tokens import authenticated_caller
 from hintro_shared.versioning import etag, expected_version, not_modified, not_modified_since
-from hintro_task.cache import BoardTasks
 from hintro_task.domain import ImportedFrom, Task, is_safe_id
 from hintro_task.schemas import (
     ChecklistsOut,
@@ -50,7 +49,6 @@ TASK_SERVICE = web.AppKey("hintro.task.service", TaskService)
 SEARCH_SERVICE = web.AppKey("hintro.task.search", SearchService)
 COMMENT_SERVICE = web.AppKey("hintro.task.comments", CommentService)
 TAG = "tasks"
-_JSON = "application/json"
 
 
 def _path_id(request: web.Request, name: str, what: str) -> str:
@@ -69,19 +67,6 @@ def _service(request: web.Request) -> TaskService:
     return request.app[TASK_SERVICE]
 
 
-def _board_tasks(request: web.Request, tasks: BoardTasks) -> web.Response:
-    """The board's task collection: 304 when the client has it, else the stored gzip bytes
-    for a client that accepts gzip (the gateway asks for gzip only then), else plain JSON."""
-    vary = {"Vary": "Accept-Encoding"}
-    if not_modified_since(request, tasks.etag):
-        return not_modified(tasks.etag, vary)
-    headers = {**vary, "ETag": tasks.etag}
-    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        headers["Content-Encoding"] = "gzip"
-        return web.Response(body=tasks.gzipped, content_type=_JSON, headers=headers)
-    return web.Response(body=tasks.plain(), content_type=_JSON, headers=headers)
-
-
 async def handle_list_tasks(request: web.Request) -> web.Response:
     """GET /api/boards/{boardId}/tasks"""
     caller = await authenticated_caller(request)
@@ -91,7 +76,8 @@ async def handle_list_tasks(request: web.Request) -> web.Response:
         matching = await _service(request).filter_tasks(caller, board_id, query.task_filter())
         return json_response({"items": [task_json(task) for task in matching], "next": None})
     if query.all:
-        return _board_tasks(request, await _service(request).board_tasks(caller, board_id))
+        tasks = await _service(request).board_tasks(caller, board_id)
+        return stored_json_response(request, tasks.etag, tasks.gzipped, tasks.plain)
     if query.archived:
         archived = await _service(request).archived_tasks(caller, board_id)
         return json_response({"items": [task_json(task) for task in archived], "next": None})

@@ -28,11 +28,8 @@ from hintro_task.search_index import (
     comment_item_id,
 )
 from hintro_task.searching import (
-    COMMENT,
-    DESCRIPTION,
     TASK,
     TIERS,
-    TITLE,
     Candidate,
     Ranked,
     Tier,
@@ -167,15 +164,16 @@ class SearchService:
         boards = await self._memberships.boards_of(user_id)
         if not boards:
             return [], None
+        members = set(boards)
         found: tuple[list[Ranked], dict[str, StoredItem]] | None = None
         if len(terms) > 1:
             found = await self._intersected(terms, boards, archived, start, limit)
         if found is None:
-            found = await self._streamed(terms, boards, archived, start, limit)
+            found = await self._streamed(terms, boards, members, archived, start, limit)
         page, items = found
         more = len(page) > limit
         page = page[:limit]
-        hits = await self._hits(page, terms, set(boards), items, (authorization, request_id))
+        hits = await self._hits(page, terms, members, items, (authorization, request_id))
         next_cursor = search_cursor(page[-1], terms, archived) if more and page else None
         return hits, next_cursor
 
@@ -211,6 +209,7 @@ class SearchService:
         self,
         terms: tuple[str, ...],
         boards: list[str],
+        members: set[str],
         archived: bool,
         start: Ranked | None,
         limit: int,
@@ -225,7 +224,6 @@ class SearchService:
             if term != driver:
                 others_best += await self._best_tier(term, boards, archived)
         wanted = limit + 1
-        members = set(boards)
         hits: dict[str, Ranked] = {}
         items: dict[str, StoredItem] = {}
         seen: set[str] = set()
@@ -248,7 +246,7 @@ class SearchService:
                     item = read.get(row.item_id)
                     if item is None or item.board_id not in members or item.archived != archived:
                         continue  # changed since its posting was read
-                    total = item_score(_fields(item), terms)
+                    total = item_score(item.places(), terms)
                     if total is None:
                         continue
                     hit = Ranked(total, row.updated_at, row.item_id)
@@ -322,14 +320,14 @@ class SearchService:
         missing = [hit.item_id for hit in page if hit.item_id not in known]
         if missing:
             items.update(await self._index.items_by_id(missing))
-        task_ids = [
-            item.task_id
-            for item in items.values()
-            if item.kind != TASK and item.task_id not in items and item.task_id not in known
-        ]
-        tasks = {**known, **items}
-        if task_ids:
-            tasks.update(await self._index.items_by_id(task_ids))
+        # The task of each item of the page (a comment's is read unless already at hand).
+        tasks = {item.id: item for item in items.values() if item.kind == TASK}
+        for entry in items.values():
+            if entry.task_id in known:
+                tasks.setdefault(entry.task_id, known[entry.task_id])
+        unread = [item.task_id for item in items.values() if item.task_id not in tasks]
+        if unread:
+            tasks.update(await self._index.items_by_id(unread))
         keys = [f"board:{item.board_id}" for item in items.values()] + [
             f"list:{task.list_id}" for task in tasks.values()
         ]
@@ -362,12 +360,6 @@ class SearchService:
                 )
             )
         return hits
-
-
-def _fields(item: StoredItem) -> dict[int, str]:
-    if item.kind == TASK:
-        return {TITLE: item.title, DESCRIPTION: item.text}
-    return {COMMENT: item.text}
 
 
 # --- keeping the index ----------------------------------------------------------------------

@@ -52,6 +52,13 @@ _WORD_END = "\uffff"
 SHORT_PREFIX_MAX = 2000
 
 
+def places_of(kind: str, title: str, text: str) -> dict[int, str]:
+    """An item's texts by place: a task's title and description, a comment's body."""
+    if kind == "task":
+        return {TITLE: title, DESCRIPTION: text}
+    return {COMMENT: text}
+
+
 def comment_item_id(comment_id: str) -> str:
     """The index id of a comment (tasks keep their own ids)."""
     return f"c:{comment_id}"
@@ -73,10 +80,8 @@ class SearchItem:
     archived: bool = False
 
     def places(self) -> dict[int, str]:
-        """The item's texts by place: a task's title and description, a comment's body."""
-        if self.kind == "task":
-            return {TITLE: self.title, DESCRIPTION: self.text}
-        return {COMMENT: self.text}
+        """The item's texts by place (see :func:`places_of`)."""
+        return places_of(self.kind, self.title, self.text)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,10 @@ class StoredItem:
     updated_at: str
     archived: bool
 
+    def places(self) -> dict[int, str]:
+        """The item's texts by place (see :func:`places_of`)."""
+        return places_of(self.kind, self.title, self.text)
+
 
 @dataclass(frozen=True)
 class Posting:
@@ -127,6 +136,44 @@ def _stored(doc: Document) -> StoredItem:
         updated_at=doc.get("updatedAt", ""),
         archived=bool(doc.get("archived", 0)),
     )
+
+
+def _item_fields(item: SearchItem) -> Document:
+    """What ``search_items`` holds of an item (besides its id and version)."""
+    return {
+        "kind": item.kind,
+        "boardId": item.board_id,
+        "taskId": item.task_id,
+        "listId": item.list_id,
+        "title": item.title,
+        "text": item.text,
+        "updatedAt": item.updated_at,
+        "archived": 1 if item.archived else 0,
+    }
+
+
+def _posting_docs(item: SearchItem) -> list[Document]:
+    """The item's postings at its version: one per distinct word."""
+    return [
+        {
+            "_id": f"{item.id}|{item.version}|{word}",
+            "w": word,
+            "b": item.board_id,
+            "i": item.id,
+            "k": item.task_id,
+            "p": places,
+            "u": item.updated_at,
+            "a": 1 if item.archived else 0,
+            "v": item.version,
+            **posting_keys(word, places, item.updated_at, item.id),
+        }
+        for word, places in postings(item.places()).items()
+    ]
+
+
+def _scope(boards: Sequence[str], archived: bool) -> Document:
+    """The part of every query that keeps to the caller's boards and the archived flag."""
+    return {"b": {"$in": list(boards)}, "a": 1 if archived else 0}
 
 
 class SearchIndex:
@@ -183,38 +230,9 @@ class SearchIndex:
 
     async def put(self, item: SearchItem) -> bool:
         """Index ``item`` at its version; ``False`` when a newer version is indexed already."""
-        archived = 1 if item.archived else 0
-        claimed = await self._claim(
-            item.id,
-            item.version,
-            {
-                "kind": item.kind,
-                "boardId": item.board_id,
-                "taskId": item.task_id,
-                "listId": item.list_id,
-                "title": item.title,
-                "text": item.text,
-                "updatedAt": item.updated_at,
-                "archived": archived,
-            },
-        )
-        if not claimed:
+        if not await self._claim(item.id, item.version, _item_fields(item)):
             return False
-        docs = [
-            {
-                "_id": f"{item.id}|{item.version}|{word}",
-                "w": word,
-                "b": item.board_id,
-                "i": item.id,
-                "k": item.task_id,
-                "p": places,
-                "u": item.updated_at,
-                "a": archived,
-                "v": item.version,
-                **posting_keys(word, places, item.updated_at, item.id),
-            }
-            for word, places in postings(item.places()).items()
-        ]
+        docs = _posting_docs(item)
         if docs:
             try:
                 await self.terms.insert_many(docs, ordered=False)
@@ -254,39 +272,10 @@ class SearchIndex:
         if not items:
             return
         await self.items.insert_many(
-            [
-                {
-                    "_id": item.id,
-                    "kind": item.kind,
-                    "boardId": item.board_id,
-                    "taskId": item.task_id,
-                    "listId": item.list_id,
-                    "title": item.title,
-                    "text": item.text,
-                    "updatedAt": item.updated_at,
-                    "archived": 1 if item.archived else 0,
-                    "v": item.version,
-                }
-                for item in items
-            ],
+            [{"_id": item.id, **_item_fields(item), "v": item.version} for item in items],
             ordered=False,
         )
-        docs = [
-            {
-                "_id": f"{item.id}|{item.version}|{word}",
-                "w": word,
-                "b": item.board_id,
-                "i": item.id,
-                "k": item.task_id,
-                "p": places,
-                "u": item.updated_at,
-                "a": 1 if item.archived else 0,
-                "v": item.version,
-                **posting_keys(word, places, item.updated_at, item.id),
-            }
-            for item in items
-            for word, places in postings(item.places()).items()
-        ]
+        docs = [doc for item in items for doc in _posting_docs(item)]
         for start in range(0, len(docs), 5000):
             await self.terms.insert_many(docs[start : start + 5000], ordered=False)
 
@@ -320,11 +309,7 @@ class SearchIndex:
         """Every item of ``boards`` that ``term`` starts a word of, with its best score for it;
         ``None`` when there are more than ``cap`` postings (a common word: it is ranked from
         its ordered streams instead)."""
-        query: Document = {
-            "w": {"$gte": term, "$lt": term + _WORD_END},
-            "b": {"$in": list(boards)},
-            "a": 1 if archived else 0,
-        }
+        query: Document = {"w": {"$gte": term, "$lt": term + _WORD_END}, **_scope(boards, archived)}
         found: dict[str, Candidate] = {}
         read = 0
         # Whole postings: see the module's note on projections.
@@ -358,7 +343,7 @@ class SearchIndex:
         head = tier.head(term)
         bounds: Document = {"$gt": after} if after is not None else {"$gte": head}
         bounds["$lt"] = head[:-1] + "!"
-        query: Document = {field: bounds, "b": {"$in": list(boards)}, "a": 1 if archived else 0}
+        query: Document = {field: bounds, **_scope(boards, archived)}
         if not tier.exact:
             query["w"] = {"$gt": term, "$lt": term + _WORD_END}
         cursor = self.terms.find(query, {field: 1, "i": 1, "u": 1, "_id": 0})
@@ -379,11 +364,7 @@ class SearchIndex:
         after: str | None,
         limit: int,
     ) -> list[Posting]:
-        query: Document = {
-            "w": {"$gt": term, "$lt": term + _WORD_END},
-            "b": {"$in": list(boards)},
-            "a": 1 if archived else 0,
-        }
+        query: Document = {"w": {"$gt": term, "$lt": term + _WORD_END}, **_scope(boards, archived)}
         rows = []
         # Whole postings: see the module's note on projections.
         async for doc in self.terms.find(query).limit(SHORT_PREFIX_MAX):

@@ -160,16 +160,18 @@ class Tier:
     exact: bool
     title: bool
 
+    def stem(self, term: str) -> str:
+        """The head of this tier's keys for ``term``: the word, or its first letters."""
+        return term if self.exact else term[:BUCKET]
+
     def head(self, term: str) -> str:
         """The key prefix every posting of this tier (for ``term``) starts with."""
-        stem = term if self.exact else term[:BUCKET]
-        return f"{stem} {_TITLE_PLACE if self.title else _TEXT_PLACE} "
+        return f"{self.stem(term)} {_TITLE_PLACE if self.title else _TEXT_PLACE} "
 
     def after(self, term: str, last: Ranked) -> str:
         """The key of ``last`` in this tier (reading resumes after it)."""
         place = TITLE if self.title else DESCRIPTION
-        stem = term if self.exact else term[:BUCKET]
-        return ranked_key(stem, place, last.updated_at, last.item_id)
+        return ranked_key(self.stem(term), place, last.updated_at, last.item_id)
 
 
 TIERS = (

@@ -29,6 +29,15 @@ export interface LocalChecklists {
 let temp = 0;
 const tempId = () => `tmp-c${++temp}`;
 
+/** Where `itemId` lands in `order`, by its saved neighbours (items still being created have no
+ * server id to name). */
+function savedAnchors(order: readonly string[], itemId: string) {
+  return anchorsFor(
+    order.filter((id) => !id.startsWith("tmp-") || id === itemId),
+    itemId,
+  );
+}
+
 export function checklistOps(handle: Pick<BoardHandle, "dispatch" | "write">) {
   const { dispatch, write } = handle;
 
@@ -109,10 +118,7 @@ export function checklistOps(handle: Pick<BoardHandle, "dispatch" | "write">) {
 
     /** Move `itemId` so that its checklist's order becomes `order`. */
     moveItem(taskId: string, local: LocalChecklists, checklistId: string, itemId: string, order: readonly string[]) {
-      const anchors = anchorsFor(
-        order.filter((id) => !id.startsWith("tmp-") || id === itemId),
-        itemId,
-      );
+      const anchors = savedAnchors(order, itemId);
       return change(
         taskId,
         local,
@@ -123,10 +129,7 @@ export function checklistOps(handle: Pick<BoardHandle, "dispatch" | "write">) {
 
     /** Into another checklist (`order`: the target's item ids with this one where it lands). */
     moveItemTo(taskId: string, local: LocalChecklists, fromId: string, toId: string, itemId: string, order: readonly string[]) {
-      const anchors = anchorsFor(
-        order.filter((id) => !id.startsWith("tmp-") || id === itemId),
-        itemId,
-      );
+      const anchors = savedAnchors(order, itemId);
       return change(
         taskId,
         local,
