@@ -3,6 +3,7 @@
 import { api, paths } from "../api/boards";
 import type { BoardWithLists, List, Member, Task } from "../api/types";
 import { tasksOf, type BoardState } from "../lib/boardState";
+import { CardWrites } from "../lib/cardWrites";
 import { anchorsFor, between } from "../lib/positions";
 import type { BoardHandle } from "./useBoard";
 import { checklistOps } from "./card/checklistOps";
@@ -14,13 +15,32 @@ export const isTemp = (id: string) => id.startsWith("tmp-");
 export function boardOps(handle: BoardHandle, getState: () => BoardState | null) {
   const { dispatch, write } = handle;
   const now = () => new Date().toISOString();
+  const cards = new CardWrites();
+
+  /** Send a write of an existing card after the person's earlier writes of it, with the version
+   * those left; `send` gets that version. */
+  function cardWrite(task: Task, send: (version: number) => Promise<Task>): () => Promise<Task> {
+    return () =>
+      cards.run(task.id, async () => {
+        const version = cards.version(task.id, task.version);
+        const saved = await send(version);
+        cards.answered(task.id, version, saved.version);
+        return saved;
+      });
+  }
+
+  /** Show the server's answer for a card unless a later write of it is on its way (its answer
+   * follows, and showing this one first would step the screen back). */
+  function settle(saved: Task | null): void {
+    if (saved && !cards.busy(saved.id)) dispatch({ type: "taskPut", task: saved });
+  }
 
   function positionAt(positions: string[], index: number): string {
     return between(positions[index - 1] ?? null, positions[index] ?? null);
   }
 
   return {
-    checklists: checklistOps(handle),
+    checklists: checklistOps(handle, cards, (taskId) => getState()?.tasks[taskId]?.version ?? 0),
 
     renameBoard(title: string) {
       const state = getState();
@@ -120,10 +140,10 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const anchors = anchorsFor(order.filter((id) => !isTemp(id) || id === taskId), taskId);
       void write(
         "move",
-        () => api<Task>("POST", paths.move(taskId), { body: { listId, ...anchors } }),
+        cardWrite(task, () => api<Task>("POST", paths.move(taskId), { body: { listId, ...anchors } })),
         () => dispatch({ type: "taskPut", task: { ...task, listId, position } }),
         () => dispatch({ type: "taskPut", task }),
-      ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
+      ).then(settle);
     },
 
     /** `conditional: false` for one-click toggles (a label, the done flag): a second click before
@@ -136,11 +156,11 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       if (Object.keys(changes).length === 0) return Promise.resolve(null);
       return write(
         "card",
-        () => api<Task>("PATCH", paths.task(task.id), { body: changes, ...(conditional ? { ifMatch: task.version } : {}) }),
+        cardWrite(task, (version) => api<Task>("PATCH", paths.task(task.id), { body: changes, ...(conditional ? { ifMatch: version } : {}) })),
         () => dispatch({ type: "taskPut", task: { ...task, ...changes } }),
         () => dispatch({ type: "taskPut", task }),
       ).then((saved) => {
-        if (saved) dispatch({ type: "taskPut", task: saved });
+        settle(saved);
         return saved;
       });
     },
@@ -149,10 +169,10 @@ export function boardOps(handle: BoardHandle, getState: () => BoardState | null)
       const assigneeIds = assigned ? [...task.assigneeIds, member.userId] : task.assigneeIds.filter((id) => id !== member.userId);
       void write(
         "card",
-        () => api<Task>(assigned ? "PUT" : "DELETE", paths.assignee(task.id, member.userId)),
+        cardWrite(task, () => api<Task>(assigned ? "PUT" : "DELETE", paths.assignee(task.id, member.userId))),
         () => dispatch({ type: "taskPut", task: { ...task, assigneeIds } }),
         () => dispatch({ type: "taskPut", task }),
-      ).then((saved) => saved && dispatch({ type: "taskPut", task: saved }));
+      ).then(settle);
     },
 
     /** Archive a card: it leaves the board (restorable from Archived items). */

@@ -4,6 +4,7 @@
 // checklists again.
 import { api, get } from "../../api/client";
 import type { Checklists } from "../../api/types";
+import type { CardWrites } from "../../lib/cardWrites";
 import { anchorsFor } from "../../lib/positions";
 import type { BoardHandle } from "../useBoard";
 import * as logic from "./checklistLogic";
@@ -38,14 +39,27 @@ function savedAnchors(order: readonly string[], itemId: string) {
   );
 }
 
-export function checklistOps(handle: Pick<BoardHandle, "dispatch" | "write">) {
+/** `cards` orders these writes with the card's others (each raises the card's version);
+ * `seen(taskId)` is the card's version as shown. */
+export function checklistOps(
+  handle: Pick<BoardHandle, "dispatch" | "write">,
+  cards: CardWrites,
+  seen: (taskId: string) => number,
+) {
   const { dispatch, write } = handle;
 
   function change(taskId: string, local: LocalChecklists, guess: (c: Checklists) => Checklists, request: () => Promise<Checklists>) {
     const before = local.get();
+    const send = () =>
+      cards.run(taskId, async () => {
+        const from = cards.version(taskId, seen(taskId));
+        const answer = await request();
+        cards.answered(taskId, from, answer.version);
+        return answer;
+      });
     return write(
       "checklist",
-      request,
+      send,
       () => {
         if (!before) return;
         const next = guess(before);
