@@ -4,6 +4,8 @@ listens on a port (for a suite the benchmark did not start)."""
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -105,3 +107,19 @@ class CpuMeter:
             if name in self._before and elapsed > 0
         }
         return self.used
+
+
+async def per_call(
+    pid: int | None, call: Callable[[int], Awaitable[object]], times: int
+) -> dict[str, float | int | None]:
+    """Run ``call(0..times-1)`` one after another; the CPU each call cost the database process
+    ``pid`` (``None``: not measured, a server the tool did not start) and this process."""
+    server = cpu_seconds(pid) if pid else 0.0
+    own = time.process_time()
+    for n in range(times):
+        await call(n)
+    return {
+        "calls": times,
+        "db_cpu_ms": round(1000 * (cpu_seconds(pid) - server) / times, 2) if pid else None,
+        "caller_cpu_ms": round(1000 * (time.process_time() - own) / times, 2),
+    }

@@ -24,7 +24,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from bench.procs import cpu_seconds
+from bench.procs import per_call
 from bench.report import write_json
 from bench.scenarios import search_corpus, search_queries
 from hintro_devtools.mongo import ensure_mongo
@@ -92,15 +92,7 @@ async def measure(db: Any, pid: int | None, tasks: int, repeat: int) -> dict[str
     figures: dict[str, Any] = {}
 
     async def timed(name: str, call: Callable[[int], Awaitable[Any]], times: int) -> None:
-        server = cpu_seconds(pid) if pid else 0.0
-        own = time.process_time()
-        for n in range(times):
-            await call(n)
-        figures[name] = {
-            "calls": times,
-            "db_cpu_ms": round(1000 * (cpu_seconds(pid) - server) / times, 2) if pid else None,
-            "caller_cpu_ms": round(1000 * (time.process_time() - own) / times, 2),
-        }
+        figures[name] = await per_call(pid, call, times)
         say(f"{name}: {figures[name]}")
 
     names = [f"board:{b}" for b in boards[:20]] + [f"list:list-{b}" for b in boards[:20]]

@@ -133,3 +133,30 @@ async def test_the_board_view_membership_is_version_guarded(db: AsyncDatabase[Do
     await members.delete_board("b", 10)
     assert await members.role_of("b", "u") is None
     assert not await members.set_member("b", "u", Role.EDITOR, 11)  # deletion is final
+
+
+async def test_a_page_is_a_range_of_one_string_in_either_order(
+    db: AsyncDatabase[Document],
+) -> None:
+    """The log's pages (``hintro_activity.repository.PLACE``): a range of ``board:seq`` strings
+    with a sparse index, sorted either way and limited; entries without the field (written by
+    an older release) are allowed, several of them, and outside every range."""
+    entries = db["places"]
+    await entries.create_index([("place", ASCENDING)], sparse=True)
+    for board in ("b", "b0", "c"):
+        await entries.insert_many(
+            [{"_id": f"{board}{seq}", "place": f"{board}:{seq:012d}"} for seq in range(1, 13)]
+        )
+    await entries.insert_many([{"_id": "old1"}, {"_id": "old2"}])
+    low, past = "b:000000000000", "b;"
+    up = entries.find({"place": {"$gte": "b:000000000004", "$lt": past}})
+    assert [d["_id"] async for d in up.sort("place", ASCENDING).limit(3)] == ["b4", "b5", "b6"]
+    down = entries.find({"place": {"$gte": low, "$lt": "b:000000000011"}})
+    assert [d["_id"] async for d in down.sort("place", DESCENDING).limit(3)] == [
+        "b10",
+        "b9",
+        "b8",
+    ]
+    whole = entries.find({"place": {"$gte": low, "$lt": past}}).sort("place", DESCENDING)
+    assert [d["_id"] async for d in whole] == [f"b{seq}" for seq in range(12, 0, -1)]
+    assert await entries.count_documents({"place": {"$exists": False}}) == 2

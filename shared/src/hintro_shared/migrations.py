@@ -113,6 +113,30 @@ class Migration:
     down: Step
 
 
+WALK_BATCH = 500
+
+
+async def walk(
+    collection: Any, query: Document, projection: Document, *, batch: int = WALK_BATCH
+) -> AsyncIterator[Document]:
+    """The documents ``query`` matches, in ``_id`` order, read ``batch`` at a time, each batch
+    after the previous one was handled (a data step writes as it goes, and no cursor stays open
+    while it does)."""
+    last_id: Any = ""
+    while True:
+        page = [
+            doc
+            async for doc in collection.find({"_id": {"$gt": last_id}, **query}, projection)
+            .sort("_id", 1)
+            .limit(batch)
+        ]
+        if not page:
+            return
+        last_id = page[-1]["_id"]
+        for doc in page:
+            yield doc
+
+
 def index_migration(version: int, name: str, *indexes: Index) -> Migration:
     """A migration that creates ``indexes`` (up) and drops them again (down)."""
 

@@ -4,7 +4,28 @@ Written out, never derived (see :mod:`hintro_shared.migrations`)."""
 
 from __future__ import annotations
 
-from hintro_shared.migrations import Index, Migration, index_migration
+from hintro_activity.repository import PLACE, entry_place
+from hintro_shared.migrations import Database, Index, Migration, index_migration, walk
+
+_PLACE_INDEX = Index("entries", ((PLACE, 1),), "place", sparse=True)
+
+
+async def _place_up(db: Database) -> None:
+    """Entries get their place in the log as one string (see
+    :data:`hintro_activity.repository.PLACE`) and its index; idempotent, and the key derives from
+    the entry alone, so an entry written meanwhile gets the same one."""
+    await _PLACE_INDEX.create(db)
+    entries = db["entries"]
+    async for doc in walk(entries, {PLACE: {"$exists": False}}, {"boardId": 1, "seq": 1}):
+        await entries.update_one(
+            {"_id": doc["_id"]}, {"$set": {PLACE: entry_place(doc["boardId"], int(doc["seq"]))}}
+        )
+
+
+async def _place_down(db: Database) -> None:
+    await _PLACE_INDEX.drop(db)
+    await db["entries"].update_many({}, {"$unset": {PLACE: ""}})
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     index_migration(
@@ -21,4 +42,5 @@ MIGRATIONS: tuple[Migration, ...] = (
         # The projection of the board service's boards and lists (hintro_shared.boardview).
         Index("lists", (("boardId", 1), ("position", 1)), "board_position"),
     ),
+    Migration(2, "entries: their place in the log as one indexed string", _place_up, _place_down),
 )

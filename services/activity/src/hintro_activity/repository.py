@@ -2,10 +2,11 @@
 
 Documents::
 
-    entries:  {_id: eventId, boardId, seq, type, actor: {id}, subject: {kind, id}, summary,
-               names: [{k, id, name}], unresolved, data, createdAt: "<RFC 3339>",
-               outbox: {...activity.recorded...}, outboxPending}
+    entries:  {_id: eventId, boardId, seq, place: "<boardId>:<seq, 12 digits>", type,
+               actor: {id}, subject: {kind, id}, summary, names: [{k, id, name}], unresolved,
+               data, createdAt: "<RFC 3339>", outbox: {...activity.recorded...}, outboxPending}
               unique (boardId, seq): the log's order and its no-duplicates guarantee
+              (place): the same order as one string, what the pages are read by (see ``PLACE``)
     counters: {_id: boardId, seq: N, claims: {<eventId>: {seq, doc: "<entry JSON>", at}},
                claimsPending: <number of claims>}
               or, once the board is deleted, the tombstone {_id: boardId, deleted: true}
@@ -67,6 +68,33 @@ NOT_DELETED: Document = {"deleted": {"$nin": [True]}}
 # What a reader never sees of an entry.
 _HIDDEN: Document = {OUTBOX: 0, PENDING: 0}
 
+PLACE = "place"
+"""An entry's place in its board's log as one string: board id, ``:``, the seq in 12 digits,
+so the string order is the log's order. Pages are read as a range of it: on nx-27017 any
+condition on ``seq`` examines every entry of the board despite the ``(boardId, seq)`` index
+(a page cost grew with the log: 20-30 ms at 2,000 entries), while a range of one indexed
+string reads only the page (docs/performance.md, "Soak")."""
+_SEQ_DIGITS = 12
+
+
+def entry_place(board_id: str, seq: int) -> str:
+    """The :data:`PLACE` of the board's entry ``seq`` (clamped to what 12 digits hold, so a
+    client's huge cursor is a bound past every entry, not an error)."""
+    return f"{board_id}:{min(max(seq, 0), 10**_SEQ_DIGITS - 1):0{_SEQ_DIGITS}d}"
+
+
+def page_complete(seqs: list[int], recorded: range, limit: int) -> bool:
+    """Whether a page read by :data:`PLACE` (``seqs`` in read order) holds every entry it must.
+    ``recorded`` are the seqs known to be recorded, in read order; an entry written by a
+    release before the key has none and a range read skips it, so those seqs must come in
+    order until the page is full or they run out. Seqs outside them (entries beyond the head
+    whose neighbours are still being recorded) are not checked."""
+    expected = list(recorded[:limit])
+    inside = [seq for seq in seqs if seq in recorded]
+    return inside == expected[: len(inside)] and (
+        len(seqs) >= limit or len(inside) == len(expected)
+    )
+
 
 @dataclass(frozen=True)
 class _Pending:
@@ -89,7 +117,18 @@ def _claim(doc: Document) -> Document:
 
 def _unclaimed(claim: Mapping[str, Any]) -> Document:
     doc: Document = jsonutil.loads(claim["doc"])
+    # A claim made by a release before the key: its entry gets the key all the same.
+    doc.setdefault(PLACE, entry_place(doc["boardId"], int(doc["seq"])))
     return doc
+
+
+def _past(board_id: str) -> str:
+    """A bound above every :data:`PLACE` of the board (``;`` sorts after the digits)."""
+    return f"{board_id};"
+
+
+def _keyed(board_id: str, seq: int, doc: Document) -> Document:
+    return {**doc, PLACE: entry_place(board_id, seq)}
 
 
 def head_of(counter: Mapping[str, Any] | None) -> int:
@@ -133,6 +172,7 @@ class ActivityLog:
         await self.entries.create_index(
             [("boardId", ASCENDING), ("seq", ASCENDING)], name="board_seq", unique=True
         )
+        await self.entries.create_index([(PLACE, ASCENDING)], name="place", sparse=True)
         await ensure_outbox_index(self.entries)
         await self.counters.create_index(CLAIMS_PENDING, name="claims_pending")
 
@@ -234,7 +274,10 @@ class ActivityLog:
             if not rest:
                 return found
             current = int(counter.get("seq", 0)) if counter is not None else 0
-            new = {eid: build(current + i) for i, (eid, build) in enumerate(rest, start=1)}
+            new = {
+                eid: _keyed(board_id, current + i, build(current + i))
+                for i, (eid, build) in enumerate(rest, start=1)
+            }
             if counter is None:
                 try:
                     await self.counters.insert_one(
@@ -374,23 +417,50 @@ class ActivityLog:
     async def newest(self, board_id: str, limit: int, before: int | None) -> list[Document]:
         """Up to ``limit`` entries with ``seq < before`` (all when ``None``), newest first, read
         through ``read_db`` (may lag the primary: the newest entries may be missing)."""
-        query: Document = {"boardId": board_id}
+        if limit <= 0:
+            return []
+        high = entry_place(board_id, before) if before is not None else _past(board_id)
+        query: Document = {PLACE: {"$gte": entry_place(board_id, 0), "$lt": high}}
+        cursor = self.history.find(query, _HIDDEN).sort(PLACE, DESCENDING).limit(limit)
+        docs = [doc async for doc in cursor]
+        head = await self.head(board_id)
+        top = head if before is None else min(head, before - 1)
+        if page_complete([int(doc["seq"]) for doc in docs], range(top, 0, -1), limit):
+            return docs
+        seq_query: Document = {"boardId": board_id}
         if before is not None:
-            query["seq"] = {"$lt": before}
-        cursor = self.history.find(query, _HIDDEN).sort("seq", DESCENDING).limit(limit)
-        return [doc async for doc in cursor]
+            seq_query["seq"] = {"$lt": before}
+        cursor = self.history.find(seq_query, _HIDDEN).sort("seq", DESCENDING).limit(limit)
+        return await self._keyed_now([doc async for doc in cursor])
 
     async def after(self, board_id: str, after_seq: int, limit: int) -> list[Document]:
         """Up to ``limit`` entries with ``seq > after_seq``, ascending, from the primary (the
         replay must see every entry recorded so far)."""
         if limit <= 0:
             return []
+        head = await self.head(board_id)
+        low = entry_place(board_id, after_seq + 1) if after_seq >= 0 else entry_place(board_id, 0)
+        query: Document = {PLACE: {"$gte": low, "$lt": _past(board_id)}}
+        cursor = self.entries.find(query, _HIDDEN).sort(PLACE, ASCENDING).limit(limit)
+        docs = [doc async for doc in cursor]
+        recorded = range(max(after_seq + 1, 1), head + 1)
+        if page_complete([int(doc["seq"]) for doc in docs], recorded, limit):
+            return docs
         cursor = (
             self.entries.find({"boardId": board_id, "seq": {"$gt": after_seq}}, _HIDDEN)
             .sort("seq", ASCENDING)
             .limit(limit)
         )
-        return [doc async for doc in cursor]
+        return await self._keyed_now([doc async for doc in cursor])
+
+    async def _keyed_now(self, docs: list[Document]) -> list[Document]:
+        """Give the key to the entries of ``docs`` written without it (by a release before it,
+        during a rolling update), so the next range read finds them; returns ``docs``."""
+        for doc in docs:
+            if PLACE not in doc:
+                doc[PLACE] = entry_place(doc["boardId"], int(doc["seq"]))
+                await self.entries.update_one({"_id": doc["_id"]}, {"$set": {PLACE: doc[PLACE]}})
+        return docs
 
     async def save_names(
         self, event_id: str, names: list[dict[str, str]], summary: str, unresolved: bool

@@ -5,7 +5,6 @@ Written out, never derived (see :mod:`hintro_shared.migrations`)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -13,33 +12,11 @@ from pymongo.errors import DuplicateKeyError
 from hintro_shared.events.envelope import new_event
 from hintro_shared.events.outbox import LIVE, outbox_fields
 from hintro_shared.labels import imported_label_color, imported_label_id
-from hintro_shared.migrations import Database, Index, Migration, index_migration
+from hintro_shared.migrations import Database, Index, Migration, index_migration, walk
 
 LABEL_IMPORTS = "label_imports"
 """One document per board whose tasks had free-text labels: the ``labels.imported`` event that
 tells the board service which labels to create, in that document's outbox."""
-
-_BATCH = 500
-
-
-async def _walk(
-    collection: Any, query: dict[str, Any], projection: dict[str, Any]
-) -> AsyncIterator[dict[str, Any]]:
-    """The documents ``query`` matches, in ``_id`` order, read :data:`_BATCH` at a time, each
-    batch after the previous one was handled (no cursor stays open while a step writes)."""
-    last_id = ""
-    while True:
-        batch = [
-            doc
-            async for doc in collection.find({"_id": {"$gt": last_id}, **query}, projection)
-            .sort("_id", 1)
-            .limit(_BATCH)
-        ]
-        if not batch:
-            return
-        last_id = batch[-1]["_id"]
-        for doc in batch:
-            yield doc
 
 
 def _clean(labels: Any) -> list[str]:
@@ -63,7 +40,7 @@ async def _labels_up(db: Database) -> None:
     tasks = db["tasks"]
     boards: dict[str, dict[str, str]] = {}
     query = {"labels": {"$exists": True}, **LIVE}
-    async for doc in _walk(tasks, query, {"boardId": 1, "labels": 1, "labelIds": 1}):
+    async for doc in walk(tasks, query, {"boardId": 1, "labels": 1, "labelIds": 1}):
         names = _clean(doc.get("labels"))
         board_id = str(doc["boardId"])
         found = boards.setdefault(board_id, {})
@@ -120,7 +97,7 @@ async def _labels_down(db: Database) -> None:
     async for label in db["labels"].find({**LIVE}, {"name": 1}):
         if label.get("name"):
             names[str(label["_id"])] = str(label["name"])
-    async for doc in _walk(tasks, {"labelIds": {"$exists": True}}, {"labelIds": 1}):
+    async for doc in walk(tasks, {"labelIds": {"$exists": True}}, {"labelIds": 1}):
         labels = [names[lid] for lid in doc.get("labelIds") or () if lid in names]
         await tasks.update_one(
             {"_id": doc["_id"], "labelIds": {"$exists": True}},
@@ -159,7 +136,7 @@ async def _ranked_keys_up(db: Database) -> None:
     from hintro_task.searching import posting_keys
 
     terms = db["search_terms"]
-    async for doc in _walk(terms, {}, {"w": 1, "p": 1, "u": 1, "i": 1, "r": 1}):
+    async for doc in walk(terms, {}, {"w": 1, "p": 1, "u": 1, "i": 1, "r": 1}):
         if "r" not in doc:
             keys = posting_keys(doc["w"], int(doc.get("p", 0)), doc.get("u", ""), doc["i"])
             await terms.update_one({"_id": doc["_id"]}, {"$set": keys})
