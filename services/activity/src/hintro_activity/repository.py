@@ -420,7 +420,11 @@ class ActivityLog:
         if limit <= 0:
             return []
         high = entry_place(board_id, before) if before is not None else _past(board_id)
-        query: Document = {PLACE: {"$gte": entry_place(board_id, 0), "$lt": high}}
+        # boardId too: the shard key of a sharded log (docs/database.md), and no cost here.
+        query: Document = {
+            "boardId": board_id,
+            PLACE: {"$gte": entry_place(board_id, 0), "$lt": high},
+        }
         cursor = self.history.find(query, _HIDDEN).sort(PLACE, DESCENDING).limit(limit)
         docs = [doc async for doc in cursor]
         head = await self.head(board_id)
@@ -440,7 +444,7 @@ class ActivityLog:
             return []
         head = await self.head(board_id)
         low = entry_place(board_id, after_seq + 1) if after_seq >= 0 else entry_place(board_id, 0)
-        query: Document = {PLACE: {"$gte": low, "$lt": _past(board_id)}}
+        query: Document = {"boardId": board_id, PLACE: {"$gte": low, "$lt": _past(board_id)}}
         cursor = self.entries.find(query, _HIDDEN).sort(PLACE, ASCENDING).limit(limit)
         docs = [doc async for doc in cursor]
         recorded = range(max(after_seq + 1, 1), head + 1)
