@@ -72,6 +72,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--search-tasks", type=int, help="tasks scenario 8 searches (50000)")
     parser.add_argument("--search-boards", type=int, help="boards they spread over (200)")
     parser.add_argument("--search-concurrency", type=int, help="scenario 8's clients (8)")
+    parser.add_argument(
+        "--search-rate", type=float, help="scenario 8's open-loop searches/s (20; the target's)"
+    )
     parser.add_argument("--scenarios", default=",".join(ALL), help="comma list, e.g. 1,2,3")
     parser.add_argument("--no-wrk", action="store_true", help="asyncio generator for 1, 2, 6")
     parser.add_argument("--url", help="gateway of a running suite (else one is started)")
@@ -105,6 +108,7 @@ def options_from(args: argparse.Namespace) -> Options:
         ("search_tasks", "search_tasks"),
         ("search_boards", "search_boards"),
         ("search_concurrency", "search_concurrency"),
+        ("search_rate", "search_rate"),
     ):
         value = getattr(args, name)
         if value is not None:

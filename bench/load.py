@@ -71,6 +71,70 @@ async def closed_loop(
     return samples
 
 
+@dataclass
+class Paced:
+    """What an open-loop run measured: the samples and the rate it kept to."""
+
+    samples: Samples
+    target_rate: float
+    achieved_rate: float
+
+    def figures(self) -> dict[str, Any]:
+        """:meth:`Samples.figures` with the rates asked for and kept."""
+        return {
+            "target_rate": self.target_rate,
+            "achieved_rate": self.achieved_rate,
+            **self.samples.figures(),
+        }
+
+
+async def open_loop(
+    session: aiohttp.ClientSession,
+    operation: Operation,
+    *,
+    rate: float,
+    duration: float,
+    warmup: float = 0.0,
+) -> Paced:
+    """``operation`` started ``rate`` times a second for ``duration`` seconds (after ``warmup``
+    seconds whose samples are dropped), each on its schedule whatever the earlier ones are
+    doing: the latency a request sees at that arrival rate, queueing included. Each latency
+    runs from the request's scheduled start, so a late start counts against it too."""
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    interval = 1.0 / rate
+    skipped = int(warmup * rate)
+    total = skipped + max(1, int(duration * rate))
+    samples = Samples()
+    running: list[asyncio.Task[None]] = []
+
+    async def one(n: int, scheduled: float) -> None:
+        try:
+            error = await operation(session, n)
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            error = type(exc).__name__
+        if n < skipped:
+            return
+        if error is None:
+            samples.ok(time.perf_counter() - scheduled)
+        else:
+            samples.fail(error)
+
+    began = time.perf_counter()
+    for n in range(total):
+        scheduled = began + n * interval
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        running.append(asyncio.create_task(one(n, scheduled)))
+    # From the first measured start to one interval after the last: ``rate`` when on time.
+    span = time.perf_counter() - (began + skipped * interval) + interval
+    await asyncio.gather(*running)
+    measured = total - skipped
+    samples.elapsed = measured * interval
+    return Paced(samples, rate, round(measured / span, 1))
+
+
 def get_operation(url: str, headers_for: Callable[[int], dict[str, str]]) -> Operation:
     """GET ``url`` with the headers of worker call ``n``; anything but 200 is an error."""
 

@@ -22,8 +22,9 @@ TARGETS: dict[str, str] = {
     "5": "10,000 sockets, < 50 KB each, fan-out < 1 s",
     "6": ">= 10 logins/s; 1's p99 at most doubled",
     "7": "p50 <= 200 ms, p99 <= 400 ms",
-    "8": "p99 <= 100 ms (50,000 tasks, 200 boards)",
+    "8": "p99 <= 100 ms at the stated searches/s (50,000 tasks, 200 boards)",
 }
+CAPACITY = "(capacity: clients back to back)"
 
 
 def _met(key: str, r: dict[str, Any]) -> str:
@@ -41,7 +42,8 @@ def _met(key: str, r: dict[str, Any]) -> str:
         ),
         "6": lambda: r["throughput"] >= 10 and (r["read_p99_factor"] or 99) <= 2,
         "7": lambda: r["p50_ms"] <= 200 and r["p99_ms"] <= 400,
-        "8": lambda: r["p99_ms"] <= 100,
+        # At the stated arrival rate (open loop); the closed loop's p99 is queueing at capacity.
+        "8": lambda: r["open_loop"]["p99_ms"] <= 100,
     }
     if key not in checks:
         return ""
@@ -121,6 +123,9 @@ def rows(results: dict[str, dict[str, Any]]) -> list[list[str]]:
             if "one_client" in r:
                 alone = r["one_client"]
                 extra += f"; one client: p50 {alone['p50_ms']} ms, p99 {alone['p99_ms']} ms"
+            if "open_loop" in r:
+                out += _search_rows(r, extra)
+                continue
         elif key in ("1", "2", "3"):
             per_request = r.get("cpu_ms_per_request", {})
             if per_request:
@@ -144,6 +149,40 @@ def rows(results: dict[str, dict[str, Any]]) -> list[list[str]]:
             ]
         )
     return out
+
+
+def _search_rows(r: dict[str, Any], notes: str) -> list[list[str]]:
+    """Scenario 8 as two rows: open loop at the stated rate (the target's), then the closed
+    loop's clients back to back (the capacity)."""
+    paced = r["open_loop"]
+    return [
+        [
+            "8",
+            f"{r.get('name', '')}, open loop at {paced['target_rate']:g}/s",
+            _cell(paced["achieved_rate"]),
+            _cell(paced.get("avg_ms"), 2),
+            _cell(paced["p50_ms"], 2),
+            _cell(paced["p99_ms"], 2),
+            _cell(paced["max_ms"], 2),
+            _cell(paced["errors"]),
+            f"{paced['requests']:,} searches, each timed from its scheduled start",
+            TARGETS["8"],
+            _met("8", r),
+        ],
+        [
+            "8",
+            f"{r.get('name', '')}, closed loop",
+            _cell(r.get("throughput")),
+            _cell(r.get("avg_ms"), 2),
+            _cell(r.get("p50_ms"), 2),
+            _cell(r.get("p99_ms"), 2),
+            _cell(r.get("max_ms"), 2),
+            _cell(r.get("errors")),
+            f"{r.get('clients', '?')} clients; {notes}",
+            CAPACITY,
+            "",
+        ],
+    ]
 
 
 HEADER = [

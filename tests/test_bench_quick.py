@@ -50,5 +50,7 @@ def test_quick_benchmark_runs_every_scenario_and_writes_figures(tmp_path: Path) 
     assert results["8"]["requests"] > 0
     assert results["8"]["hits_per_query_avg"] > 0
     assert results["8"]["one_client"]["requests"] > 0
+    assert results["8"]["open_loop"]["requests"] > 0
+    assert results["8"]["open_loop"]["target_rate"] > 0
     # The table went to stdout with a row per scenario.
     assert "cached board read via gateway" in completed.stdout

@@ -199,3 +199,48 @@ async def test_a_comment_hit_with_known_titles_asks_the_board_service_nothing(db
         ("c:1", "Mine", "Doing")
     ]
     assert boards.asked == []
+
+
+async def _with_rare_pair(db: Db, common: str = "") -> tuple[SearchIndex, list[SearchItem]]:
+    """:func:`seeded`'s items, then 200 with "zebra" in their text and 5 of them with "quokka"
+    in their title too."""
+    index, items = await seeded(db, 300, common)
+    at = "2026-05-04T12:00:00.000Z"
+    more = [
+        SearchItem(
+            f"z{n:03d}",
+            "task",
+            (MINE, ALSO_MINE)[n % 2],
+            f"z{n:03d}",
+            "list",
+            "Quokka sighting" if n % 40 == 0 else "Animal",
+            f"a zebra {common}",
+            at,
+            1,
+        )
+        for n in range(200)
+    ]
+    await index.put_many(more)
+    return index, items + more
+
+
+async def test_several_words_read_the_postings_of_the_items_all_match_only(db: Db) -> None:
+    index, items = await _with_rare_pair(db)
+    service = SearchService(index, Boards())
+    want = expected(items, "zebra quokka", False)
+    assert len(want) == 5
+    index.docs_read = 0
+    hits, _ = await service.search("me", "zebra quokka", 20, None)
+    assert [hit.item.id for hit in hits] == want
+    # Quokka's 5 postings, zebra's among those 5 items, the 5 items: none of zebra's other 195.
+    assert index.docs_read <= 2 * 5 + 5
+
+
+async def test_a_rare_word_beside_a_common_one_is_ranked_from_the_streams(db: Db) -> None:
+    index, items = await _with_rare_pair(db, common="everywhere")
+    service = SearchService(index, Boards(), common=100)
+    want = expected(items, "quokka everywhere", False)
+    assert len(want) == 5
+    hits, _ = await service.search("me", "quokka everywhere", 20, None)
+    assert [hit.item.id for hit in hits] == want
+    assert await walk(service, "quokka everywhere", 2, False) == want

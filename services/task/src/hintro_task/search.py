@@ -61,8 +61,16 @@ class SearchStore(Protocol):
     """The index (see ``SearchIndex``)."""
 
     async def candidates(
-        self, term: str, boards: list[str], *, archived: bool, cap: int
+        self,
+        term: str,
+        boards: list[str],
+        *,
+        archived: bool,
+        cap: int | None,
+        among: list[str] | None = None,
     ) -> dict[str, Candidate] | None: ...
+
+    async def more_than(self, term: str, cap: int) -> bool: ...
 
     async def ranked(
         self,
@@ -126,9 +134,10 @@ class SearchService:
     A query of one word reads that word's matches in rank order (:data:`TIERS`: whole word in a
     title, prefix in a title, whole word in a text, prefix in a text; each newest first) and
     stops after one page: a word found in every task costs what a rare one does. A query of
-    several words intersects the complete match sets of its words while they are small, and
-    otherwise walks the longest word's ranked streams, checking the other words on each item
-    read, until the page is settled (threshold ranking: no unread item can outrank it)."""
+    several words reads the longest word's match set and each other word's postings among those
+    items while no word is common, and otherwise walks the longest word's ranked streams,
+    checking the other words on each item read, until the page is settled (threshold ranking:
+    no unread item can outrank it)."""
 
     def __init__(
         self,
@@ -185,24 +194,31 @@ class SearchService:
         start: Ranked | None,
         limit: int,
     ) -> tuple[list[Ranked], dict[str, StoredItem]] | None:
-        """Every word's complete match set, intersected and ranked in memory; ``None`` as soon
-        as a word is common (then :meth:`_streamed` ranks the query)."""
-        found: dict[str, Candidate] = {}
-        for index, term in enumerate(sorted(terms, key=len, reverse=True)):
-            matches = await self._index.candidates(
-                term, boards, archived=archived, cap=self._common
-            )
-            if matches is None:
+        """Every item all words match, ranked in memory, when no word is common (more than
+        ``common`` postings); ``None`` otherwise (then :meth:`_streamed` ranks the query). Only
+        the longest word's match set is read whole; each other word is read among the items
+        still in, so it returns what they have of it, not what it has in every board. The
+        server still walks that word's range to find them, which is why a word common in the
+        whole index (a cheap probe: one posting past the cap) is not read this way."""
+        driver, *others = sorted(terms, key=len, reverse=True)
+        for term in others:
+            if await self._index.more_than(term, self._common):
                 return None
-            if index == 0:
-                found = matches
-            else:
-                for item_id in [item_id for item_id in found if item_id not in matches]:
-                    del found[item_id]
-                for item_id, candidate in found.items():
-                    candidate.take(term, matches[item_id].best[term])
+        found = await self._index.candidates(driver, boards, archived=archived, cap=self._common)
+        if found is None:
+            return None
+        for term in others:
             if not found:
                 return [], {}
+            matches = (
+                await self._index.candidates(
+                    term, boards, archived=archived, cap=None, among=list(found)
+                )
+                or {}
+            )
+            found = {item_id: found[item_id] for item_id in found if item_id in matches}
+            for item_id, candidate in found.items():
+                candidate.take(term, matches[item_id].best[term])
         return page_after(rank(found.values(), terms), start, limit), {}
 
     async def _streamed(

@@ -304,23 +304,43 @@ class SearchIndex:
     # --- reads (the query) ---------------------------------------------------------------------
 
     async def candidates(
-        self, term: str, boards: Sequence[str], *, archived: bool, cap: int
+        self,
+        term: str,
+        boards: Sequence[str],
+        *,
+        archived: bool,
+        cap: int | None,
+        among: Iterable[str] | None = None,
     ) -> dict[str, Candidate] | None:
         """Every item of ``boards`` that ``term`` starts a word of, with its best score for it;
         ``None`` when there are more than ``cap`` postings (a common word: it is ranked from
-        its ordered streams instead)."""
+        its ordered streams instead). With ``among``, only those items' postings are returned:
+        the server still walks the word's range, but a posting of another item is dropped
+        there and never shaped into a document (what a document costs on nx-27017)."""
         query: Document = {"w": {"$gte": term, "$lt": term + _WORD_END}, **_scope(boards, archived)}
+        if among is not None:
+            query["i"] = {"$in": list(among)}
         found: dict[str, Candidate] = {}
         read = 0
         # Whole postings: see the module's note on projections.
-        async for doc in self.terms.find(query).limit(cap + 1):
+        cursor = self.terms.find(query)
+        async for doc in cursor if cap is None else cursor.limit(cap + 1):
             read += 1
             candidate = found.get(doc["i"])
             if candidate is None:
                 candidate = found[doc["i"]] = Candidate(doc["i"], doc.get("u", ""))
             candidate.take(term, term_score(term, doc["w"], int(doc.get("p", 0))))
         self.docs_read += read
-        return None if read > cap else found
+        return None if cap is not None and read > cap else found
+
+    async def more_than(self, term: str, cap: int) -> bool:
+        """Whether ``term`` starts more than ``cap`` words in the whole index (every board, so
+        the answer costs the same for every caller): the one posting past the first ``cap`` of
+        the word's range, which the server steps over without reading them as documents."""
+        query: Document = {"w": {"$gte": term, "$lt": term + _WORD_END}}
+        beyond = await self.terms.find(query).skip(cap).limit(1).to_list()
+        self.docs_read += len(beyond)
+        return bool(beyond)
 
     async def ranked(
         self,
