@@ -79,6 +79,13 @@ MIX = (
 POOL_FLOOR = 10  # a delete leaves at least this many soak tasks on a board (else it renames)
 
 
+def step(n: int, boards: int) -> tuple[str, int]:
+    """Operation ``n``'s kind and board: whole cycles of the mix go to one board in turn, so
+    every board gets as many creates as deletes (a board picked by ``n`` alone ties each kind
+    to some boards: with 4, one board only had tasks created and grew without end)."""
+    return MIX[n % len(MIX)], (n // len(MIX)) % boards
+
+
 def say(message: str) -> None:
     print(f"soak  | {message}", file=sys.stderr, flush=True)
 
@@ -146,8 +153,8 @@ class Mix:
 
     async def one(self, n: int) -> str:
         """Run operation ``n`` of the mix; its status code as a string."""
-        kind = MIX[n % len(MIX)]
-        board = self.boards[n % len(self.boards)]
+        kind, index = step(n, len(self.boards))
+        board = self.boards[index]
         user = self.users[n % len(self.users)]
         pick = self.random.choice
         if kind == "board":

@@ -3,6 +3,7 @@ summary docs/performance.md quotes. The soak itself needs minutes; these need no
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from bench.soak import (
@@ -12,6 +13,7 @@ from bench.soak import (
     flowing,
     held_messages,
     parse,
+    step,
     summary,
     watched,
 )
@@ -47,6 +49,18 @@ def test_buckets_count_5xx_apart_from_other_errors_and_take_p99_per_bucket() -> 
 def test_the_mix_balances_creates_and_deletes() -> None:
     assert MIX.count("create") == MIX.count("delete")
     assert len(MIX) == 20
+
+
+def test_every_board_gets_as_many_creates_as_deletes() -> None:
+    for boards in (1, 3, 4, 5):
+        kinds: dict[int, Counter[str]] = {}
+        for n in range(len(MIX) * boards * 10):
+            kind, board = step(n, boards)
+            kinds.setdefault(board, Counter())[kind] += 1
+        assert sorted(kinds) == list(range(boards))
+        for counted in kinds.values():
+            assert counted["create"] == counted["delete"] > 0
+            assert counted["board"] > 0
 
 
 def test_defaults_are_thirty_minutes_at_seventy_percent() -> None:
