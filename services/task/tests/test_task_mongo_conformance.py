@@ -7,7 +7,10 @@ repositories depend on, including the nx-27017 0.8.1 quirks they are written aro
 - ``{field: {$ne: v}}`` does not match a missing field in an update filter (so tombstones are
   excluded with ``$nin``);
 - ``$set`` of a top-level datetime stores a zone-less string (so times are stored as strings);
-- a dotted projection comes back flat (``"members.u1"``) instead of nested.
+- a dotted projection comes back flat (``"members.u1"``) instead of nested;
+- an equality compiles to SQL no index serves (it also tests array elements), so the hot
+  queries on a string id say "equal" as a closed range (``hintro_shared.mongo.exactly``): the
+  same documents, in the same order (a speed difference is measured, not tested).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pymongo.errors import DuplicateKeyError
 from hintro_shared.authz import Role
 from hintro_shared.boardview import BoardProjection as Projection
 from hintro_shared.events.outbox import LIVE
+from hintro_shared.mongo import exactly
 from hintro_task.domain import (
     BoardSnapshot,
     Checklist,
@@ -238,3 +242,26 @@ async def test_checklists_round_trip_nested_booleans_nulls_and_dates_and_stay_of
     assert found == (changed, checklists)
     (loaded,) = [t for t in await repo.of_board(stored.board_id) if t.id == stored.id]
     assert loaded.checklist_progress == Progress(1, 2)
+
+
+async def test_equal_as_a_closed_range_reads_what_equality_reads(db: Db) -> None:
+    tasks = db["exactly"]
+    await tasks.create_index([("listId", 1), ("position", 1)], unique=True)
+    # Ids that extend or prefix one another, and other types, must stay out of the range.
+    lists = ["l1", "l10", "l", "l1 ", "L1"]
+    await tasks.insert_many(
+        [
+            {"_id": f"{name}-{n}", "listId": name, "position": f"p{(n * 7) % 10}"}
+            for name in lists
+            for n in range(10)
+        ]
+    )
+    await tasks.insert_many([{"_id": "number", "listId": 1, "position": "a"}])
+    for name in lists:
+        equal = tasks.find({"listId": name, **LIVE}).sort("position", 1).limit(4)
+        ranged = tasks.find({"listId": exactly(name), **LIVE}).sort("position", 1).limit(4)
+        assert [d["_id"] async for d in ranged] == [d["_id"] async for d in equal]
+        assert await tasks.count_documents({"listId": exactly(name)}) == 10
+        last = await tasks.find_one({"listId": exactly(name)}, sort=[("position", -1)])
+        assert last is not None
+        assert last["position"] == "p9"

@@ -29,6 +29,7 @@ from hintro_shared.events.outbox import (
     tombstone_update,
     with_outbox,
 )
+from hintro_shared.mongo import exactly
 from hintro_shared.timeutil import rfc3339, stored_time
 from hintro_task.domain import (
     Checklist,
@@ -233,14 +234,14 @@ class TaskRepository:
 
     async def last_position(self, list_id: str, *, exclude: str | None = None) -> str | None:
         """The position of the list's last task (ignoring ``exclude``)."""
-        return await self._position({"listId": list_id}, DESCENDING, exclude)
+        return await self._position({"listId": exactly(list_id)}, DESCENDING, exclude)
 
     async def position_after(
         self, list_id: str, position: str, *, exclude: str | None = None
     ) -> str | None:
         """The position of the task right after ``position`` in the list, if any."""
         return await self._position(
-            {"listId": list_id, "position": {"$gt": position}}, ASCENDING, exclude
+            {"listId": exactly(list_id), "position": {"$gt": position}}, ASCENDING, exclude
         )
 
     async def position_before(
@@ -248,51 +249,50 @@ class TaskRepository:
     ) -> str | None:
         """The position of the task right before ``position`` in the list, if any."""
         return await self._position(
-            {"listId": list_id, "position": {"$lt": position}}, DESCENDING, exclude
+            {"listId": exactly(list_id), "position": {"$lt": position}}, DESCENDING, exclude
         )
 
     async def of_board(self, board_id: str) -> list[Task]:
         """Every live task of the board, by list id then position (one scan of the
         (boardId, listId, position) index); the caller puts the lists in board order."""
         cursor = self.collection.find(
-            {"boardId": board_id, **LIVE, **NOT_ARCHIVED}, TASK_FIELDS
+            {"boardId": exactly(board_id), **LIVE, **NOT_ARCHIVED}, TASK_FIELDS
         ).sort([("listId", ASCENDING), ("position", ASCENDING)])
         return [_to_task(doc) async for doc in cursor]
 
     async def archived_of_board(self, board_id: str) -> list[Task]:
         """The board's archived tasks, the most recently archived first."""
-        cursor = self.collection.find({"boardId": board_id, **LIVE, "archived": True}, TASK_FIELDS)
+        query = {"boardId": exactly(board_id), **LIVE, "archived": True}
+        cursor = self.collection.find(query, TASK_FIELDS)
         tasks = [_to_task(doc) async for doc in cursor]
         return sorted(tasks, key=lambda task: (task.archived_at, task.id), reverse=True)
 
     async def active_of_list(self, list_id: str) -> list[Task]:
         """The list's tasks that are not archived (archiving the list archives them)."""
-        query = {"listId": list_id, **LIVE, **NOT_ARCHIVED}
+        query = {"listId": exactly(list_id), **LIVE, **NOT_ARCHIVED}
         return [_to_task(doc) async for doc in self.collection.find(query, TASK_FIELDS)]
 
     async def archived_with_list(self, list_id: str) -> list[Task]:
         """The list's tasks archived because the list was (restoring it restores them)."""
-        query = {"listId": list_id, **LIVE, "archived": True, "archivedWithList": True}
+        query = {"listId": exactly(list_id), **LIVE, "archived": True, "archivedWithList": True}
         return [_to_task(doc) async for doc in self.collection.find(query, TASK_FIELDS)]
 
     async def live_of_list(self, list_id: str) -> list[Task]:
         """The tasks of a list, archived ones included (a cascade deletes them one by one)."""
         return [
             _to_task(doc)
-            async for doc in self.collection.find({"listId": list_id, **LIVE}, TASK_FIELDS)
+            async for doc in self.collection.find({"listId": exactly(list_id), **LIVE}, TASK_FIELDS)
         ]
 
     async def live_of_board(self, board_id: str) -> list[Task]:
         """The tasks of a board, archived ones included (a cascade deletes them one by one)."""
-        return [
-            _to_task(doc)
-            async for doc in self.collection.find({"boardId": board_id, **LIVE}, TASK_FIELDS)
-        ]
+        query = {"boardId": exactly(board_id), **LIVE}
+        return [_to_task(doc) async for doc in self.collection.find(query, TASK_FIELDS)]
 
     async def page(self, list_id: str, after_position: str | None, limit: int) -> list[Task]:
         """Up to ``limit`` tasks of the list in order, after ``after_position`` (an index
         range scan on (listId, position); no skip)."""
-        query: Document = {"listId": list_id, **LIVE, **NOT_ARCHIVED}
+        query: Document = {"listId": exactly(list_id), **LIVE, **NOT_ARCHIVED}
         if after_position is not None:
             query["position"] = {"$gt": after_position}
         cursor = (
@@ -303,14 +303,14 @@ class TaskRepository:
     async def assigned_on_board(self, board_id: str, user_id: str) -> list[Task]:
         """The board's live tasks ``user_id`` is assigned to."""
         cursor = self.collection.find(
-            {"boardId": board_id, "assigneeIds": user_id, **LIVE}, TASK_FIELDS
+            {"boardId": exactly(board_id), "assigneeIds": user_id, **LIVE}, TASK_FIELDS
         )
         return [_to_task(doc) async for doc in cursor]
 
     async def labelled_on_board(self, board_id: str, label_id: str) -> list[Task]:
         """The board's live tasks that carry ``label_id``."""
         cursor = self.collection.find(
-            {"boardId": board_id, "labelIds": label_id, **LIVE}, TASK_FIELDS
+            {"boardId": exactly(board_id), "labelIds": label_id, **LIVE}, TASK_FIELDS
         )
         return [_to_task(doc) async for doc in cursor]
 
@@ -412,7 +412,11 @@ class TaskRepository:
     async def drop_drained(self, *, list_id: str | None = None, board_id: str | None = None) -> int:
         """Remove the tasks of a list or board that are tombstones with no event waiting
         (the relay removes the others once their events are out)."""
-        query: Document = {"listId": list_id} if list_id is not None else {"boardId": board_id}
+        query: Document = (
+            {"listId": exactly(list_id)}
+            if list_id is not None
+            else {"boardId": exactly(board_id or "")}
+        )
         result = await self.collection.delete_many({**query, DELETED: True, PENDING: {"$lte": 0}})
         return result.deleted_count
 
@@ -674,5 +678,5 @@ class CommentRepository:
 
     async def delete_of_board(self, board_id: str) -> int:
         """Remove every comment of a deleted board."""
-        result = await self.collection.delete_many({"boardId": board_id})
+        result = await self.collection.delete_many({"boardId": exactly(board_id)})
         return result.deleted_count
