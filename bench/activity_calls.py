@@ -5,28 +5,25 @@ uses ``--mongo-url``), writes ``--entries`` entries on each of ``--boards`` boar
 activity service stores them (with their place, ``hintro_activity.repository.PLACE``), then runs
 each read ``--repeat`` times and reports the database process's CPU and this process's CPU per
 call (from ``/proc``). The history page and the replay are read as the service reads them (by
-place) and as a read by ``seq`` would (the comparison the place was chosen on: on nx-27017 a
-condition on ``seq`` examines every entry of the board).
+place), as a read by ``seq`` with the board's id as an equality would (the comparison the
+place was chosen on: nx-27017 serves no equality with an index, so that read examines every
+entry), and once by ``seq`` with the board's id as a closed range (``hintro_shared.mongo.exactly``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING
 
+from bench.calls import parser, report, scratch_database
 from bench.procs import per_call
-from bench.report import write_json
 from hintro_activity.repository import PLACE, ActivityLog, entry_place
-from hintro_devtools.mongo import ensure_mongo
-from hintro_devtools.ports import free_port
+from hintro_shared.mongo import exactly
 
 PAGE = 51  # a history page of 50 and the one that says whether there is more
 REPLAY = 100
@@ -69,9 +66,11 @@ async def measure(
     middle = entries // 2
     hidden = {"outbox": 0, "outboxPending": 0}
 
-    def by_seq(query: dict[str, Any], order: int, limit: int) -> Awaitable[list[Any]]:
+    def by_seq(
+        query: dict[str, Any], order: int, limit: int, board_as: Any = board
+    ) -> Awaitable[list[Any]]:
         return (
-            log.entries.find({"boardId": board, **query}, hidden)
+            log.entries.find({"boardId": board_as, **query}, hidden)
             .sort("seq", order)
             .limit(limit)
             .to_list()
@@ -90,6 +89,10 @@ async def measure(
             "replay, 100 after, by seq",
             lambda n: by_seq({"seq": {"$gt": entries - REPLAY}}, ASCENDING, REPLAY),
         ),
+        (
+            "history, older page, by seq, the board as a range",
+            lambda n: by_seq({"seq": {"$lt": middle}}, DESCENDING, PAGE, exactly(board)),
+        ),
         ("the board's head", lambda n: log.head(board)),
     ]
     # Both ways must read the same pages, or the comparison means nothing.
@@ -106,42 +109,20 @@ async def measure(
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="hintro-activity-calls-") as scratch:
-        mongo = (
-            None
-            if args.mongo_url
-            else ensure_mongo(None, port=free_port(), data_dir=Path(scratch), reuse=False)
-        )
-        url = args.mongo_url or (mongo.url if mongo else "")
-        pid = mongo.process.pid if mongo and mongo.process else None
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url)
-        try:
-            await client.drop_database("activity_calls")
-            log = ActivityLog(client["activity_calls"])
-            boards = [f"board{n:03d}" for n in range(args.boards)]
-            await seed(log, boards, args.entries)
-            say(f"seeded {args.boards} boards of {args.entries} entries")
-            return await measure(log, pid, boards, args.entries, args.repeat)
-        finally:
-            await client.drop_database("activity_calls")
-            await client.close()
-            if mongo is not None:
-                mongo.stop()
+    async with scratch_database(args.mongo_url, "activity_calls") as (db, pid):
+        log = ActivityLog(db)
+        boards = [f"board{n:03d}" for n in range(args.boards)]
+        await seed(log, boards, args.entries)
+        say(f"seeded {args.boards} boards of {args.entries} entries")
+        return await measure(log, pid, boards, args.entries, args.repeat)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.activity_calls", description=__doc__)
-    parser.add_argument("--entries", type=int, default=2500, help="entries a board (2500)")
-    parser.add_argument("--boards", type=int, default=4, help="boards (4)")
-    parser.add_argument("--repeat", type=int, default=100, help="calls per read (100)")
-    parser.add_argument("--mongo-url", help="a running MongoDB instead")
-    parser.add_argument("--label", default="activity-calls")
-    parser.add_argument("--results-dir", type=Path, help="where the JSON goes (bench/results)")
-    args = parser.parse_args(argv)
-    figures = asyncio.run(run(args))
-    meta = {"label": args.label, "entries": args.entries, "loadavg": os.getloadavg()}
-    where = [args.results_dir] if args.results_dir else []
-    say(f"written to {write_json({'activity_calls': figures}, meta, *where)}")
+    found = parser("python -m bench.activity_calls", __doc__, "activity-calls", 100)
+    found.add_argument("--entries", type=int, default=2500, help="entries a board (2500)")
+    found.add_argument("--boards", type=int, default=4, help="boards (4)")
+    args = found.parse_args(argv)
+    report("activity_calls", asyncio.run(run(args)), args, entries=args.entries)
     return 0
 
 

@@ -70,10 +70,10 @@ _HIDDEN: Document = {OUTBOX: 0, PENDING: 0}
 
 PLACE = "place"
 """An entry's place in its board's log as one string: board id, ``:``, the seq in 12 digits,
-so the string order is the log's order. Pages are read as a range of it: on nx-27017 any
-condition on ``seq`` examines every entry of the board despite the ``(boardId, seq)`` index
-(a page cost grew with the log: 20-30 ms at 2,000 entries), while a range of one indexed
-string reads only the page (docs/performance.md, "Soak")."""
+so the string order is the log's order. Pages are read as a range of it, which nx-27017's
+index serves: ``{boardId: id, seq: ...}`` read every entry in the collection there (an
+equality is compiled to SQL no index serves, docs/database.md), 20-26 ms a page at 10,000
+entries against 5 ms by place (docs/performance.md, "Soak")."""
 _SEQ_DIGITS = 12
 
 
