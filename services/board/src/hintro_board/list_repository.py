@@ -30,6 +30,7 @@ from hintro_board.repository import (
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields, tombstone_update, with_outbox
 from hintro_shared.events.relay import ensure_outbox_index
+from hintro_shared.mongo import exactly
 
 # A deleted list keeps its document (a tombstone) until its events are out; moving its
 # position out of the live key space frees the unique (boardId, position) slot at once.
@@ -74,13 +75,15 @@ class MongoLists:
     async def of_board(self, board_id: str) -> list[BoardList]:
         """The board's live (not archived) lists in order."""
         cursor = self.collection.find(
-            {"boardId": board_id, **LIVE, **NOT_ARCHIVED}, LIST_FIELDS
+            {"boardId": exactly(board_id), **LIVE, **NOT_ARCHIVED}, LIST_FIELDS
         ).sort("position", ASCENDING)
         return [list_from(doc) async for doc in cursor]
 
     async def archived_of_board(self, board_id: str) -> list[BoardList]:
         """The board's archived lists, the most recently archived first."""
-        cursor = self.collection.find({"boardId": board_id, **LIVE, **ARCHIVED}, LIST_FIELDS)
+        cursor = self.collection.find(
+            {"boardId": exactly(board_id), **LIVE, **ARCHIVED}, LIST_FIELDS
+        )
         lists = [list_from(doc) async for doc in cursor]
         return sorted(lists, key=lambda item: (item.archived_at, item.id), reverse=True)
 
@@ -114,7 +117,7 @@ class MongoLists:
         """The nearest live position after (``above``) or before ``position`` on the board,
         ignoring the list ``exclude`` (the one being moved); ``position=None`` with
         ``above=False`` is the last position."""
-        query: Document = {"boardId": board_id, **LIVE, **NOT_ARCHIVED}
+        query: Document = {"boardId": exactly(board_id), **LIVE, **NOT_ARCHIVED}
         if position is not None:
             query["position"] = {"$gt" if above else "$lt": position}
         if exclude is not None:

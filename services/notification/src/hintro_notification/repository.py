@@ -37,6 +37,7 @@ from hintro_notification.domain import EmailPreference, Kind, Notification, Watc
 from hintro_shared.events.envelope import EventEnvelope
 from hintro_shared.events.outbox import LIVE, outbox_fields
 from hintro_shared.events.relay import Collection, ensure_outbox_index
+from hintro_shared.mongo import exactly
 from hintro_shared.pagination import older_than
 from hintro_shared.timeutil import rfc3339
 
@@ -95,7 +96,7 @@ class NotificationStore:
         self, user_id: str, limit: int, before: tuple[int, str] | None
     ) -> list[Notification]:
         """Up to ``limit`` of the user's notifications older than ``before``, newest first."""
-        query: Document = older_than({"userId": user_id}, before)
+        query: Document = older_than({"userId": exactly(user_id)}, before)
         cursor = (
             self.collection.find(query, _HIDDEN)
             .sort([("createdAt", DESCENDING), ("_id", DESCENDING)])
@@ -104,7 +105,7 @@ class NotificationStore:
         return [notification_from_doc(doc) async for doc in cursor]
 
     async def unread_count(self, user_id: str) -> int:
-        return await self.collection.count_documents({"userId": user_id, "readAt": 0})
+        return await self.collection.count_documents({"userId": exactly(user_id), "readAt": 0})
 
     async def mark_read(self, user_id: str, notification_id: str, now_ms: int) -> bool:
         """Mark one read (already read: unchanged); ``False`` when it is not the user's."""
@@ -120,7 +121,7 @@ class NotificationStore:
 
     async def mark_all_read(self, user_id: str, now_ms: int) -> int:
         result = await self.collection.update_many(
-            {"userId": user_id, "readAt": 0}, {"$set": {"readAt": now_ms}}
+            {"userId": exactly(user_id), "readAt": 0}, {"$set": {"readAt": now_ms}}
         )
         return int(result.modified_count)
 
@@ -144,7 +145,7 @@ class NotificationStore:
         """The user's unread notifications created after ``since_ms`` (a digest), oldest first."""
         cursor = (
             self.collection.find(
-                {"userId": user_id, "readAt": 0, "createdAt": {"$gt": since_ms}}, _HIDDEN
+                {"userId": exactly(user_id), "readAt": 0, "createdAt": {"$gt": since_ms}}, _HIDDEN
             )
             .sort("createdAt", ASCENDING)
             .limit(limit)
