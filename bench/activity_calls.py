@@ -90,8 +90,16 @@ async def measure(
             lambda n: by_seq({"seq": {"$gt": entries - REPLAY}}, ASCENDING, REPLAY),
         ),
         (
+            "history, newest page, by seq, the board as a range",
+            lambda n: by_seq({"seq": {"$gt": 0}}, DESCENDING, PAGE, exactly(board)),
+        ),
+        (
             "history, older page, by seq, the board as a range",
             lambda n: by_seq({"seq": {"$lt": middle}}, DESCENDING, PAGE, exactly(board)),
+        ),
+        (
+            "replay, 100 after, by seq, the board as a range",
+            lambda n: by_seq({"seq": {"$gt": entries - REPLAY}}, ASCENDING, REPLAY, exactly(board)),
         ),
         ("the board's head", lambda n: log.head(board)),
     ]

@@ -419,42 +419,60 @@ class ActivityLog:
         through ``read_db`` (may lag the primary: the newest entries may be missing)."""
         if limit <= 0:
             return []
-        high = entry_place(board_id, before) if before is not None else _past(board_id)
-        # boardId too: the shard key of a sharded log (docs/database.md), and no cost here.
-        query: Document = {
-            "boardId": board_id,
-            PLACE: {"$gte": entry_place(board_id, 0), "$lt": high},
-        }
-        cursor = self.history.find(query, _HIDDEN).sort(PLACE, DESCENDING).limit(limit)
-        docs = [doc async for doc in cursor]
         head = await self.head(board_id)
         top = head if before is None else min(head, before - 1)
-        if page_complete([int(doc["seq"]) for doc in docs], range(top, 0, -1), limit):
-            return docs
-        seq_query: Document = {"boardId": board_id}
-        if before is not None:
-            seq_query["seq"] = {"$lt": before}
-        cursor = self.history.find(seq_query, _HIDDEN).sort("seq", DESCENDING).limit(limit)
-        return await self._keyed_now([doc async for doc in cursor])
+        high = entry_place(board_id, before) if before is not None else _past(board_id)
+        return await self._page(
+            self.history,
+            board_id,
+            (entry_place(board_id, 0), high),
+            None if before is None else {"$lt": before},
+            DESCENDING,
+            range(top, 0, -1),
+            limit,
+        )
 
-    async def after(self, board_id: str, after_seq: int, limit: int) -> list[Document]:
+    async def after(
+        self, board_id: str, after_seq: int, limit: int, *, head: int | None = None
+    ) -> list[Document]:
         """Up to ``limit`` entries with ``seq > after_seq``, ascending, from the primary (the
-        replay must see every entry recorded so far)."""
+        replay must see every entry recorded so far); ``head``: the board's current seq when
+        the caller has read it already."""
         if limit <= 0:
             return []
-        head = await self.head(board_id)
-        low = entry_place(board_id, after_seq + 1) if after_seq >= 0 else entry_place(board_id, 0)
-        query: Document = {"boardId": board_id, PLACE: {"$gte": low, "$lt": _past(board_id)}}
-        cursor = self.entries.find(query, _HIDDEN).sort(PLACE, ASCENDING).limit(limit)
-        docs = [doc async for doc in cursor]
-        recorded = range(max(after_seq + 1, 1), head + 1)
+        head = await self.head(board_id) if head is None else head
+        return await self._page(
+            self.entries,
+            board_id,
+            (entry_place(board_id, max(after_seq + 1, 0)), _past(board_id)),
+            {"$gt": after_seq},
+            ASCENDING,
+            range(max(after_seq + 1, 1), head + 1),
+            limit,
+        )
+
+    async def _page(
+        self,
+        collection: Collection,
+        board_id: str,
+        places: tuple[str, str],
+        seqs: Document | None,
+        order: int,
+        recorded: range,
+        limit: int,
+    ) -> list[Document]:
+        """The page of ``places`` (from, before), in ``order``; when it lacks a recorded seq
+        (an entry written without its place), the same page by ``seqs``, given their places."""
+        # boardId too: the shard key of a sharded log (docs/database.md), and no cost here.
+        low, high = places
+        query: Document = {"boardId": board_id, PLACE: {"$gte": low, "$lt": high}}
+        docs = await collection.find(query, _HIDDEN).sort(PLACE, order).limit(limit).to_list()
         if page_complete([int(doc["seq"]) for doc in docs], recorded, limit):
             return docs
-        cursor = (
-            self.entries.find({"boardId": board_id, "seq": {"$gt": after_seq}}, _HIDDEN)
-            .sort("seq", ASCENDING)
-            .limit(limit)
+        by_seq: Document = (
+            {"boardId": board_id} if seqs is None else {"boardId": board_id, "seq": seqs}
         )
+        cursor = collection.find(by_seq, _HIDDEN).sort("seq", order).limit(limit)
         return await self._keyed_now([doc async for doc in cursor])
 
     async def _keyed_now(self, docs: list[Document]) -> list[Document]:

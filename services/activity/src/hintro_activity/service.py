@@ -45,7 +45,9 @@ class LogStore(Protocol):
         """History pages: may be served by a lagging secondary (``MONGO_READ_DB``)."""
         ...
 
-    async def after(self, board_id: str, after_seq: int, limit: int) -> list[Document]:
+    async def after(
+        self, board_id: str, after_seq: int, limit: int, *, head: int | None = None
+    ) -> list[Document]:
         """The replay: always from the primary (it must see the latest entries)."""
         ...
 
@@ -188,9 +190,9 @@ class ActivityService:
         """Entries after ``after_seq``, ascending and without gaps, and the board's current seq
         (members only, else 404)."""
         await self._readers.require_member(board_id, caller)
-        docs = await self._log.after(board_id, after_seq, limit)
-        docs = docs[: contiguous_from(after_seq, (int(doc["seq"]) for doc in docs))]
         head = await self._log.head(board_id)
+        docs = await self._log.after(board_id, after_seq, limit, head=head)
+        docs = docs[: contiguous_from(after_seq, (int(doc["seq"]) for doc in docs))]
         items = await self._render(docs)
         last = items[-1].seq if items else after_seq
         head = max(head, last)
